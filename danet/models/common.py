@@ -1,0 +1,82 @@
+"""Building blocks shared by the DANet and MPRNet generators.
+
+Parameter names follow the authors' releases (``CA.conv_du``, ``body``, ``down``/``up``) so
+official checkpoints map onto these modules key for key.
+"""
+import torch
+from torch import nn
+
+
+def conv(in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = False,
+         stride: int = 1, groups: int = 1) -> nn.Conv2d:
+    """``nn.Conv2d`` with 'same' padding (``kernel_size // 2``); bias-free by default."""
+    return nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
+                     padding=kernel_size // 2, bias=bias, groups=groups)
+
+
+class CALayer(nn.Module):
+    """Squeeze-and-excitation channel attention: ``x * sigmoid(W2 relu(W1 avgpool(x))))``."""
+
+    def __init__(self, channels: int, reduction: int = 4, bias: bool = False):
+        super().__init__()
+        self.avg_pool = nn.AdaptiveAvgPool2d(1)
+        self.conv_du = nn.Sequential(
+            nn.Conv2d(channels, channels // reduction, 1, bias=bias),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(channels // reduction, channels, 1, bias=bias),
+            nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.conv_du(self.avg_pool(x))
+
+
+class CAB(nn.Module):
+    """Channel attention block: ``CA(conv(act(conv(x)))) + x``.
+
+    ``act`` is passed in so that a whole sub-network can share one PReLU, as both releases do.
+    """
+
+    def __init__(self, channels: int, kernel_size: int = 3, reduction: int = 4,
+                 bias: bool = False, act: nn.Module | None = None):
+        super().__init__()
+        self.CA = CALayer(channels, reduction, bias=bias)
+        self.body = nn.Sequential(
+            conv(channels, channels, kernel_size, bias=bias),
+            act if act is not None else nn.PReLU(),
+            conv(channels, channels, kernel_size, bias=bias))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.CA(self.body(x)) + x
+
+
+def _bilinear(scale: float) -> nn.Upsample:
+    return nn.Upsample(scale_factor=scale, mode='bilinear', align_corners=False)
+
+
+class DownSample(nn.Module):
+    """Bilinear downsampling by ``factor`` followed by a bias-free 1x1 conv (key ``down.1``)."""
+
+    def __init__(self, in_channels: int, out_channels: int, factor: int = 2):
+        super().__init__()
+        self.down = nn.Sequential(_bilinear(1.0 / factor),
+                                  nn.Conv2d(in_channels, out_channels, 1, bias=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.down(x)
+
+
+class UpSample(nn.Module):
+    """Bilinear upsampling by ``factor`` followed by a bias-free 1x1 conv (key ``up.1``)."""
+
+    def __init__(self, in_channels: int, out_channels: int, factor: int = 2):
+        super().__init__()
+        self.up = nn.Sequential(_bilinear(float(factor)),
+                                nn.Conv2d(in_channels, out_channels, 1, bias=False))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.up(x)
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
+    """Number of distinct parameters (a shared PReLU counts once, as ``parameters()`` does)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

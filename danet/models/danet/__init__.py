@@ -1,0 +1,1 @@
+"""DANet and its swappable components."""

@@ -1,0 +1,10 @@
+"""The data sample passed between datasets, the data preprocessor, the model and the metrics."""
+from mmengine.structures import BaseDataElement
+
+
+class DerainSample(BaseDataElement):
+    """One image's data: ``gt_img`` (3×H×W, absent for unpaired photos) and, after prediction,
+    ``pred_img`` (3×H×W float in [0, 1], cropped to ``ori_shape``).
+
+    Metainfo keys: ``name``, ``ori_shape`` (H, W), ``dataset_hash``, ``testset``.
+    """

@@ -1,0 +1,29 @@
+"""Shared pytest fixtures: the real data in ``../shared/data`` and the repository root."""
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_dir() -> Path | None:
+    """``$DANET_SHARED/data`` if set, else ``../shared/data`` beside the repository, else None."""
+    env = os.environ.get('DANET_SHARED')
+    candidate = Path(env) / 'data' if env else REPO_ROOT.parent / 'shared' / 'data'
+    return candidate if candidate.is_dir() else None
+
+
+@pytest.fixture(scope='session')
+def shared_data() -> Path:
+    """The real deraining data; tests that need it skip with the reason when it is absent."""
+    path = shared_data_dir()
+    if path is None:
+        pytest.skip('real data not found: set DANET_SHARED or place shared/ beside the repo '
+                    '(expected ../shared/data)')
+    return path
+
+
+@pytest.fixture(scope='session')
+def repo_root() -> Path:
+    return REPO_ROOT

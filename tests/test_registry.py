@@ -1,0 +1,69 @@
+"""The ``danet`` registries: every default-buildable member builds, names are unique, typos help."""
+import inspect
+
+import pytest
+from mmengine.registry import MODELS as MMENGINE_MODELS
+
+from danet.registry import ALL_REGISTRIES, MODELS, DerainRegistry
+
+
+def _members():
+    for name, registry in ALL_REGISTRIES.items():
+        registry.import_from_location()
+        for key, obj in registry.module_dict.items():
+            yield pytest.param(registry, key, obj, id=f'{name}:{key}')
+
+
+def _buildable_with_defaults(obj) -> bool:
+    if not inspect.isclass(obj):
+        return False
+    params = list(inspect.signature(obj.__init__).parameters.values())[1:]
+    return all(p.default is not inspect.Parameter.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+               for p in params)
+
+
+def test_every_root_has_a_danet_child():
+    assert len(ALL_REGISTRIES) == 23
+    for registry in ALL_REGISTRIES.values():
+        assert isinstance(registry, DerainRegistry)
+        assert registry.scope == 'danet' and registry.parent is not None
+
+
+@pytest.mark.parametrize('registry,key,obj', list(_members()))
+def test_member_builds_with_defaults(registry, key, obj):
+    if not _buildable_with_defaults(obj):
+        pytest.skip(f'{key} needs arguments')
+    built = registry.build(dict(type=key))
+    assert isinstance(built, obj)
+
+
+def test_no_name_shadows_or_repeats_across_the_tree():
+    for registry in ALL_REGISTRIES.values():
+        registry.import_from_location()
+        own = set(registry.module_dict)
+        parent = set(registry.parent.module_dict)
+        assert not own & parent, f'{registry.name}: names shadow mmengine: {own & parent}'
+    # one flat MODELS namespace: a second registration under the same name is refused
+    name = next(iter(MODELS.module_dict), None)
+    if name is not None:
+        with pytest.raises(KeyError, match='already registered'):
+            MODELS.register_module(name=name, module=type('Dup', (), {}))
+
+
+def test_unknown_type_names_registry_and_close_matches():
+    MODELS.register_module(name='SpellingProbeNet', module=type('SpellingProbeNet', (), {}),
+                           force=True)
+    try:
+        with pytest.raises(KeyError) as err:
+            MODELS.build(dict(type='SpelingProbeNet'))
+        message = str(err.value)
+        assert 'danet::model' in message and 'SpellingProbeNet' in message
+    finally:
+        MODELS.module_dict.pop('SpellingProbeNet')
+
+
+def test_unknown_type_through_the_mmengine_root_under_default_scope():
+    from mmengine.registry import DefaultScope
+    with DefaultScope.overwrite_default_scope('danet'):
+        with pytest.raises(KeyError, match='danet::model'):
+            MMENGINE_MODELS.build(dict(type='NoSuchNetAnywhere'))
