@@ -1,1 +1,90 @@
-"""Placeholder: filled in by its issue."""
+"""``DerainModel``: generator + loss terms + association constraint + data preprocessor."""
+from collections.abc import Sequence
+
+import torch
+from mmengine.model import BaseModel
+from torch import nn
+
+from danet.models.losses import LossTerm, build_loss_terms
+from danet.registry import MODELS
+from danet.structures import DerainSample
+
+
+def _build(cfg: dict | nn.Module) -> nn.Module:
+    return cfg if isinstance(cfg, nn.Module) else MODELS.build(cfg)
+
+
+@MODELS.register_module()
+class DerainModel(BaseModel):
+    """Wraps a deraining generator for MMEngine's Runner.
+
+    Args:
+        generator: config (or module) of a network whose ``forward`` returns a list of outputs,
+            final image first, and which has a ``size_divisor`` (1 when absent).
+        losses: loss-term configs applied to the generator outputs (see ``danet.models.losses``).
+        association_constraint: ``BackgroundSupervision`` / ``NoAssociationConstraint`` config, or
+            ``None`` for generators without one (MPRNet).
+        data_preprocessor: defaults to ``DerainDataPreprocessor``; its ``size_divisor`` is taken
+            from the generator unless set.
+
+    ``forward`` modes: ``'loss'`` → ``{'loss_<name>': tensor}`` for every term (zero when off);
+    ``'predict'`` → ``DerainSample`` list with ``pred_img`` (3×H×W in [0, 1], cropped to the
+    unpadded size); ``'tensor'`` → the raw generator outputs.
+    """
+
+    def __init__(self, generator: dict | nn.Module, losses: Sequence[dict | LossTerm] = (),
+                 association_constraint: dict | nn.Module | None = None,
+                 data_preprocessor: dict | nn.Module | None = None, init_cfg: dict | None = None):
+        preprocessor = _build(data_preprocessor or dict(type='DerainDataPreprocessor'))
+        super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
+        self.generator = _build(generator)
+        self.losses = build_loss_terms(losses, type(self).__name__)
+        self.association_constraint = (None if association_constraint is None
+                                       else _build(association_constraint))
+        keys = [f'loss_{term.name}' for term in self.losses]
+        keys += getattr(self.association_constraint, 'loss_keys', [])
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            raise ValueError(f'DerainModel: loss keys must be unique across losses and the '
+                             f'association constraint, repeated: {repeated}')
+        if getattr(self.data_preprocessor, 'size_divisor', 0) is None:
+            self.data_preprocessor.size_divisor = getattr(self.generator, 'size_divisor', 1)
+
+    def forward(self, inputs: torch.Tensor | list, data_samples: list | None = None,
+                mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.run_generator(inputs)
+        raise ValueError(f"DerainModel: unknown forward mode {mode!r} (use 'loss', 'predict' or "
+                         "'tensor')")
+
+    def run_generator(self, inputs: torch.Tensor) -> list[torch.Tensor]:
+        """The generator's outputs as a list, final image first."""
+        outputs = self.generator(inputs)
+        return [outputs] if isinstance(outputs, torch.Tensor) else list(outputs)
+
+    def loss(self, inputs: torch.Tensor, data_samples: list[DerainSample]) -> dict:
+        """Every loss term's value under ``loss_<name>``."""
+        missing = [i for i, s in enumerate(data_samples or []) if 'gt_img' not in s]
+        if not data_samples or missing:
+            raise ValueError(f'DerainModel.loss needs gt_img in every data sample; missing in '
+                             f'samples {missing or "all"}')
+        target = torch.stack([sample.gt_img for sample in data_samples])
+        outputs = self.run_generator(inputs)
+        losses = {f'loss_{term.name}': term(outputs, target) for term in self.losses}
+        if self.association_constraint is not None:
+            losses.update(self.association_constraint(outputs, target))
+        return losses
+
+    def predict(self, inputs: torch.Tensor | list, data_samples: list[DerainSample]
+                ) -> list[DerainSample]:
+        """Final outputs, clamped to [0, 1] and cropped to each sample's ``img_shape``."""
+        batches = [inputs] if isinstance(inputs, torch.Tensor) else inputs
+        finals = [image for batch in batches for image in self.run_generator(batch)[0]]
+        for final, sample in zip(finals, data_samples, strict=True):
+            height, width = sample.metainfo.get('img_shape', final.shape[-2:])
+            sample.pred_img = final[:, :height, :width].clamp(0, 1)
+        return data_samples

@@ -1,0 +1,122 @@
+"""Python API: build a model from a config (+ checkpoint) and derain images of any size."""
+import pickle
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.registry import DefaultScope
+from torch import nn
+
+from danet.models.data_preprocessor import to_float_rgb
+from danet.registry import MODELS, SCOPE
+
+RUN_DIR_MARKERS = ('last_checkpoint', 'env.json')
+"""Files that mark a directory as a run directory this platform (MMEngine's Runner) wrote."""
+
+
+def init_model(config: str | Path | Config, checkpoint: str | Path | None = None,
+               device: str | torch.device = 'cpu', cfg_options: dict | None = None) -> nn.Module:
+    """Build ``cfg.model`` under the ``danet`` scope, load ``checkpoint``, return it in eval mode.
+
+    The checkpoint is an MMEngine checkpoint (``state_dict`` keys prefixed ``generator.``) or a
+    bare state dict, read with ``torch.load(weights_only=True)``. A full training checkpoint
+    (it pickles MMEngine's ``HistoryBuffer``) is unpickled only when it sits in a run directory
+    (beside ``last_checkpoint`` or ``env.json``). Weights of another architecture raise a
+    ``ValueError`` naming the missing, unexpected and mismatched keys.
+    """
+    cfg = Config.fromfile(str(config)) if isinstance(config, str | Path) else config.copy()
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if 'model' not in cfg:
+        raise KeyError(f'config {getattr(cfg, "filename", None) or config} has no "model" key')
+    with DefaultScope.overwrite_default_scope(SCOPE):
+        model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        load_weights(model, checkpoint)
+    return model.to(device).eval()
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """The state dict stored in ``path`` (see ``init_model`` for what is trusted)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f'checkpoint not found: {path}')
+    try:
+        stored = torch.load(path, map_location='cpu', weights_only=True)
+    except pickle.UnpicklingError as err:
+        if not any((path.parent / marker).exists() for marker in RUN_DIR_MARKERS):
+            raise ValueError(
+                f'{path}: refused to unpickle, it holds more than tensors and is not in a run '
+                f'directory of this platform (no {" or ".join(RUN_DIR_MARKERS)} beside it). '
+                f'Save only its weights, e.g. torch.save(ckpt["state_dict"], ...).') from err
+        warnings.warn(f'{path}: full training checkpoint from a run directory, '
+                      'loading with weights_only=False', stacklevel=3)
+        stored = torch.load(path, map_location='cpu', weights_only=False)
+    state = stored.get('state_dict', stored) if isinstance(stored, dict) else None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise ValueError(f'{path}: not a checkpoint; expected a dict of tensors or a dict with a '
+                         f'"state_dict" entry')
+    return state
+
+
+def load_weights(model: nn.Module, checkpoint: str | Path) -> None:
+    """Load ``checkpoint`` strictly; a mismatch names the differing keys and shapes."""
+    state = read_checkpoint(checkpoint)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    mismatched = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}'
+                  for k, v in expected.items() if k in state and state[k].shape != v.shape]
+    if missing or unexpected or mismatched:
+        def listing(title, keys):
+            shown = ', '.join(keys[:8]) + (f', ... ({len(keys)} in all)' if len(keys) > 8 else '')
+            return f'\n  {title}: {shown}' if keys else ''
+        raise ValueError(
+            f'{checkpoint} does not fit this model (another architecture, or official weights '
+            f'not converted with danet.models.converters?)'
+            + listing('missing', missing) + listing('unexpected', unexpected)
+            + listing('shape mismatch', mismatched))
+    model.load_state_dict(state)
+
+
+@torch.inference_mode()
+def derain(model: nn.Module, image: np.ndarray | torch.Tensor, tile: int | None = None,
+           overlap: int = 32) -> np.ndarray | torch.Tensor:
+    """Derain one image or a batch, any size.
+
+    Args:
+        model: a ``DerainModel`` (from ``init_model``).
+        image: H×W×3 or H×W uint8 array (returns H×W×3 uint8), or a B×3×H×W float tensor in
+            [0, 1] (returns the same shape, float, on the input's device).
+        tile: if set, run ``danet.apis.tiling.tiled_forward`` on ``tile``-sized tiles that overlap
+            by ``overlap`` pixels (bounded memory); else the whole image, reflect-padded to the
+            generator's ``size_divisor`` and cropped back.
+    """
+    if isinstance(image, np.ndarray):
+        if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
+                image.ndim == 3 and image.shape[2] != 3):
+            raise ValueError(f'derain: expected an H×W×3 or H×W uint8 array, got '
+                             f'{image.dtype} {image.shape}')
+        chw = torch.from_numpy(np.ascontiguousarray(image))
+        chw = chw[None] if chw.ndim == 2 else chw.permute(2, 0, 1)
+        restored = _restore(model, [chw], tile, overlap)[0]
+        return (restored * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+    if isinstance(image, torch.Tensor) and image.ndim == 4 and image.is_floating_point():
+        return torch.stack(_restore(model, list(image), tile, overlap)).to(image.device)
+    raise TypeError(f'derain: expected a uint8 numpy image or a B×3×H×W float tensor, got '
+                    f'{type(image).__name__} {getattr(image, "shape", "")}')
+
+
+def _restore(model: nn.Module, images: list[torch.Tensor], tile: int | None,
+             overlap: int) -> list[torch.Tensor]:
+    """Each C×H×W image restored as float 3×H×W in [0, 1]."""
+    if tile is None:
+        return [sample.pred_img for sample in model.test_step(dict(inputs=images))]
+    from danet.apis.tiling import tiled_forward
+    preprocessor = model.data_preprocessor
+    batch = torch.stack([to_float_rgb(img, f'image {i}')[0] for i, img in enumerate(images)])
+    restored = tiled_forward(lambda x: model.run_generator(x)[0], batch.to(preprocessor.device),
+                             tile, overlap, preprocessor.size_divisor or 1)
+    return list(restored.clamp(0, 1))
