@@ -1,1 +1,79 @@
-"""Placeholder: filled in by its issue."""
+"""Paired transforms on the dataset's dict: ``img`` (rainy) and optional ``gt`` (clean).
+
+Values may be lazy arrays (``h5py.Dataset``) that read only what a slice touches, or numpy
+H×W×3 uint8; every transform returns numpy. Randomness comes from numpy's global RNG, which
+MMEngine seeds (``randomness=dict(seed=...)`` → ``set_random_seed``; each DataLoader worker
+is re-seeded by MMEngine's ``worker_init_fn``), so runs repeat for a given seed.
+"""
+import numpy as np
+
+from danet.registry import TRANSFORMS
+
+KEYS = ('img', 'gt')
+
+
+def as_array(img) -> np.ndarray:
+    """Read a lazy array fully (no-op for numpy)."""
+    return img if isinstance(img, np.ndarray) else np.asarray(img[()])
+
+
+@TRANSFORMS.register_module()
+class PairedRandomCrop:
+    """The same random ``crop_size`` window from ``img`` and ``gt``; images smaller than the crop
+    are reflect-padded on the right/bottom first (as DANet's loader does). Records ``crop_box``
+    as (top, left, height, width)."""
+
+    def __init__(self, crop_size: int = 256):
+        if crop_size < 1:
+            raise ValueError(f'crop_size must be positive, got {crop_size}')
+        self.crop_size = crop_size
+
+    def __call__(self, results: dict) -> dict:
+        size = self.crop_size
+        h, w = results['img'].shape[:2]
+        gt = results.get('gt')
+        if gt is not None and tuple(gt.shape[:2]) != (h, w):
+            raise ValueError(f'{results.get("name")}: img {h}x{w} and gt '
+                             f'{gt.shape[0]}x{gt.shape[1]} differ in size')
+        if h < size or w < size:
+            pad = ((0, max(0, size - h)), (0, max(0, size - w)), (0, 0))
+            for key in KEYS:
+                if results.get(key) is not None:
+                    results[key] = np.pad(as_array(results[key]), pad, mode='reflect')
+            h, w = results['img'].shape[:2]
+        top, left = np.random.randint(0, h - size + 1), np.random.randint(0, w - size + 1)
+        for key in KEYS:
+            if results.get(key) is not None:
+                results[key] = np.asarray(results[key][top:top + size, left:left + size])
+        results['crop_box'] = (int(top), int(left), size, size)
+        return results
+
+    def __repr__(self):
+        return f'{type(self).__name__}(crop_size={self.crop_size})'
+
+
+@TRANSFORMS.register_module()
+class PairedFlipRot8:
+    """DANet's augmentation (DANET_SPEC §3): draw k uniformly in 0..8; 1 vertical flip,
+    2 horizontal flip, 3–5 rot90 by 1–3 quarter turns, 6 rot90 of the vertical flip,
+    7 rot90 of the horizontal flip; 0 and 8 leave the pair unchanged (identity p = 2/9).
+    Records the drawn ``flip_rot_mode``."""
+
+    _OPS = {
+        1: np.flipud, 2: np.fliplr,
+        3: lambda x: np.rot90(x, 1), 4: lambda x: np.rot90(x, 2), 5: lambda x: np.rot90(x, 3),
+        6: lambda x: np.rot90(np.flipud(x)), 7: lambda x: np.rot90(np.fliplr(x)),
+    }
+
+    def __call__(self, results: dict) -> dict:
+        mode = int(np.random.randint(0, 9))
+        op = self._OPS.get(mode)
+        for key in KEYS:
+            if results.get(key) is not None:
+                img = as_array(results[key])
+                results[key] = op(img) if op else img  # a view; packing makes it contiguous
+        results['flip_rot_mode'] = mode
+        return results
+
+    def __repr__(self):
+        return f'{type(self).__name__}()'

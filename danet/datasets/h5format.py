@@ -1,0 +1,108 @@
+"""The packed-dataset HDF5 layout, its hashes, and the reader shared by ``data_tools`` and datasets.
+
+Layout of a packed file (format version 1)::
+
+    /rainy/000000, /rainy/000001, ...   uint8 H×W×3 RGB, chunked CHUNK×CHUNK×3
+    /clean/000000, ...                  uint8 H×W×3 RGB, each background once
+    /manifest                           JSON string (see ``Manifest`` keys below)
+    attrs: format_version, packer_version, layout, command, source, created, content_hash,
+           num_rainy, num_clean
+
+Manifest JSON: ``rainy`` — one entry per rainy image, in file order: ``name`` (path relative
+to the source's rainy folder), ``path`` (relative to the source), ``shape`` [H, W], ``sha256``,
+``clean`` (index into ``clean`` or null), optional ``converted``; ``clean`` — ``path``,
+``shape``, ``sha256``, optional ``converted``; ``skipped`` — ``[path, reason]`` of files left
+out by ``--skip-bad``; ``split`` — null or ``{"train": [...], "val": [...]}`` rainy indices.
+"""
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+FORMAT_VERSION = 1
+CHUNK = 64
+RAINY, CLEAN, MANIFEST = 'rainy', 'clean', 'manifest'
+
+
+def image_key(index: int) -> str:
+    return f'{index:06d}'
+
+
+def pixel_hash(img: np.ndarray) -> str:
+    """SHA-256 of decoded pixels: the shape, then the C-ordered uint8 bytes."""
+    digest = hashlib.sha256(repr(tuple(img.shape)).encode())
+    digest.update(np.ascontiguousarray(img, dtype=np.uint8).tobytes())
+    return digest.hexdigest()
+
+
+def content_hash(manifest: dict) -> str:
+    """One hash of the dataset's content: every rainy name with its pixel hash and its clean
+    image's pixel hash. Independent of source paths, packing order, compression and chunking."""
+    clean = manifest['clean']
+    rows = sorted((r['name'], r['sha256'], clean[r['clean']]['sha256'] if r['clean'] is not None
+                   else '') for r in manifest['rainy'])
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
+
+
+class PackedFile:
+    """Read access to a packed file, opened lazily and re-opened in each process.
+
+    Safe to pickle into DataLoader workers: the handle is dropped and each process (detected by
+    its pid) opens its own read-only handle on first use.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f'packed dataset not found: {self.path}')
+        self._handle, self._pid = None, None
+        try:
+            with h5py.File(self.path, 'r') as f:
+                self.attrs = {k: _plain(v) for k, v in f.attrs.items()}
+                self.manifest = json.loads(f[MANIFEST][()])
+        except (OSError, KeyError, ValueError) as err:
+            raise ValueError(f'{self.path} is not a packed dataset: {err}') from err
+        version = self.attrs.get('format_version')
+        if version != FORMAT_VERSION:
+            raise ValueError(f'{self.path}: format_version {version!r}, this reader reads '
+                             f'{FORMAT_VERSION}')
+
+    @property
+    def file(self) -> h5py.File:
+        if self._handle is None or self._pid != os.getpid():
+            self._handle, self._pid = h5py.File(self.path, 'r'), os.getpid()
+        return self._handle
+
+    @property
+    def content_hash(self) -> str:
+        return self.attrs['content_hash']
+
+    def rainy(self, index: int) -> h5py.Dataset:
+        """The rainy image as a lazy array: slicing reads only the chunks it touches."""
+        return self.file[RAINY][image_key(index)]
+
+    def clean(self, index: int) -> h5py.Dataset | None:
+        """The clean image paired with rainy image ``index`` (lazy), or None if unpaired."""
+        clean = self.manifest['rainy'][index]['clean']
+        return None if clean is None else self.file[CLEAN][image_key(clean)]
+
+    def __len__(self) -> int:
+        return len(self.manifest['rainy'])
+
+    def close(self):
+        if self._handle is not None and self._pid == os.getpid():
+            self._handle.close()
+        self._handle = None
+
+    def __getstate__(self):
+        return {**self.__dict__, '_handle': None, '_pid': None}
+
+
+def _plain(value):
+    """HDF5 attribute → plain Python (numpy scalars and bytes become int/str)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    return value.item() if isinstance(value, np.generic) else value

@@ -1,0 +1,138 @@
+"""Image folders: the known layouts, pairing by file name, and strict decoding to uint8 RGB.
+
+A layout maps a source folder to *groups*: one clean image (or none, for rainy-only sets of
+real photos) and the rainy images rendered from it. Pairing is always by name, never by
+sorted position. Files whose name starts with ``.`` are ignored (``.DS_Store`` and the like).
+"""
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400')
+# For each layout with rainy/clean sub-folders: accepted folder names, first match wins.
+_FOLDERS = {
+    'pairs': (('rainy',), ('clean',)),
+    'mprnet': (('input',), ('target',)),
+    'rain1400': (('rainy_image', 'rainy'), ('ground_truth', 'clean')),
+}
+_PRENET = re.compile(r'^(no)?rain-(\d+)\.\w+$')
+_RAIN1400 = re.compile(r'^(.+)_(\d+)$')
+
+
+class BadInputError(ValueError):
+    """Input images that cannot be packed or read; ``problems`` lists ``(path, reason)``."""
+
+    def __init__(self, problems: list[tuple[str, str]], header: str = 'bad input'):
+        self.problems = problems
+        lines = '\n'.join(f'  {path}: {reason}' for path, reason in problems)
+        super().__init__(f'{header} ({len(problems)} file(s)):\n{lines}')
+
+
+@dataclass
+class Group:
+    """One background: its clean image path (None for rainy-only sets) and the rainy
+    images made from it, as ``(name, path)`` with ``name`` the rainy path relative to the source."""
+    clean: Path | None
+    rainy: list[tuple[str, Path]] = field(default_factory=list)
+
+
+def _files(folder: Path) -> dict[str, Path]:
+    """Non-hidden files under ``folder`` (recursively), keyed by their relative path."""
+    found = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob('*')) if p.is_file()}
+    return {name: p for name, p in found.items()
+            if not any(part.startswith('.') for part in name.split('/'))}
+
+
+def _pick(src: Path, names: tuple[str, ...]) -> Path | None:
+    return next((src / n for n in names if (src / n).is_dir()), None)
+
+
+def discover(src: str | Path, layout: str) -> tuple[list[Group], list[tuple[str, str]]]:
+    """Groups of a source folder in ``layout`` and the problems found (unpaired files, empty
+    folders). A layout whose clean folder is absent yields a rainy-only set."""
+    src = Path(src)
+    if layout not in LAYOUTS:
+        raise ValueError(f'unknown layout {layout!r}; choose one of {", ".join(LAYOUTS)}')
+    if not src.is_dir():
+        raise FileNotFoundError(f'source folder not found: {src}')
+    if layout == 'prenet':
+        return _discover_prenet(src)
+    rainy_names, clean_names = _FOLDERS[layout]
+    rainy_dir, clean_dir = _pick(src, rainy_names), _pick(src, clean_names)
+    if rainy_dir is None:
+        raise FileNotFoundError(
+            f'{src}: no rainy folder (expected one of {", ".join(rainy_names)})')
+    rainy = _files(rainy_dir)
+    if not rainy:
+        return [], [(str(rainy_dir), 'empty folder: no images')]
+    if clean_dir is None:
+        return [Group(None, [(n, p)]) for n, p in rainy.items()], []
+    clean = _files(clean_dir)
+    if not clean:
+        return [], [(str(clean_dir), 'empty folder: no images')]
+    if layout == 'rain1400':
+        return _group_rain1400(rainy, clean)
+    problems = [(str(p), 'no partner in ' + str(clean_dir)) for n, p in rainy.items()
+                if n not in clean]
+    problems += [(str(p), 'no partner in ' + str(rainy_dir)) for n, p in clean.items()
+                 if n not in rainy]
+    groups = [Group(clean[n], [(n, p)]) for n, p in rainy.items() if n in clean]
+    return groups, problems
+
+
+def _group_rain1400(rainy: dict[str, Path], clean: dict[str, Path]):
+    by_stem = {str(Path(n).with_suffix('')): p for n, p in clean.items()}
+    groups: dict[str, Group] = {}
+    problems = []
+    for name, path in rainy.items():
+        match = _RAIN1400.match(str(Path(name).with_suffix('')))
+        stem = match.group(1) if match else None
+        if stem not in by_stem:
+            problems.append((str(path), 'no clean image ID.* for rainy ID_K.*'))
+            continue
+        groups.setdefault(stem, Group(by_stem[stem])).rainy.append((name, path))
+    problems += [(str(p), 'clean image without any rainy ID_K.*') for s, p in by_stem.items()
+                 if s not in groups]
+    return list(groups.values()), problems
+
+
+def _discover_prenet(src: Path):
+    files = _files(src)
+    if not files:
+        return [], [(str(src), 'empty folder: no images')]
+    rainy, clean, problems = {}, {}, []
+    for name, path in files.items():
+        match = _PRENET.match(path.name)
+        if match is None:
+            problems.append((str(path), 'name is neither rain-K.* nor norain-K.*'))
+            continue
+        (clean if match.group(1) else rainy)[(str(Path(name).parent), int(match.group(2)))] = \
+            (name, path)
+    problems += [(str(p), 'no norain-K partner') for k, (_, p) in rainy.items() if k not in clean]
+    problems += [(str(p), 'no rain-K partner') for k, (_, p) in clean.items() if k not in rainy]
+    groups = [Group(clean[k][1], [rainy[k]]) for k in rainy if k in clean]
+    return groups, problems
+
+
+def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str | None]:
+    """Decode an image file to a uint8 H×W×3 RGB array and the conversion applied (or None).
+
+    8-bit RGB decodes as is. Grayscale, palette, alpha and 16-bit images raise ``ValueError``
+    unless ``convert`` is true: then they become 8-bit RGB (16-bit by keeping the high byte,
+    alpha dropped) and the returned note records what was done.
+    """
+    with Image.open(path) as img:
+        raw_mode = img.tile[0].args if img.tile and isinstance(img.tile[0].args, str) else ''
+        sixteen = ';16' in raw_mode or img.mode.startswith('I')
+        if img.mode == 'RGB' and not sixteen:
+            return np.asarray(img.convert('RGB')), None
+        kind = f'{img.mode}{" 16-bit" if sixteen else ""}'
+        if not convert:
+            raise ValueError(f'{kind} image, not 8-bit RGB (pass --convert to convert it)')
+        if img.mode.startswith('I'):
+            gray = (np.asarray(img, dtype=np.uint32) >> 8).astype(np.uint8)
+            return np.repeat(gray[..., None], 3, axis=2), f'{kind}->RGB'
+        return np.asarray(img.convert('RGB')), f'{kind}->RGB'

@@ -1,0 +1,129 @@
+"""``python -m data_tools`` / ``danet-data``: pack, verify, inspect, list, synth, photos.
+
+Exit codes: 0 success, 1 ``verify`` found mismatches, 2 bad input (nothing written).
+"""
+import argparse
+import json
+import shlex
+import sys
+
+from danet.datasets.image_files import LAYOUTS, BadInputError
+from data_tools.synth import RainParams
+
+
+def _pack(args) -> int:
+    from data_tools.pack import pack
+    manifest = pack(args.src, args.out, args.layout, compression=args.compression,
+                    skip_bad=args.skip_bad, convert=args.convert, overwrite=args.overwrite,
+                    val_fraction=args.val_fraction, split_seed=args.split_seed,
+                    workers=args.workers, command=shlex.join(['danet-data', *args.argv]))
+    print(f'packed {len(manifest["rainy"])} rainy / {len(manifest["clean"])} clean images '
+          f'into {args.out}; skipped {len(manifest["skipped"])}')
+    for path, reason in manifest['skipped']:
+        print(f'  skipped {path}: {reason}')
+    return 0
+
+
+def _verify(args) -> int:
+    from data_tools.verify import verify
+    bad = verify(args.path)
+    for label, reason in bad:
+        print(f'MISMATCH {label}: {reason}')
+    print(f'{args.path}: {"OK" if not bad else f"{len(bad)} problem(s)"}')
+    return 1 if bad else 0
+
+
+def _inspect(args) -> int:
+    from data_tools.inspect_h5 import inspect_packed
+    print(json.dumps(inspect_packed(args.path), indent=2))
+    return 0
+
+
+def _list(args) -> int:
+    from data_tools.listing import list_packed
+    for row in list_packed(args.root):
+        if 'error' in row:
+            print(f'{row["path"]}  ERROR {row["error"]}')
+        else:
+            print(f'{row["path"]}  rainy={row["rainy"]} clean={row["clean"]} '
+                  f'layout={row["layout"]} hash={row["content_hash"][:16]} '
+                  f'source={row["source"]}')
+    return 0
+
+
+def _synth(args) -> int:
+    from data_tools.synth import synthesise
+    params = RainParams(density=args.density, angle=args.angle, length=args.length,
+                        width=args.width, intensity=args.intensity, haze=args.haze)
+    count = synthesise(args.clean_dir, args.out_dir, args.seed, params)
+    print(f'wrote {count} rainy/clean pairs to {args.out_dir}')
+    return 0
+
+
+def _photos(args) -> int:
+    from data_tools.synth import export_photos
+    written = export_photos(args.out_dir, args.max_size)
+    print(f'wrote {len(written)} photographs to {args.out_dir}')
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='danet-data', description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest='command', required=True)
+
+    p = sub.add_parser('pack', help='pack an image folder into HDF5')
+    p.add_argument('src')
+    p.add_argument('out')
+    p.add_argument('--layout', choices=LAYOUTS, default='pairs')
+    p.add_argument('--compression', choices=('none', 'gzip', 'lzf'), default='none')
+    p.add_argument('--skip-bad', action='store_true',
+                   help='pack the good files and record the bad ones in the manifest')
+    p.add_argument('--convert', action='store_true',
+                   help='convert grayscale/palette/alpha/16-bit images to 8-bit RGB (recorded)')
+    p.add_argument('--overwrite', action='store_true')
+    p.add_argument('--val-fraction', type=float, default=0.0,
+                   help='store a train/val split by background with this val share')
+    p.add_argument('--split-seed', type=int, default=0)
+    p.add_argument('--workers', type=int, default=None, help='decoding processes (all cores)')
+    p.set_defaults(func=_pack)
+
+    for name, func, help_text in (('verify', _verify, 're-hash every image'),
+                                  ('inspect', _inspect, 'counts, sizes, hash, PSNR/SSIM')):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument('path')
+        p.set_defaults(func=func)
+
+    p = sub.add_parser('list', help='list packed datasets under a folder')
+    p.add_argument('root')
+    p.set_defaults(func=_list)
+
+    defaults = RainParams()
+    p = sub.add_parser('synth', help='synthesise rain over clean photographs')
+    p.add_argument('clean_dir')
+    p.add_argument('out_dir')
+    p.add_argument('--seed', type=int, required=True)
+    for key in ('density', 'angle', 'width', 'intensity', 'haze'):
+        p.add_argument(f'--{key}', type=float, default=getattr(defaults, key))
+    p.add_argument('--length', type=int, default=defaults.length)
+    p.set_defaults(func=_synth)
+
+    p = sub.add_parser('photos', help="export scikit-image's colour photographs")
+    p.add_argument('out_dir')
+    p.add_argument('--max-size', type=int, default=512)
+    p.set_defaults(func=_photos)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    try:
+        return args.func(args)
+    except (BadInputError, FileNotFoundError, FileExistsError, ValueError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""Pack a folder of rainy/clean images into one HDF5 file (layout in ``danet.datasets.h5format``).
+
+Decoding and hashing run in a process pool; the main process writes. The file is written to a
+hidden ``.NAME.PID.partial`` beside the destination and renamed into place only when complete,
+so a packer stopped at any moment leaves nothing at the destination.
+"""
+import json
+import os
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import h5py
+from tqdm import tqdm
+
+from danet.datasets import h5format as fmt
+from danet.datasets.image_files import BadInputError, Group, decode_rgb, discover
+from data_tools import PACKER_VERSION
+from data_tools.split import split_by_background
+
+COMPRESSIONS = ('none', 'gzip', 'lzf')
+
+
+def _decode(path: Path, convert: bool) -> dict:
+    try:
+        img, note = decode_rgb(path, convert)
+    except Exception as err:  # any decoder failure is a bad file, reported by name
+        return {'path': path, 'error': f'{type(err).__name__}: {err}'}
+    return {'path': path, 'img': img, 'converted': note, 'sha256': fmt.pixel_hash(img)}
+
+
+def _decode_group(args: tuple[Group, bool]) -> tuple[dict | None, list[tuple[str, dict]],
+                                                      list[tuple[str, str]]]:
+    """Decode one background and its rainy images; return them with the problems found."""
+    group, convert = args
+    clean = None if group.clean is None else _decode(group.clean, convert)
+    problems = [] if clean is None or 'error' not in clean else [(str(group.clean), clean['error'])]
+    rainy = []
+    for name, path in group.rainy:
+        item = _decode(path, convert)
+        if 'error' in item:
+            problems.append((str(path), item['error']))
+        elif clean is not None and 'error' in clean:
+            problems.append((str(path), f'its clean image {group.clean} is bad'))
+        elif clean is not None and item['img'].shape != clean['img'].shape:
+            h, w = item['img'].shape[:2]
+            ch, cw = clean['img'].shape[:2]
+            problems.append((str(path), f'size {w}x{h} differs from clean {group.clean} '
+                                        f'({cw}x{ch})'))
+        else:
+            rainy.append((name, item))
+    return (clean if rainy else None), rainy, problems
+
+
+def _write_image(group: h5py.Group, index: int, img, compression: str) -> None:
+    h, w = img.shape[:2]
+    group.create_dataset(fmt.image_key(index), data=img,
+                         chunks=(min(fmt.CHUNK, h), min(fmt.CHUNK, w), 3),
+                         compression=None if compression == 'none' else compression)
+
+
+def _entry(item: dict, src: Path) -> dict:
+    entry = {'path': Path(item['path']).relative_to(src).as_posix(),
+             'shape': list(item['img'].shape[:2]), 'sha256': item['sha256']}
+    if item['converted']:
+        entry['converted'] = item['converted']
+    return entry
+
+
+def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression: str = 'none',
+         skip_bad: bool = False, convert: bool = False, overwrite: bool = False,
+         val_fraction: float = 0.0, split_seed: int = 0, workers: int | None = None,
+         command: str = '') -> dict:
+    """Pack ``src`` (in ``layout``) into ``out``; return the manifest.
+
+    Raises ``BadInputError`` listing every offending file (nothing written) unless ``skip_bad``,
+    in which case they are left out and recorded in the manifest's ``skipped``.
+    """
+    src, out = Path(src).resolve(), Path(out)
+    if compression not in COMPRESSIONS:
+        raise ValueError(f'compression {compression!r}: choose one of {", ".join(COMPRESSIONS)}')
+    if out.exists() and not overwrite:
+        raise FileExistsError(f'{out} exists; pass --overwrite to replace it')
+    groups, problems = discover(src, layout)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.parent / f'.{out.name}.{os.getpid()}.partial'
+    manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None}
+    workers = workers or os.cpu_count() or 1
+    try:
+        with h5py.File(partial, 'w') as f, Pool(workers) as pool:
+            rainy_group, clean_group = f.create_group(fmt.RAINY), f.create_group(fmt.CLEAN)
+            jobs = pool.imap(_decode_group, [(g, convert) for g in groups])
+            total = sum(len(g.rainy) for g in groups)
+            with tqdm(total=total, desc=f'pack {src.name}', unit='img') as bar:
+                for clean, rainy, group_problems in jobs:
+                    problems += group_problems
+                    bar.update(len(rainy) + len(group_problems))
+                    if problems and not skip_bad:
+                        continue  # keep decoding to report every bad file, write nothing
+                    clean_index = None
+                    if clean is not None:
+                        clean_index = len(manifest['clean'])
+                        _write_image(clean_group, clean_index, clean['img'], compression)
+                        manifest['clean'].append(_entry(clean, src))
+                    for name, item in rainy:
+                        _write_image(rainy_group, len(manifest['rainy']), item['img'],
+                                     compression)
+                        manifest['rainy'].append({'name': name, **_entry(item, src),
+                                                  'clean': clean_index})
+            if problems and not skip_bad:
+                raise BadInputError(sorted(problems), f'cannot pack {src}')
+            if not manifest['rainy']:
+                raise BadInputError(sorted(problems) or [(str(src), 'no images')],
+                                    f'nothing to pack in {src}')
+            manifest['skipped'] = [list(p) for p in sorted(problems)]
+            if val_fraction:
+                keys = [manifest['clean'][r['clean']]['sha256'] if r['clean'] is not None
+                        else r['sha256'] for r in manifest['rainy']]
+                manifest['split'] = split_by_background(keys, val_fraction, split_seed)
+            f.create_dataset(fmt.MANIFEST, data=json.dumps(manifest))
+            f.attrs.update({
+                'format_version': fmt.FORMAT_VERSION, 'packer_version': PACKER_VERSION,
+                'layout': layout, 'command': command, 'source': str(src),
+                'created': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+                'content_hash': fmt.content_hash(manifest),
+                'num_rainy': len(manifest['rainy']), 'num_clean': len(manifest['clean'])})
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return manifest

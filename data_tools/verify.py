@@ -1,0 +1,29 @@
+"""Re-hash every image of a packed file and compare with its manifest."""
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from danet.datasets import h5format as fmt
+
+
+def verify(path: str | Path) -> list[tuple[str, str]]:
+    """Return ``(image, reason)`` for every image whose pixels no longer match the manifest
+    (or that cannot be read), plus a content-hash mismatch if the manifest was altered."""
+    packed = fmt.PackedFile(path)
+    manifest, bad = packed.manifest, []
+    items = [(fmt.RAINY, i, e) for i, e in enumerate(manifest['rainy'])]
+    items += [(fmt.CLEAN, i, e) for i, e in enumerate(manifest['clean'])]
+    for kind, index, entry in tqdm(items, desc=f'verify {Path(path).name}', unit='img'):
+        label = f'{kind}/{fmt.image_key(index)} ({entry["path"]})'
+        try:
+            img = np.asarray(packed.file[kind][fmt.image_key(index)][()])
+        except Exception as err:  # a corrupt chunk surfaces as any h5py/OS error
+            bad.append((label, f'unreadable: {err}'))
+            continue
+        if fmt.pixel_hash(img) != entry['sha256']:
+            bad.append((label, 'pixel hash differs from the manifest'))
+    if fmt.content_hash(manifest) != packed.content_hash:
+        bad.append(('content_hash', 'manifest does not match the stored content hash'))
+    packed.close()
+    return bad
