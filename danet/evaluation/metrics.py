@@ -1,1 +1,120 @@
-"""Placeholder: filled in by its issue."""
+"""``DerainMetric``: per-image PSNR/SSIM (Y and RGB) and LPIPS, as deraining papers report them."""
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from mmengine.evaluator import BaseMetric
+from mmengine.structures import BaseDataElement
+
+from danet.evaluation.functional import calculate_psnr, calculate_ssim, conventions, quantize
+from danet.evaluation.results import METRIC_KEYS, build_results, write_results
+from danet.registry import METRICS
+
+
+def score_pair(pred: np.ndarray, gt: np.ndarray, metrics: Sequence[str], crop_border: int = 0,
+               lpips_scorer=None) -> dict[str, float]:
+    """The chosen metrics of one uint8 prediction against its uint8 ground truth (H×W×3)."""
+    scores = {}
+    for key in metrics:
+        if key == 'lpips_alex':
+            scores[key] = lpips_scorer(pred, gt)
+        else:
+            name, color_space = key.split('_')
+            fn = calculate_psnr if name == 'psnr' else calculate_ssim
+            scores[key] = fn(pred, gt, color_space=color_space, crop_border=crop_border)
+    return scores
+
+
+def check_metric_keys(metrics: Sequence[str]) -> tuple[str, ...]:
+    unknown = [m for m in metrics if m not in METRIC_KEYS]
+    if unknown or not metrics:
+        raise ValueError(f'unknown metrics {unknown}; choose from {", ".join(METRIC_KEYS)}')
+    return tuple(k for k in METRIC_KEYS if k in metrics)
+
+
+@METRICS.register_module()
+class DerainMetric(BaseMetric):
+    """Scores ``pred_img`` against ``gt_img`` of each ``DerainSample``, keeping per-image rows.
+
+    The prediction (float 3×H×W in [0, 1]) is quantised to uint8 as when saved to PNG; a float
+    ground truth is quantised the same way. ``compute_metrics`` returns the means (MMEngine
+    prefixes them with ``prefix``, by default the samples' ``testset``), keeps the rows in
+    ``last_rows`` and, if ``results_dir`` is set, writes ``<results_dir>/<testset>.json`` in the
+    results schema (samples then need ``testset`` and ``dataset_hash`` metainfo).
+
+    Args:
+        metrics: subset of ``psnr_y, ssim_y, psnr_rgb, ssim_rgb, lpips_alex``.
+        crop_border: pixels cropped from each side before PSNR/SSIM (literature: 0).
+        results_dir: folder for the results file, or None to write nothing.
+        method: the method name recorded in the results file.
+        config_hash: the run's config hash recorded in the results file.
+        lpips_device: device for the LPIPS network.
+    """
+
+    default_prefix = 'derain'
+
+    def __init__(self, metrics: Sequence[str] = METRIC_KEYS, crop_border: int = 0,
+                 results_dir: str | None = None, method: str = 'model',
+                 config_hash: str | None = None, lpips_device: str = 'cpu',
+                 collect_device: str = 'cpu', prefix: str | None = None, **kwargs):
+        super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
+        self.metrics = check_metric_keys(metrics)
+        self.crop_border = crop_border
+        self.results_dir = None if results_dir is None else Path(results_dir)
+        self.method = method
+        self.config_hash = config_hash
+        self._prefix_from_samples = prefix is None
+        self.lpips_scorer = None
+        if 'lpips_alex' in self.metrics:
+            from danet.evaluation.lpips_metric import LPIPSScorer
+            self.lpips_scorer = LPIPSScorer(device=lpips_device)
+        self.last_rows: list[dict] = []
+
+    def process(self, data_batch, data_samples: Sequence) -> None:
+        for sample in data_samples:
+            if isinstance(sample, BaseDataElement):
+                sample = sample.to_dict()
+            name = sample.get('name', f'#{len(self.results)}')
+            for key in ('pred_img', 'gt_img'):
+                if sample.get(key) is None:
+                    raise KeyError(f'DerainMetric: sample {name!r} has no {key}')
+            pred, gt = quantize(sample['pred_img']), _to_uint8_hwc(sample['gt_img'])
+            if pred.shape != gt.shape:
+                raise ValueError(f'DerainMetric: sample {name!r}: pred_img {pred.shape} and '
+                                 f'gt_img {gt.shape} differ (HWC after quantisation)')
+            row = {'name': name,
+                   **score_pair(pred, gt, self.metrics, self.crop_border, self.lpips_scorer)}
+            self.results.append(
+                (row, sample.get('testset'), sample.get('dataset_hash')))
+
+    def compute_metrics(self, results: list) -> dict[str, float]:
+        rows = [row for row, _, _ in results]
+        testsets = {t for _, t, _ in results}
+        hashes = {h for _, _, h in results}
+        testset = next(iter(testsets)) if len(testsets) == 1 else None
+        if self._prefix_from_samples and testset:
+            self.prefix = testset
+        self.last_rows = rows
+        if self.results_dir is not None:
+            if testset is None or len(hashes) != 1 or None in hashes:
+                raise ValueError(
+                    'DerainMetric: writing results needs one testset and one dataset_hash in the '
+                    f'samples\' metainfo, got testsets {sorted(map(str, testsets))} and '
+                    f'dataset hashes {sorted(map(str, hashes))}')
+            results_file = build_results(
+                testset, self.method, rows, conventions(self.crop_border), self.config_hash,
+                next(iter(hashes)))
+            write_results(self.results_dir / f'{testset}.json', results_file)
+        return {k: float(np.mean([row[k] for row in rows])) for k in self.metrics}
+
+
+def _to_uint8_hwc(img) -> np.ndarray:
+    """Ground truth (uint8 or float in [0, 1], 3×H×W tensor) → uint8 H×W×3."""
+    if isinstance(img, torch.Tensor) and img.is_floating_point():
+        return quantize(img)
+    img = torch.as_tensor(img)
+    if img.dtype != torch.uint8 or img.ndim != 3 or img.shape[0] != 3:
+        raise ValueError(f'gt_img must be a uint8 or float 3×H×W tensor, got {img.dtype} '
+                         f'{tuple(img.shape)}')
+    return img.permute(1, 2, 0).contiguous().numpy()

@@ -1,0 +1,82 @@
+"""Score a folder of predictions made elsewhere against a folder of ground truths.
+
+Files pair by name: an exact name first, else the same stem (``001.jpg`` ↔ ``001.png``). Images
+decode to uint8 RGB (grayscale, palette and alpha images are converted). ``dataset_hash`` is the
+SHA-256 of the sorted ``[gt name, pixel hash]`` list, so it depends on the ground-truth pixels only.
+"""
+import hashlib
+import json
+from pathlib import Path
+
+from tqdm import tqdm
+
+from danet.datasets.h5format import pixel_hash
+from danet.datasets.image_files import BadInputError, decode_rgb
+from danet.evaluation.functional import conventions
+from danet.evaluation.metrics import check_metric_keys, score_pair
+from danet.evaluation.results import METRIC_KEYS, build_results
+
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+
+
+def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:
+    """``(pred, gt)`` pairs sorted by GT name; raises ``BadInputError`` listing unpaired files."""
+    preds, gts = _images(pred_dir), _images(gt_dir)
+    if not gts:
+        raise FileNotFoundError(f'no images in ground-truth folder {gt_dir}')
+    pred_by_name = {p.name: p for p in preds}
+    pred_by_stem: dict[str, list[Path]] = {}
+    for p in preds:
+        pred_by_stem.setdefault(p.stem, []).append(p)
+    pairs, problems, used = [], [], set()
+    for gt in gts:
+        match = pred_by_name.get(gt.name)
+        candidates = [match] if match else pred_by_stem.get(gt.stem, [])
+        if len(candidates) != 1:
+            reason = 'no prediction with this name or stem' if not candidates else \
+                f'several predictions share its stem: {", ".join(c.name for c in candidates)}'
+            problems.append((str(gt), reason))
+            continue
+        pairs.append((candidates[0], gt))
+        used.add(candidates[0])
+    problems += [(str(p), f'no ground truth in {gt_dir}') for p in preds if p not in used]
+    if problems:
+        raise BadInputError(problems, header='unpaired images')
+    return pairs
+
+
+def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, method: str,
+                     metrics=METRIC_KEYS, crop_border: int = 0, lpips_device: str = 'cpu') -> dict:
+    """Results dict (schema of ``danet.evaluation.results``) for every pair of the two folders."""
+    pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
+    metrics = check_metric_keys(metrics)
+    scorer = None
+    if 'lpips_alex' in metrics:
+        from danet.evaluation.lpips_metric import LPIPSScorer
+        scorer = LPIPSScorer(device=lpips_device)
+    rows, gt_hashes = [], []
+    for pred_path, gt_path in tqdm(pair_files(pred_dir, gt_dir), desc=f'scoring {testset}',
+                                   unit='img'):
+        pred, gt = _decode(pred_path), _decode(gt_path)
+        if pred.shape != gt.shape:
+            raise ValueError(f'{pred_path} is {pred.shape[1]}×{pred.shape[0]} but its ground '
+                             f'truth {gt_path} is {gt.shape[1]}×{gt.shape[0]}')
+        rows.append({'name': gt_path.name, **score_pair(pred, gt, metrics, crop_border, scorer)})
+        gt_hashes.append([gt_path.name, pixel_hash(gt)])
+    dataset_hash = hashlib.sha256(json.dumps(sorted(gt_hashes)).encode()).hexdigest()
+    return build_results(testset, method, rows, conventions(crop_border), None, dataset_hash)
+
+
+def _images(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        raise FileNotFoundError(f'folder not found: {folder}')
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith('.')
+                  and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _decode(path: Path):
+    try:
+        return decode_rgb(path, convert=True)[0]
+    except OSError as err:
+        raise ValueError(f'{path}: cannot decode image ({err})') from err

@@ -1,0 +1,66 @@
+"""tools/eval_folder.py end to end on real Rain100L pairs, rainy images as predictions."""
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from danet.evaluation.functional import calculate_psnr, calculate_ssim
+from danet.evaluation.results import read_results
+
+
+def run_tool(repo_root, *args):
+    env = {**os.environ, 'PYTHONPATH': str(repo_root)}
+    return subprocess.run([sys.executable, str(repo_root / 'tools' / 'eval_folder.py'), *args],
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def folders(shared_data, tmp_path):
+    pred, gt = tmp_path / 'pred', tmp_path / 'gt'
+    pred.mkdir()
+    gt.mkdir()
+    for name in ('001', '002', '003'):
+        shutil.copy(shared_data / 'Rain100L' / 'clean' / f'{name}.png', gt)
+    shutil.copy(shared_data / 'Rain100L' / 'rainy' / '001.png', pred)
+    shutil.copy(shared_data / 'Rain100L' / 'rainy' / '002.png', pred)
+    # lossless under another extension: pairs by stem
+    Image.open(shared_data / 'Rain100L' / 'rainy' / '003.png').save(pred / '003.bmp')
+    return pred, gt
+
+
+@pytest.mark.slow
+def test_scores_folder_into_results_schema(folders, repo_root, tmp_path):
+    pred, gt = folders
+    out = tmp_path / 'out'
+    done = run_tool(repo_root, str(pred), str(gt), '--testset', 'Rain100L', '--method', 'rainy',
+                    '--out-dir', str(out), '--no-lpips')
+    assert done.returncode == 0, done.stderr
+    results = read_results(out / 'Rain100L.json')
+    assert [r['name'] for r in results['images']] == ['001.png', '002.png', '003.png']
+    assert 'lpips_alex' not in results['summary'] and results['config_hash'] is None
+    for row in results['images']:
+        rainy = np.array(Image.open(next(pred.glob(row['name'][:3] + '.*'))))
+        clean = np.array(Image.open(gt / row['name']))
+        assert row['psnr_y'] == pytest.approx(calculate_psnr(rainy, clean))
+        assert row['ssim_rgb'] == pytest.approx(calculate_ssim(rainy, clean, 'rgb'))
+    # the dataset hash depends on the GT pixels only
+    again = run_tool(repo_root, str(gt), str(gt), '--testset', 'Rain100L', '--method', 'gt',
+                     '--out-dir', str(tmp_path / 'again'), '--no-lpips')
+    assert again.returncode == 0, again.stderr
+    same_gt = read_results(tmp_path / 'again' / 'Rain100L.json')
+    assert same_gt['dataset_hash'] == results['dataset_hash']
+    assert same_gt['summary']['psnr_y'] == float('inf')
+
+
+def test_unpaired_files_are_listed_and_nothing_written(folders, repo_root, tmp_path):
+    pred, gt = folders
+    (pred / '002.png').rename(pred / '099.png')
+    done = run_tool(repo_root, str(pred), str(gt), '--testset', 'T', '--method', 'm',
+                    '--out-dir', str(tmp_path / 'out'), '--no-lpips')
+    assert done.returncode == 1
+    assert '099.png: no ground truth' in done.stderr and '002.png: no prediction' in done.stderr
+    assert not (tmp_path / 'out').exists()

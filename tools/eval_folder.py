@@ -1,0 +1,42 @@
+"""Score derained images made elsewhere against ground truths, in the platform's results schema.
+
+    python tools/eval_folder.py PRED_DIR GT_DIR --testset NAME --method NAME --out-dir D
+        [--no-lpips] [--crop-border N]
+
+Writes ``D/<testset>.json``; files pair by name (or by stem across extensions).
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from danet.datasets.image_files import BadInputError
+from danet.evaluation.folder_eval import evaluate_folders
+from danet.evaluation.results import METRIC_KEYS, write_results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('pred_dir', type=Path, help='folder of predicted (derained) images')
+    parser.add_argument('gt_dir', type=Path, help='folder of ground-truth images')
+    parser.add_argument('--testset', required=True, help='test set name, e.g. Rain100L')
+    parser.add_argument('--method', required=True, help='method name recorded in the results')
+    parser.add_argument('--out-dir', required=True, type=Path, help='folder for <testset>.json')
+    parser.add_argument('--no-lpips', action='store_true', help='skip LPIPS (faster)')
+    parser.add_argument('--crop-border', type=int, default=0,
+                        help='pixels cropped from each side before PSNR/SSIM (default 0)')
+    args = parser.parse_args(argv)
+    metrics = [k for k in METRIC_KEYS if not (args.no_lpips and k == 'lpips_alex')]
+    try:
+        results = evaluate_folders(args.pred_dir, args.gt_dir, args.testset, args.method,
+                                   metrics=metrics, crop_border=args.crop_border)
+    except (BadInputError, FileNotFoundError, ValueError) as err:
+        print(f'error: {err}\nnothing written', file=sys.stderr)
+        return 1
+    path = write_results(args.out_dir / f'{args.testset}.json', results)
+    summary = ', '.join(f'{k} {v:.4f}' for k, v in results['summary'].items())
+    print(f'wrote {path} ({len(results["images"])} images): {summary}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
