@@ -1,0 +1,1 @@
+"""Ablation grids as data (``ablations/<grid>.py``) and the runner ``python -m ablations``."""

@@ -1,0 +1,130 @@
+"""``python -m ablations plan|run|status GRID``: expand, run and inspect an ablation grid."""
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+from ablations.grid import expand, load_grid
+from ablations.rundir import DONE, STATES, read_json, run_state
+from ablations.runner import (
+    WORK_ROOT,
+    dispatch,
+    make_executor,
+    run_dir_of,
+    select_runs,
+    write_run_json,
+)
+from ablations.spec import GridError, RunSpec, cfg_option_args
+from ablations.stages import grid_stages
+
+
+def reproduce_command(spec: RunSpec, run_dir: Path) -> str:
+    return ' '.join(['python tools/train.py', spec.base, '--work-dir', str(run_dir / 'train'),
+                     '--cfg-options', *(f"'{a}'" for a in cfg_option_args(spec.overrides))])
+
+
+def cmd_plan(args, grid, specs) -> int:
+    if args.json:
+        print(json.dumps([dict(spec.to_json(), run_dir=str(run_dir_of(args.work_root, spec)),
+                               command=reproduce_command(spec, run_dir_of(args.work_root, spec)))
+                          for spec in specs], indent=2))
+        return 0
+    print(f'grid {grid.name}: {len(specs)} runs ({grid.mode}, seeds {grid.seeds}) from '
+          f'{grid.base}; test sets {grid.testsets}')
+    if grid.cfg_options:
+        print('  every run: ' + ' '.join(cfg_option_args(grid.cfg_options)))
+    width = max(len(s.run_id) for s in specs)
+    for spec in specs:
+        diff = ' '.join(f'{k}={a.value!r} ({a.label})' for k, a in spec.axes.items()) or '(base)'
+        print(f'  {spec.run_id:<{width}}  {diff}')
+    return 0
+
+
+def cmd_status(args, grid, specs) -> int:
+    stages = grid_stages(grid)
+    states = {s.run_id: run_state(run_dir_of(args.work_root, s), stages, grid.testsets)
+              for s in specs}
+    counts = Counter(st.state for st in states.values())
+    print(f'grid {grid.name}: ' + ', '.join(f'{counts[k]} {k}' for k in STATES if counts[k]))
+    for run_id, st in states.items():
+        print(f'  {st.state:<8} {run_id}')
+        if st.detail and st.state != 'done':
+            print('\n'.join(f'           | {line}' for line in st.detail.splitlines()))
+    return 0 if counts['failed'] == counts['corrupt'] == 0 else 1
+
+
+def stage_seconds(run_dir: Path) -> float:
+    """Seconds the run's stages took (from DONE.json; 0 for a run that did not finish)."""
+    done = read_json(run_dir / DONE) or {}
+    return sum(stage['seconds'] for stage in (done.get('stages') or {}).values())
+
+
+def cmd_run(args, grid, specs) -> int:
+    todo = select_runs(grid, specs, args.work_root, args.retry_failed)
+    print(f'grid {grid.name}: {len(todo)} of {len(specs)} runs to do '
+          f'(executor {args.executor}, max parallel {args.max_parallel})', flush=True)
+    if args.dry_run:
+        for spec in todo:
+            print(f'  would run {spec.run_id}: '
+                  f'{reproduce_command(spec, run_dir_of(args.work_root, spec))}')
+        return 0
+    if not todo:
+        return 0
+    for spec in todo:
+        write_run_json(run_dir_of(args.work_root, spec), spec)
+    executor = make_executor(args.executor, args.work_root / grid.name / '.submitit',
+                             args.timeout_min, args.partition, args.gpus, args.cpus)
+    start = time.time()
+    outcomes = dispatch(grid, todo, args.work_root, executor, args.max_parallel)
+    wall = time.time() - start
+    counts = Counter(outcomes.values())
+    stage_s = sum(stage_seconds(run_dir_of(args.work_root, s)) for s in todo)
+    print(f'grid {grid.name}: ' + ', '.join(f'{n} {k}' for k, n in sorted(counts.items())) +
+          f' in {wall:.1f}s; stages {stage_s:.1f}s; runner overhead per run '
+          f'{(wall * args.max_parallel - stage_s) / len(todo):.2f}s', flush=True)
+    return 0 if set(counts) <= {'done', 'skipped'} else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='python -m ablations', description=__doc__)
+    sub = parser.add_subparsers(dest='command', required=True)
+    for name, helptext in (('plan', 'list every run with its id and its diff from the base'),
+                           ('run', 'run the runs not yet done'),
+                           ('status', 'done / running / failed / corrupt / pending per run')):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument('grid', help='grid name (ablations/<name>.py) or path to a grid file')
+        p.add_argument('--work-root', type=Path, default=WORK_ROOT,
+                       help='runs go to WORK_ROOT/<grid>/<run_id> (default: %(default)s)')
+        if name == 'plan':
+            p.add_argument('--json', action='store_true', help='print a JSON list of runs')
+        if name == 'run':
+            p.add_argument('--executor', choices=('local', 'slurm'), default='local')
+            p.add_argument('--max-parallel', type=int, default=1)
+            p.add_argument('--dry-run', action='store_true', help='list what would run')
+            p.add_argument('--retry-failed', action='store_true', help='run failed runs again')
+            p.add_argument('--timeout-min', type=int, default=24 * 60,
+                           help='time limit per run in minutes (both executors)')
+            p.add_argument('--partition', help='Slurm partition')
+            p.add_argument('--gpus', type=int, default=0, help='GPUs per run')
+            p.add_argument('--cpus', type=int, default=4, help='CPUs per run (Slurm)')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if getattr(args, 'max_parallel', 1) < 1:
+        print('error: --max-parallel must be >= 1', file=sys.stderr)
+        return 2
+    try:
+        grid = load_grid(args.grid)
+        specs = expand(grid)
+    except GridError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    return {'plan': cmd_plan, 'run': cmd_run, 'status': cmd_status}[args.command](args, grid, specs)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""DANet's components, one at a time from the full model (the paper's ablation), 3 seeds."""
+base = 'configs/danet/danet_rain13k.py'
+mode = 'one_at_a_time'
+axes = {
+    'model.generator.alm.type': [('w/o ALM', 'PlainALM')],
+    'model.association_constraint.type': [('w/o association constraint',
+                                           'NoAssociationConstraint')],
+    'model.generator.alm.mask.type': [('parameter-free mask', 'RainMagnitudeMask')],
+    'model.generator.reconstruction.type': [('bilinear SR', 'BilinearReconstruction'),
+                                            ('transposed-conv SR', 'TransposedConvReconstruction')],
+    'model.generator.reconstruction.skip.type': [('SR w/o background skip', 'NoBackgroundSkip')],
+    'model.generator.sampling.type': [('w/o sampling space', 'NoSampling')],
+}
+seeds = [0, 1, 2]
+testsets = ['Rain100L', 'Rain100H', 'Test100', 'Test1200', 'Test2800']
+flops_shape = [3, 256, 256]

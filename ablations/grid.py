@@ -1,0 +1,157 @@
+"""Grid files (``ablations/<name>.py``) and their expansion into runs.
+
+A grid file is plain data (module-level names)::
+
+    base = 'configs/danet/danet_rain13k.py'          # relative to the repository root
+    axes = {'model.generator.alm.type': [('w/o ALM', 'PlainALM'), ...], ...}
+    mode = 'one_at_a_time'                            # or 'factorial'
+    seeds = [0, 1, 2]
+    testsets = ['Rain100L']                           # results/<testset>.json each run must write
+    cfg_options = {'train_cfg.max_iters': 100}        # optional, applied to every run
+    include = [{...}]; exclude = [{...}]              # optional (see cells)
+    seed_key = 'randomness.seed'                      # optional
+    flops_shape = [3, 256, 256]                       # optional, for count_flops
+    stages = [...]                                    # optional, replaces the default stages
+
+Axis values are plain values (label ``str(value)``) or ``(label, value)`` pairs.
+"""
+import copy
+import hashlib
+import itertools
+import json
+import re
+import runpy
+from pathlib import Path
+
+from mmengine.config import Config
+
+from ablations.spec import REPO_ROOT, AxisValue, Grid, GridError, RunSpec
+from danet.utils.config import check_cfg_options
+from danet.utils.provenance import config_hash
+
+GRID_DIR = Path(__file__).resolve().parent
+REQUIRED_KEYS = ('base', 'axes', 'mode', 'seeds', 'testsets')
+OPTIONAL_KEYS = ('cfg_options', 'include', 'exclude', 'seed_key', 'flops_shape', 'stages')
+MODES = ('factorial', 'one_at_a_time')
+BASE_LABEL = 'base'
+
+
+def resolve_grid_path(name_or_path: str) -> Path:
+    """``danet_components`` or ``ablations/danet_components.py`` -> the grid file path."""
+    path = Path(name_or_path)
+    if path.suffix != '.py':
+        path = GRID_DIR / f'{name_or_path}.py'
+    if not path.is_file():
+        raise GridError(f'grid file not found: {path}')
+    return path.resolve()
+
+
+def load_grid(name_or_path: str) -> Grid:
+    """Read and validate a grid file; errors name the file and the offending key."""
+    path = resolve_grid_path(name_or_path)
+    names = {k: v for k, v in runpy.run_path(str(path)).items() if not k.startswith('_')}
+    unknown = sorted(set(names) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
+    missing = [k for k in REQUIRED_KEYS if k not in names]
+    if unknown:
+        raise GridError(f'{path}: unknown key(s) {unknown}; allowed: '
+                        f'{list(REQUIRED_KEYS + OPTIONAL_KEYS)}')
+    if missing:
+        raise GridError(f'{path}: missing required key(s) {missing}')
+    if names['mode'] not in MODES:
+        raise GridError(f'{path}: mode={names["mode"]!r}; expected one of {MODES}')
+    if not isinstance(names['axes'], dict):
+        raise GridError(f'{path}: axes must be a dict of dotted key -> list of values')
+    axes = {key: [_axis_value(path, key, v) for v in _nonempty_list(path, f'axes[{key!r}]', vals)]
+            for key, vals in names['axes'].items()}
+    for key, values in axes.items():
+        labels = [v.label for v in values]
+        if len(set(labels)) != len(labels):
+            raise GridError(f'{path}: axes[{key!r}] has duplicate labels {labels}')
+    seeds = _nonempty_list(path, 'seeds', names['seeds'])
+    if not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise GridError(f'{path}: seeds must be integers, got {seeds}')
+    grid = Grid(name=path.stem, path=path, base=names['base'], axes=axes, mode=names['mode'],
+                seeds=list(seeds), testsets=list(_nonempty_list(path, 'testsets',
+                                                                names['testsets'])),
+                **{k: names[k] for k in OPTIONAL_KEYS if k in names})
+    if not (REPO_ROOT / grid.base).is_file():
+        raise GridError(f'{path}: base config not found: {grid.base}')
+    return grid
+
+
+def _nonempty_list(path: Path, key: str, value) -> list:
+    if not isinstance(value, list | tuple) or not value:
+        raise GridError(f'{path}: {key} must be a non-empty list, got {value!r}')
+    return list(value)
+
+
+def _axis_value(path: Path, key: str, item) -> AxisValue:
+    if isinstance(item, tuple):
+        if len(item) != 2 or not isinstance(item[0], str):
+            raise GridError(f'{path}: axes[{key!r}] item {item!r} must be (label, value)')
+        return AxisValue(*item)
+    return AxisValue(str(item), item)
+
+
+def cells(grid: Grid) -> list[dict[str, AxisValue]]:
+    """The axis assignments of the grid, before seeds.
+
+    ``factorial``: every combination of the axes' values. ``one_at_a_time``: the base (no axis
+    set) then each value of each axis alone. ``exclude`` drops every cell matching one of its
+    patterns ({key: label or value}, all keys must match); ``include`` appends extra cells
+    ({key: value or (label, value)}) not already present.
+    """
+    if grid.mode == 'factorial':
+        keys = list(grid.axes)
+        found = [dict(zip(keys, combo, strict=True))
+                 for combo in itertools.product(*grid.axes.values())]
+    else:
+        found = [{}] + [{key: v} for key, values in grid.axes.items() for v in values]
+    found = [c for c in found if not any(_matches(c, pattern) for pattern in grid.exclude)]
+    for extra in grid.include:
+        cell = {k: _axis_value(grid.path, k, v) for k, v in extra.items()}
+        if cell not in found:
+            found.append(cell)
+    return found
+
+
+def _matches(cell: dict[str, AxisValue], pattern: dict) -> bool:
+    return all(k in cell and pattern[k] in (cell[k].label, cell[k].value) for k in pattern)
+
+
+def slug(cell: dict[str, AxisValue]) -> str:
+    """Readable id part: the cell's labels, lower-case, ``[a-z0-9-]`` joined by ``+``."""
+    if not cell:
+        return BASE_LABEL
+    parts = [re.sub(r'[^a-z0-9]+', '-', a.label.lower()).strip('-') or 'x' for a in cell.values()]
+    return '+'.join(parts)
+
+
+def expand(grid: Grid) -> list[RunSpec]:
+    """Every run of the grid (cells x seeds), in a deterministic order with deterministic ids.
+
+    The id is ``<slug>_s<seed>_<hash8>`` where the hash covers the base path and all overrides;
+    ``config_hash`` is the hash of the resolved config (base merged with the overrides).
+    """
+    base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
+    runs = []
+    for cell in cells(grid):
+        for seed in grid.seeds:
+            overrides = {**grid.cfg_options, **{k: a.value for k, a in cell.items()},
+                         grid.seed_key: seed}
+            try:
+                checked = check_cfg_options(base_cfg, overrides)
+            except KeyError as err:
+                raise GridError(f'{grid.path}: {err.args[0]}') from None
+            cfg = copy.deepcopy(base_cfg)
+            cfg.merge_from_dict(checked)
+            identity = json.dumps({'base': grid.base, 'overrides': overrides}, sort_keys=True)
+            short = hashlib.sha256(identity.encode()).hexdigest()[:8]
+            runs.append(RunSpec(grid=grid.name, run_id=f'{slug(cell)}_s{seed}_{short}',
+                                base=grid.base, seed=seed, axes=cell, overrides=overrides,
+                                config_hash=config_hash(cfg)))
+    ids = [r.run_id for r in runs]
+    if len(set(ids)) != len(ids):
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        raise GridError(f'{grid.path}: duplicate run ids {repeated}')
+    return runs

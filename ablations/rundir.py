@@ -1,0 +1,122 @@
+"""A run directory's bookkeeping: metadata, per-stage progress, markers, lock and state.
+
+Files (all written atomically): ``run.json`` (written when the run is planned), ``progress.json``
+(finished stages with timings), ``DONE.json`` (written last: the run is complete),
+``FAILED.json`` (traceback tail of the last failure), ``.lock`` (pid + host of the runner
+working on it), ``logs/<stage>.log``.
+"""
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ablations.stages import outputs_problem
+from danet.utils.fileio import atomic_write_json
+
+RUN_JSON, PROGRESS, DONE, FAILED, LOCK = 'run.json', 'progress.json', 'DONE.json', 'FAILED.json', \
+    '.lock'
+STATES = ('done', 'running', 'failed', 'corrupt', 'pending')
+
+
+def read_json(path: Path) -> dict | None:
+    """The JSON object in ``path``, or None when it is absent or unreadable."""
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunLock:
+    """``.lock`` created with O_CREAT|O_EXCL; a lock whose pid is dead on this host is stale.
+
+    A lock from another host is never broken (its pid cannot be checked from here).
+    """
+
+    def __init__(self, run_dir: Path):
+        self.path = Path(run_dir) / LOCK
+
+    def holder(self) -> dict | None:
+        """The live holder ``{pid, host, since}``, or None (a stale lock counts as free)."""
+        info = read_json(self.path)
+        if info is None:
+            return None
+        if info.get('host') == socket.gethostname() and not pid_alive(info.get('pid', -1)):
+            return None
+        return info
+
+    def acquire(self) -> bool:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                if self.holder() is not None:
+                    return False
+                self.path.unlink(missing_ok=True)   # stale: its process is gone
+                continue
+            with os.fdopen(fd, 'w') as f:
+                json.dump({'pid': os.getpid(), 'host': socket.gethostname(),
+                           'since': time.time()}, f)
+            return True
+        return False
+
+    def release(self) -> None:
+        info = read_json(self.path)
+        if info and info.get('pid') == os.getpid() and info.get('host') == socket.gethostname():
+            self.path.unlink(missing_ok=True)
+
+
+@dataclass
+class RunState:
+    state: str
+    detail: str = ''
+
+
+def run_state(run_dir: Path, stages: list[dict], testsets: list[str]) -> RunState:
+    """``done`` (DONE.json and every output valid), ``corrupt`` (DONE.json but an output is bad),
+    ``running`` (live lock), ``failed`` (FAILED.json) or ``pending``."""
+    holder = RunLock(run_dir).holder()
+    if holder is not None:
+        stage = current_stage(run_dir, stages)
+        return RunState('running', f'pid {holder["pid"]} on {holder["host"]}, stage {stage}')
+    if (run_dir / DONE).exists():
+        for stage in stages:
+            problem = outputs_problem(stage, run_dir, testsets)
+            if problem:
+                return RunState('corrupt', problem)
+        return RunState('done')
+    failed = read_json(run_dir / FAILED)
+    if failed is not None:
+        return RunState('failed', f'stage {failed.get("stage")}:\n{failed.get("tail", "")}')
+    finished = list(read_json(run_dir / PROGRESS) or {})
+    return RunState('pending', f'finished stages: {", ".join(finished)}' if finished else '')
+
+
+def current_stage(run_dir: Path, stages: list[dict]) -> str:
+    finished = read_json(run_dir / PROGRESS) or {}
+    return next((s['name'] for s in stages if s['name'] not in finished), 'finishing')
+
+
+def record_stage(run_dir: Path, name: str, started: float, finished: float) -> None:
+    progress = read_json(run_dir / PROGRESS) or {}
+    progress[name] = {'started': started, 'finished': finished,
+                      'seconds': round(finished - started, 3)}
+    atomic_write_json(run_dir / PROGRESS, progress)
+
+
+def forget_stage(run_dir: Path, name: str) -> None:
+    progress = read_json(run_dir / PROGRESS) or {}
+    if progress.pop(name, None) is not None:
+        atomic_write_json(run_dir / PROGRESS, progress)

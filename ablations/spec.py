@@ -1,0 +1,65 @@
+"""What a grid and a run are (plain data, cheap to import in every job process)."""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class GridError(ValueError):
+    """A grid file that breaks the format; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class AxisValue:
+    label: str
+    value: object
+
+
+@dataclass
+class Grid:
+    name: str
+    path: Path
+    base: str
+    axes: dict[str, list[AxisValue]]
+    mode: str
+    seeds: list[int]
+    testsets: list[str]
+    cfg_options: dict = field(default_factory=dict)
+    include: list[dict] = field(default_factory=list)
+    exclude: list[dict] = field(default_factory=list)
+    seed_key: str = 'randomness.seed'
+    flops_shape: list[int] = field(default_factory=lambda: [3, 256, 256])
+    stages: list[dict] | None = None
+
+
+@dataclass
+class RunSpec:
+    """One cell of a grid at one seed: everything needed to run and to describe it."""
+    grid: str
+    run_id: str
+    base: str
+    seed: int
+    axes: dict[str, AxisValue]
+    overrides: dict
+    config_hash: str
+
+    def to_json(self) -> dict:
+        return {'grid': self.grid, 'run_id': self.run_id, 'base': self.base, 'seed': self.seed,
+                'axes': {k: {'label': a.label, 'value': a.value} for k, a in self.axes.items()},
+                'overrides': self.overrides, 'config_hash': self.config_hash}
+
+
+def format_cfg_value(value) -> str:
+    """A Python value in the syntax ``--cfg-options`` parses back to the same value."""
+    if isinstance(value, list | tuple):
+        inner = ','.join(format_cfg_value(v) for v in value)
+        return f'[{inner}]' if isinstance(value, list) else f'({inner},)'
+    if isinstance(value, dict):
+        raise TypeError(f'--cfg-options cannot express a dict value: {value!r}; '
+                        f'set its keys one by one')
+    return str(value)
+
+
+def cfg_option_args(overrides: dict) -> list[str]:
+    """``['k=v', ...]`` for ``--cfg-options``."""
+    return [f'{k}={format_cfg_value(v)}' for k, v in overrides.items()]

@@ -1,0 +1,64 @@
+"""A stand-in for tools/train.py, test.py and count_flops.py: deterministic, resumable, fast.
+
+    fake_stage.py train RUN_DIR [--resume] [--cfg-options k=v ...]
+    fake_stage.py test RUN_DIR CHECKPOINT TESTSET [--cfg-options ...]
+    fake_stage.py flops RUN_DIR
+
+``train`` runs ``iters`` steps (``sleep`` seconds each), checkpointing after every step, and
+refuses a non-empty work dir without ``--resume``; ``fail=True`` in the options makes it fail.
+"""
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from danet.evaluation.results import build_results, write_results  # noqa: E402
+from danet.utils.fileio import atomic_write_json, atomic_write_text  # noqa: E402
+
+
+def options(argv):
+    if '--cfg-options' not in argv:
+        return {}
+    return dict(a.split('=', 1) for a in argv[argv.index('--cfg-options') + 1:])
+
+
+def train(run_dir: Path, argv):
+    opts = options(argv)
+    work = run_dir / 'train'
+    if work.exists() and any(work.iterdir()) and '--resume' not in argv:
+        sys.exit(f'{work} is not empty; pass --resume')
+    work.mkdir(parents=True, exist_ok=True)
+    start, value = 0, int(opts.get('randomness.seed', 0))
+    pointer = work / 'last_checkpoint'
+    if '--resume' in argv:
+        state = json.loads(Path(pointer.read_text()).read_text())
+        start, value = state['step'], state['value']
+        print(f'resumed from step {start}', flush=True)
+    if opts.get('fail') == 'True':
+        raise RuntimeError('fake training diverged')
+    salt = sum(map(ord, opts.get('model.variant', '')))
+    for step in range(start + 1, int(opts.get('iters', 3)) + 1):
+        time.sleep(float(opts.get('sleep', 0)))
+        value = (value * 31 + step + salt) % 1000003
+        ckpt = work / f'iter_{step}.json'
+        atomic_write_json(ckpt, {'step': step, 'value': value})
+        atomic_write_text(pointer, str(ckpt))
+        print(f'step {step} value {value}', flush=True)
+
+
+def test(run_dir: Path, argv):
+    value = json.loads(Path(argv[3]).read_text())['value']
+    images = [{'name': f'{i}.png', 'psnr_y': value % 97 + i} for i in range(2)]
+    conventions = dict(y_channel='matlab_rgb2ycbcr', quantize='uint8', crop_border=0, peak=255,
+                       ssim='gaussian11_sigma1.5_valid')
+    write_results(run_dir / 'results' / f'{argv[4]}.json',
+                  build_results(argv[4], 'fake', images, conventions, 'cfg', 'data'))
+
+
+def flops(run_dir: Path, argv):
+    atomic_write_json(run_dir / 'complexity.json', {'params': 1, 'macs': 2})
+
+
+if __name__ == '__main__':
+    {'train': train, 'test': test, 'flops': flops}[sys.argv[1]](Path(sys.argv[2]), sys.argv)

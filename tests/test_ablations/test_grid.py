@@ -1,0 +1,79 @@
+"""Grid files: validation, expansion modes, include/exclude, labels, ids, plan output."""
+import json
+
+import pytest
+from mmengine.config import DictAction
+
+from ablations.__main__ import main
+from ablations.grid import cells, expand, load_grid
+from ablations.spec import GridError, format_cfg_value
+
+TWO_AXES = "{'model.variant': ['b', ('variant C', 'c')], 'iters': [4, 5]}"
+
+
+def test_one_at_a_time_is_base_plus_each_value_alone(make_grid):
+    grid = load_grid(str(make_grid(axes=TWO_AXES)))
+    found = [{k: a.label for k, a in c.items()} for c in cells(grid)]
+    assert found == [{}, {'model.variant': 'b'}, {'model.variant': 'variant C'},
+                     {'iters': '4'}, {'iters': '5'}]
+
+
+def test_factorial_with_exclude_and_include(make_grid):
+    extra = ("mode = 'factorial'\n"
+             "exclude = [{'model.variant': 'variant C', 'iters': 5}]\n"
+             "include = [{'model.variant': ('variant D', 'd')}]\n")
+    grid = load_grid(str(make_grid(axes=TWO_AXES, extra=extra)))
+    found = [{k: a.value for k, a in c.items()} for c in cells(grid)]
+    assert found == [{'model.variant': 'b', 'iters': 4}, {'model.variant': 'b', 'iters': 5},
+                     {'model.variant': 'c', 'iters': 4}, {'model.variant': 'd'}]
+
+
+def test_ids_are_readable_deterministic_and_unique(make_grid):
+    path = str(make_grid(axes=TWO_AXES, extra='seeds = [0, 1]\n'))
+    first, second = expand(load_grid(path)), expand(load_grid(path))
+    assert [r.run_id for r in first] == [r.run_id for r in second]
+    assert len({r.run_id for r in first}) == len(first) == 10
+    assert [r.run_id.split('_')[0] for r in first[:4]] == ['base', 'base', 'b', 'b']
+    assert first[4].axes['model.variant'].label == 'variant C'
+    assert first[4].overrides == {'model.variant': 'c', 'randomness.seed': 0}
+    assert first[0].config_hash != first[1].config_hash
+
+
+def test_grid_errors_name_file_and_key(make_grid):
+    bad_mode = make_grid(name='bad_mode', extra="mode = 'random'\n")
+    with pytest.raises(GridError, match=r'bad_mode.py: mode=.random.'):
+        load_grid(str(bad_mode))
+    typo = make_grid(name='typo', extra="seed = [1]\n")
+    with pytest.raises(GridError, match=r"typo.py: unknown key\(s\) \['seed'\]"):
+        load_grid(str(typo))
+    unknown_cfg = make_grid(name='unknown_cfg', axes="{'model.varient': ['b']}")
+    with pytest.raises(GridError, match='model.varient.*model.variant'):
+        expand(load_grid(str(unknown_cfg)))
+
+
+@pytest.mark.parametrize('value', ['PlainALM', 3, 0.5, True, None, [1, 2], (3, 4), [96, 96]])
+def test_cfg_values_round_trip_through_cfg_options(value):
+    action = DictAction(option_strings=['--cfg-options'], dest='opts')
+
+    class Namespace:
+        pass
+    ns = Namespace()
+    action(None, ns, [f'k={format_cfg_value(value)}'])
+    assert ns.opts['k'] == value
+
+
+def test_plan_json_lists_every_run(make_grid, tmp_path, capsys):
+    path = str(make_grid())
+    assert main(['plan', path, '--json', '--work-root', str(tmp_path / 'w')]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert [r['seed'] for r in runs] == [0, 0, 0]
+    assert runs[1]['overrides'] == {'model.variant': 'b', 'randomness.seed': 0}
+    assert runs[1]['axes'] == {'model.variant': {'label': 'variant B', 'value': 'b'}}
+    assert "'model.variant=b'" in runs[1]['command']
+
+
+def test_shipped_grids_expand():
+    components = expand(load_grid('danet_components'))
+    assert len(components) == 8 * 3
+    assert {r.seed for r in components} == {0, 1, 2}
+    assert len(expand(load_grid('demo_tiny'))) >= 4
