@@ -1,0 +1,180 @@
+"""Read the results store: run directories, results files, complexity, latency and training logs."""
+import hashlib
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from danet.evaluation.results import METRIC_KEYS as METRICS
+from danet.evaluation.results import read_results
+
+LOWER_IS_BETTER = frozenset({'lpips_alex'})
+
+
+class AnalysisError(ValueError):
+    """Bad or missing stored input; the message names the file and field."""
+
+
+def read_json(path: Path) -> dict:
+    try:
+        data = json.loads(Path(path).read_text())
+    except FileNotFoundError as err:
+        raise AnalysisError(f'{path}: file not found') from err
+    except json.JSONDecodeError as err:
+        raise AnalysisError(f'{path}: not valid JSON ({err})') from err
+    if not isinstance(data, dict):
+        raise AnalysisError(f'{path}: expected a JSON object, got {type(data).__name__}')
+    return data
+
+
+@dataclass
+class Run:
+    """One run directory (a grid run, a plain run, or an ``eval_folder`` output)."""
+
+    path: Path
+    meta: dict = field(default_factory=dict)           # run.json, empty when absent
+    complexity: dict = field(default_factory=dict)     # complexity.json, empty when absent
+    latency_ms: float = math.nan
+    results: dict[str, dict] = field(default_factory=dict)   # testset -> results JSON
+
+    @property
+    def source(self) -> str:
+        return 'grid' if self.meta else 'eval'
+
+    @property
+    def seed(self):
+        return self.meta.get('seed')
+
+    @property
+    def axes(self) -> dict:
+        return {key: axis for key, axis in self.meta.get('axes', {}).items()
+                if not key.split('.')[-1].endswith('seed')}
+
+    @property
+    def method(self) -> str:
+        """Display name: the grid variant (axis labels, seed excluded) or the results' method."""
+        if self.meta:
+            labels = [str(axis.get('label', axis.get('value'))) for axis in self.axes.values()]
+            return ' / '.join(labels) if labels else 'base'
+        methods = {r['method'] for r in self.results.values()}
+        return methods.pop() if len(methods) == 1 else self.path.name
+
+
+def _latency(run_dir: Path) -> float:
+    """Mean latency in ms from a ``tools/benchmark_inference.py`` JSON, if one is stored."""
+    for path in sorted(run_dir.glob('benchmark*.json')):
+        data = read_json(path)
+        for key in ('latency_ms', 'mean_ms', 'mean_latency_ms'):
+            if isinstance(data.get(key), int | float):
+                return float(data[key])
+    return math.nan
+
+
+def load_run(run_dir: Path) -> Run:
+    run = Run(path=run_dir)
+    if (run_dir / 'run.json').is_file():
+        run.meta = read_json(run_dir / 'run.json')
+    if (run_dir / 'complexity.json').is_file():
+        run.complexity = read_json(run_dir / 'complexity.json')
+    run.latency_ms = _latency(run_dir)
+    for path in sorted((run_dir / 'results').glob('*.json')):
+        data = read_results(path)
+        run.results[data['testset']] = data
+    return run
+
+
+def discover_runs(work_dirs) -> list[Run]:
+    """Runs under ``work_dirs`` with ``results/*.json``; unfinished grid runs are skipped."""
+    runs = []
+    for root in map(Path, work_dirs):
+        if not root.is_dir():
+            raise AnalysisError(f'{root}: work directory not found')
+        run_dirs = sorted({p.parent.parent for p in root.glob('**/results/*.json')})
+        for run_dir in run_dirs:
+            if (run_dir / 'run.json').is_file() and not (run_dir / 'DONE.json').is_file():
+                print(f'[analysis] skipping unfinished run {run_dir} (no DONE.json)')
+                continue
+            runs.append(load_run(run_dir))
+    if not runs:
+        raise AnalysisError(f'no results/*.json found under {", ".join(map(str, work_dirs))}')
+    return runs
+
+
+def _convention_key(data: dict) -> str:
+    return json.dumps(data['conventions'], sort_keys=True)
+
+
+def tidy(runs: list[Run]) -> pd.DataFrame:
+    """One row per run × test set × metric, with axes, seed, complexity, hashes and flags."""
+    rows = []
+    for run in runs:
+        base = {
+            'source': run.source, 'run_dir': str(run.path), 'grid': run.meta.get('grid'),
+            'run_id': run.meta.get('run_id', run.path.name), 'method': run.method,
+            'seed': run.seed, 'params': run.complexity.get('params', math.nan),
+            'gmacs': run.complexity.get('gmacs', math.nan), 'latency_ms': run.latency_ms,
+        }
+        base.update({f'axis:{key}': str(axis.get('label', axis.get('value')))
+                     for key, axis in run.axes.items()})
+        for testset, data in run.results.items():
+            for metric in METRICS:
+                value = data['summary'].get(metric)
+                rows.append({**base, 'testset': testset, 'metric': metric,
+                             'value': math.nan if value is None else float(value),
+                             'n_images': len(data['images']),
+                             'config_hash': data['config_hash'],
+                             'dataset_hash': data['dataset_hash'],
+                             'conventions': _convention_key(data)})
+    df = pd.DataFrame(rows)
+    return flag_mixed(df)
+
+
+def flag_mixed(df: pd.DataFrame) -> pd.DataFrame:
+    """Mark test sets whose rows come from different data or metric conventions.
+
+    Such rows get ``mixed=True`` and a ``testset_key`` that carries a short tag of the
+    dataset hash and conventions, so grouping by ``testset_key`` never averages them together.
+    """
+    df = df.copy()
+    variants = df.groupby('testset')[['dataset_hash', 'conventions']].apply(
+        lambda g: len(g.drop_duplicates()))
+    df['mixed'] = df['testset'].map(variants).gt(1)
+    tag = (df['dataset_hash'].astype(str).str[:6] + '/'
+           + df['conventions'].map(lambda c: hashlib.sha1(c.encode()).hexdigest()[:4]))
+    df['testset_key'] = df['testset'].where(~df['mixed'], df['testset'] + ' [' + tag + ']')
+    for testset in sorted(df.loc[df['mixed'], 'testset'].unique()):
+        print(f'[analysis] WARNING: test set {testset!r} mixes dataset hashes or metric '
+              'conventions; its groups are reported separately, not averaged')
+    return df
+
+
+def per_image(runs: list[Run], metric: str = 'psnr_y') -> pd.DataFrame:
+    """One row per run × test set × image with ``metric``."""
+    rows = [{'method': run.method, 'seed': run.seed, 'testset': testset, 'name': row['name'],
+             'value': row.get(metric)}
+            for run in runs for testset, data in run.results.items() for row in data['images']]
+    return pd.DataFrame(rows).dropna(subset=['value'])
+
+
+def training_curves(runs: list[Run]) -> pd.DataFrame:
+    """Loss and validation metrics from MMEngine ``scalars.json`` logs (one row per value)."""
+    rows = []
+    for run in runs:
+        for log in sorted(run.path.glob('**/scalars.json')):
+            for n, line in enumerate(log.read_text().splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError as err:
+                    raise AnalysisError(f'{log}:{n}: not a JSON line ({err})') from err
+                step = entry.get('step', entry.get('iter'))
+                for key, value in entry.items():
+                    name = key.split('/')[-1]
+                    if isinstance(value, int | float) and (name == 'loss' or name in METRICS):
+                        rows.append({'method': run.method, 'seed': run.seed,
+                                     'run_dir': str(run.path), 'step': step,
+                                     'key': name, 'value': float(value)})
+    return pd.DataFrame(rows, columns=['method', 'seed', 'run_dir', 'step', 'key', 'value'])

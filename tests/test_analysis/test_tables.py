@@ -1,0 +1,107 @@
+"""Tables from the real grid store: ranking marks, mean ± std, quoted rows, LaTeX structure."""
+import json
+import shutil
+import statistics
+import subprocess
+
+import pytest
+
+from analysis import store, tables
+from analysis.__main__ import main
+
+
+@pytest.fixture(scope='module')
+def df(store_root):
+    return store.tidy(store.discover_runs([store_root]))
+
+
+def _psnr_by_method(store_root) -> dict[str, list[float]]:
+    """Straight from the results files: method → psnr_y per seed."""
+    out = {}
+    for run_json in store_root.glob('grid/*/*/run.json'):
+        meta = json.loads(run_json.read_text())
+        labels = [a['label'] for a in meta['axes'].values()]
+        results = json.loads((run_json.parent / 'results' / 'Rain100L.json').read_text())
+        out.setdefault(' / '.join(labels) or 'base', []).append(results['summary']['psnr_y'])
+    return out
+
+
+@pytest.mark.slow
+def test_ablation_mean_std_and_best_bold(df, store_root):
+    table = tables.ablation_table(df)
+    expected = _psnr_by_method(store_root)
+    psnr = next(c for c in table.columns if c.group == 'Rain100L' and c.label == 'PSNR')
+    for row, stat in zip(table.rows, psnr.values, strict=True):
+        assert stat.n == 2
+        assert stat.mean == pytest.approx(statistics.mean(expected[row.label]))
+        assert stat.std == pytest.approx(statistics.stdev(expected[row.label]))
+    best = max(expected, key=lambda m: statistics.mean(expected[m]))
+    worst = min(expected, key=lambda m: statistics.mean(expected[m]))
+    latex = tables.to_latex(table)
+    body = latex.split('\\midrule\n')[1].split('\\bottomrule')[0].splitlines()
+    lines = dict(zip([row.label for row in table.rows], body, strict=True))
+    best_mean = statistics.mean(expected[best])
+    assert lines[best].startswith(tables.latex_escape(best))
+    assert rf'\textbf{{{best_mean:.2f} $\pm$' in lines[best]
+    assert rf'\textbf{{{statistics.mean(expected[worst]):.2f}' not in lines[worst]
+    md = tables.to_markdown(table)
+    assert f'**{best_mean:.2f} ± ' in md
+    # component columns: the ALM axis is ✗ for "w/o ALM" and ✓ for the base config
+    alm = next(c for c in table.columns if c.label == 'alm')
+    marks = dict(zip([r.label for r in table.rows], alm.values, strict=True))
+    assert marks['w/o ALM'] == '✗' and marks['base'] == '✓'
+
+
+@pytest.mark.slow
+def test_comparison_marks_quoted_rows(df):
+    table = tables.comparison_table(df, tables.load_external())
+    labels = [r.label for r in table.rows]
+    assert 'rainy input' in labels and 'MPRNet†' in labels
+    psnr = next(c for c in table.columns if c.group == 'Rain100L' and c.label == 'PSNR')
+    emphasis = dict(zip(labels, psnr.emphasis(), strict=True))
+    assert emphasis['MPRNet†'] == 'best'          # 36.40 dB quoted beats the filters
+    latex = tables.to_latex(table)
+    assert r'MPRNet$^\dagger$~\cite{zamir2021mprnet}' in latex
+    assert r'\textbf{36.40}' in latex
+
+
+@pytest.mark.slow
+def test_latex_structure_and_compiles(df, tmp_path):
+    latex = tables.to_latex(tables.ablation_table(df))
+    body = [line for line in latex.splitlines() if line.endswith(r'\\') and '&' in line]
+    n_cols = latex.split(r'\begin{tabular}{')[1].split('}')[0]
+    assert all(line.count('&') == len(n_cols) - 1 for line in body if 'multicolumn' not in line)
+    for word in (r'\toprule', r'\midrule', r'\bottomrule', r'\end{tabular}'):
+        assert word in latex
+    if not shutil.which('pdflatex'):
+        pytest.skip('pdflatex not installed: LaTeX checked structurally only')
+    doc = tmp_path / 'doc.tex'
+    doc.write_text('\\documentclass{article}\\usepackage{booktabs,amssymb}\\begin{document}\n'
+                   + latex + '\\end{document}\n')
+    proc = subprocess.run(['pdflatex', '-interaction=nonstopmode', doc.name], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout[-2000:]
+
+
+@pytest.mark.slow
+def test_table_command_writes_three_formats(store_root, tmp_path, capsys):
+    main(['table', str(store_root), '--out-dir', str(tmp_path)])
+    for name in ('ablation', 'comparison'):
+        for ext in ('tex', 'md', 'csv'):
+            assert (tmp_path / f'{name}.{ext}').stat().st_size > 0
+    assert '| Method |' in capsys.readouterr().out
+
+
+def test_emphasis_respects_direction():
+    col = tables.Column('', 'LPIPS', [tables.Stat(0.3), tables.Stat(0.1), tables.Stat(0.2)],
+                        decimals=4, lower_is_better=True)
+    assert col.emphasis() == ['', 'best', 'second']
+
+
+def test_bad_results_file_names_file(tmp_path):
+    bad = tmp_path / 'run' / 'results' / 'Rain100L.json'
+    bad.parent.mkdir(parents=True)
+    bad.write_text('{"testset": "Rain100L"}')
+    with pytest.raises(SystemExit, match='Rain100L.json'):
+        main(['collect', str(tmp_path), '--out', str(tmp_path / 'x.csv')])
+    assert not (tmp_path / 'x.csv').exists()
