@@ -1,0 +1,39 @@
+# A narrow DANet that learns on CPU in minutes: the 40 real training pairs (Train40, packed with
+# a validation split), tested on Rain100L and Rain100H. docs/training.md gives the commands.
+#   python -m data_tools pack ../shared/data/Train40 data/Train40.h5 --val-fraction 0.1
+#   python -m data_tools pack ../shared/data/Rain100L data/Rain100L.h5  (and Rain100H)
+_base_ = ['./danet_rain13k.py']
+
+model = dict(generator=dict(n_feat=16, num_cab=2))
+
+train_dataloader = dict(
+    batch_size=4,
+    num_workers=2,
+    dataset=dict(ann_file='data/Train40.h5',
+                 pipeline=[dict(type='PairedRandomCrop', crop_size=96),
+                           dict(type='PairedFlipRot8')]))
+val_dataloader = dict(num_workers=0, dataset=dict(ann_file='data/Train40.h5'))
+
+test_dataloader = [
+    dict(batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
+         collate_fn=dict(type='pseudo_collate'),
+         dataset=dict(type='H5PairedDataset', ann_file='data/Rain100L.h5', testset='Rain100L',
+                      test_mode=True, pipeline=[])),
+    dict(batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
+         collate_fn=dict(type='pseudo_collate'),
+         dataset=dict(type='H5PairedDataset', ann_file='data/Rain100H.h5', testset='Rain100H',
+                      test_mode=True, pipeline=[])),
+]
+# LPIPS is left out for speed.
+test_evaluator = [
+    dict(type='Evaluator', metrics=[dict(type='DerainMetric',
+                                         metrics=['psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb'])]),
+    dict(type='Evaluator', metrics=[dict(type='DerainMetric',
+                                         metrics=['psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb'])]),
+]
+
+optim_wrapper = dict(optimizer=dict(lr=1e-3))
+param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, T_max=40, eta_min=1e-5)]
+train_cfg = dict(max_epochs=40, val_interval=10)
+default_hooks = dict(logger=dict(interval=10),
+                     checkpoint=dict(interval=10, max_keep_ckpts=2))

@@ -1,0 +1,150 @@
+"""``DerainRunner``: MMEngine's Runner with one predictable directory per run.
+
+Differences from ``mmengine.runner.Runner``:
+
+* logs land in ``<work_dir>/logs/`` (``<timestamp>.log`` per invocation, scalars in
+  ``logs/vis_data/scalars.json``, TensorBoard events in ``logs/vis_data/``), not in a new
+  timestamped folder per invocation;
+* the resolved config is written to ``<work_dir>/config.py`` (atomically);
+* on a machine without CUDA, torchrun processes join a gloo process group and DDP wraps the
+  CPU model (MMEngine assumes one GPU per process);
+* checkpoints are loaded strictly; resuming reads a full training checkpoint with
+  ``weights_only=False`` only if it lies inside this run's ``work_dir``, every other checkpoint
+  goes through ``danet.apis.inference.read_checkpoint`` (``weights_only=True``).
+"""
+import os.path as osp
+from pathlib import Path
+
+import torch
+from mmengine.config import Config
+from mmengine.dist import is_distributed, is_main_process
+from mmengine.model import MMDistributedDataParallel, is_model_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+from danet.apis.inference import read_checkpoint
+from danet.registry import SCOPE
+from danet.utils.complexity import complexity_report
+from danet.utils.config import check_cfg_options, check_dataset_paths
+from danet.utils.fileio import atomic_write_json, atomic_write_text
+
+LOG_DIR = 'logs'
+CONFIG_NAME = 'config.py'
+
+
+def prepare_work_dir(work_dir: str | Path, resume: bool) -> Path:
+    """Refuse to start a new run in a non-empty ``work_dir``, or to resume without a checkpoint."""
+    work_dir = Path(work_dir)
+    entries = sorted(p.name for p in work_dir.iterdir()) if work_dir.is_dir() else []
+    if resume and not (work_dir / 'last_checkpoint').is_file():
+        raise FileNotFoundError(f'--resume: {work_dir} holds no checkpoint to resume '
+                                '(no last_checkpoint file)')
+    if not resume and entries:
+        raise FileExistsError(
+            f'{work_dir} is not empty ({", ".join(entries[:6])}'
+            f'{" ..." if len(entries) > 6 else ""}): '
+            'it holds another run. Pass --resume to continue it, or choose another --work-dir.')
+    return work_dir
+
+
+class DerainRunner(Runner):
+    """MMEngine Runner with the run-directory and checkpoint rules above."""
+
+    _resuming = False
+
+    @property
+    def _log_dir(self) -> str:
+        return osp.join(self._work_dir, LOG_DIR)
+
+    @_log_dir.setter
+    def _log_dir(self, timestamped: str) -> None:
+        """MMEngine assigns ``<work_dir>/<timestamp>``; the fixed ``logs/`` folder replaces it."""
+
+    def setup_env(self, env_cfg: dict) -> None:
+        if self._distributed and not torch.cuda.is_available() and not is_distributed():
+            torch.distributed.init_process_group(backend='gloo')
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg, model):
+        if self.distributed and not torch.cuda.is_available() and not is_model_wrapper(model):
+            return MMDistributedDataParallel(
+                module=model, device_ids=None, broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get('find_unused_parameters', False))
+        return super().wrap_model(model_wrapper_cfg, model)
+
+    def dump_config(self) -> None:
+        """Write ``config.py`` once, when the run directory is created (tests and resumes of
+        the run keep it; their own config hash goes to ``env.json``)."""
+        path = osp.join(self.work_dir, CONFIG_NAME)
+        if not osp.exists(path):
+            atomic_write_text(path, self.cfg.pretty_text)
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        if not Path(filename).resolve().is_relative_to(Path(self.work_dir).resolve()):
+            raise ValueError(f'resume: {filename} is outside this run directory {self.work_dir}; '
+                             'only checkpoints of this run are resumed (use load_from to '
+                             'initialise weights from elsewhere)')
+        self._resuming = True
+        try:
+            super().resume(filename, *args, **kwargs)
+        finally:
+            self._resuming = False
+
+    def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = True,
+                        revise_keys=((r'^module\.', ''),)) -> dict:
+        if self._resuming:
+            checkpoint = torch.load(filename, map_location=map_location, weights_only=False)
+        else:
+            checkpoint = dict(state_dict=read_checkpoint(filename))
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        try:
+            checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
+                                                   revise_keys=list(revise_keys))
+        except RuntimeError as err:
+            raise ValueError(f'{filename} does not fit the model of this config '
+                             f'(another architecture?):\n{err}') from err
+        self._has_loaded = True
+        self.logger.info(f'Loaded checkpoint {filename}')
+        return checkpoint
+
+
+def load_run_config(config: str | Path, work_dir: str | Path | None = None,
+                    cfg_options: dict | None = None, launcher: str = 'none') -> Config:
+    """Load ``config``, apply checked ``cfg_options``, set ``work_dir`` (default
+    ``work_dirs/<config stem>``) and ``launcher``; the ``danet`` scope becomes the default."""
+    init_default_scope(SCOPE)
+    cfg = Config.fromfile(str(config))
+    cfg.merge_from_dict(check_cfg_options(cfg, cfg_options))
+    cfg.work_dir = str(work_dir or Path('work_dirs') / Path(config).stem)
+    cfg.launcher = launcher
+    return cfg
+
+
+def run_training(cfg: Config, resume: bool = False) -> DerainRunner:
+    """Train ``cfg`` in its own run directory (``--resume`` continues its last checkpoint)."""
+    check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
+    prepare_work_dir(cfg.work_dir, resume)
+    cfg.resume = resume
+    runner = DerainRunner.from_cfg(cfg)
+    runner.train()
+    return runner
+
+
+def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
+         complexity_shape=(3, 256, 256)) -> dict:
+    """Evaluate ``checkpoint`` on every test set of ``cfg``; ``work_dir`` receives
+    ``results/<testset>.json``, ``env.json`` and ``complexity.json`` (generator at
+    ``complexity_shape``), and with ``save_images`` the predictions under ``images/``."""
+    check_dataset_paths(cfg, ('test_dataloader',))
+    if not Path(checkpoint).is_file():
+        raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    runner = DerainRunner.from_cfg(cfg)
+    runner._test_loop = dict(runner._test_loop, save_images=save_images)  # not part of the hash
+    runner.load_checkpoint(str(checkpoint))
+    metrics = runner.test()
+    if is_main_process():
+        atomic_write_json(Path(cfg.work_dir) / 'complexity.json',
+                          complexity_report(cfg.model.generator, complexity_shape))
+    return metrics

@@ -1,0 +1,95 @@
+"""Checks that run before any work: ``--cfg-options`` keys and dataset paths.
+
+MMEngine merges an unknown ``--cfg-options`` key silently (a typo trains the default). Here each
+dotted key must already exist in the loaded config; a key written ``+a.b`` is a deliberate new
+key and is accepted (its ``+`` is removed before merging).
+"""
+import difflib
+from pathlib import Path
+
+from mmengine.config import Config
+
+NEW_KEY_PREFIX = '+'
+# Dataset arguments that name a file the dataset reads.
+DATASET_PATH_KEYS = ('ann_file', 'path', 'data_root')
+
+
+def flatten_keys(node, prefix: str = '') -> list[str]:
+    """Every dotted key of a nested dict/list config (list items by index)."""
+    if isinstance(node, dict):
+        items = node.items()
+    elif isinstance(node, list | tuple):
+        items = ((str(i), v) for i, v in enumerate(node))
+    else:
+        return []
+    keys = []
+    for key, value in items:
+        dotted = f'{prefix}{key}'
+        keys.append(dotted)
+        keys.extend(flatten_keys(value, dotted + '.'))
+    return keys
+
+
+def _has_key(node, parts: list[str]) -> bool:
+    for part in parts:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
+
+
+def check_cfg_options(cfg: Config, options: dict | None) -> dict:
+    """Return ``options`` ready for ``cfg.merge_from_dict``; raise ``ValueError`` on unknown keys.
+
+    The error names the key and the closest existing keys. Prefix a key with ``+`` to add it
+    deliberately (e.g. a constructor argument the config leaves at its default).
+    """
+    checked = {}
+    tree = cfg.to_dict()
+    known = None
+    for key, value in (options or {}).items():
+        if key.startswith(NEW_KEY_PREFIX):
+            checked[key[len(NEW_KEY_PREFIX):]] = value
+            continue
+        if not _has_key(tree, key.split('.')):
+            known = known or flatten_keys(tree)
+            close = difflib.get_close_matches(key, known, n=5, cutoff=0.6)
+            hint = f' Closest existing keys: {", ".join(close)}.' if close else ''
+            raise ValueError(f'--cfg-options: {key!r} is not a key of {cfg.filename}.{hint} '
+                           f'To add a new key deliberately, write it as "{NEW_KEY_PREFIX}{key}".')
+        checked[key] = value
+    return checked
+
+
+def dataset_configs(cfg: Config) -> dict[str, dict]:
+    """``{dotted config key: dataset dict}`` for the train, val and test dataloaders present."""
+    found = {}
+    for loader_key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loaders = cfg.get(loader_key)
+        if loaders is None:
+            continue
+        if isinstance(loaders, dict):
+            found[f'{loader_key}.dataset'] = loaders['dataset']
+        else:
+            for index, loader in enumerate(loaders):
+                found[f'{loader_key}.{index}.dataset'] = loader['dataset']
+    return found
+
+
+def check_dataset_paths(cfg: Config, loader_keys=('train_dataloader', 'val_dataloader',
+                                                  'test_dataloader')) -> None:
+    """Raise ``FileNotFoundError`` naming the config key and path of every missing dataset file."""
+    missing = []
+    for key, dataset in dataset_configs(cfg).items():
+        if not key.startswith(tuple(loader_keys)):
+            continue
+        for arg in DATASET_PATH_KEYS:
+            path = dataset.get(arg)
+            if path is not None and not Path(path).exists():
+                missing.append(f'{key}.{arg} = {path}')
+    if missing:
+        raise FileNotFoundError('dataset path(s) not found (set them with --cfg-options KEY=PATH):'
+                                '\n  ' + '\n  '.join(missing))

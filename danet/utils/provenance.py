@@ -1,0 +1,94 @@
+"""Provenance of a run: ``env.json`` (code, packages, device, seed, config and dataset hashes).
+
+``config_hash`` is the sha256 of the resolved config's text with the keys that name *where* a
+run happens rather than *what* it computes (:data:`VOLATILE_KEYS`) removed, so the same
+experiment in another directory, or resumed, hashes the same.
+"""
+import hashlib
+import importlib.metadata
+import json
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import torch
+from mmengine.config import Config
+
+from danet.utils.fileio import atomic_write_json
+
+VOLATILE_KEYS = ('work_dir', 'resume', 'launcher', 'experiment_name')
+PACKAGES = ('torch', 'torchvision', 'mmengine', 'mmcv-lite', 'numpy', 'h5py', 'lpips', 'fvcore',
+            'Pillow', 'scikit-image')
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def config_hash(cfg: Config) -> str:
+    """sha256 (hex) of the resolved config text without :data:`VOLATILE_KEYS`."""
+    stable = Config({k: v for k, v in cfg.to_dict().items() if k not in VOLATILE_KEYS})
+    return hashlib.sha256(stable.pretty_text.encode()).hexdigest()
+
+
+def git_state(repo: Path = REPO_ROOT) -> dict:
+    """``commit`` and ``dirty`` (tracked files changed) of ``repo``; None values outside git."""
+    def git(*args):
+        return subprocess.run(['git', '-C', str(repo), *args], capture_output=True, text=True,
+                              check=True, timeout=30).stdout.strip()
+    try:
+        commit = git('rev-parse', 'HEAD')
+        dirty = bool(git('status', '--porcelain', '--untracked-files=no'))
+    except (OSError, subprocess.SubprocessError):
+        return dict(commit=None, dirty=None)
+    return dict(commit=commit, dirty=dirty)
+
+
+def package_versions() -> dict:
+    versions = {'python': platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def device_info(device: str | torch.device) -> dict:
+    device = torch.device(device)
+    info = dict(device=str(device), host=socket.gethostname(), cpu=platform.processor() or
+                platform.machine(), torch_threads=torch.get_num_threads(),
+                cuda=torch.version.cuda)
+    if device.type == 'cuda':
+        info['gpu'] = torch.cuda.get_device_name(device)
+    return info
+
+
+def dataset_hashes(datasets: dict) -> dict:
+    """``{name: dataset.dataset_hash}``; a dataset without the attribute is an error."""
+    hashes = {}
+    for name, dataset in datasets.items():
+        if not hasattr(dataset, 'dataset_hash'):
+            raise AttributeError(f'dataset {name!r} ({type(dataset).__name__}) has no '
+                                 '`dataset_hash`; provenance needs one for every dataset read')
+        hashes[name] = dataset.dataset_hash
+    return hashes
+
+
+def collect_env(cfg: Config, seed: int | None, device, datasets: dict, phase: str) -> dict:
+    """The provenance record of one invocation (``phase``: ``train`` or ``test``)."""
+    return dict(phase=phase, time=time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+                command=' '.join(sys.argv), git=git_state(), packages=package_versions(),
+                seed=seed, **device_info(device), config_hash=config_hash(cfg),
+                dataset_hashes=dataset_hashes(datasets))
+
+
+def record_env(work_dir: str | Path, record: dict) -> Path:
+    """Write ``record`` to ``<work_dir>/env.json``; earlier records move into its ``history``."""
+    path = Path(work_dir) / 'env.json'
+    history = []
+    if path.is_file():
+        previous = json.loads(path.read_text())
+        history = previous.pop('history', []) + [previous]
+    atomic_write_json(path, dict(record, history=history))
+    return path

@@ -1,0 +1,42 @@
+"""Evaluate a checkpoint on every test set of a config:
+``python tools/test.py CONFIG CHECKPOINT [--work-dir D] [--save-images]``.
+
+Writes ``results/<testset>.json``, ``complexity.json`` and ``env.json`` into the run directory
+(default: the checkpoint's directory)."""
+import argparse
+from pathlib import Path
+
+from mmengine.config import DictAction
+from mmengine.registry import init_default_scope
+
+from danet.engine.runner import load_run_config, run_testing
+from danet.registry import SCOPE
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--work-dir', help='run directory (default: the checkpoint\'s folder)')
+    parser.add_argument('--save-images', action='store_true',
+                        help='write predictions to <work-dir>/images/<testset>/')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override existing keys, key=value; prefix "+" adds a new key')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    init_default_scope(SCOPE)
+    work_dir = args.work_dir or Path(args.checkpoint).parent
+    cfg = load_run_config(args.config, work_dir, args.cfg_options, args.launcher)
+    metrics = run_testing(cfg, args.checkpoint, save_images=args.save_images)
+    for key, value in metrics.items():
+        print(f'{key}: {value:.4f}')
+
+
+if __name__ == '__main__':
+    main()

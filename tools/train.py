@@ -1,0 +1,34 @@
+"""Train a config in its own run directory:
+``python tools/train.py CONFIG [--work-dir D] [--resume] [--cfg-options k=v ...]``."""
+import argparse
+
+from mmengine.config import DictAction
+from mmengine.registry import init_default_scope
+
+from danet.engine.runner import load_run_config, run_training
+from danet.registry import SCOPE
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('config')
+    parser.add_argument('--work-dir', help='run directory (default work_dirs/<config stem>)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue the run in --work-dir from its last checkpoint')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override existing keys, key=value; prefix "+" adds a new key')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    init_default_scope(SCOPE)
+    cfg = load_run_config(args.config, args.work_dir, args.cfg_options, args.launcher)
+    run_training(cfg, resume=args.resume)
+
+
+if __name__ == '__main__':
+    main()
