@@ -27,6 +27,7 @@ def inspect_packed(path: str | Path) -> dict:
         'path': str(path), 'layout': packed.attrs['layout'], 'source': packed.attrs['source'],
         'rainy': len(manifest['rainy']), 'clean': len(manifest['clean']), 'paired': len(paired),
         'sizes': dict(sizes.most_common()), 'content_hash': packed.content_hash,
+        'ground_truth_hash': packed.ground_truth_hash,
         'split': None if split is None else {k: len(v) for k, v in split.items()},
         'skipped': len(manifest['skipped']),
         'converted': sum('converted' in e for e in manifest['rainy'] + manifest['clean']),

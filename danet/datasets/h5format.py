@@ -47,6 +47,16 @@ def content_hash(manifest: dict) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
+def ground_truth_hash(pixel_hashes) -> str:
+    """Hash of a test set's ground truth: its distinct clean images' pixel hashes, sorted.
+
+    Results files carry it as ``dataset_hash``; ``tools/test.py`` (from the images it scores)
+    and ``tools/eval_folder.py`` (from the GT folder) compute it the same way, so scores of our
+    runs and of other methods' released images are comparable exactly when they share it.
+    """
+    return hashlib.sha256(json.dumps(sorted(set(pixel_hashes))).encode()).hexdigest()
+
+
 class PackedFile:
     """Read access to a packed file, opened lazily and re-opened in each process.
 
@@ -79,6 +89,12 @@ class PackedFile:
     @property
     def content_hash(self) -> str:
         return self.attrs['content_hash']
+
+    @property
+    def ground_truth_hash(self) -> str | None:
+        """``ground_truth_hash`` of the clean images (None for rainy-only sets)."""
+        clean = self.manifest['clean']
+        return ground_truth_hash(c['sha256'] for c in clean) if clean else None
 
     def rainy(self, index: int) -> h5py.Dataset:
         """The rainy image as a lazy array: slicing reads only the chunks it touches."""

@@ -1,16 +1,15 @@
 """Score a folder of predictions made elsewhere against a folder of ground truths.
 
 Files pair by name: an exact name first, else the same stem (``001.jpg`` ↔ ``001.png``). Images
-decode to uint8 RGB (grayscale, palette and alpha images are converted). ``dataset_hash`` is the
-SHA-256 of the sorted ``[gt name, pixel hash]`` list, so it depends on the ground-truth pixels only.
+decode to uint8 RGB (grayscale, palette and alpha images are converted). ``dataset_hash`` is
+the ``ground_truth_hash`` of the GT images (``danet.datasets.h5format``), the same hash that
+``tools/test.py`` records, so both kinds of results compare on the same ground truth.
 """
-import hashlib
-import json
 from pathlib import Path
 
 from tqdm import tqdm
 
-from danet.datasets.h5format import pixel_hash
+from danet.datasets.h5format import ground_truth_hash, pixel_hash
 from danet.datasets.image_files import BadInputError, decode_rgb
 from danet.evaluation.functional import conventions
 from danet.evaluation.metrics import check_metric_keys, score_pair
@@ -62,8 +61,8 @@ def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, met
             raise ValueError(f'{pred_path} is {pred.shape[1]}×{pred.shape[0]} but its ground '
                              f'truth {gt_path} is {gt.shape[1]}×{gt.shape[0]}')
         rows.append({'name': gt_path.name, **score_pair(pred, gt, metrics, crop_border, scorer)})
-        gt_hashes.append([gt_path.name, pixel_hash(gt)])
-    dataset_hash = hashlib.sha256(json.dumps(sorted(gt_hashes)).encode()).hexdigest()
+        gt_hashes.append(pixel_hash(gt))
+    dataset_hash = ground_truth_hash(gt_hashes)
     return build_results(testset, method, rows, conventions(crop_border), None, dataset_hash)
 
 

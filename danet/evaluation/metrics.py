@@ -7,6 +7,7 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.structures import BaseDataElement
 
+from danet.datasets.h5format import ground_truth_hash, pixel_hash
 from danet.evaluation.functional import calculate_psnr, calculate_ssim, conventions, quantize
 from danet.evaluation.results import METRIC_KEYS, build_results, write_results
 from danet.registry import METRICS
@@ -41,7 +42,8 @@ class DerainMetric(BaseMetric):
     ground truth is quantised the same way. ``compute_metrics`` returns the means (MMEngine
     prefixes them with ``prefix``, by default the samples' ``testset``), keeps the rows in
     ``last_rows`` and, if ``results_dir`` is set, writes ``<results_dir>/<testset>.json`` in the
-    results schema (samples then need ``testset`` and ``dataset_hash`` metainfo).
+    results schema (samples then need ``testset`` metainfo). Its ``dataset_hash`` is the
+    ``ground_truth_hash`` of the ground truths scored, as ``tools/eval_folder.py`` records it.
 
     Args:
         metrics: subset of ``psnr_y, ssim_y, psnr_rgb, ssim_rgb, lpips_alex``.
@@ -85,26 +87,22 @@ class DerainMetric(BaseMetric):
                                  f'gt_img {gt.shape} differ (HWC after quantisation)')
             row = {'name': name,
                    **score_pair(pred, gt, self.metrics, self.crop_border, self.lpips_scorer)}
-            self.results.append(
-                (row, sample.get('testset'), sample.get('dataset_hash')))
+            self.results.append((row, sample.get('testset'), pixel_hash(gt)))
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         rows = [row for row, _, _ in results]
         testsets = {t for _, t, _ in results}
-        hashes = {h for _, _, h in results}
         testset = next(iter(testsets)) if len(testsets) == 1 else None
         if self._prefix_from_samples and testset:
             self.prefix = testset
         self.last_rows = rows
         if self.results_dir is not None:
-            if testset is None or len(hashes) != 1 or None in hashes:
-                raise ValueError(
-                    'DerainMetric: writing results needs one testset and one dataset_hash in the '
-                    f'samples\' metainfo, got testsets {sorted(map(str, testsets))} and '
-                    f'dataset hashes {sorted(map(str, hashes))}')
+            if testset is None:
+                raise ValueError('DerainMetric: writing results needs one testset in the '
+                                 f'samples\' metainfo, got {sorted(map(str, testsets))}')
             results_file = build_results(
                 testset, self.method, rows, conventions(self.crop_border), self.config_hash,
-                next(iter(hashes)))
+                ground_truth_hash(h for _, _, h in results))
             write_results(self.results_dir / f'{testset}.json', results_file)
         return {k: float(np.mean([row[k] for row in rows])) for k in self.metrics}
 
