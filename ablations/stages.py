@@ -2,11 +2,12 @@
 
 A stage is ``dict(name, argv, outputs, resume=None)``. ``argv`` items are formatted with
 ``{python} {base} {run_dir} {seed} {checkpoint}``; the items ``{cfg_options}``,
-``{flops_shape}`` and ``{resume}`` expand to several arguments (or none). ``outputs`` are paths
-relative to the run dir (``{testset}`` expands once per test set) that must be valid for the stage
-to count as finished. ``resume=dict(when=PATH, argv=[...], fresh_clears=DIR)``: if ``PATH``
-exists the stage restarts with ``argv`` for ``{resume}``; otherwise ``DIR`` (a partial attempt
-with nothing to resume from) is removed first.
+``{flops_shape}``, ``{testsets}`` (the grid's test sets) and ``{resume}`` expand to several
+arguments (or none). ``outputs`` are paths relative to the run dir (``{testset}`` expands once
+per test set) that must be valid for the stage to count as finished.
+``resume=dict(when=PATH, argv=[...], fresh_clears=DIR)``: if ``PATH`` exists the stage restarts
+with ``argv`` for ``{resume}``; otherwise ``DIR`` (a partial attempt with nothing to resume from)
+is removed first.
 """
 import json
 import shutil
@@ -24,7 +25,7 @@ DEFAULT_STAGES = [
          resume=dict(when='train/last_checkpoint', argv=['--resume'], fresh_clears='train')),
     dict(name='test',
          argv=['{python}', 'tools/test.py', '{base}', '{checkpoint}', '--work-dir', '{run_dir}',
-               '--cfg-options', '{cfg_options}'],
+               '--testsets', '{testsets}', '--cfg-options', '{cfg_options}'],
          outputs=['results/{testset}.json']),
     dict(name='flops',
          argv=['{python}', 'tools/count_flops.py', '{base}', '--shape', '{flops_shape}',
@@ -92,6 +93,7 @@ def stage_argv(stage: dict, spec: RunSpec, grid: Grid, run_dir: Path,
     """The stage's command with every placeholder filled."""
     lists = {'{cfg_options}': cfg_option_args(spec.overrides),
              '{flops_shape}': [str(n) for n in grid.flops_shape],
+             '{testsets}': list(grid.testsets),
              '{resume}': resume_args}
     fields = dict(python=sys.executable, base=spec.base, run_dir=str(run_dir), seed=spec.seed)
     argv = []

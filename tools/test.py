@@ -1,5 +1,5 @@
-"""Evaluate a checkpoint on every test set of a config:
-``python tools/test.py CONFIG CHECKPOINT [--work-dir D] [--save-images]``.
+"""Evaluate a checkpoint on the test sets of a config:
+``python tools/test.py CONFIG CHECKPOINT [--work-dir D] [--save-images] [--testsets NAME ...]``.
 
 Writes ``results/<testset>.json``, ``complexity.json`` and ``env.json`` into the run directory
 (default: the checkpoint's directory)."""
@@ -20,6 +20,8 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='run directory (default: the checkpoint\'s folder)')
     parser.add_argument('--save-images', action='store_true',
                         help='write predictions to <work-dir>/images/<testset>/')
+    parser.add_argument('--testsets', nargs='+', metavar='NAME',
+                        help='evaluate only these test sets of the config (default: all)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
                         help='override existing keys, key=value; prefix "+" adds a new key')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
@@ -33,7 +35,8 @@ def main(argv=None):
     init_default_scope(SCOPE)
     work_dir = args.work_dir or Path(args.checkpoint).parent
     cfg = load_run_config(args.config, work_dir, args.cfg_options, args.launcher)
-    metrics = run_testing(cfg, args.checkpoint, save_images=args.save_images)
+    metrics = run_testing(cfg, args.checkpoint, save_images=args.save_images,
+                          testsets=args.testsets)
     for key, value in metrics.items():
         print(f'{key}: {value:.4f}')
 

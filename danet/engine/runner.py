@@ -85,11 +85,23 @@ class DerainRunner(Runner):
             raise ValueError(f'resume: {filename} is outside this run directory {self.work_dir}; '
                              'only checkpoints of this run are resumed (use load_from to '
                              'initialise weights from elsewhere)')
+        built = self._scheduler_ranges()
         self._resuming = True
         try:
             super().resume(filename, *args, **kwargs)
         finally:
             self._resuming = False
+        if self._scheduler_ranges() != built:
+            self.logger.warning(
+                f'resume: the parameter schedulers keep the (begin, end) of the checkpoint, '
+                f'{self._scheduler_ranges()}, not {built} of this config (max_epochs/max_iters '
+                'changed?); set `end` explicitly in param_scheduler to extend a schedule')
+
+    def _scheduler_ranges(self) -> list:
+        schedulers = self.param_schedulers
+        if isinstance(schedulers, dict):
+            schedulers = [s for group in schedulers.values() for s in group]
+        return [(s.begin, s.end) for s in schedulers or [] if hasattr(s, 'end')]
 
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = True,
                         revise_keys=((r'^module\.', ''),)) -> dict:
@@ -132,15 +144,49 @@ def run_training(cfg: Config, resume: bool = False) -> DerainRunner:
     return runner
 
 
+def testset_name(loader: dict) -> str:
+    """The name a test dataloader config writes its results under (``results/<name>.json``):
+    its dataset's ``testset``, else the stem of its ``ann_file`` or the name of its ``path``."""
+    dataset = loader['dataset']
+    if dataset.get('testset'):
+        return dataset['testset']
+    return Path(dataset['ann_file']).stem if 'ann_file' in dataset else Path(dataset['path']).name
+
+
+def select_testsets(cfg: Config, names: list[str] | None) -> list[int]:
+    """Indices into ``cfg.test_dataloader`` (a list, or one dict: index 0) of the test sets
+    ``names``, in config order; all of them when ``names`` is None. Unknown names raise
+    ``ValueError`` listing the available ones."""
+    loaders = cfg.test_dataloader
+    loaders = loaders if isinstance(loaders, list) else [loaders]
+    available = [testset_name(loader) for loader in loaders]
+    if names is None:
+        return list(range(len(loaders)))
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise ValueError(f'--testsets: unknown test set(s) {", ".join(unknown)}; this config '
+                         f'has {", ".join(available)}')
+    return [i for i, name in enumerate(available) if name in names]
+
+
 def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
-         complexity_shape=(3, 256, 256)) -> dict:
-    """Evaluate ``checkpoint`` on every test set of ``cfg``; ``work_dir`` receives
-    ``results/<testset>.json``, ``env.json`` and ``complexity.json`` (generator at
-    ``complexity_shape``), and with ``save_images`` the predictions under ``images/``."""
-    check_dataset_paths(cfg, ('test_dataloader',))
+                complexity_shape=(3, 256, 256), testsets: list[str] | None = None) -> dict:
+    """Evaluate ``checkpoint`` on the test sets ``testsets`` of ``cfg`` (default: all);
+    ``work_dir`` receives ``results/<testset>.json``, ``env.json`` and ``complexity.json``
+    (generator at ``complexity_shape``), and with ``save_images`` the predictions under
+    ``images/``. The selection leaves ``cfg`` and so its config hash unchanged."""
+    indices = select_testsets(cfg, testsets)
+    if isinstance(cfg.test_dataloader, list):
+        check_dataset_paths(cfg, tuple(f'test_dataloader.{i}.' for i in indices))
+    else:
+        check_dataset_paths(cfg, ('test_dataloader',))
     if not Path(checkpoint).is_file():
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     runner = DerainRunner.from_cfg(cfg)
+    if isinstance(cfg.test_dataloader, list):  # MultiTestLoop shares a single evaluator dict
+        runner._test_dataloader = [cfg.test_dataloader[i] for i in indices]
+        if isinstance(cfg.test_evaluator, list):
+            runner._test_evaluator = [cfg.test_evaluator[i] for i in indices]
     runner._test_loop = dict(runner._test_loop, save_images=save_images)  # not part of the hash
     runner.load_checkpoint(str(checkpoint))
     metrics = runner.test()

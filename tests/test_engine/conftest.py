@@ -1,11 +1,14 @@
 """A tiny packed dataset and a tiny DANet run config built on the CPU smoke config."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from danet.engine.runner import load_run_config
+from danet.engine.runner import load_run_config, run_training
 from data_tools.pack import pack
 
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SMOKE_CONFIG = 'configs/danet/danet_smoke_cpu.py'
 
 
@@ -27,23 +30,44 @@ def tiny_h5(tmp_path_factory):
     return out
 
 
+def tiny_config(tiny_h5, work_dir, max_epochs=2, **overrides):
+    """The smoke config shrunk to seconds on the tiny data (2 iterations per epoch)."""
+    options = {
+        'model.generator.n_feat': 8, 'model.generator.num_cab': 1,
+        'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
+        'train_dataloader.dataset.ann_file': str(tiny_h5),
+        'train_dataloader.dataset.pipeline.0.crop_size': 32,
+        'val_dataloader.dataset.ann_file': str(tiny_h5),
+        'test_dataloader.0.dataset.ann_file': str(tiny_h5),
+        'test_dataloader.1.dataset.ann_file': str(tiny_h5),
+        'train_cfg.max_epochs': max_epochs, 'train_cfg.val_interval': 1,
+        'default_hooks.checkpoint.interval': 1, 'default_hooks.logger.interval': 1,
+        'visualizer.vis_backends': [dict(type='LocalVisBackend')],
+        **overrides}
+    return load_run_config(REPO_ROOT / SMOKE_CONFIG, work_dir, options)
+
+
 @pytest.fixture
 def tiny_cfg(tiny_h5, repo_root, monkeypatch):
-    """``make(work_dir, **overrides)``: the smoke config shrunk to seconds on the tiny data."""
+    """``make(work_dir, max_epochs=2, **overrides)``: :func:`tiny_config` from the repo root."""
     monkeypatch.chdir(repo_root)
 
     def make(work_dir, max_epochs=2, **overrides):
-        options = {
-            'model.generator.n_feat': 8, 'model.generator.num_cab': 1,
-            'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
-            'train_dataloader.dataset.ann_file': str(tiny_h5),
-            'train_dataloader.dataset.pipeline.0.crop_size': 32,
-            'val_dataloader.dataset.ann_file': str(tiny_h5),
-            'test_dataloader.0.dataset.ann_file': str(tiny_h5),
-            'test_dataloader.1.dataset.ann_file': str(tiny_h5),
-            'train_cfg.max_epochs': max_epochs, 'train_cfg.val_interval': 1,
-            'default_hooks.checkpoint.interval': 1, 'default_hooks.logger.interval': 1,
-            'visualizer.vis_backends': [dict(type='LocalVisBackend')],
-            **overrides}
-        return load_run_config(SMOKE_CONFIG, work_dir, options)
+        return tiny_config(tiny_h5, work_dir, max_epochs, **overrides)
     return make
+
+
+@pytest.fixture(scope='session')
+def tiny_config_file(tiny_h5, tmp_path_factory):
+    """:func:`tiny_config` (2 epochs) as a standalone config file for the command-line tools."""
+    path = tmp_path_factory.mktemp('cfg') / 'tiny_danet.py'
+    tiny_config(tiny_h5, 'unused').dump(str(path))
+    return path
+
+
+@pytest.fixture(scope='session')
+def straight_run(tiny_h5, tmp_path_factory):
+    """An uninterrupted 2-epoch run of the tiny config: what every resumed run must match."""
+    work_dir = tmp_path_factory.mktemp('straight') / 'run'
+    run_training(tiny_config(tiny_h5, work_dir, max_epochs=2))
+    return work_dir

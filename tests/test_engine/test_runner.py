@@ -1,10 +1,20 @@
 """Run directories, resume determinism, seeds and checkpoint checks of ``DerainRunner``."""
 import json
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
 
+import numpy as np
 import pytest
 import torch
+from mmengine.hooks import Hook
 
+from danet.datasets.h5format import PackedFile
 from danet.engine.runner import DerainRunner, prepare_work_dir, run_testing, run_training
+from tools import test as test_tool
 
 
 def final_weights(work_dir, epoch=2):
@@ -18,16 +28,93 @@ def assert_same_weights(a, b):
         assert torch.equal(a[key], b[key]), key
 
 
+class Crash(Exception):
+    """Raised by :class:`CrashAfterFirstEpoch`."""
+
+
+class CrashAfterFirstEpoch(Hook):
+    """Stands in for a kill: aborts training right after the first epoch's checkpoint."""
+
+    def after_train_epoch(self, runner) -> None:
+        raise Crash
+
+
+def val_metrics(work_dir, epoch=2) -> dict:
+    """The validation scalars logged for ``epoch`` (the last record, after any resume)."""
+    records = [json.loads(line) for line in
+               (work_dir / 'logs' / 'vis_data' / 'scalars.json').read_text().splitlines()]
+    return [r for r in records if 'val/psnr_y' in r and r['step'] == epoch][-1]
+
+
+def assert_ends_like(work_dir, straight):
+    assert_same_weights(final_weights(straight), final_weights(work_dir))
+    for key in ('val/psnr_y', 'val/ssim_y'):
+        assert val_metrics(work_dir)[key] == val_metrics(straight)[key], key
+
+
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason='known bug: resumed weights differ from an uninterrupted '
-                   'run by ~1e-4 (same seed twice is bit-identical); cause not yet found')
-def test_resume_continues_exactly_like_an_uninterrupted_run(tiny_cfg, tmp_path):
-    run_training(tiny_cfg(tmp_path / 'straight', max_epochs=2))
-    run_training(tiny_cfg(tmp_path / 'killed', max_epochs=1))
-    run_training(tiny_cfg(tmp_path / 'killed', max_epochs=2), resume=True)
-    assert_same_weights(final_weights(tmp_path / 'straight'), final_weights(tmp_path / 'killed'))
-    history = json.loads((tmp_path / 'killed' / 'env.json').read_text())['history']
+def test_resume_after_a_crash_continues_exactly_like_an_uninterrupted_run(
+        straight_run, tiny_cfg, tmp_path):
+    work_dir = tmp_path / 'crashed'
+    runner = DerainRunner.from_cfg(tiny_cfg(work_dir, max_epochs=2))
+    runner.register_hook(CrashAfterFirstEpoch(), priority='LOWEST')  # after CheckpointHook
+    with pytest.raises(Crash):
+        runner.train()
+    assert (work_dir / 'epoch_1.pth').is_file() and not (work_dir / 'epoch_2.pth').exists()
+    random.seed(99), np.random.seed(99), torch.manual_seed(99)  # the crash's RNG state is moot
+    run_training(tiny_cfg(work_dir, max_epochs=2), resume=True)
+    assert_ends_like(work_dir, straight_run)
+    history = json.loads((work_dir / 'env.json').read_text())['history']
     assert len(history) == 1  # the resume recorded itself beside the first invocation
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_from_the_command_line_ends_like_an_uninterrupted_run(
+        straight_run, tiny_config_file, repo_root, tmp_path):
+    work_dir = tmp_path / 'killed'
+    command = [sys.executable, 'tools/train.py', str(tiny_config_file), '--work-dir', str(work_dir)]
+    pointer = work_dir / 'last_checkpoint'
+    with subprocess.Popen(command, cwd=repo_root, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL) as proc:
+        deadline = time.monotonic() + 600
+        while not (pointer.is_file() and pointer.read_text().strip()):
+            assert proc.poll() is None, f'training exited ({proc.returncode}) before a checkpoint'
+            assert time.monotonic() < deadline, 'no checkpoint after 10 minutes'
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)
+    assert proc.returncode == -signal.SIGKILL and not (work_dir / 'epoch_2.pth').exists()
+    subprocess.run([*command, '--resume'], cwd=repo_root, check=True, capture_output=True)
+    assert_ends_like(work_dir, straight_run)
+
+
+@pytest.mark.slow
+def test_resume_with_more_epochs_warns_that_the_schedule_keeps_its_old_end(
+        straight_run, tiny_cfg, tmp_path):
+    """The cause of the old ~1e-4 'resume bug': a 1-epoch run resumed to 2 epochs is another
+    schedule (its scheduler's default ``end`` is the first run's max_epochs)."""
+    work_dir = tmp_path / 'extended'
+    shutil.copytree(straight_run, work_dir)
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / 'epoch_2.pth'))  # absolute path
+    run_training(tiny_cfg(work_dir, max_epochs=3), resume=True)
+    log = max((work_dir / 'logs').glob('*.log')).read_text()
+    assert 'keep the (begin, end) of the checkpoint, [(0, 2)], not [(0, 3)]' in log
+    assert (work_dir / 'epoch_3.pth').is_file()
+
+
+@pytest.mark.slow
+def test_test_tool_evaluates_only_the_named_testsets(straight_run, repo_root, monkeypatch,
+                                                    tiny_config_file, tmp_path, capsys):
+    monkeypatch.chdir(repo_root)
+    checkpoint = str(straight_run / 'epoch_2.pth')
+    test_tool.main([str(tiny_config_file), checkpoint, '--work-dir', str(tmp_path / 'a'),
+                    '--testsets', 'Rain100H'])
+    assert [p.name for p in (tmp_path / 'a' / 'results').iterdir()] == ['Rain100H.json']
+    assert 'Rain100H/psnr_y' in capsys.readouterr().out
+    with pytest.raises(ValueError, match=r'unknown test set\(s\) Rain200; this config has '
+                                         r'Rain100L, Rain100H'):
+        test_tool.main([str(tiny_config_file), checkpoint, '--work-dir', str(tmp_path / 'b'),
+                        '--testsets', 'Rain100H', 'Rain200'])
+    assert not (tmp_path / 'b').exists()
 
 
 @pytest.mark.slow
@@ -80,13 +167,15 @@ def test_checkpoint_of_another_architecture_is_refused_naming_the_shape(tiny_cfg
 def test_test_writes_results_complexity_and_env(tiny_cfg, tmp_path):
     work_dir = tmp_path / 'run'
     run_training(tiny_cfg(work_dir, max_epochs=1))
-    metrics = run_testing(tiny_cfg(work_dir, max_epochs=1), work_dir / 'epoch_1.pth', save_images=True,
-                   complexity_shape=(3, 32, 32))
+    metrics = run_testing(tiny_cfg(work_dir, max_epochs=1), work_dir / 'epoch_1.pth',
+                          save_images=True, complexity_shape=(3, 32, 32))
     assert 'Rain100L/psnr_y' in metrics
     results = json.loads((work_dir / 'results' / 'Rain100L.json').read_text())
     env = json.loads((work_dir / 'env.json').read_text())
     assert results['config_hash'] == env['config_hash'] == env['history'][0]['config_hash']
-    assert results['dataset_hash'] == env['dataset_hashes']['test/Rain100L']
+    packed = PackedFile(tiny_cfg(work_dir).test_dataloader[0].dataset.ann_file)
+    assert env['dataset_hashes']['test/Rain100L'] == packed.content_hash
+    assert results['dataset_hash'] == packed.ground_truth_hash  # as eval_folder records it
     assert len(results['images']) == 6 and {'psnr_y', 'ssim_rgb'} <= set(results['summary'])
     complexity = json.loads((work_dir / 'complexity.json').read_text())
     assert complexity['params'] > 0 and complexity['macs'] > 0
