@@ -141,7 +141,7 @@ def expand(grid: Grid) -> list[RunSpec]:
                          grid.seed_key: seed}
             try:
                 checked = check_cfg_options(base_cfg, overrides)
-            except KeyError as err:
+            except ValueError as err:
                 raise GridError(f'{grid.path}: {err.args[0]}') from None
             cfg = copy.deepcopy(base_cfg)
             cfg.merge_from_dict(checked)
