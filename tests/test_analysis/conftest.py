@@ -1,9 +1,10 @@
 """A results store made by really running a tiny grid (``python -m ablations run``).
 
 The grid applies classical filters (``make_predictions.py``) to real Rain100L pairs, scores them
-with ``tools/eval_folder.py`` and counts the real DANet smoke config with ``tools/count_flops.py``:
-3 variants × 2 seeds. A further ``eval_folder`` output (the rainy input itself) stands for an
-external method. Nothing in the store is written by hand.
+with ``tools/eval_folder.py`` and takes its complexity from one ``tools/count_flops.py`` run over
+the real DANet smoke config and its ALM variant (``pick_complexity.py``): 3 variants × 2 seeds.
+A further ``eval_folder`` output (the rainy input itself) stands for an external method.
+Nothing in the store is written by hand.
 """
 import os
 import shutil
@@ -16,6 +17,8 @@ import pytest
 from tests.conftest import REPO_ROOT
 
 IMAGES = ('001.png', '002.png', '003.png')
+ALM_OFF = 'model.generator.alm.type=PlainALM'
+HERE = Path(__file__).parent
 GRID = '''
 base = {base!r}
 mode = 'one_at_a_time'
@@ -23,7 +26,6 @@ axes = {{'model.generator.alm.type': [('w/o ALM', 'PlainALM')],
          'derain_filter.type': [('median on', 'median')]}}
 seeds = [0, 1]
 testsets = ['Rain100L']
-flops_shape = [3, 32, 32]
 stages = [
     dict(name='predict', outputs=['images/Rain100L/001.png'],
          argv=['{{python}}', {predict!r}, '{{run_dir}}', {rainy!r}, '--testset', 'Rain100L',
@@ -33,8 +35,8 @@ stages = [
                '--testset', 'Rain100L', '--method', 'filter', '--out-dir', '{{run_dir}}/results',
                '--no-lpips']),
     dict(name='flops', outputs=['complexity.json'],
-         argv=['{{python}}', 'tools/count_flops.py', '{{base}}', '--shape', '{{flops_shape}}',
-               '--out', '{{run_dir}}/complexity.json', '--cfg-options', '{{cfg_options}}']),
+         argv=['{{python}}', {pick!r}, {counts!r}, '{{run_dir}}/complexity.json',
+               '--cfg-options', '{{cfg_options}}']),
 ]
 '''
 
@@ -64,10 +66,14 @@ def store_root(pairs, tmp_path_factory) -> Path:
     base = root / 'filter_base.py'
     base.write_text(f"_base_ = [{str(REPO_ROOT / 'configs/danet/danet_smoke_cpu.py')!r}]\n"
                     "derain_filter = dict(type='none')\n")
+    counts = root / 'counts.json'
     grid = root / 'filters.py'
     grid.write_text(GRID.format(base=str(base), rainy=str(pairs['rainy']), gt=str(pairs['gt']),
-                                predict=str(Path(__file__).with_name('make_predictions.py'))))
+                                predict=str(HERE / 'make_predictions.py'),
+                                pick=str(HERE / 'pick_complexity.py'), counts=str(counts)))
     env = {**os.environ, 'PYTHONPATH': str(REPO_ROOT)}
+    _run([sys.executable, 'tools/count_flops.py', str(base), '--shape', '3', '32', '32',
+          '--variant', ALM_OFF, ALM_OFF, '--out', str(counts)], env)
     _run([sys.executable, '-m', 'ablations', 'run', str(grid), '--work-root', str(root / 'grid'),
           '--max-parallel', '2'], env)
     _run([sys.executable, 'tools/eval_folder.py', str(pairs['rainy']), str(pairs['gt']),
