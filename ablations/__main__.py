@@ -70,10 +70,12 @@ def cmd_run(args, grid, specs) -> int:
             print(f'  would run {spec.run_id}: '
                   f'{reproduce_command(spec, run_dir_of(args.work_root, spec))}')
         return 0
+    todo_ids = {spec.run_id for spec in todo}
+    for spec in specs:   # new runs get run.json; older ones gain fields added to the format since
+        if spec.run_id in todo_ids or run_dir_of(args.work_root, spec).is_dir():
+            write_run_json(run_dir_of(args.work_root, spec), spec)
     if not todo:
         return 0
-    for spec in todo:
-        write_run_json(run_dir_of(args.work_root, spec), spec)
     executor = make_executor(args.executor, args.work_root / grid.name / '.submitit',
                              args.timeout_min, args.partition, args.gpus, args.cpus)
     start = time.time()

@@ -11,6 +11,15 @@ axes = {
     'model.generator.reconstruction.skip.type': [('SR w/o background skip', 'NoBackgroundSkip')],
     'model.generator.sampling.type': [('w/o sampling space', 'NoSampling')],
 }
+# The base's own choices on the multi-choice axes (LearnedMask, PixelShuffleReconstruction).
+base_labels = {'model.generator.alm.mask.type': 'learned mask',
+               'model.generator.reconstruction.type': 'pixel-shuffle SR'}
+axis_names = {'model.generator.alm.type': 'ALM',
+              'model.association_constraint.type': 'Assoc. constraint',
+              'model.generator.alm.mask.type': 'Mask',
+              'model.generator.reconstruction.type': 'SR',
+              'model.generator.reconstruction.skip.type': 'Background skip',
+              'model.generator.sampling.type': 'Sampling space'}
 seeds = [0, 1, 2]
 testsets = ['Rain100L', 'Rain100H', 'Test100', 'Test1200', 'Test2800']
 flops_shape = [3, 256, 256]

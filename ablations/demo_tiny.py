@@ -16,6 +16,10 @@ axes = {
                                            'NoAssociationConstraint')],
     'model.generator.alm.mask.type': [('parameter-free mask', 'RainMagnitudeMask')],
 }
+base_labels = {'model.generator.alm.mask.type': 'learned mask'}   # the base's LearnedMask
+axis_names = {'model.generator.alm.type': 'ALM',
+              'model.association_constraint.type': 'Assoc. constraint',
+              'model.generator.alm.mask.type': 'Mask'}
 seeds = [0]
 testsets = ['SynthTest']
 cfg_options = {'train_cfg.max_epochs': 40, 'train_cfg.val_interval': 10,

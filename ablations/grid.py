@@ -12,6 +12,8 @@ A grid file is plain data (module-level names)::
     seed_key = 'randomness.seed'                      # optional
     flops_shape = [3, 256, 256]                       # optional, for count_flops
     stages = [...]                                    # optional, replaces the default stages
+    base_labels = {'model.generator.alm.mask.type': 'learned mask'}   # optional (see base_axes)
+    axis_names = {'model.generator.alm.mask.type': 'Mask'}            # optional table headers
 
 Axis values are plain values (label ``str(value)``) or ``(label, value)`` pairs.
 """
@@ -31,7 +33,8 @@ from danet.utils.provenance import config_hash
 
 GRID_DIR = Path(__file__).resolve().parent
 REQUIRED_KEYS = ('base', 'axes', 'mode', 'seeds', 'testsets')
-OPTIONAL_KEYS = ('cfg_options', 'include', 'exclude', 'seed_key', 'flops_shape', 'stages')
+OPTIONAL_KEYS = ('cfg_options', 'include', 'exclude', 'seed_key', 'flops_shape', 'stages',
+                 'base_labels', 'axis_names')
 MODES = ('factorial', 'one_at_a_time')
 BASE_LABEL = 'base'
 
@@ -67,6 +70,13 @@ def load_grid(name_or_path: str) -> Grid:
         labels = [v.label for v in values]
         if len(set(labels)) != len(labels):
             raise GridError(f'{path}: axes[{key!r}] has duplicate labels {labels}')
+    for name in ('base_labels', 'axis_names'):
+        given = names.get(name, {})
+        if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
+            raise GridError(f'{path}: {name} must be a dict of axis key -> str, got {given!r}')
+        if set(given) - set(axes):
+            raise GridError(f'{path}: {name} names key(s) that are not axes: '
+                            f'{sorted(set(given) - set(axes))}')
     seeds = _nonempty_list(path, 'seeds', names['seeds'])
     if not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise GridError(f'{path}: seeds must be integers, got {seeds}')
@@ -127,13 +137,48 @@ def slug(cell: dict[str, AxisValue]) -> str:
     return '+'.join(parts)
 
 
+def _config_value(tree: dict, dotted: str):
+    """The value at a dotted key (list items by index), or None where the config lacks it."""
+    node = tree
+    for part in dotted.removeprefix('+').split('.'):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def base_axes(grid: Grid, base_cfg: Config) -> dict[str, AxisValue]:
+    """The base run's own choice at every axis key (base config with ``cfg_options``).
+
+    Labelled by ``grid.base_labels[key]``, else by the value itself (``default`` where the base
+    config lacks the key, i.e. the constructor default applies).
+    """
+    cfg = copy.deepcopy(base_cfg)
+    cfg.merge_from_dict(check_cfg_options(base_cfg, grid.cfg_options))
+    tree = cfg.to_dict()
+    found = {}
+    for key in grid.axes:
+        value = _config_value(tree, key)
+        label = grid.base_labels.get(key, 'default' if value is None else str(value))
+        found[key] = AxisValue(label, value)
+    return found
+
+
 def expand(grid: Grid) -> list[RunSpec]:
     """Every run of the grid (cells x seeds), in a deterministic order with deterministic ids.
 
     The id is ``<slug>_s<seed>_<hash8>`` where the hash covers the base path and all overrides;
-    ``config_hash`` is the hash of the resolved config (base merged with the overrides).
+    ``config_hash`` is the hash of the resolved config (base merged with the overrides). Every
+    run also carries ``base_axes`` (the base's choice per axis) and the grid's ``axis_names``.
     """
     base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
+    try:
+        base_choice = base_axes(grid, base_cfg)
+    except ValueError as err:
+        raise GridError(f'{grid.path}: {err.args[0]}') from None
     runs = []
     for cell in cells(grid):
         for seed in grid.seeds:
@@ -149,7 +194,8 @@ def expand(grid: Grid) -> list[RunSpec]:
             short = hashlib.sha256(identity.encode()).hexdigest()[:8]
             runs.append(RunSpec(grid=grid.name, run_id=f'{slug(cell)}_s{seed}_{short}',
                                 base=grid.base, seed=seed, axes=cell, overrides=overrides,
-                                config_hash=config_hash(cfg)))
+                                config_hash=config_hash(cfg), base_axes=base_choice,
+                                axis_names=grid.axis_names))
     ids = [r.run_id for r in runs]
     if len(set(ids)) != len(ids):
         repeated = sorted({i for i in ids if ids.count(i) > 1})

@@ -30,9 +30,11 @@ def run_dir_of(work_root: Path, spec: RunSpec) -> Path:
 
 
 def write_run_json(run_dir: Path, spec: RunSpec) -> None:
-    """Record the run's metadata once (an existing run.json is kept)."""
-    if not (run_dir / RUN_JSON).exists():
-        atomic_write_json(run_dir / RUN_JSON, spec.to_json())
+    """Record the run's metadata once: an existing run.json keeps its fields and only gains the
+    ones it lacks (added to the format since it was written, e.g. ``base_axes``)."""
+    old, new = read_json(run_dir / RUN_JSON), spec.to_json()
+    if old is None or not set(new) <= set(old):
+        atomic_write_json(run_dir / RUN_JSON, {**new, **(old or {})})
 
 
 def execute_run(grid: Grid, spec: RunSpec, run_dir: str) -> str:

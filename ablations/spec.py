@@ -30,6 +30,8 @@ class Grid:
     seed_key: str = 'randomness.seed'
     flops_shape: list[int] = field(default_factory=lambda: [3, 256, 256])
     stages: list[dict] | None = None
+    base_labels: dict[str, str] = field(default_factory=dict)   # axis key -> the base's label
+    axis_names: dict[str, str] = field(default_factory=dict)    # axis key -> column title
 
 
 @dataclass
@@ -42,11 +44,16 @@ class RunSpec:
     axes: dict[str, AxisValue]
     overrides: dict
     config_hash: str
+    base_axes: dict[str, AxisValue] = field(default_factory=dict)   # the base's choice per axis
+    axis_names: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict:
+        def labelled(axes: dict[str, AxisValue]) -> dict:
+            return {k: {'label': a.label, 'value': a.value} for k, a in axes.items()}
         return {'grid': self.grid, 'run_id': self.run_id, 'base': self.base, 'seed': self.seed,
-                'axes': {k: {'label': a.label, 'value': a.value} for k, a in self.axes.items()},
-                'overrides': self.overrides, 'config_hash': self.config_hash}
+                'axes': labelled(self.axes), 'overrides': self.overrides,
+                'config_hash': self.config_hash, 'base_axes': labelled(self.base_axes),
+                'axis_names': self.axis_names}
 
 
 def format_cfg_value(value) -> str:

@@ -53,6 +53,13 @@ class Run:
                 if not key.split('.')[-1].endswith('seed')}
 
     @property
+    def base_axes(self) -> dict[str, str]:
+        """The base config's label per grid axis (empty for a run.json older than the field)."""
+        return {key: str(axis.get('label', axis.get('value')))
+                for key, axis in self.meta.get('base_axes', {}).items()
+                if not key.split('.')[-1].endswith('seed')}
+
+    @property
     def method(self) -> str:
         """Display name: the grid variant (axis labels, seed excluded) or the results' method."""
         if self.meta:
@@ -118,6 +125,9 @@ def tidy(runs: list[Run]) -> pd.DataFrame:
         }
         base.update({f'axis:{key}': str(axis.get('label', axis.get('value')))
                      for key, axis in run.axes.items()})
+        base.update({f'base:{key}': label for key, label in run.base_axes.items()})
+        base.update({f'axis_name:{key}': name
+                     for key, name in run.meta.get('axis_names', {}).items()})
         for testset, data in run.results.items():
             for metric in METRICS:
                 value = data['summary'].get(metric)

@@ -22,6 +22,7 @@ DECIMALS = {'psnr_y': 2, 'psnr_rgb': 2, 'ssim_y': 4, 'ssim_rgb': 4, 'lpips_alex'
 OFF_WORDS = {'off', 'none', 'no', 'false', 'without', 'disabled', 'identity', 'wo'}
 ON_WORDS = {'on', 'yes', 'true', 'with', 'enabled', 'full'}
 QUOTED_MARK = '†'
+BASE_LABEL = 'base'   # the base's choice when run.json predates ``base_axes``
 
 
 @dataclass
@@ -132,22 +133,46 @@ def axis_name(dotted_key: str) -> str:
     return parts[-2] if parts[-1] == 'type' and len(parts) > 1 else parts[-1]
 
 
+def _first(frame: pd.DataFrame, col: str) -> str | None:
+    """The first non-null value of ``frame[col]``, or None (also when the column is absent)."""
+    values = frame[col].dropna() if col in frame else ()
+    return str(values.iloc[0]) if len(values) else None
+
+
+def axis_cells(chosen: list[str | None], base_label: str) -> list[str]:
+    """One axis column: ``chosen`` holds each row's label, None where the row keeps the base.
+
+    An on/off axis (every chosen label reads as ✓ or ✗, e.g. ``w/o ALM``) shows marks, the base
+    getting the opposite mark; a multi-choice axis shows the chosen labels and ``base_label``.
+    """
+    marks = [component_mark(c) for c in chosen if c is not None]
+    if not marks or not set(marks) <= {'✓', '✗'}:
+        return [base_label if c is None else c for c in chosen]
+    default = {frozenset({'✗'}): '✓', frozenset({'✓'}): '✗'}.get(frozenset(marks), base_label)
+    return [default if c is None else component_mark(c) for c in chosen]
+
+
 def ablation_table(df: pd.DataFrame) -> Table:
-    """Rows = grid variants; component ✓/✗ columns, params, GMACs, metrics per test set."""
+    """Rows = grid variants; one column per axis, params, GMACs, metrics per test set.
+
+    Axis columns follow the grid's axis order, headed by its ``axis_names`` (else ``axis_name``);
+    the base's label on a multi-choice axis is its recorded ``base_axes`` label (``base`` for an
+    older run.json).
+    """
     grid = df[df['source'] == 'grid']
     if grid.empty:
         raise AnalysisError('ablation table: no grid runs (run.json) among the collected results')
     methods = list(dict.fromkeys(grid['method']))
     axis_cols = [c for c in grid.columns if c.startswith('axis:') and grid[c].notna().any()]
+    rank = {c.removeprefix('base:'): i for i, c in enumerate(c for c in grid.columns
+                                                           if c.startswith('base:'))}
+    axis_cols.sort(key=lambda c: rank.get(c.removeprefix('axis:'), len(rank)))
     columns = []
     for col in axis_cols:
-        marks = [grid.loc[grid['method'] == m, col].dropna() for m in methods]
-        marks = [component_mark(v.iloc[0]) if len(v) else None for v in marks]
-        # a run without this axis uses the base config: the opposite of an on/off-only axis
-        default = {frozenset({'✗'}): '✓', frozenset({'✓'}): '✗'}.get(
-            frozenset(m for m in marks if m), 'base')
-        columns.append(Column('', axis_name(col.removeprefix('axis:')),
-                              [m or default for m in marks]))
+        key = col.removeprefix('axis:')
+        chosen = [_first(grid[grid['method'] == m], col) for m in methods]
+        cells = axis_cells(chosen, _first(grid, f'base:{key}') or BASE_LABEL)
+        columns.append(Column('', _first(grid, f'axis_name:{key}') or axis_name(key), cells))
     columns += _complexity_columns(grid, methods)
     columns += _metric_columns(grid, methods, ['psnr_y', 'ssim_y', 'lpips_alex'])
     seeds = grid.drop_duplicates('run_dir').groupby('method')['run_dir'].count()
@@ -173,9 +198,17 @@ def load_external(path: Path = EXTERNAL_RESULTS) -> list[dict]:
 
 
 def comparison_table(df: pd.DataFrame, external: list[dict]) -> Table:
-    """Our runs, externally evaluated methods and quoted paper numbers on shared test sets."""
+    """Our runs, externally evaluated methods and quoted paper numbers on shared test sets.
+
+    A quoted entry with no number on any shown test set is left out (and named in a note).
+    """
     methods = list(dict.fromkeys(df.sort_values('source', kind='stable')['method']))
-    quoted = [e for e in external if e['method'] not in methods]
+    shown = set(df['testset_key'])
+    quoted, omitted = [], []
+    for entry in (e for e in external if e['method'] not in methods):
+        has_value = any(v is not None for testset, metrics in entry['results'].items()
+                        if testset in shown for v in (metrics or {}).values())
+        (quoted if has_value else omitted).append(entry)
     rows = [Row(m) for m in methods] + [Row(f'{e["method"]}{QUOTED_MARK}', e['cite'])
                                         for e in quoted]
     quoted_rows = []
@@ -188,11 +221,14 @@ def comparison_table(df: pd.DataFrame, external: list[dict]) -> Table:
                                     'params': entry.get('params', math.nan),
                                     'gmacs': entry.get('gmacs', math.nan)})
     merged = pd.concat([df, pd.DataFrame(quoted_rows)], ignore_index=True)
-    merged = merged[merged['testset_key'].isin(df['testset_key'].unique())]
+    merged = merged[merged['testset_key'].isin(shown)]
     labels = [r.label for r in rows]
     columns = _complexity_columns(merged, labels)
     columns += _metric_columns(merged, labels, ['psnr_y', 'ssim_y'])
     notes = [f'{QUOTED_MARK} quoted from the cited paper, not re-evaluated here.'] if quoted else []
+    if omitted:
+        names = ', '.join(f'{e["method"]} [{e["cite"]}]' for e in omitted)
+        notes.append(f'Quoted results without numbers on these test sets are omitted: {names}.')
     return Table('Method comparison', rows, columns, notes + _mixed_notes(df))
 
 

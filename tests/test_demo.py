@@ -60,5 +60,5 @@ def test_quick_demo_writes_report_and_resumes(tmp_path):
 
     # A second run finds everything done and only prints the table again.
     again = _demo(tmp_path)
-    assert again.count('already done') == 5
+    assert again.count('already done') == 6
     assert '0 of 2 runs to do' in again and table.strip() in again

@@ -8,6 +8,9 @@ name and renamed into place. The test set is 3 photographs held out of training 
 (the motorcycle stereo pair and the astronaut), so no background is seen in both. ``--quick``
 (used by tests/test_demo.py) shrinks everything: 2 grid runs of 3 epochs on 128-px photos.
 docs/demo.md has the timings.
+
+The report's comparison table has a "Rainy input" reference row: the rainy test images scored
+against their ground truths with ``tools/eval_folder.py`` into ``rainy_input/results/``.
 """
 import argparse
 import json
@@ -27,6 +30,8 @@ GRID_FILE = ROOT / 'ablations' / 'demo_tiny.py'
 TEST_PHOTOS = ('astronaut', 'motorcycle_left', 'motorcycle_right')
 SPLITS = ('trainval', 'test')
 PARALLEL = 2
+STEPS = 7
+RAINY_METHOD = 'Rainy input'
 COMPLEXITY_VARIANTS = [
     ['--variant', 'w/o ALM', 'model.generator.alm.type=PlainALM'],
     ['--variant', 'parameter-free mask', 'model.generator.alm.mask.type=RainMagnitudeMask'],
@@ -59,7 +64,7 @@ def into_place(out: Path):
 
 def step(number: int, title: str, done: list[Path], build) -> None:
     """Print the step's header; call ``build()`` unless ``done`` lists paths that all exist."""
-    print(f'\n=== [{number}/6] {title}', flush=True)
+    print(f'\n=== [{number}/{STEPS}] {title}', flush=True)
     if done and all(p.exists() for p in done):
         print('    already done, skipping: ' + ', '.join(p.name for p in done), flush=True)
         return
@@ -80,6 +85,8 @@ def grid_file(work: Path, data: Path, size: dict) -> tuple[Path, dict]:
                            'test_dataloader.0.dataset.ann_file': str(data / 'test.h5')}
     if size['axes'] is not None:
         grid['axes'] = dict(list(grid['axes'].items())[:size['axes']])
+        for name in ('base_labels', 'axis_names'):   # may name only axes that are kept
+            grid[name] = {k: v for k, v in grid[name].items() if k in grid['axes']}
     if size['epochs'] is not None:
         grid['cfg_options'].update({key: size['epochs'] for key in (
             'train_cfg.max_epochs', 'train_cfg.val_interval', 'param_scheduler.0.T_max',
@@ -183,14 +190,24 @@ def main(argv=None) -> None:
     step(5, f'ablation grid {path} (finished runs are skipped)', [],
          lambda: run_grid(path, grid, runs))
 
+    testset, rainy = grid['testsets'][0], work / 'rainy_input'
+
+    def score_rainy():
+        with into_place(rainy) as tmp:
+            sh(py, 'tools/eval_folder.py', data / 'rain' / 'test' / 'rainy',
+               data / 'rain' / 'test' / 'clean', '--testset', testset, '--method', RAINY_METHOD,
+               '--no-lpips', '--out-dir', tmp / 'results')
+    step(6, 'score the rainy test inputs (the tables\' reference row)', [rainy], score_rainy)
+
     index = report / 'index.html'
-    finished = [p.stat().st_mtime for p in (runs / path.stem).glob('*/DONE.json')]
+    finished = [p.stat().st_mtime for p in [*(runs / path.stem).glob('*/DONE.json'),
+                                            *rainy.glob('results/*.json')]]
     if index.exists() and index.stat().st_mtime < max(finished, default=0):
-        index.unlink()   # a run finished after the report was written: write it again
-    step(6, 'report', [index],
-         lambda: sh(py, '-m', 'analysis', 'report', runs / path.stem, '--out', report,
+        index.unlink()   # a result was written after the report: write it again
+    step(7, 'report', [index],
+         lambda: sh(py, '-m', 'analysis', 'report', runs / path.stem, rainy, '--out', report,
                     '--rainy', data / 'rain' / 'test' / 'rainy',
-                    '--gt', data / 'rain' / 'test' / 'clean', '--testset', grid['testsets'][0]))
+                    '--gt', data / 'rain' / 'test' / 'clean', '--testset', testset))
     print('\n' + (report / 'ablation.md').read_text())
     print(f'report: {index}')
     print(f'demo finished in {time.monotonic() - start:.0f} s')

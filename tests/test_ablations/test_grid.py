@@ -6,7 +6,8 @@ from mmengine.config import DictAction
 
 from ablations.__main__ import main
 from ablations.grid import cells, expand, load_grid
-from ablations.spec import GridError, format_cfg_value
+from ablations.runner import write_run_json
+from ablations.spec import AxisValue, GridError, format_cfg_value
 
 TWO_AXES = "{'model.variant': ['b', ('variant C', 'c')], 'iters': [4, 5]}"
 
@@ -77,3 +78,27 @@ def test_shipped_grids_expand():
     assert len(components) == 8 * 3
     assert {r.seed for r in components} == {0, 1, 2}
     assert len(expand(load_grid('demo_tiny'))) >= 4
+
+
+def test_runs_record_the_base_choice_per_axis(make_grid):
+    extra = ("base_labels = {'model.variant': 'variant A'}\n"
+             "axis_names = {'model.variant': 'Variant'}\n")
+    spec = expand(load_grid(str(make_grid(extra=extra))))[0]
+    assert spec.axes == {}   # the base run
+    assert spec.base_axes == {'model.variant': AxisValue('variant A', 'a'),   # named label
+                              'fail': AxisValue('False', False)}              # default: the value
+    record = spec.to_json()
+    assert record['base_axes']['fail'] == {'label': 'False', 'value': False}
+    assert record['axis_names'] == {'model.variant': 'Variant'}
+    with pytest.raises(GridError, match=r"base_labels names key\(s\) that are not axes"):
+        load_grid(str(make_grid(name='typo', extra="base_labels = {'model.varient': 'A'}\n")))
+
+
+def test_older_run_json_gains_new_fields_and_keeps_its_own(make_grid, tmp_path):
+    spec = expand(load_grid(str(make_grid())))[1]
+    old = {k: v for k, v in spec.to_json().items() if k not in ('base_axes', 'axis_names')}
+    (tmp_path / 'run.json').write_text(json.dumps({**old, 'config_hash': 'recorded'}))
+    write_run_json(tmp_path, spec)
+    record = json.loads((tmp_path / 'run.json').read_text())
+    assert record['config_hash'] == 'recorded'
+    assert record['base_axes']['model.variant'] == {'label': 'a', 'value': 'a'}

@@ -24,6 +24,7 @@ base = {base!r}
 mode = 'one_at_a_time'
 axes = {{'model.generator.alm.type': [('w/o ALM', 'PlainALM')],
          'derain_filter.type': [('median on', 'median')]}}
+axis_names = {{'derain_filter.type': 'Filter'}}
 seeds = [0, 1]
 testsets = ['Rain100L']
 stages = [

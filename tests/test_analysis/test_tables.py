@@ -1,8 +1,13 @@
-"""Tables from the real grid store: ranking marks, mean ± std, quoted rows, LaTeX structure."""
+"""Tables from the real grid store: ranking marks, mean ± std, quoted rows, LaTeX structure.
+
+The fast tests at the end build the tidy table from in-memory runs (axis columns, quoted and
+external rows), without the fixture grid.
+"""
 import json
 import shutil
 import statistics
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -50,6 +55,10 @@ def test_ablation_mean_std_and_best_bold(df, store_root):
     alm = next(c for c in table.columns if c.label == 'alm')
     marks = dict(zip([r.label for r in table.rows], alm.values, strict=True))
     assert marks['w/o ALM'] == '✗' and marks['base'] == '✓'
+    # the runner recorded the base's own choice per axis; the grid named the filter column
+    meta = json.loads(next(store_root.glob('grid/*/base_*/run.json')).read_text())
+    assert meta['base_axes']['derain_filter.type'] == {'label': 'none', 'value': 'none'}
+    assert [c.label for c in table.columns[:2]] == ['alm', 'Filter']
 
 
 @pytest.mark.slow
@@ -105,3 +114,59 @@ def test_bad_results_file_names_file(tmp_path):
     with pytest.raises(SystemExit, match='Rain100L.json'):
         main(['collect', str(tmp_path), '--out', str(tmp_path / 'x.csv')])
     assert not (tmp_path / 'x.csv').exists()
+
+
+# ------------------------------------------------ fast: tidy tables from in-memory runs
+MASK, ALM = 'model.generator.alm.mask.type', 'model.generator.alm.type'
+
+
+def _run(name: str, psnr: float, meta: dict | None = None, testset: str = 'Rain100L'):
+    results = {'testset': testset, 'method': name, 'summary': {'psnr_y': psnr, 'ssim_y': 0.5},
+               'images': [{'name': '001.png', 'psnr_y': psnr}], 'config_hash': None,
+               'dataset_hash': 'gt', 'conventions': {'y_channel': 'matlab_rgb2ycbcr'}}
+    return store.Run(path=Path(name), meta=meta or {}, results={testset: results})
+
+
+def _grid_runs(recorded: bool) -> list[store.Run]:
+    """base, parameter-free mask and w/o ALM; ``recorded=False``: a run.json before base_axes."""
+    extra = {'base_axes': {ALM: {'label': 'PaperALM', 'value': 'PaperALM'},
+                           MASK: {'label': 'learned mask', 'value': 'LearnedMask'}},
+             'axis_names': {MASK: 'Mask'}} if recorded else {}
+    cells = [('base', {}), ('pf', {MASK: {'label': 'parameter-free mask', 'value': 'RMM'}}),
+             ('noalm', {ALM: {'label': 'w/o ALM', 'value': 'PlainALM'}})]
+    return [_run(name, 20.0 + i, {'grid': 'g', 'seed': 0, 'axes': axes, **extra})
+            for i, (name, axes) in enumerate(cells)]
+
+
+def _axis_columns(table) -> dict[str, dict[str, str]]:
+    return {c.label: dict(zip([r.label for r in table.rows], c.values, strict=True))
+            for c in table.columns if not c.group and c.label not in ('Params (M)', 'GMACs')}
+
+
+def test_ablation_multi_choice_axis_shows_the_base_label():
+    table = tables.ablation_table(store.tidy(_grid_runs(recorded=True)))
+    assert [c.label for c in table.columns[:2]] == ['alm', 'Mask']      # grid order, named
+    columns = _axis_columns(table)
+    assert columns['Mask'] == {'base': 'learned mask', 'parameter-free mask': 'parameter-free mask',
+                               'w/o ALM': 'learned mask'}
+    assert columns['alm'] == {'base': '✓', 'parameter-free mask': '✓', 'w/o ALM': '✗'}
+    assert 'learned mask' in tables.to_latex(table)
+
+
+def test_ablation_older_run_json_falls_back_to_base():
+    columns = _axis_columns(tables.ablation_table(store.tidy(_grid_runs(recorded=False))))
+    assert columns['mask']['base'] == 'base' and columns['mask']['w/o ALM'] == 'base'
+    assert columns['alm'] == {'base': '✓', 'parameter-free mask': '✓', 'w/o ALM': '✗'}
+
+
+def test_comparison_has_rainy_input_row_and_drops_empty_quoted_rows():
+    df = store.tidy([*_grid_runs(recorded=True), _run('Rainy input', 15.0)])
+    external = [{'method': 'Kept', 'cite': 'k2020', 'results': {'Rain100L': {'psnr_y': 30.0}}},
+                {'method': 'Elsewhere', 'cite': 'e2021', 'results': {'Rain100H': {'psnr_y': 29}}}]
+    table = tables.comparison_table(df, external)
+    labels = [r.label for r in table.rows]
+    assert labels[0] == 'Rainy input' and 'Kept†' in labels and 'Elsewhere†' not in labels
+    psnr = next(c for c in table.columns if c.label == 'PSNR')
+    assert psnr.values[0].mean == 15.0
+    assert any('omitted: Elsewhere [e2021]' in note for note in table.notes)
+    assert 'Rainy input' not in [r.label for r in tables.ablation_table(df).rows]
