@@ -17,6 +17,16 @@ def as_array(img) -> np.ndarray:
     return img if isinstance(img, np.ndarray) else np.asarray(img[()])
 
 
+def pair_size(results: dict) -> tuple[int, int]:
+    """``(H, W)`` of ``img``; raises naming the sample if ``gt`` has another size."""
+    h, w = results['img'].shape[:2]
+    gt = results.get('gt')
+    if gt is not None and tuple(gt.shape[:2]) != (h, w):
+        raise ValueError(f'{results.get("name")}: img {h}x{w} and gt '
+                         f'{gt.shape[0]}x{gt.shape[1]} differ in size')
+    return h, w
+
+
 @TRANSFORMS.register_module()
 class PairedRandomCrop:
     """The same random ``crop_size`` window from ``img`` and ``gt``; images smaller than the crop
@@ -30,11 +40,7 @@ class PairedRandomCrop:
 
     def __call__(self, results: dict) -> dict:
         size = self.crop_size
-        h, w = results['img'].shape[:2]
-        gt = results.get('gt')
-        if gt is not None and tuple(gt.shape[:2]) != (h, w):
-            raise ValueError(f'{results.get("name")}: img {h}x{w} and gt '
-                             f'{gt.shape[0]}x{gt.shape[1]} differ in size')
+        h, w = pair_size(results)
         if h < size or w < size:
             pad = ((0, max(0, size - h)), (0, max(0, size - w)), (0, 0))
             for key in KEYS:
@@ -77,3 +83,31 @@ class PairedFlipRot8:
 
     def __repr__(self):
         return f'{type(self).__name__}()'
+
+
+@TRANSFORMS.register_module()
+class PairedCenterCrop:
+    """The central ``crop_size`` window of ``img`` and ``gt`` (DANet validates on 96×96 centre
+    crops, ``VAL_PS``); images smaller than the crop are reflect-padded on the right/bottom
+    first, like ``PairedRandomCrop``. Reads only the window from lazy arrays. Records
+    ``crop_box`` as (top, left, height, width)."""
+
+    def __init__(self, crop_size: int = 96):
+        if crop_size < 1:
+            raise ValueError(f'crop_size must be positive, got {crop_size}')
+        self.crop_size = crop_size
+
+    def __call__(self, results: dict) -> dict:
+        size = self.crop_size
+        h, w = pair_size(results)
+        top, left = max(0, (h - size) // 2), max(0, (w - size) // 2)
+        results['crop_box'] = (top, left, size, size)
+        for key in KEYS:
+            if results.get(key) is not None:
+                window = np.asarray(results[key][top:top + size, left:left + size])
+                pad = ((0, size - window.shape[0]), (0, size - window.shape[1]), (0, 0))
+                results[key] = np.pad(window, pad, mode='reflect') if any(pad[:2]) else window
+        return results
+
+    def __repr__(self):
+        return f'{type(self).__name__}(crop_size={self.crop_size})'

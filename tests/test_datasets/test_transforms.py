@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from danet.datasets.transforms import PairedFlipRot8, PairedRandomCrop
+from danet.datasets.transforms import PairedCenterCrop, PairedFlipRot8, PairedRandomCrop
 
 
 def pair(h, w):
@@ -33,6 +33,28 @@ def test_crop_refuses_mismatched_pair():
     with pytest.raises(ValueError, match='differ in size'):
         PairedRandomCrop(4)(bad)
 
+
+
+def test_center_crop_takes_the_central_window_of_both():
+    out = PairedCenterCrop(8)(pair(20, 31))
+    assert out['crop_box'] == (6, 11, 8, 8)
+    assert np.array_equal(out['img'], pair(20, 31)['img'][6:14, 11:19])
+    assert np.array_equal(out['img'], out['gt'])
+
+
+def test_center_crop_reflect_pads_small_sides():
+    out = PairedCenterCrop(8)(pair(5, 12))
+    source = pair(5, 12)['img']
+    assert out['img'].shape == out['gt'].shape == (8, 8, 3) and out['crop_box'] == (0, 2, 8, 8)
+    assert np.array_equal(out['img'][:5], source[:, 2:10])
+    assert np.array_equal(out['img'][5], source[3, 2:10])  # reflect-padded at the bottom
+
+
+def test_center_crop_refuses_mismatched_pair():
+    bad = pair(10, 10)
+    bad['gt'] = bad['gt'][:, :9]
+    with pytest.raises(ValueError, match='x: img 10x10 and gt 10x9 differ in size'):
+        PairedCenterCrop(4)(bad)
 
 def test_flip_rot8_modes():
     np.random.seed(1)

@@ -1,0 +1,123 @@
+"""Training-step speed of DANet and the share of time spent waiting for data, in one run.
+
+    python tools/benchmark_train.py [H5] [--config configs/danet/danet_rain13k.py] [--batch 4]
+        [--crop 128] [--workers 2] [--steps 20] [--warmup 3] [--threads N] [--out result.json]
+
+Builds the config's model (default: the released DANet at full width) with Adam and runs
+``model.train_step`` (preprocessing, forward, every loss term, backward, optimiser step) twice,
+side by side: fed by a DataLoader over the packed file's ``train`` split (``--crop``² random crops +
+flip/rot, ``--workers`` processes), and fed one pre-loaded batch kept in memory. The loader run
+times how long each ``next(iterator)`` blocks; its share of the loop's wall time is the data
+wait. Without ``H5``, ``../shared/data/Train40`` is packed into a temporary file first.
+"""
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.optim import OptimWrapper
+from mmengine.registry import init_default_scope
+from torch.utils.data import DataLoader, RandomSampler
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from danet.datasets.h5_dataset import H5PairedDataset  # noqa: E402
+from danet.registry import MODELS, SCOPE  # noqa: E402
+from danet.utils.fileio import atomic_write_json  # noqa: E402
+from data_tools.pack import pack  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN40 = REPO.parent / 'shared' / 'data' / 'Train40'
+
+
+def build_step(config: str, device: str):
+    """``step(batch)``: one optimiser step of ``config``'s model with a fresh Adam (2e-4)."""
+    model = MODELS.build(Config.fromfile(config).model).to(device).train()
+    optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=2e-4))
+
+    def step(batch) -> None:
+        model.train_step(batch, optim)
+        if device == 'cuda':
+            torch.cuda.synchronize()
+    return step
+
+
+def time_steps(step, batches, warmup: int, steps: int) -> dict:
+    """Run ``warmup + steps`` steps drawing from the iterator ``batches``; over the timed steps
+    return the wall time and the time blocked in ``next(batches)``."""
+    for _ in range(warmup):
+        step(next(batches))
+    wait, start = 0.0, time.perf_counter()
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        batch = next(batches)
+        wait += time.perf_counter() - t0
+        step(batch)
+    return dict(wall_s=time.perf_counter() - start, data_wait_s=wait)
+
+
+def benchmark(h5: Path, args) -> dict:
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
+    pipeline = [dict(type='PairedRandomCrop', crop_size=args.crop), dict(type='PairedFlipRot8')]
+    dataset = H5PairedDataset(str(h5), split='train', pipeline=pipeline)
+    total = (args.warmup + args.steps) * args.batch
+    loader = DataLoader(dataset, batch_size=args.batch, num_workers=args.workers,
+                        sampler=RandomSampler(dataset, replacement=True, num_samples=total),
+                        collate_fn=pseudo_collate)
+    step = build_step(args.config, device)
+    fed = time_steps(step, iter(loader), args.warmup, args.steps)
+    batch = next(iter(DataLoader(dataset, batch_size=args.batch, collate_fn=pseudo_collate)))
+    memory = time_steps(build_step(args.config, device), _repeat(batch), args.warmup, args.steps)
+    samples = args.steps * args.batch
+    return dict(
+        config=args.config, h5=str(h5), device=device, threads=torch.get_num_threads(),
+        batch=args.batch, crop=args.crop, workers=args.workers, steps=args.steps,
+        samples_per_s_loader=samples / fed['wall_s'],
+        samples_per_s_in_memory=samples / memory['wall_s'],
+        data_wait_share=fed['data_wait_s'] / fed['wall_s'],
+        loader_vs_memory=memory['wall_s'] / fed['wall_s'],
+        loader=fed, in_memory=memory)
+
+
+def _repeat(batch):
+    while True:
+        yield batch
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('h5', nargs='?', help=f'packed training file (default: pack {TRAIN40})')
+    parser.add_argument('--config', default=str(REPO / 'configs/danet/danet_rain13k.py'))
+    parser.add_argument('--batch', type=int, default=4)
+    parser.add_argument('--crop', type=int, default=128)
+    parser.add_argument('--workers', type=int, default=2)
+    parser.add_argument('--steps', type=int, default=20, help='timed steps per variant')
+    parser.add_argument('--warmup', type=int, default=3, help='untimed steps first')
+    parser.add_argument('--threads', type=int, help='torch intra-op threads (default: torch\'s)')
+    parser.add_argument('--out', help='also write the figures to this JSON file')
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    init_default_scope(SCOPE)
+    with tempfile.TemporaryDirectory() as tmp:
+        h5 = Path(args.h5) if args.h5 else Path(tmp) / 'Train40.h5'
+        if not args.h5:
+            pack(TRAIN40, h5, val_fraction=0.1, workers=args.workers)
+        result = benchmark(h5, args)
+    print(f'{Path(args.config).stem}, batch {args.batch}, {args.crop}x{args.crop} crops, '
+          f'{args.workers} workers, {result["device"]} ({result["threads"]} threads), '
+          f'{args.steps} steps each:')
+    print(f'  samples/s: loader {result["samples_per_s_loader"]:.2f}, pre-loaded batch '
+          f'{result["samples_per_s_in_memory"]:.2f} (ratio {result["loader_vs_memory"]:.3f})')
+    print(f'  data wait: {result["loader"]["data_wait_s"]:.2f} s of '
+          f'{result["loader"]["wall_s"]:.2f} s = {100 * result["data_wait_share"]:.1f}%')
+    if args.out:
+        atomic_write_json(args.out, result)
+    return result
+
+
+if __name__ == '__main__':
+    main()
