@@ -111,3 +111,34 @@ class PairedCenterCrop:
 
     def __repr__(self):
         return f'{type(self).__name__}(crop_size={self.crop_size})'
+
+
+@TRANSFORMS.register_module()
+class PairedRainStrength:
+    """Rescale the rain of a pair: ``img = gt + s * (img - gt)`` with ``s ~ U(low, high)``,
+    applied with probability ``prob`` (rounded back to uint8).
+
+    A training-only augmentation that teaches a network trained on one rain density that lighter
+    rain needs a lighter correction (it does not touch ``gt``; pairs without ``gt`` pass
+    unchanged). Records the drawn ``rain_strength`` (1.0 when not applied).
+    """
+
+    def __init__(self, low: float = 0.2, high: float = 1.0, prob: float = 0.5):
+        if not 0 <= low <= high or not 0 <= prob <= 1:
+            raise ValueError(f'need 0 <= low <= high and 0 <= prob <= 1, got low={low}, '
+                             f'high={high}, prob={prob}')
+        self.low, self.high, self.prob = low, high, prob
+
+    def __call__(self, results: dict) -> dict:
+        strength = 1.0
+        if results.get('gt') is not None and np.random.rand() < self.prob:
+            strength = float(np.random.uniform(self.low, self.high))
+            rainy = as_array(results['img']).astype(np.float32)
+            clean = as_array(results['gt']).astype(np.float32)
+            mixed = clean + strength * (rainy - clean)
+            results['img'] = np.clip(np.rint(mixed), 0, 255).astype(np.uint8)
+        results['rain_strength'] = strength
+        return results
+
+    def __repr__(self):
+        return f'{type(self).__name__}(low={self.low}, high={self.high}, prob={self.prob})'

@@ -2,7 +2,12 @@
 import numpy as np
 import pytest
 
-from danet.datasets.transforms import PairedCenterCrop, PairedFlipRot8, PairedRandomCrop
+from danet.datasets.transforms import (
+    PairedCenterCrop,
+    PairedFlipRot8,
+    PairedRainStrength,
+    PairedRandomCrop,
+)
 
 
 def pair(h, w):
@@ -84,3 +89,20 @@ def test_seeded_draws_repeat():
         runs.append([PairedFlipRot8()(PairedRandomCrop(4)(pair(12, 12)))['img'].tobytes()
                      for _ in range(5)])
     assert runs[0] == runs[1]
+
+
+def test_rain_strength_rescales_only_the_rain(monkeypatch):
+    rng = np.random.default_rng(0)
+    clean = rng.integers(0, 200, (8, 8, 3), dtype=np.uint8)
+    rainy = (clean + 50).astype(np.uint8)
+    always = PairedRainStrength(low=0.2, high=0.2, prob=1.0)
+    out = always({'img': rainy.copy(), 'gt': clean.copy(), 'name': 'x'})
+    assert out['rain_strength'] == pytest.approx(0.2)
+    np.testing.assert_array_equal(out['img'], clean + 10)  # 0.2 of the +50 rain layer
+    np.testing.assert_array_equal(out['gt'], clean)
+    never = PairedRainStrength(prob=0.0)({'img': rainy.copy(), 'gt': clean.copy(), 'name': 'x'})
+    assert never['rain_strength'] == 1.0 and np.array_equal(never['img'], rainy)
+    unpaired = PairedRainStrength(prob=1.0)({'img': rainy.copy(), 'gt': None, 'name': 'x'})
+    assert np.array_equal(unpaired['img'], rainy)
+    with pytest.raises(ValueError, match='low <= high'):
+        PairedRainStrength(low=0.9, high=0.1)
