@@ -69,7 +69,8 @@ def _chromium() -> str | None:
     found = shutil.which('chromium')
     if found or not shutil.which('apt-get'):
         return found
-    try:
+    try:  # a fresh machine has no package lists yet
+        subprocess.run(['apt-get', 'update', '-q'], capture_output=True, timeout=300, check=True)
         subprocess.run(['apt-get', 'install', '-y', '-q', 'chromium'], capture_output=True,
                        timeout=400, check=True)
     except (subprocess.SubprocessError, OSError):
