@@ -21,13 +21,14 @@ demo: install
 	$(PY) tools/demo.py
 
 test: install
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 test-fast: install
 	$(PY) -m pytest -m "not slow"
 
 lint: install
-	$(VENV)/bin/ruff check danet data_tools ablations analysis tools tests
+	$(VENV)/bin/ruff check .
 
 clean-demo:
 	rm -rf work_dirs/demo

@@ -18,8 +18,8 @@ def _buildable_with_defaults(obj) -> bool:
     if not inspect.isclass(obj):
         return False
     params = list(inspect.signature(obj.__init__).parameters.values())[1:]
-    return all(p.default is not inspect.Parameter.empty or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-               for p in params)
+    variadic = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    return all(p.default is not inspect.Parameter.empty or p.kind in variadic for p in params)
 
 
 def test_every_root_has_a_danet_child():

@@ -6,11 +6,11 @@ Writes ``results/<testset>.json``, ``complexity.json`` and ``env.json`` into the
 import argparse
 from pathlib import Path
 
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from danet.engine.runner import load_run_config, run_testing
 from danet.registry import SCOPE
+from danet.utils.config import add_run_options
 
 
 def parse_args(argv=None):
@@ -22,11 +22,7 @@ def parse_args(argv=None):
                         help='write predictions to <work-dir>/images/<testset>/')
     parser.add_argument('--testsets', nargs='+', metavar='NAME',
                         help='evaluate only these test sets of the config (default: all)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override existing keys, key=value; prefix "+" adds a new key')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
-    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
-                        help=argparse.SUPPRESS)
+    add_run_options(parser)
     return parser.parse_args(argv)
 
 

@@ -2,11 +2,11 @@
 ``python tools/train.py CONFIG [--work-dir D] [--resume] [--cfg-options k=v ...]``."""
 import argparse
 
-from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from danet.engine.runner import load_run_config, run_training
 from danet.registry import SCOPE
+from danet.utils.config import add_run_options
 
 
 def parse_args(argv=None):
@@ -15,11 +15,7 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='run directory (default work_dirs/<config stem>)')
     parser.add_argument('--resume', action='store_true',
                         help='continue the run in --work-dir from its last checkpoint')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
-                        help='override existing keys, key=value; prefix "+" adds a new key')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
-    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
-                        help=argparse.SUPPRESS)
+    add_run_options(parser)
     return parser.parse_args(argv)
 
 

@@ -27,16 +27,26 @@ def pair_size(results: dict) -> tuple[int, int]:
     return h, w
 
 
+class _PairedCrop:
+    """A square ``crop_size`` window taken from both images of a pair."""
+
+    def __init__(self, crop_size: int):
+        if crop_size < 1:
+            raise ValueError(f'crop_size must be positive, got {crop_size}')
+        self.crop_size = crop_size
+
+    def __repr__(self):
+        return f'{type(self).__name__}(crop_size={self.crop_size})'
+
+
 @TRANSFORMS.register_module()
-class PairedRandomCrop:
+class PairedRandomCrop(_PairedCrop):
     """The same random ``crop_size`` window from ``img`` and ``gt``; images smaller than the crop
     are reflect-padded on the right/bottom first (as DANet's loader does). Records ``crop_box``
     as (top, left, height, width)."""
 
     def __init__(self, crop_size: int = 256):
-        if crop_size < 1:
-            raise ValueError(f'crop_size must be positive, got {crop_size}')
-        self.crop_size = crop_size
+        super().__init__(crop_size)
 
     def __call__(self, results: dict) -> dict:
         size = self.crop_size
@@ -53,9 +63,6 @@ class PairedRandomCrop:
                 results[key] = np.asarray(results[key][top:top + size, left:left + size])
         results['crop_box'] = (int(top), int(left), size, size)
         return results
-
-    def __repr__(self):
-        return f'{type(self).__name__}(crop_size={self.crop_size})'
 
 
 @TRANSFORMS.register_module()
@@ -86,16 +93,14 @@ class PairedFlipRot8:
 
 
 @TRANSFORMS.register_module()
-class PairedCenterCrop:
+class PairedCenterCrop(_PairedCrop):
     """The central ``crop_size`` window of ``img`` and ``gt`` (DANet validates on 96×96 centre
     crops, ``VAL_PS``); images smaller than the crop are reflect-padded on the right/bottom
     first, like ``PairedRandomCrop``. Reads only the window from lazy arrays. Records
     ``crop_box`` as (top, left, height, width)."""
 
     def __init__(self, crop_size: int = 96):
-        if crop_size < 1:
-            raise ValueError(f'crop_size must be positive, got {crop_size}')
-        self.crop_size = crop_size
+        super().__init__(crop_size)
 
     def __call__(self, results: dict) -> dict:
         size = self.crop_size
@@ -108,9 +113,6 @@ class PairedCenterCrop:
                 pad = ((0, size - window.shape[0]), (0, size - window.shape[1]), (0, 0))
                 results[key] = np.pad(window, pad, mode='reflect') if any(pad[:2]) else window
         return results
-
-    def __repr__(self):
-        return f'{type(self).__name__}(crop_size={self.crop_size})'
 
 
 @TRANSFORMS.register_module()

@@ -4,14 +4,24 @@ MMEngine merges an unknown ``--cfg-options`` key silently (a typo trains the def
 dotted key must already exist in the loaded config; a key written ``+a.b`` is a deliberate new
 key and is accepted (its ``+`` is removed before merging).
 """
+import argparse
 import difflib
 from pathlib import Path
 
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 
 NEW_KEY_PREFIX = '+'
 # Dataset arguments that name a file the dataset reads.
 DATASET_PATH_KEYS = ('ann_file', 'path', 'data_root')
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options every run tool shares: ``--cfg-options``, ``--launcher`` and torchrun's rank."""
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, default={},
+                        help='override existing keys, key=value; prefix "+" adds a new key')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0,
+                        help=argparse.SUPPRESS)
 
 
 def flatten_keys(node, prefix: str = '') -> list[str]:

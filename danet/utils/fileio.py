@@ -9,7 +9,7 @@ from pathlib import Path
 
 @contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = '') -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    """Yield a temporary path beside ``path``, renamed onto ``path`` if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=suffix + '.tmp', dir=path.parent)
