@@ -29,13 +29,20 @@ def read_json(path: Path) -> dict | None:
 
 
 def pid_alive(pid: int) -> bool:
+    """Whether ``pid`` is a running process. A zombie counts as dead: a job killed with its
+    runner stays a zombie where nothing reaps orphans (PID 1 of many containers), and its lock
+    must still be breakable."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        state = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True   # no procfs: trust the signal check
+    return state != 'Z'
 
 
 class RunLock:
