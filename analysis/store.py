@@ -169,18 +169,28 @@ def per_image(runs: list[Run], metric: str = 'psnr_y') -> pd.DataFrame:
 
 
 def training_curves(runs: list[Run]) -> pd.DataFrame:
-    """Loss and validation metrics from MMEngine ``scalars.json`` logs (one row per value)."""
+    """Loss and validation metrics from MMEngine ``scalars.json`` logs (one row per value).
+
+    ``step`` is the training iteration. Epoch-based runs log validation with ``step`` = epoch;
+    such a value is moved to the last iteration of that epoch so both curves share one axis.
+    """
     rows = []
     for run in runs:
         for log in sorted(run.path.glob('**/scalars.json')):
+            entries = []
             for n, line in enumerate(log.read_text().splitlines(), 1):
                 if not line.strip():
                     continue
                 try:
-                    entry = json.loads(line)
+                    entries.append(json.loads(line))
                 except json.JSONDecodeError as err:
                     raise AnalysisError(f'{log}:{n}: not a JSON line ({err})') from err
+            last_iter_of_epoch = {e['epoch']: e['iter'] for e in entries
+                                  if 'epoch' in e and 'iter' in e}
+            for entry in entries:
                 step = entry.get('step', entry.get('iter'))
+                if 'iter' not in entry and last_iter_of_epoch:
+                    step = last_iter_of_epoch.get(step, step)
                 for key, value in entry.items():
                     name = key.split('/')[-1]
                     if isinstance(value, int | float) and (name == 'loss' or name in METRICS):

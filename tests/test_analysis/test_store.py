@@ -1,4 +1,6 @@
 """collect: the tidy table built from a real grid store."""
+import json
+
 import pandas as pd
 import pytest
 
@@ -25,3 +27,17 @@ def test_collect_rows_and_columns(store_root, tmp_path):
     ext = df[df['source'] == 'eval']
     assert set(ext['method']) == {'rainy input'} and ext['gmacs'].isna().all()
     assert not df['mixed'].any()
+
+
+def test_epoch_based_validation_lands_on_the_iteration_axis(tmp_path):
+    """MMEngine logs epoch-based validation with step = epoch; the curve must put it at the
+    last iteration of that epoch, beside the training loss."""
+    log = tmp_path / 'train' / 'logs' / 'vis_data' / 'scalars.json'
+    log.parent.mkdir(parents=True)
+    lines = [{'loss': 0.5, 'epoch': 1, 'iter': 2, 'step': 2},
+             {'loss': 0.4, 'epoch': 2, 'iter': 4, 'step': 4},
+             {'val/psnr_y': 20.0, 'step': 2}]
+    log.write_text('\n'.join(json.dumps(line) for line in lines) + '\n')
+    curves = store.training_curves([store.Run(path=tmp_path)])
+    assert curves.loc[curves.key == 'psnr_y', 'step'].tolist() == [4]
+    assert curves.loc[curves.key == 'loss', 'step'].tolist() == [2, 4]
