@@ -27,3 +27,26 @@ def shared_data() -> Path:
 @pytest.fixture(scope='session')
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+def _install_debian_tool(binary: str, *packages: str) -> str | None:
+    import shutil
+    import subprocess
+    found = shutil.which(binary)
+    if found or not shutil.which('apt-get'):
+        return found
+    try:  # a fresh machine has no package lists yet
+        subprocess.run(['apt-get', 'update', '-q'], capture_output=True, timeout=300, check=True)
+        subprocess.run(['apt-get', 'install', '-y', '-q', '--no-install-recommends', *packages],
+                       capture_output=True, timeout=600, check=True)
+    except (subprocess.SubprocessError, OSError):
+        return None
+    return shutil.which(binary)
+
+
+@pytest.fixture(scope='session')
+def debian_tool():
+    """``debian_tool(binary, *packages)``: the path of ``binary``, installing the Debian
+    ``packages`` with apt-get first if it is missing (as root on a fresh CI machine); None when
+    that is impossible, for the test to skip with the reason."""
+    return _install_debian_tool

@@ -1,7 +1,6 @@
 """Plots, the comparison figure and the report folder, built from the real grid store."""
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -49,7 +48,7 @@ def test_comparison_figure_layout_and_captions(store_root, pairs):
     assert main_axes[2].get_xlabel().startswith(f'{psnr:.2f} dB')
 
 
-def test_report_folder_html_references_existing_files(store_root, pairs, tmp_path):
+def test_report_folder_html_references_existing_files(store_root, pairs, tmp_path, debian_tool):
     out = tmp_path / 'report'
     page = report.build_report([store_root], out, gt=pairs['gt'], rainy=pairs['rainy'])
     text = page.read_text()
@@ -62,24 +61,10 @@ def test_report_folder_html_references_existing_files(store_root, pairs, tmp_pat
                                             for r in re.findall(r'\]\(([^)]+)\)', summary))
     for name in ('results_tidy.csv', 'ablation.tex', 'comparison.md'):
         assert (out / name).is_file()
-    _screenshot_check(page, tmp_path)
+    _screenshot_check(page, tmp_path, debian_tool('chromium', 'chromium'))
 
 
-def _chromium() -> str | None:
-    found = shutil.which('chromium')
-    if found or not shutil.which('apt-get'):
-        return found
-    try:  # a fresh machine has no package lists yet
-        subprocess.run(['apt-get', 'update', '-q'], capture_output=True, timeout=300, check=True)
-        subprocess.run(['apt-get', 'install', '-y', '-q', 'chromium'], capture_output=True,
-                       timeout=400, check=True)
-    except (subprocess.SubprocessError, OSError):
-        return None
-    return shutil.which('chromium')
-
-
-def _screenshot_check(page: Path, tmp_path: Path) -> None:
-    chromium = _chromium()
+def _screenshot_check(page: Path, tmp_path: Path, chromium: str | None) -> None:
     if chromium is None:
         pytest.skip('chromium is not installed and `apt-get install -y chromium` failed')
     shot = tmp_path / 'shot.png'
