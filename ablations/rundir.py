@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ablations.stages import outputs_problem
 from danet.utils.fileio import atomic_write_json
+from danet.utils.processes import pid_alive
 
 RUN_JSON, PROGRESS, DONE, FAILED, LOCK = 'run.json', 'progress.json', 'DONE.json', 'FAILED.json', \
     '.lock'
@@ -26,23 +27,6 @@ def read_json(path: Path) -> dict | None:
         return json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether ``pid`` is a running process. A zombie counts as dead: a job killed with its
-    runner stays a zombie where nothing reaps orphans (PID 1 of many containers), and its lock
-    must still be breakable."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True   # no procfs: trust the signal check
-    return state != 'Z'
 
 
 class RunLock:

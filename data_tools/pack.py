@@ -15,6 +15,7 @@ from tqdm import tqdm
 
 from danet.datasets import h5format as fmt
 from danet.datasets.image_files import BadInputError, Group, decode_rgb, discover
+from danet.utils.processes import pid_alive
 from data_tools import PACKER_VERSION
 from data_tools.split import split_by_background
 
@@ -83,6 +84,7 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
         raise FileExistsError(f'{out} exists; pass --overwrite to replace it')
     groups, problems = discover(src, layout)
     out.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_partials(out)
     partial = out.parent / f'.{out.name}.{os.getpid()}.partial'
     manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None}
     workers = workers or os.cpu_count() or 1
@@ -128,3 +130,11 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     finally:
         partial.unlink(missing_ok=True)
     return manifest
+
+
+def remove_stale_partials(out: Path) -> None:
+    """Delete ``.OUT.PID.partial`` files left beside ``out`` by packers that were killed."""
+    for leftover in out.parent.glob(f'.{out.name}.*.partial'):
+        pid = leftover.name[len(out.name) + 2:-len('.partial')]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            leftover.unlink(missing_ok=True)

@@ -204,3 +204,8 @@ def test_killed_packer_leaves_no_destination(shared_data, tmp_path):
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not out.exists()
+    # the next pack to that destination clears the dead packer's leftover, then writes
+    leftovers = list(tmp_path.glob('.killed.h5.*.partial'))
+    assert leftovers
+    pack(shared_data / 'Rain100L', out, workers=1)
+    assert out.is_file() and not any(p.exists() for p in leftovers)
