@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from torch import nn
 
+from danet.evaluation.functional import quantize
 from danet.models.data_preprocessor import to_float_rgb
 from danet.registry import MODELS, SCOPE
 
@@ -102,7 +103,7 @@ def derain(model: nn.Module, image: np.ndarray | torch.Tensor, tile: int | None 
         chw = torch.from_numpy(np.ascontiguousarray(image))
         chw = chw[None] if chw.ndim == 2 else chw.permute(2, 0, 1)
         restored = _restore(model, [chw], tile, overlap)[0]
-        return (restored * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+        return quantize(restored)
     if isinstance(image, torch.Tensor) and image.ndim == 4 and image.is_floating_point():
         return torch.stack(_restore(model, list(image), tile, overlap)).to(image.device)
     raise TypeError(f'derain: expected a uint8 numpy image or a B×3×H×W float tensor, got '

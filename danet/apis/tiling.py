@@ -9,19 +9,18 @@ splits its input into quadrants) differ from their untiled output; the blend kee
 from collections.abc import Callable
 
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
+
+from danet.models.data_preprocessor import pad_to_multiple
 
 ImageFn = Callable[[torch.Tensor], torch.Tensor]
 
 
 def pad_forward(fn: ImageFn, x: torch.Tensor, size_divisor: int) -> torch.Tensor:
-    """``fn(x)`` with ``x`` reflect-padded right/bottom to a multiple of ``size_divisor``."""
+    """``fn(x)`` with ``x`` padded right/bottom to a multiple of ``size_divisor``
+    (``pad_to_multiple``, as the data preprocessor pads), cropped back."""
     height, width = x.shape[-2:]
-    pad_h, pad_w = -height % size_divisor, -width % size_divisor
-    if pad_h or pad_w:
-        mode = 'reflect' if pad_h < height and pad_w < width else 'replicate'
-        x = F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+    x = pad_to_multiple(x, size_divisor)
     y = fn(x)
     if not isinstance(y, torch.Tensor) or y.shape[-2:] != x.shape[-2:]:
         got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__

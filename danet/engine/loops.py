@@ -9,6 +9,7 @@ from mmengine.runner.loops import BaseLoop
 from PIL import Image
 from tqdm import tqdm
 
+from danet.evaluation.functional import quantize
 from danet.registry import LOOPS
 from danet.utils.fileio import atomic_path
 from danet.utils.provenance import config_hash
@@ -96,7 +97,7 @@ class MultiTestLoop(BaseLoop):
 def save_prediction(sample, root: Path) -> Path:
     """Write ``sample.pred_img`` as ``<root>/<testset>/<name>`` in PNG (atomically)."""
     path = (root / sample.metainfo.get('testset', 'images') / sample.name).with_suffix('.png')
-    pixels = (sample.pred_img.clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
+    pixels = quantize(sample.pred_img)
     with atomic_path(path, suffix='.png') as tmp:
         Image.fromarray(pixels).save(tmp, format='PNG')
     return path

@@ -21,6 +21,17 @@ def to_float_rgb(image: torch.Tensor, what: str) -> tuple[torch.Tensor, bool]:
     return (image.expand(3, -1, -1) if grayscale else image), grayscale
 
 
+def pad_to_multiple(x: torch.Tensor, divisor: int) -> torch.Tensor:
+    """Pad a B×C×H×W tensor on the right/bottom to multiples of ``divisor``: reflect, or
+    replicate when a side is too short to reflect (pad ≥ side)."""
+    height, width = x.shape[-2:]
+    pad_h, pad_w = -height % divisor, -width % divisor
+    if pad_h == 0 and pad_w == 0:
+        return x
+    mode = 'reflect' if pad_h < height and pad_w < width else 'replicate'
+    return F.pad(x, (0, pad_w, 0, pad_h), mode=mode)
+
+
 @MODELS.register_module()
 class DerainDataPreprocessor(BaseDataPreprocessor):
     """Convert images (uint8 0–255 or float 0–1; 1 or 3 channels) to float RGB in [0, 1].
@@ -75,15 +86,8 @@ class DerainDataPreprocessor(BaseDataPreprocessor):
         return dict(inputs=self._stack(images, training), data_samples=samples)
 
     def pad(self, image: torch.Tensor) -> torch.Tensor:
-        """Pad a C×H×W image right/bottom to the next multiple of ``size_divisor``: reflect, or
-        replicate when a side is too short to reflect (pad ≥ side)."""
-        divisor = self.size_divisor or 1
-        height, width = image.shape[-2:]
-        pad_h, pad_w = -height % divisor, -width % divisor
-        if pad_h == 0 and pad_w == 0:
-            return image
-        mode = 'reflect' if pad_h < height and pad_w < width else 'replicate'
-        return F.pad(image[None], (0, pad_w, 0, pad_h), mode=mode)[0]
+        """A C×H×W image padded right/bottom to the next multiple of ``size_divisor``."""
+        return pad_to_multiple(image[None], self.size_divisor or 1)[0]
 
     @staticmethod
     def _stack(images: Sequence[torch.Tensor], training: bool) -> torch.Tensor | list:
