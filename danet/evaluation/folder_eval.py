@@ -12,7 +12,7 @@ from tqdm import tqdm
 from danet.datasets.h5format import ground_truth_hash, pixel_hash
 from danet.datasets.image_files import BadInputError, decode_rgb
 from danet.evaluation.functional import conventions
-from danet.evaluation.metrics import check_metric_keys, score_pair
+from danet.evaluation.metrics import check_metric_keys, make_lpips_scorer, score_pair
 from danet.evaluation.results import METRIC_KEYS, build_results
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
@@ -49,10 +49,7 @@ def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, met
     """Results dict (schema of ``danet.evaluation.results``) for every pair of the two folders."""
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
     metrics = check_metric_keys(metrics)
-    scorer = None
-    if 'lpips_alex' in metrics:
-        from danet.evaluation.lpips_metric import LPIPSScorer
-        scorer = LPIPSScorer(device=lpips_device)
+    scorer = make_lpips_scorer(metrics, lpips_device)
     rows, gt_hashes = [], []
     for pred_path, gt_path in tqdm(pair_files(pred_dir, gt_dir), desc=f'scoring {testset}',
                                    unit='img'):

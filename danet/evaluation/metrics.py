@@ -34,6 +34,15 @@ def check_metric_keys(metrics: Sequence[str]) -> tuple[str, ...]:
     return tuple(k for k in METRIC_KEYS if k in metrics)
 
 
+def make_lpips_scorer(metrics: Sequence[str], device: str = 'cpu'):
+    """An ``LPIPSScorer`` on ``device`` if ``metrics`` asks for LPIPS, else None (the network
+    is loaded only when needed)."""
+    if 'lpips_alex' not in metrics:
+        return None
+    from danet.evaluation.lpips_metric import LPIPSScorer
+    return LPIPSScorer(device=device)
+
+
 @METRICS.register_module()
 class DerainMetric(BaseMetric):
     """Scores ``pred_img`` against ``gt_img`` of each ``DerainSample``, keeping per-image rows.
@@ -67,10 +76,7 @@ class DerainMetric(BaseMetric):
         self.method = method
         self.config_hash = config_hash
         self._prefix_from_samples = prefix is None
-        self.lpips_scorer = None
-        if 'lpips_alex' in self.metrics:
-            from danet.evaluation.lpips_metric import LPIPSScorer
-            self.lpips_scorer = LPIPSScorer(device=lpips_device)
+        self.lpips_scorer = make_lpips_scorer(self.metrics, lpips_device)
         self.last_rows: list[dict] = []
 
     def process(self, data_batch, data_samples: Sequence) -> None:
