@@ -16,9 +16,8 @@ from PIL import Image
 from scipy.ndimage import convolve, gaussian_filter
 from tqdm import tqdm
 
-from danet.datasets.image_files import decode_rgb
+from danet.datasets.image_files import IMAGE_SUFFIXES, decode_rgb, list_images
 
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 # Colour photographs bundled with scikit-image (no download needed).
 SKIMAGE_PHOTOS = ('astronaut.png', 'chelsea.png', 'coffee.png', 'rocket.jpg',
                   'hubble_deep_field.jpg', 'motorcycle_left.png', 'motorcycle_right.png',
@@ -73,7 +72,7 @@ def synthesise(clean_dir: str | Path, out_dir: str | Path, seed: int,
     clean_dir, out_dir = Path(clean_dir), Path(out_dir)
     if not clean_dir.is_dir():
         raise FileNotFoundError(f'clean folder not found: {clean_dir}')
-    sources = sorted(p for p in clean_dir.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    sources = list_images(clean_dir)
     if not sources:
         raise ValueError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in {clean_dir}')
     if out_dir.exists() and any(out_dir.iterdir()):

@@ -11,18 +11,18 @@ from PIL import Image
 from tqdm import tqdm
 
 from danet.apis.inference import derain, init_model
+from danet.datasets.image_files import IMAGE_SUFFIXES, list_images
 from danet.registry import SCOPE
 from danet.utils.fileio import atomic_path
 
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
-
-def list_images(source: Path) -> list[Path]:
+def input_images(source: Path) -> list[Path]:
+    """``source`` itself if it is a file, else the images in the folder."""
     if source.is_file():
         return [source]
     if not source.is_dir():
         raise FileNotFoundError(f'input not found: {source}')
-    images = sorted(p for p in source.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    images = list_images(source)
     if not images:
         raise FileNotFoundError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in {source}')
     return images
@@ -45,7 +45,7 @@ def main(argv=None):
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
     init_default_scope(SCOPE)
-    images = list_images(args.input)
+    images = input_images(args.input)
     model = init_model(args.config, args.checkpoint, device=args.device)
     for path in tqdm(images, desc='derain', unit='img'):
         restored = derain(model, read_image(path), tile=args.tile, overlap=args.overlap)

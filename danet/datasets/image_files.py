@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 
 LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400')
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 # For each layout with rainy/clean sub-folders: accepted folder names, first match wins.
 _FOLDERS = {
     'pairs': (('rainy',), ('clean',)),
@@ -37,6 +38,13 @@ class Group:
     images made from it, as ``(name, path)`` with ``name`` the rainy path relative to the source."""
     clean: Path | None
     rainy: list[tuple[str, Path]] = field(default_factory=list)
+
+
+def list_images(folder: str | Path) -> list[Path]:
+    """The image files (by suffix) directly in ``folder``, sorted, hidden files skipped."""
+    return sorted(p for p in Path(folder).iterdir()
+                  if p.is_file() and not p.name.startswith('.')
+                  and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def _files(folder: Path) -> dict[str, Path]:

@@ -10,12 +10,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from danet.datasets.h5format import ground_truth_hash, pixel_hash
-from danet.datasets.image_files import BadInputError, decode_rgb
+from danet.datasets.image_files import BadInputError, decode_rgb, list_images
 from danet.evaluation.functional import conventions
 from danet.evaluation.metrics import check_metric_keys, make_lpips_scorer, score_pair
 from danet.evaluation.results import METRIC_KEYS, build_results
-
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 
 
 def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:
@@ -66,9 +64,7 @@ def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, met
 def _images(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise FileNotFoundError(f'folder not found: {folder}')
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith('.')
-                  and p.suffix.lower() in IMAGE_SUFFIXES)
+    return list_images(folder)
 
 
 def _decode(path: Path):
