@@ -137,6 +137,15 @@ def slug(cell: dict[str, AxisValue]) -> str:
     return '+'.join(parts)
 
 
+def _checked_options(grid: Grid, base_cfg: Config, options: dict) -> dict:
+    """``check_cfg_options``, its ``ValueError`` (an unknown key) as a ``GridError`` naming the
+    grid file."""
+    try:
+        return check_cfg_options(base_cfg, options)
+    except ValueError as err:
+        raise GridError(f'{grid.path}: {err.args[0]}') from None
+
+
 def _config_value(tree: dict, dotted: str):
     """The value at a dotted key (list items by index), or None where the config lacks it."""
     node = tree
@@ -157,7 +166,7 @@ def base_axes(grid: Grid, base_cfg: Config) -> dict[str, AxisValue]:
     config lacks the key, i.e. the constructor default applies).
     """
     cfg = copy.deepcopy(base_cfg)
-    cfg.merge_from_dict(check_cfg_options(base_cfg, grid.cfg_options))
+    cfg.merge_from_dict(_checked_options(grid, base_cfg, grid.cfg_options))
     tree = cfg.to_dict()
     found = {}
     for key in grid.axes:
@@ -175,21 +184,14 @@ def expand(grid: Grid) -> list[RunSpec]:
     run also carries ``base_axes`` (the base's choice per axis) and the grid's ``axis_names``.
     """
     base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
-    try:
-        base_choice = base_axes(grid, base_cfg)
-    except ValueError as err:
-        raise GridError(f'{grid.path}: {err.args[0]}') from None
+    base_choice = base_axes(grid, base_cfg)
     runs = []
     for cell in cells(grid):
         for seed in grid.seeds:
             overrides = {**grid.cfg_options, **{k: a.value for k, a in cell.items()},
                          grid.seed_key: seed}
-            try:
-                checked = check_cfg_options(base_cfg, overrides)
-            except ValueError as err:
-                raise GridError(f'{grid.path}: {err.args[0]}') from None
             cfg = copy.deepcopy(base_cfg)
-            cfg.merge_from_dict(checked)
+            cfg.merge_from_dict(_checked_options(grid, base_cfg, overrides))
             identity = json.dumps({'base': grid.base, 'overrides': overrides}, sort_keys=True)
             short = hashlib.sha256(identity.encode()).hexdigest()[:8]
             runs.append(RunSpec(grid=grid.name, run_id=f'{slug(cell)}_s{seed}_{short}',

@@ -86,23 +86,21 @@ def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=N
                      f'alt="{html.escape(p.stem)}">' for p in pngs)
     atomic_write_text(page, f'<!DOCTYPE html><html><head><meta charset="utf-8">'
                             f'<title>Results report</title><style>{CSS}</style></head><body>'
-                            f'<h1>Results report</h1>{_overview(df)}'
+                            f'<h1>Results report</h1><p>{html.escape(_overview(df))}</p>'
                             + ''.join(to_html(t) for t in built.values())
                             + f'<h2>Plots and figures</h2>{images}</body></html>\n')
     return page
 
 
 def _overview(df) -> str:
+    """``N runs, M methods, test sets: ...``, the opening line of the page and the summary."""
     runs = df.drop_duplicates('run_dir')
-    return (f'<p>{len(runs)} runs, {runs["method"].nunique()} methods, test sets: '
-            f'{html.escape(", ".join(sorted(df["testset_key"].unique())))}.</p>')
+    return (f'{len(runs)} runs, {runs["method"].nunique()} methods, test sets: '
+            f'{", ".join(sorted(df["testset_key"].unique()))}.')
 
 
 def write_markdown(path: Path, df, built: dict, pngs: list[Path], out_dir: Path) -> None:
-    runs = df.drop_duplicates('run_dir')
-    parts = ['# Results summary', '',
-             f'{len(runs)} runs, {runs["method"].nunique()} methods, test sets: '
-             f'{", ".join(sorted(df["testset_key"].unique()))}.', '']
+    parts = ['# Results summary', '', _overview(df), '']
     for table in built.values():
         parts += [f'## {table.title}', '', tables.to_markdown(table)]
     parts += ['## Plots and figures', '']

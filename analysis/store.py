@@ -29,6 +29,11 @@ def read_json(path: Path) -> dict:
     return data
 
 
+def _axis_label(axis: dict) -> str:
+    """An axis entry of run.json (``{label, value}``) as shown: its label, else its value."""
+    return str(axis.get('label', axis.get('value')))
+
+
 @dataclass
 class Run:
     """One run directory (a grid run, a plain run, or an ``eval_folder`` output)."""
@@ -55,7 +60,7 @@ class Run:
     @property
     def base_axes(self) -> dict[str, str]:
         """The base config's label per grid axis (empty for a run.json older than the field)."""
-        return {key: str(axis.get('label', axis.get('value')))
+        return {key: _axis_label(axis)
                 for key, axis in self.meta.get('base_axes', {}).items()
                 if not key.split('.')[-1].endswith('seed')}
 
@@ -63,7 +68,7 @@ class Run:
     def method(self) -> str:
         """Display name: the grid variant (axis labels, seed excluded) or the results' method."""
         if self.meta:
-            labels = [str(axis.get('label', axis.get('value'))) for axis in self.axes.values()]
+            labels = [_axis_label(axis) for axis in self.axes.values()]
             return ' / '.join(labels) if labels else 'base'
         methods = {r['method'] for r in self.results.values()}
         return methods.pop() if len(methods) == 1 else self.path.name
@@ -123,7 +128,7 @@ def tidy(runs: list[Run]) -> pd.DataFrame:
             'seed': run.seed, 'params': run.complexity.get('params', math.nan),
             'gmacs': run.complexity.get('gmacs', math.nan), 'latency_ms': run.latency_ms,
         }
-        base.update({f'axis:{key}': str(axis.get('label', axis.get('value')))
+        base.update({f'axis:{key}': _axis_label(axis)
                      for key, axis in run.axes.items()})
         base.update({f'base:{key}': label for key, label in run.base_axes.items()})
         base.update({f'axis_name:{key}': name

@@ -78,13 +78,6 @@ class Table:
     notes: list[str] = field(default_factory=list)
 
 
-def summarise(df: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std and seed count per method × test set (key) × metric."""
-    grouped = df.groupby(['source', 'method', 'testset_key', 'metric'], sort=False)['value']
-    out = grouped.agg(['mean', 'std', 'count']).reset_index()
-    return out
-
-
 def _stat(values: pd.Series) -> Stat:
     values = values.dropna()
     if values.empty:
