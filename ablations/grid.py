@@ -28,7 +28,7 @@ from pathlib import Path
 from mmengine.config import Config
 
 from ablations.spec import REPO_ROOT, AxisValue, Grid, GridError, RunSpec
-from danet.utils.config import check_cfg_options
+from danet.utils.config import check_cfg_options, value_at
 from danet.utils.provenance import config_hash
 
 GRID_DIR = Path(__file__).resolve().parent
@@ -146,19 +146,6 @@ def _checked_options(grid: Grid, base_cfg: Config, options: dict) -> dict:
         raise GridError(f'{grid.path}: {err.args[0]}') from None
 
 
-def _config_value(tree: dict, dotted: str):
-    """The value at a dotted key (list items by index), or None where the config lacks it."""
-    node = tree
-    for part in dotted.removeprefix('+').split('.'):
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
-            node = node[int(part)]
-        else:
-            return None
-    return node
-
-
 def base_axes(grid: Grid, base_cfg: Config) -> dict[str, AxisValue]:
     """The base run's own choice at every axis key (base config with ``cfg_options``).
 
@@ -170,7 +157,7 @@ def base_axes(grid: Grid, base_cfg: Config) -> dict[str, AxisValue]:
     tree = cfg.to_dict()
     found = {}
     for key in grid.axes:
-        value = _config_value(tree, key)
+        value = value_at(tree, key.removeprefix('+'))
         label = grid.base_labels.get(key, 'default' if value is None else str(value))
         found[key] = AxisValue(label, value)
     return found

@@ -40,15 +40,21 @@ def flatten_keys(node, prefix: str = '') -> list[str]:
     return keys
 
 
-def _has_key(node, parts: list[str]) -> bool:
-    for part in parts:
+_MISSING = object()
+
+
+def value_at(tree, dotted: str, default=None):
+    """The value at a dotted key of a nested dict/list config (list items by index), or
+    ``default`` where the config lacks the key."""
+    node = tree
+    for part in dotted.split('.'):
         if isinstance(node, dict) and part in node:
             node = node[part]
         elif isinstance(node, list | tuple) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]
         else:
-            return False
-    return True
+            return default
+    return node
 
 
 def check_cfg_options(cfg: Config, options: dict | None) -> dict:
@@ -64,7 +70,7 @@ def check_cfg_options(cfg: Config, options: dict | None) -> dict:
         if key.startswith(NEW_KEY_PREFIX):
             checked[key[len(NEW_KEY_PREFIX):]] = value
             continue
-        if not _has_key(tree, key.split('.')):
+        if value_at(tree, key, _MISSING) is _MISSING:
             known = known or flatten_keys(tree)
             close = difflib.get_close_matches(key, known, n=5, cutoff=0.6)
             hint = f' Closest existing keys: {", ".join(close)}.' if close else ''
