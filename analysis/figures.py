@@ -12,9 +12,8 @@ from PIL import Image
 
 from analysis.store import AnalysisError
 from analysis.style import RC, save
+from danet.datasets.image_files import list_images
 from danet.evaluation.functional import calculate_psnr, calculate_ssim
-
-SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff')
 
 
 def image_files(folder) -> dict[str, Path]:
@@ -22,7 +21,7 @@ def image_files(folder) -> dict[str, Path]:
     folder = Path(folder)
     if not folder.is_dir():
         raise AnalysisError(f'{folder}: image folder not found')
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in SUFFIXES}
+    return {p.stem: p for p in list_images(folder)}
 
 
 def read_rgb(path: Path) -> np.ndarray:
