@@ -45,7 +45,7 @@ wait_for() {   # wait_for SECONDS WHAT COMMAND...: poll COMMAND until it succeed
 
 write_config() {   # $1 = yes/no accounting
     local cpus mem
-    cpus=$(nproc)
+    cpus=$(getconf _NPROCESSORS_ONLN)   # not nproc: it obeys OMP_NUM_THREADS
     mem=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
     cat > "$CONF.tmp" <<EOF
 # Written by tools/local_slurm.sh: a one-node test cluster.
@@ -206,6 +206,6 @@ down() {
 case "${1:-}" in
     up) shift; up "$@" ;;
     down) down ;;
-    status) cluster_answers ;;
+    status) [ -n "$(pid_of slurmctld)" ] && [ -n "$(pid_of slurmd)" ] && cluster_answers ;;
     *) die "usage: tools/local_slurm.sh up [--accounting] | down | status" ;;
 esac
