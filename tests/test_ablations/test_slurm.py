@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from ablations.grid import expand, load_grid
+from ablations.runner import execute_run, run_dir_of
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
@@ -59,10 +62,8 @@ def one_run_grid(make_grid, iters=40):
 
 
 def run_dir_of_only_run(grid, work) -> Path:
-    out = subprocess.run(cli('plan', grid, '--json', '--work-root', work), cwd=REPO_ROOT,
-                         capture_output=True, text=True, check=True).stdout
-    (run,) = json.loads(out)
-    return Path(run['run_dir'])
+    (spec,) = expand(load_grid(str(grid)))
+    return run_dir_of(work, spec)
 
 
 def test_cpus_beyond_any_node_is_refused_before_submitting(slurm_cluster, make_grid, tmp_path):
@@ -97,13 +98,13 @@ def test_scancel_is_an_interruption_and_a_plain_rerun_resumes(slurm_cluster, mak
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert '1 of 1 runs to do' in rerun.stdout and '1 done' in rerun.stdout
     assert 'resumed from step' in (run_dir / 'logs' / 'train.log').read_text()
-    # the same final state as an uninterrupted local run
-    clean = tmp_path / 'clean'
-    subprocess.run(cli('run', grid, '--work-root', clean), cwd=REPO_ROOT, check=True,
-                   capture_output=True, timeout=120)
-    result = json.loads((run_dir / 'results' / 'SetA.json').read_text())
-    assert result == json.loads((run_dir_of_only_run(grid, clean) / 'results' /
-                                 'SetA.json').read_text())
+    # the same final state as an uninterrupted run
+    loaded = load_grid(str(grid))
+    (spec,) = expand(loaded)
+    clean = run_dir_of(tmp_path / 'clean', spec)
+    assert execute_run(loaded, spec, str(clean)) == 'done'
+    assert json.loads((run_dir / 'results' / 'SetA.json').read_text()) == \
+        json.loads((clean / 'results' / 'SetA.json').read_text())
 
 
 def test_sigkilled_job_is_reported_in_bounded_time_and_its_stage_dies(slurm_cluster, make_grid,
