@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import submitit
+from submitit.core.utils import UncompletedJobError
 
 from ablations.rundir import (
     DONE,
@@ -61,9 +62,10 @@ def _raise_interrupted(signum, frame):
 def execute_run(grid: Grid, spec: RunSpec, run_dir: str, attempt: str = '') -> str:
     """The job function: run the stages not yet finished, then mark the run done.
 
-    Returns ``done``, ``failed``, ``interrupted`` (SIGTERM/SIGINT: ``scancel``, preemption) or
-    ``skipped`` (another process holds the run's lock); the first three are also written as
-    DONE/FAILED/INTERRUPTED.json carrying ``attempt``, which is how the runner learns them.
+    Returns ``done``, ``failed``, ``interrupted`` (SIGTERM/SIGINT: ``scancel``, preemption; the
+    time limit) or ``skipped`` (another process holds the run's lock); the first three are also
+    written as DONE/FAILED/INTERRUPTED.json carrying ``attempt``, which is how the runner learns
+    them.
     Once a stage runs, every later stage runs again too.
     """
     run_dir = Path(run_dir)
@@ -94,7 +96,7 @@ def execute_run(grid: Grid, spec: RunSpec, run_dir: str, attempt: str = '') -> s
                                            'stages': read_json(run_dir / PROGRESS),
                                            'attempt': attempt})
         return 'done'
-    except Interrupted as why:
+    except (Interrupted, UncompletedJobError) as why:   # the latter: submitit at the time limit
         mark_interrupted(run_dir, spec.run_id, attempt,
                          f'{why} during stage {stage and stage["name"]}')
         return 'interrupted'
