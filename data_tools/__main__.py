@@ -1,12 +1,14 @@
-"""``python -m data_tools`` / ``danet-data``: pack, verify, inspect, list, synth, photos.
+"""``python -m data_tools`` / ``danet-data``: pack, verify, inspect, card, leaks, list, synth, ...
 
-Exit codes: 0 success, 1 ``verify`` found mismatches, 2 bad input (nothing written).
+Exit codes: 0 success, 1 ``verify`` found mismatches, 2 bad input (nothing written),
+3 ``leaks`` found duplicate or leaking images.
 """
 import argparse
 import json
 import shlex
 import sys
 
+from danet.datasets.fingerprint import THRESHOLD as FP_THRESHOLD
 from danet.datasets.image_files import LAYOUTS, BadInputError
 from data_tools.synth import RainParams
 
@@ -37,6 +39,17 @@ def _inspect(args) -> int:
     from data_tools.inspect_h5 import inspect_packed
     print(json.dumps(inspect_packed(args.path), indent=2))
     return 0
+
+
+def _leaks(args) -> int:
+    from danet.utils.fileio import atomic_write_json
+    from data_tools.leaks import find_leaks, format_table
+    report = find_leaks(args.sets, args.layout, args.threshold, args.workers)
+    print(format_table(report))
+    if args.json:
+        atomic_write_json(args.json, report)
+        print(f'report written to {args.json}')
+    return 3 if report['duplicates'] or report['leaks'] else 0
 
 
 def _list(args) -> int:
@@ -92,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         p.add_argument('path')
         p.set_defaults(func=func)
+
+    p = sub.add_parser('leaks', help='duplicates within and background leaks across datasets')
+    p.add_argument('sets', nargs='+', help='packed .h5 files or image folders')
+    p.add_argument('--layout', choices=LAYOUTS, default='pairs', help='layout of folders')
+    p.add_argument('--threshold', type=float, default=FP_THRESHOLD,
+                   help='fingerprint cosine similarity counted as the same background')
+    p.add_argument('--json', help='also write the report as JSON here')
+    p.add_argument('--workers', type=int, default=None, help='decoding processes (all cores)')
+    p.set_defaults(func=_leaks)
 
     p = sub.add_parser('list', help='list packed datasets under a folder')
     p.add_argument('root')

@@ -90,7 +90,7 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     workers = workers or os.cpu_count() or 1
     try:
         with h5py.File(partial, 'w') as f, Pool(workers) as pool:
-            rainy_group, clean_group = f.create_group(fmt.RAINY), f.create_group(fmt.CLEAN)
+            rainy_group, clean_group = f.create_group(fmt.LQ), f.create_group(fmt.GT)
             jobs = pool.imap(_decode_group, [(g, convert) for g in groups])
             total = sum(len(g.rainy) for g in groups)
             with tqdm(total=total, desc=f'pack {src.name}', unit='img') as bar:
