@@ -17,7 +17,7 @@ import numpy as np
 
 VERSION = 1
 WORK, ERODE, GRID = 128, 5, 16
-THRESHOLD = 0.95
+THRESHOLD = 0.93
 _LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
