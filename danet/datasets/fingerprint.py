@@ -57,7 +57,7 @@ class FingerprintSet:
 
 
 def match(a: np.ndarray, b: np.ndarray | None = None, threshold: float = THRESHOLD,
-          block: int = 4096) -> list[tuple[int, int, float, bool]]:
+          block: int = 1024) -> list[tuple[int, int, float, bool]]:
     """Pairs ``(i, j, similarity, flipped)`` with cosine ≥ ``threshold`` between fingerprints
     ``a[i]`` and ``b[j]`` (or ``b[j]`` flipped, whichever is higher). Without ``b``, pairs
     ``i < j`` within ``a``. Blocked matrix products keep memory at ``block × len(b)``."""
