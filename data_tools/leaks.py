@@ -16,6 +16,8 @@ from danet.datasets import h5format as fmt
 from danet.datasets.fingerprint_store import load_fingerprints
 from danet.datasets.image_files import decode_rgb
 
+CROP_ONLY = 0.05
+
 
 def _image(source: Path, fps: fpm.FingerprintSet, index: int) -> np.ndarray:
     if source.is_dir():
@@ -29,13 +31,14 @@ def _image(source: Path, fps: fpm.FingerprintSet, index: int) -> np.ndarray:
 
 
 def align(a: np.ndarray, b: np.ndarray, flip: bool) -> dict:
-    """How ``b`` sits on ``a``: ``flip``, ``scale`` (b's width/height over a's) and ``offset``
-    [dx, dy] of b's content relative to a, in a's pixels (phase correlation after rescaling)."""
+    """How ``b`` sits on ``a``: ``flip``, ``scale`` (b's size over a's) and ``offset`` [dx, dy]
+    of b's top-left corner in a's pixels (phase correlation). Size differences under
+    ``CROP_ONLY`` are taken as crops; larger ones are undone by resizing b first."""
     gray_a = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY).astype(np.float32)
     gray_b = cv2.cvtColor(b[:, ::-1] if flip else b, cv2.COLOR_RGB2GRAY).astype(np.float32)
     (ha, wa), (hb, wb) = gray_a.shape, gray_b.shape
     scale = (wb / wa + hb / ha) / 2
-    if abs(scale - 1) > 0.01:
+    if abs(scale - 1) > CROP_ONLY:
         gray_b = cv2.resize(gray_b, (round(wb / scale), round(hb / scale)),
                             interpolation=cv2.INTER_AREA)
     h, w = min(gray_a.shape[0], gray_b.shape[0]), min(gray_a.shape[1], gray_b.shape[1])
