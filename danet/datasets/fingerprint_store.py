@@ -72,6 +72,7 @@ def _packed_fingerprints(path: Path, split, workers) -> fpm.FingerprintSet:
     stored = read_packed_fingerprints(packed)
     if stored is None:
         stored = compute_packed_fingerprints(packed)
+        packed.close()  # HDF5 refuses a writer while this process holds a reader
         _store_packed(path, stored)
     packed.close()
     entries = manifest['clean'] if role == 'gt' else manifest['rainy']

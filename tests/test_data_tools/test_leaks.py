@@ -5,6 +5,7 @@ import json
 import shutil
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 from PIL import Image
@@ -133,3 +134,6 @@ def test_format_version_1_is_still_read(tmp_path):
     assert main(['verify', str(v1)]) == 0
     assert main(['inspect', str(v1)]) == 0
     assert fmt.PackedFile(tmp_path / 'v1.h5').card is None  # computed on demand, not stored
+    assert main(['leaks', str(v1)]) == 0
+    with h5py.File(v1, 'r') as f:  # fingerprinted once, cached in the file
+        assert f['fingerprints/gt'].shape == (2, fpm.GRID ** 2)
