@@ -134,6 +134,8 @@ def test_format_version_1_is_still_read(tmp_path):
     assert main(['verify', str(v1)]) == 0
     assert main(['inspect', str(v1)]) == 0
     assert fmt.PackedFile(tmp_path / 'v1.h5').card is None  # computed on demand, not stored
+    packed.close()
+    dataset.packed.close()  # a reader open in this process would block the cache write
     assert main(['leaks', str(v1)]) == 0
     with h5py.File(v1, 'r') as f:  # fingerprinted once, cached in the file
         assert f['fingerprints/gt'].shape == (2, fpm.GRID ** 2)
