@@ -22,9 +22,10 @@ def _pack(args) -> int:
                     workers=args.workers, command=shlex.join(['danet-data', *args.argv]),
                     exclude_overlap_with=args.exclude_overlap_with,
                     provenance={'source': args.source, 'license': args.license})
+    excluded = (f'; excluded {len(manifest["excluded"])} background(s) found in '
+                f'{", ".join(args.exclude_overlap_with)}' if args.exclude_overlap_with else '')
     print(f'packed {len(manifest["rainy"])} rainy / {len(manifest["clean"])} clean images '
-          f'into {args.out}; skipped {len(manifest["skipped"])}; '
-          f'excluded {len(manifest["excluded"])} background(s) found in a test set')
+          f'into {args.out}; skipped {len(manifest["skipped"])}{excluded}')
     for path, reason in manifest['skipped']:
         print(f'  skipped {path}: {reason}')
     for item in manifest['excluded']:
