@@ -13,11 +13,13 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+from PIL import Image
 from tqdm import tqdm
 
 from danet.datasets import fingerprint as fpm
 from danet.datasets import h5format as fmt
 from danet.datasets.image_files import LAYOUTS, decode_rgb, discover
+from danet.utils.fileio import atomic_path
 
 GROUP = 'fingerprints'
 
@@ -156,7 +158,6 @@ def _folder_fingerprints(folder: Path, layout: str, workers) -> fpm.FingerprintS
 
 
 def _shape(path: Path) -> tuple[int, int]:
-    from PIL import Image
     with Image.open(path) as img:
         return img.height, img.width
 
@@ -176,7 +177,6 @@ def _read_npz(path: Path) -> dict:
 
 
 def _write_npz(path: Path, entries: dict) -> None:
-    from danet.utils.fileio import atomic_path
     try:
         with atomic_path(path, suffix='.npz') as tmp:
             with open(tmp, 'wb') as handle:

@@ -79,7 +79,13 @@ def test_leaks_finds_the_flipped_crop_and_the_duplicate(two_sets, tmp_path, caps
     assert (leak['a'], leak['b'], leak['flip']) == ('clean/a.png', 'clean/x.png', True)
     assert leak['similarity'] >= fpm.THRESHOLD and leak['scale'] == pytest.approx(1.0, abs=0.01)
     assert leak['offset'] == [0.0, -3.0]  # x.png flipped starts 3 rows above a.png's top
-    assert (train.parent / '.train.fingerprints.npz').is_file()  # cached beside the folder
+    cache = train.parent / '.train.fingerprints.npz'  # cached beside the folder
+    assert len(np.load(cache)['names']) == 3
+    shutil.copy(test / 'clean' / 'y.png', train / 'clean' / 'b.png')  # b.png changes
+    assert main(['leaks', str(train), str(test), '--json', str(report_path)]) == 3
+    report = json.loads(report_path.read_text())  # re-fingerprinted: b.png now leaks y.png
+    assert {(r['a'], r['b']) for r in report['leaks']} == {('clean/a.png', 'clean/x.png'),
+                                                           ('clean/b.png', 'clean/y.png')}
     (train / 'clean' / 'c.png').unlink()
     (train / 'rainy' / 'c.png').unlink()
     assert main(['leaks', str(train)]) == 0  # one set without duplicates: clean
