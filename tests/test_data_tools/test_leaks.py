@@ -145,3 +145,25 @@ def test_format_version_1_is_still_read(tmp_path):
     assert main(['leaks', str(v1)]) == 0
     with h5py.File(v1, 'r') as f:  # fingerprinted once, cached in the file
         assert f['fingerprints/gt'].shape == (2, fpm.GRID ** 2)
+
+
+@pytest.mark.slow
+def test_shared_data_findings_match_docs(shared_data, tmp_path):
+    """The findings recorded in docs/datasets.md ("Findings on ../shared/data")."""
+    report_path = tmp_path / 'shared.json'
+    names = ('Train40', 'Rain100L', 'Rain100H', 'RealRain_SAPNet')
+    assert main(['leaks', *(str(shared_data / n) for n in names), '--json',
+                 str(report_path)]) == 3
+    report = json.loads(report_path.read_text())
+    pairs = {}
+    for row in report['duplicates'] + report['leaks']:
+        pairs.setdefault((row['set_a'], row['set_b']), set()).add((row['a'], row['b']))
+    assert pairs[('Train40', 'Train40')] == {('clean/005.jpg', 'clean/011.jpg')}
+    for test in ('Rain100L', 'Rain100H'):
+        assert pairs[('Train40', test)] == {('clean/012.jpg', 'clean/093.png'),
+                                            ('clean/013.jpg', 'clean/088.png')}
+        assert len(pairs[(test, test)]) == 9
+    assert len(pairs[('Rain100L', 'Rain100H')]) == 100 + 2 * 9  # each repeat matches both copies
+    assert len(pairs[('RealRain_SAPNet', 'RealRain_SAPNet')]) == 49
+    assert not any('RealRain_SAPNet' in key and key[0] != key[1] for key in pairs)
+    assert report['notes'] == ['RealRain_SAPNet: no clean images, its rainy images were compared']
