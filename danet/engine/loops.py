@@ -51,7 +51,9 @@ class MultiTestLoop(BaseLoop):
         if len(evaluators) != len(loaders):
             raise ValueError(f'MultiTestLoop: {len(loaders)} test dataloaders but '
                              f'{len(evaluators)} test evaluators; give one per dataloader')
-        self.protocol = None if protocol is None else build_protocol(protocol).conventions()
+        if protocol is not None:
+            build_protocol(protocol)   # an unknown name fails before any work
+        self.protocol = protocol
         self.dataloaders = [runner.build_dataloader(d, seed=runner.seed) for d in loaders]
         self.evaluators = [runner.build_evaluator(self._with_results_output(e))
                            for e in evaluators]
@@ -68,8 +70,7 @@ class MultiTestLoop(BaseLoop):
                 metric.setdefault('config_hash', config_hash(self.runner.cfg))
                 metric.setdefault('method', method_name(self.runner.cfg))
                 if self.protocol is not None:
-                    metric['protocol'] = {'type': self.protocol['protocol'],
-                                          'crop_border': self.protocol['crop_border']}
+                    metric['protocol'] = copy.deepcopy(self.protocol)
         return evaluator
 
     def run(self) -> dict:
