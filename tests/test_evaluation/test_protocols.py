@@ -169,7 +169,8 @@ def test_gray_and_palette_files_are_read_as_the_scripts_read_them(odd_files):
     for row in results['images']:   # raw gray values / palette indices, not Y of RGB
         a, b = raw[row['name']]
         assert row['psnr_y'] == pytest.approx(20 * np.log10(255 / np.sqrt(np.mean((a - b) ** 2))))
-    with pytest.raises(ValueError, match='prenet_matlab: cannot score a grayscale.*rgb2ycbcr'):
+    with pytest.raises(ValueError, match=r'gray\.png: prenet_matlab: cannot score a grayscale.*'
+                                         'rgb2ycbcr'):
         evaluate_folders(odd_files / 'pred', odd_files / 'gt', 'T', 'm', metrics=['psnr_y'],
                          protocol='prenet_matlab')
 
