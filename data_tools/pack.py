@@ -25,6 +25,7 @@ from danet.utils.processes import pid_alive
 from data_tools import PACKER_VERSION
 from data_tools.card import build_card, pair_metrics
 from data_tools.split import split_by_background
+from data_tools.synth import SYNTHESIS_FILE
 
 COMPRESSIONS = ('none', 'gzip', 'lzf')
 
@@ -102,7 +103,8 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     Raises ``BadInputError`` listing every offending file (nothing written) unless ``skip_bad``,
     in which case they are left out and recorded in the manifest's ``skipped``. Backgrounds
     found in the sets ``exclude_overlap_with`` (packed files or folders) are left out and
-    recorded in ``excluded``; ``provenance`` (``source``, ``license``) goes into the card.
+    recorded in ``excluded``; ``provenance`` (``source``, ``license``) goes into the card. A
+    ``synthesis.json`` in ``src`` (from ``synth``) is copied into the manifest (``synthesis``).
     """
     src, out = Path(src).resolve(), Path(out)
     if compression not in COMPRESSIONS:
@@ -157,6 +159,8 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
                                         ' after excluding overlaps' if manifest['excluded']
                                         else ''))
             manifest['skipped'] = [list(p) for p in sorted(problems)]
+            if (src / SYNTHESIS_FILE).is_file():
+                manifest['synthesis'] = json.loads((src / SYNTHESIS_FILE).read_text())
             if val_fraction:
                 keys = [manifest['clean'][r['clean']]['sha256'] if r['clean'] is not None
                         else r['sha256'] for r in manifest['rainy']]

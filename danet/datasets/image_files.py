@@ -15,7 +15,7 @@ LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400')
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 # For each layout with rainy/clean sub-folders: accepted folder names, first match wins.
 _FOLDERS = {
-    'pairs': (('rainy',), ('clean',)),
+    'pairs': (('rainy', 'hazy', 'low'), ('clean',)),
     'mprnet': (('input',), ('target',)),
     'rain1400': (('rainy_image', 'rainy'), ('ground_truth', 'clean')),
 }
