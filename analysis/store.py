@@ -11,6 +11,7 @@ from danet.evaluation.results import METRIC_KEYS as METRICS
 from danet.evaluation.results import read_results
 
 LOWER_IS_BETTER = frozenset({'lpips_alex'})
+BASE = 'base'   # the method name of a grid's base run (no axis changed)
 
 
 class AnalysisError(ValueError):
@@ -69,7 +70,7 @@ class Run:
         """Display name: the grid variant (axis labels, seed excluded) or the results' method."""
         if self.meta:
             labels = [_axis_label(axis) for axis in self.axes.values()]
-            return ' / '.join(labels) if labels else 'base'
+            return ' / '.join(labels) if labels else BASE
         methods = {r['method'] for r in self.results.values()}
         return methods.pop() if len(methods) == 1 else self.path.name
 
