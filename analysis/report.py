@@ -6,6 +6,7 @@ from pathlib import Path
 
 from analysis import figures, plots, stats, store, tables
 from analysis.style import method_colors
+from analysis.tables import plural
 from danet.utils.fileio import atomic_write_text
 
 HTML_MARKS = {'best': '<b>%s</b>', 'second': '<u>%s</u>', '': '%s',
@@ -17,10 +18,6 @@ CSS = ('body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
        'thead{border-top:2px solid #000;border-bottom:1px solid #000}'
        'tbody{border-bottom:2px solid #000}td:first-child{text-align:left}'
        'img{max-width:100%;border:1px solid #ddd;margin:.5em 0}.note{color:#555;font-size:90%}')
-
-
-def plural(n: int, word: str) -> str:
-    return f'{n} {word}' + ('' if n == 1 else 's')
 
 
 def to_html(table: tables.Table, stem: str | None = None, references: list[str] = ()) -> str:

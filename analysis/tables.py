@@ -88,7 +88,7 @@ class Column:
         rounded = {i: round(self.values[i].mean, self.decimals) for i in rows}
         means = sorted(set(rounded.values()), reverse=not self.lower_is_better)
         best = [i for i in rows if rounded[i] == means[0]]
-        second = [i for i in rows if len(means) > 1 and rounded[i] == means[1]]
+        second = [i for i in rows if len(best) == 1 and len(means) > 1 and rounded[i] == means[1]]
         verdict = (separated(*self.key, best[0], second[0])
                    if separated and self.key and len(best) == 1 and second else None)
         for i in best:
@@ -168,23 +168,29 @@ def _delta_columns(columns: list[Column], methods: list[str], paired) -> list[Co
     return out
 
 
+def plural(n: int, word: str) -> str:
+    """``1 seed``, ``2 seeds``."""
+    return f'{n} {word}' + ('' if n == 1 else 's')
+
+
 def stats_notes(paired, testsets: list[str]) -> list[str]:
     """The footnote: test, correction, number of images and seeds."""
     shown = [c for c in paired.comparisons if c.testset in testsets]
     if not shown:
         return []
-    images = ', '.join(f'{t}: {n}' for t, n in
+    images = ', '.join(f'{t}: {plural(n, "image")}' for t, n in
                        dict.fromkeys((c.testset, c.n_images) for c in shown))
     seeds = sorted({n for c in shown for n in (c.n_seeds_a, c.n_seeds_b)})
     family = max(sum(1 for c in shown if (c.testset, c.metric) == (x.testset, x.metric))
                  for x in shown)
     return [f'Δ: mean paired difference vs base over images ({images}) and '
-            f'{"/".join(map(str, seeds))} seed(s) per method; 95% CI by paired bootstrap '
-            f'({stats.N_BOOT} resamples of seeds, then images; RNG seed {stats.RNG_SEED}). '
-            f'{SIGNIFICANT_MARK}: Wilcoxon signed-rank test on per-image differences averaged '
-            f'over seeds, Holm-corrected over {family} comparison(s) per test set and metric, '
-            f'p < {stats.ALPHA}, and the CI excludes 0. {TIED_MARK}: best and second are not '
-            'significantly different (same test, one pair), so neither is marked best.']
+            f'{plural(seeds[-1], "seed") if len(seeds) == 1 else f"{seeds[0]}–{seeds[-1]} seeds"}'
+            f' per method; 95% CI by paired bootstrap ({stats.N_BOOT} resamples of seeds, then '
+            f'images; RNG seed {stats.RNG_SEED}). {SIGNIFICANT_MARK}: Wilcoxon signed-rank test '
+            f'on per-image differences averaged over seeds, Holm-corrected over '
+            f'{plural(family, "comparison")} per test set and metric, p < {stats.ALPHA}, and the '
+            f'CI excludes 0. {TIED_MARK}: best and second are not significantly different (same '
+            'test, one pair), so neither is marked best.']
 
 
 def _complexity_columns(df: pd.DataFrame, methods: list[str]) -> list[Column]:

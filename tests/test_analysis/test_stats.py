@@ -121,7 +121,7 @@ def test_grid_table_marks_what_the_data_supports(synthetic_grid):
     psnr = table.columns.index(next(c for c in table.columns if c.label == 'PSNR'))
     marks = dict(zip([r.label for r in table.rows], table.marks()[psnr], strict=True))
     assert marks['w/o A'] == 'best'             # significantly better than the second
-    assert 'Holm-corrected over 3 comparison(s)' in md and 'Rain100L: 40' in md
+    assert 'Holm-corrected over 3 comparisons' in md and 'Rain100L: 40 images' in md
     latex = tables.to_latex(table)
     assert r'$\Delta$PSNR' in latex and r'\textbf{' in latex
 

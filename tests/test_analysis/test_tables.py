@@ -46,10 +46,16 @@ def test_ablation_mean_std_and_best_bold(df, store_root):
     lines = dict(zip([row.label for row in table.rows], body, strict=True))
     best_mean = statistics.mean(expected[best])
     assert lines[best].startswith(tables.latex_escape(best))
-    assert rf'\textbf{{{best_mean:.2f} $\pm$' in lines[best]
-    assert rf'\textbf{{{statistics.mean(expected[worst]):.2f}' not in lines[worst]
+    # the filter ignores the ALM, so base and w/o ALM score identically: tied, neither bold
+    assert statistics.mean(expected['base']) == statistics.mean(expected['w/o ALM']) == best_mean
+    for method in ('base', 'w/o ALM'):
+        assert rf'{best_mean:.2f} $\pm$' in lines[method] and '$\\approx$' in lines[method]
+    assert r'\textbf' not in latex
+    worst_line = lines[worst]          # third: no mark (the two above it share the top)
+    assert rf'{statistics.mean(expected[worst]):.2f}' in worst_line
+    assert 'underline' not in worst_line and 'approx' not in worst_line
     md = tables.to_markdown(table)
-    assert f'**{best_mean:.2f} ± ' in md
+    assert f'{best_mean:.2f} ± ' in md and '**' not in md and ' ≈' in md
     # component columns: the ALM axis is ✗ for "w/o ALM" and ✓ for the base config
     alm = next(c for c in table.columns if c.label == 'alm')
     marks = dict(zip([r.label for r in table.rows], alm.values, strict=True))
@@ -61,16 +67,19 @@ def test_ablation_mean_std_and_best_bold(df, store_root):
 
 
 @pytest.mark.slow
-def test_comparison_marks_quoted_rows(df):
+def test_comparison_quoted_block_is_not_ranked(df):
     table = tables.comparison_table(df, tables.load_external())
     labels = [r.label for r in table.rows]
-    assert 'rainy input' in labels and 'MPRNet†' in labels
-    psnr = next(c for c in table.columns if c.group == 'Rain100L' and c.label == 'PSNR')
-    emphasis = dict(zip(labels, psnr.emphasis(), strict=True))
-    assert emphasis['MPRNet†'] == 'best'          # 36.40 dB quoted beats the filters
+    assert 'rainy input' in labels and labels[-1] == 'MPRNet†'
+    psnr = table.columns.index(next(c for c in table.columns
+                                    if c.group == 'Rain100L' and c.label == 'PSNR'))
+    emphasis = dict(zip(labels, table.marks()[psnr], strict=True))
+    assert emphasis['MPRNet†'] == '' and emphasis['rainy input'] == ''   # references: unranked
+    assert sum(map(bool, emphasis.values())) == 2     # among the 3 filters: best/second or ≈
     latex = tables.to_latex(table)
     assert r'MPRNet$^\dagger$~\cite{zamir2021mprnet}' in latex
-    assert r'\textbf{36.40}' in latex
+    assert r'\textbf{36.40}' not in latex and tables.QUOTED_HEADER in latex
+    assert latex.index(tables.QUOTED_HEADER) < latex.index('MPRNet')
 
 
 @pytest.mark.slow
