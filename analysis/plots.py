@@ -111,7 +111,7 @@ def paired_diffs(diffs: pd.DataFrame, colors: dict, n_label: int = 3):
     """Per-image B − A (averaged over seeds) per comparison; the most affected images named."""
     testsets = sorted(diffs['testset'].unique())
     n_rows = diffs.groupby('testset')['b'].nunique().max() if len(diffs) else 1
-    fig, axes = _panels(max(len(testsets), 1), width=4.2, height=0.6 + 0.6 * n_rows)
+    fig, axes = _panels(max(len(testsets), 1), width=4.4, height=0.6 + 0.75 * n_rows)
     for ax, testset in zip(axes, testsets, strict=False):
         part = diffs[diffs['testset'] == testset]
         order = list(dict.fromkeys(part['b']))
@@ -124,9 +124,10 @@ def paired_diffs(diffs: pd.DataFrame, colors: dict, n_label: int = 3):
         for y, b in enumerate(order):
             top = part[part['b'] == b].reindex(part.loc[part['b'] == b, 'diff'].abs()
                                                .nlargest(n_label).index)
-            for row in top.itertuples():
-                ax.annotate(Path(row.name).stem, (row.diff, y), xytext=(0, 6),
-                            textcoords='offset points', fontsize=6, ha='center')
+            for k, row in enumerate(top.sort_values('diff').itertuples()):
+                ax.annotate(Path(row.name).stem, (row.diff, y), xytext=(0, 7 + 7 * (k % 2)),
+                            textcoords='offset points', fontsize=6, ha='center', va='bottom',
+                            arrowprops=dict(arrowstyle='-', color='0.5', lw=0.5))
         ax.set(title=testset, ylabel='', xlabel=f'per-image Δ PSNR vs {part["a"].iloc[0]} (dB)')
         span = np.abs(part['diff']).max() if len(part) else 1
         ax.set_xlim(-1.15 * span - 1e-3, 1.15 * span + 1e-3)

@@ -59,7 +59,8 @@ class Delta:
     significant: bool
 
     def text(self, decimals: int) -> str:
-        mean, low, high = (f'{v:+.{decimals}f}' for v in (self.mean, self.low, self.high))
+        mean, low, high = (f'{round(v, decimals) + 0.0:+.{decimals}f}'   # no '-0.00'
+                           for v in (self.mean, self.low, self.high))
         return f'{mean} [{low}, {high}]' + (SIGNIFICANT_MARK if self.significant else '')
 
 

@@ -116,12 +116,13 @@ def test_emphasis_respects_direction():
     assert col.emphasis() == ['', 'best', 'second']
 
 
-def test_bad_results_file_names_file(tmp_path):
+def test_bad_results_file_names_file(tmp_path, capsys):
     bad = tmp_path / 'run' / 'results' / 'Rain100L.json'
     bad.parent.mkdir(parents=True)
     bad.write_text('{"testset": "Rain100L"}')
-    with pytest.raises(SystemExit, match='Rain100L.json'):
+    with pytest.raises(SystemExit) as exit_info:
         main(['collect', str(tmp_path), '--out', str(tmp_path / 'x.csv')])
+    assert exit_info.value.code == 2 and 'Rain100L.json' in capsys.readouterr().err
     assert not (tmp_path / 'x.csv').exists()
 
 
