@@ -52,15 +52,13 @@ class Comparison:
 
 def protocol_of(results: dict) -> str:
     """The evaluation protocol's name in a results file (today's default when not recorded)."""
-    protocol = results.get('protocol') or DEFAULT_PROTOCOL
-    if isinstance(protocol, dict):
-        protocol = protocol.get('type', protocol.get('name', DEFAULT_PROTOCOL))
-    return str(protocol)
+    return str(results['conventions'].get('protocol') or DEFAULT_PROTOCOL)
 
 
 def _scoring_key(results: dict) -> tuple:
-    return (results['dataset_hash'], json.dumps(results['conventions'], sort_keys=True),
-            protocol_of(results))
+    """Ground truth, protocol and the rest of the metric conventions of a results file."""
+    rest = {k: v for k, v in results['conventions'].items() if k != 'protocol'}
+    return results['dataset_hash'], json.dumps(rest, sort_keys=True), protocol_of(results)
 
 
 def score_matrix(runs: list[Run], testset: str, metric: str) -> tuple[np.ndarray, list[str]]:
@@ -89,12 +87,20 @@ def score_matrix(runs: list[Run], testset: str, metric: str) -> tuple[np.ndarray
 
 def check_comparable(a: list[Run], b: list[Run], testset: str) -> None:
     """Raise ``AnalysisError`` unless A and B scored the same images, data and protocol."""
-    ka, kb = (_scoring_key(runs[0].results[testset]) for runs in (a, b))
-    if ka != kb:
-        what = ('dataset' if ka[0] != kb[0] else 'protocol' if ka[2] != kb[2]
-                else 'metric conventions')
-        raise AnalysisError(f'{testset}: {a[0].path} and {b[0].path} differ in {what} '
-                            f'({ka[2]} vs {kb[2]}); paired statistics need the same scoring')
+    ra, rb = a[0].results[testset], b[0].results[testset]
+    ka, kb = _scoring_key(ra), _scoring_key(rb)
+    if ka == kb:
+        return
+    if ka[2] != kb[2]:
+        what = f'evaluation protocol ({ka[2]} vs {kb[2]})'
+    elif ka[0] != kb[0]:
+        what = 'ground truth (dataset hash)'
+    else:
+        keys = sorted(k for k in {**ra['conventions'], **rb['conventions']}
+                      if ra['conventions'].get(k) != rb['conventions'].get(k))
+        what = f'metric conventions ({", ".join(keys)})'
+    raise AnalysisError(f'{testset}: {a[0].path} and {b[0].path} differ in {what}; paired '
+                        'statistics need both scored the same way')
 
 
 def bootstrap_diffs(a: np.ndarray, b: np.ndarray, n_boot: int = N_BOOT,
