@@ -11,7 +11,6 @@ from danet.evaluation.results import METRIC_KEYS as METRICS
 from danet.evaluation.results import read_results
 
 LOWER_IS_BETTER = frozenset({'lpips_alex'})
-BASE = 'base'   # the method name of a grid's base run (no axis changed)
 
 
 class AnalysisError(ValueError):
@@ -33,6 +32,9 @@ def read_json(path: Path) -> dict:
 def _axis_label(axis: dict) -> str:
     """An axis entry of run.json (``{label, value}``) as shown: its label, else its value."""
     return str(axis.get('label', axis.get('value')))
+
+
+BASE = 'base'   # the method name of a grid's base run (no axis changed)
 
 
 @dataclass
