@@ -81,7 +81,12 @@ def score_matrix(runs: list[Run], testset: str, metric: str) -> tuple[np.ndarray
             names = sorted(values)
         elif sorted(values) != names:
             raise AnalysisError(f'{run.path}: {testset} images differ from {runs[0].path}')
-        rows.append([math.nan if values[n] is None else float(values[n]) for n in names])
+        row = [math.nan if values[n] is None else float(values[n]) for n in names]
+        bad = [n for n, v in zip(names, row, strict=True) if not math.isfinite(v)]
+        if bad:
+            raise AnalysisError(f'{run.path}: {testset} {metric} of {bad[0]} is {values[bad[0]]}; '
+                                'paired statistics need a finite score for every image')
+        rows.append(row)
     return np.asarray(rows, dtype=np.float64), names or []
 
 
