@@ -6,7 +6,7 @@ from pathlib import Path
 
 from analysis import figures, plots, stats, store, tables
 from analysis.style import method_colors
-from analysis.tables import plural
+from analysis.tables import DECIMALS, plural, signed
 from danet.utils.fileio import atomic_write_text
 
 HTML_MARKS = {'best': '<b>%s</b>', 'second': '<u>%s</u>', '': '%s',
@@ -17,7 +17,8 @@ CSS = ('body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}
        'table{border-collapse:collapse;margin:1em 0}th,td{padding:4px 8px;text-align:center}'
        'thead{border-top:2px solid #000;border-bottom:1px solid #000}'
        'tbody{border-bottom:2px solid #000}td:first-child{text-align:left}'
-       'img{max-width:100%;border:1px solid #ddd;margin:.5em 0}.note{color:#555;font-size:90%}')
+       'img{max-width:100%;border:1px solid #ddd;margin:.5em 0}.note{color:#555;font-size:90%}'
+       'td{white-space:nowrap}')
 
 
 def to_html(table: tables.Table, stem: str | None = None, references: list[str] = ()) -> str:
@@ -155,8 +156,10 @@ def summary_sentences(comparisons: list[stats.Comparison], metric: str = 'psnr_y
         for c in shown:
             ratio = ('' if math.isnan(c.seed_ratio)
                      else f', {c.seed_ratio:.1f}× the seed-to-seed spread')
-            details.append(f'{c.b} {c.mean_diff:+.2f}{unit} (95% CI {c.ci_low:+.2f} to '
-                           f'{c.ci_high:+.2f}, better on {c.win_fraction:.0%} of images{ratio})')
+            low, mean, high = (signed(v, DECIMALS[metric]) for v in
+                               (c.ci_low, c.mean_diff, c.ci_high))
+            details.append(f'{c.b} {mean}{unit} (95% CI {low} to {high}, better on '
+                           f'{c.win_fraction:.0%} of images{ratio})')
         text = (f'{testset} ({plural(first.n_images, "image")}, '
                 f'{plural(max(first.n_seeds_a, first.n_seeds_b), "seed")}; vs {first.a}): '
                 f'{lead}. ' + '; '.join(details) + '.')

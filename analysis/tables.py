@@ -51,6 +51,11 @@ class Stat:
         return f'{body} ± {self.std:.{decimals}f}' if self.n > 1 else body
 
 
+def signed(value: float, decimals: int) -> str:
+    """``+0.12`` / ``−0.05`` (a true minus sign; never ``−0.00``)."""
+    return f'{round(value, decimals) + 0.0:+.{decimals}f}'.replace('-', MINUS)
+
+
 @dataclass
 class Delta:
     """Mean paired difference vs the base with its 95% CI; ``*`` when significant."""
@@ -61,8 +66,7 @@ class Delta:
     significant: bool
 
     def text(self, decimals: int) -> str:
-        mean, low, high = (f'{round(v, decimals) + 0.0:+.{decimals}f}'.replace('-', MINUS)
-                           for v in (self.mean, self.low, self.high))   # no '-0.00'
+        mean, low, high = (signed(v, decimals) for v in (self.mean, self.low, self.high))
         return f'{mean} [{low}, {high}]' + (SIGNIFICANT_MARK if self.significant else '')
 
 
@@ -330,7 +334,7 @@ def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Tab
                          f'{e.get("protocol", "as evaluated in the paper")}' for e in quoted)
              + '.'] if quoted else []
     if omitted:
-        names = ', '.join(f'{e["method"]} [{e["cite"]}]' for e in omitted)
+        names = '; '.join(f'{e["method"]} ({e.get("source", e["cite"])})' for e in omitted)
         notes.append(f'Quoted results without numbers on these test sets are omitted: {names}.')
     if any(r.reference for r in rows[:len(methods)]):
         notes.append('The rainy input is a reference row, not ranked.')

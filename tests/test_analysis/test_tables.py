@@ -178,5 +178,5 @@ def test_comparison_has_rainy_input_row_and_drops_empty_quoted_rows():
     assert labels[0] == 'Rainy input' and 'Kept†' in labels and 'Elsewhere†' not in labels
     psnr = next(c for c in table.columns if c.label == 'PSNR')
     assert psnr.values[0].mean == 15.0
-    assert any('omitted: Elsewhere [e2021]' in note for note in table.notes)
+    assert any('omitted: Elsewhere (e2021)' in note for note in table.notes)
     assert 'Rainy input' not in [r.label for r in tables.ablation_table(df).rows]
