@@ -7,6 +7,7 @@ Reference rows (the rainy input, quoted numbers) are never ranked. Quoted number
 95% CI per metric (``analysis/stats.py``).
 """
 import io
+import json
 import math
 import re
 from collections.abc import Callable
@@ -17,7 +18,7 @@ import pandas as pd
 import yaml
 
 from analysis import stats
-from analysis.store import BASE, LOWER_IS_BETTER, AnalysisError
+from analysis.store import BASE, LOWER_IS_BETTER, AnalysisError, differing_conventions
 
 EXTERNAL_RESULTS = Path(__file__).with_name('external_results.yaml')
 METRIC_LABELS = {'psnr_y': 'PSNR', 'ssim_y': 'SSIM', 'psnr_rgb': 'PSNR (RGB)',
@@ -347,9 +348,21 @@ def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Tab
 
 
 def _mixed_notes(df: pd.DataFrame) -> list[str]:
-    mixed = sorted(df.loc[df['mixed'], 'testset'].unique())
-    return [f'{t}: results come from different data or metric conventions and are listed as '
-            'separate columns.' for t in mixed]
+    """Per test set scored in several ways: what differs between its columns."""
+    notes = []
+    for testset in sorted(df.loc[df['mixed'], 'testset'].unique()):
+        groups = df.loc[df['testset'] == testset, ['dataset_hash', 'conventions']]
+        groups = groups.drop_duplicates()
+        convs = [json.loads(c) for c in groups['conventions']]
+        parts = [f'{k} ({" / ".join(dict.fromkeys(str(c.get(k)) for c in convs))})'
+                 for k in differing_conventions(convs)]
+        hashes = list(dict.fromkeys(groups['dataset_hash']))
+        if len(hashes) > 1:
+            parts.append('the ground truth (' + ', '.join(
+                f'{i} = dataset hash {h[:12]}' for i, h in enumerate(hashes, 1)) + ')')
+        notes.append(f'{testset}: results scored differently are listed as separate columns; '
+                     f'they differ in {"; ".join(parts)}.')
+    return notes
 
 
 # ---------------------------------------------------------------- rendering

@@ -180,3 +180,20 @@ def test_comparison_has_rainy_input_row_and_drops_empty_quoted_rows():
     assert psnr.values[0].mean == 15.0
     assert any('omitted: Elsewhere (e2021)' in note for note in table.notes)
     assert 'Rainy input' not in [r.label for r in tables.ablation_table(df).rows]
+
+
+def test_mixed_scoring_gets_columns_named_in_words_and_a_footnote():
+    """A test set scored with two crop borders and on two ground truths: one column per group,
+    headed in words (no hash fragments), and a note naming what differs."""
+    runs = [_run('a', 30.0), _run('b', 31.0), _run('c', 32.0)]
+    for run, crop in zip(runs, (0, 4, 0), strict=True):
+        run.results['Rain100L']['conventions']['crop_border'] = crop
+    runs[2].results['Rain100L']['dataset_hash'] = 'other_gt'
+    df = store.tidy(runs)
+    assert sorted(df['testset_key'].unique()) == [
+        'Rain100L [crop_border 0, ground truth 1]', 'Rain100L [crop_border 0, ground truth 2]',
+        'Rain100L [crop_border 4, ground truth 1]']
+    table = tables.comparison_table(df, [])
+    assert len({c.group for c in table.columns if c.label == 'PSNR'}) == 3
+    (note,) = [n for n in table.notes if n.startswith('Rain100L:')]
+    assert 'crop_border (0 / 4)' in note and '2 = dataset hash other_gt' in note
