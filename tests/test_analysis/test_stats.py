@@ -200,6 +200,11 @@ def test_real_grid_stats_and_compare(store_root, tmp_path):
     assert median.mean_diff == pytest.approx(diffs.mean())
     assert (median.n_images, median.n_seeds_a, median.n_seeds_b) == (3, 2, 2)
     assert not median.significant             # 3 images: the signed-rank test cannot reach 0.05
+    # the comparison figure's default images: the largest |Δ| first (w/o ALM changes nothing)
+    names = sorted(r['name'] for r in runs[0].results['Rain100L']['images'])
+    diffs_frame = stats.image_diffs(runs, [c for c in found.values() if c.metric == 'psnr_y'])
+    assert stats.most_affected(diffs_frame, 'Rain100L', n=3) == [
+        names[i] for i in np.argsort(-np.abs(diffs), kind='stable')]
     out = tmp_path / 'stats.csv'
     _analysis('stats', store_root, '--out', out, '--all-pairs')
     assert len(out.read_text().splitlines()) == 1 + 3 * 2        # 3 pairs × (PSNR, SSIM)
