@@ -11,6 +11,8 @@ Differences from ``mmengine.runner.Runner``:
 * checkpoints are loaded strictly; resuming reads a full training checkpoint with
   ``weights_only=False`` only if it lies inside this run's ``work_dir``, every other checkpoint
   goes through ``danet.apis.inference.read_checkpoint`` (``weights_only=True``).
+
+``run_training`` and ``run_testing`` apply ``danet.utils.memory.keep_freed_memory`` first.
 """
 import os.path as osp
 from pathlib import Path
@@ -28,6 +30,7 @@ from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
 from danet.utils.fileio import atomic_write_json, atomic_write_text
+from danet.utils.memory import keep_freed_memory
 
 LOG_DIR = 'logs'
 CONFIG_NAME = 'config.py'
@@ -138,6 +141,7 @@ def run_training(cfg: Config, resume: bool = False) -> DerainRunner:
     """Train ``cfg`` in its own run directory (``--resume`` continues its last checkpoint)."""
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     prepare_work_dir(cfg.work_dir, resume)
+    keep_freed_memory()
     cfg.resume = resume
     runner = DerainRunner.from_cfg(cfg)
     runner.train()
@@ -182,6 +186,7 @@ def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
         check_dataset_paths(cfg, ('test_dataloader',))
     if not Path(checkpoint).is_file():
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    keep_freed_memory()
     runner = DerainRunner.from_cfg(cfg)
     if isinstance(cfg.test_dataloader, list):  # MultiTestLoop shares a single evaluator dict
         runner._test_dataloader = [cfg.test_dataloader[i] for i in indices]

@@ -84,7 +84,13 @@ class DerainModel(BaseModel):
         """Final outputs, clamped to [0, 1] and cropped to each sample's ``img_shape``."""
         batches = [inputs] if isinstance(inputs, torch.Tensor) else inputs
         finals = [image for batch in batches for image in self.run_generator(batch)[0]]
-        for final, sample in zip(finals, data_samples, strict=True):
-            height, width = sample.metainfo.get('img_shape', final.shape[-2:])
-            sample.pred_img = final[:, :height, :width].clamp(0, 1)
-        return data_samples
+        return attach_predictions(finals, data_samples)
+
+
+def attach_predictions(finals: Sequence[torch.Tensor], data_samples: list[DerainSample]
+                       ) -> list[DerainSample]:
+    """Set each sample's ``pred_img``: its final output cropped to ``img_shape``, clamped."""
+    for final, sample in zip(finals, data_samples, strict=True):
+        height, width = sample.metainfo.get('img_shape', final.shape[-2:])
+        sample.pred_img = final[:, :height, :width].clamp(0, 1)
+    return data_samples
