@@ -9,8 +9,16 @@ side by side: fed by a DataLoader over the packed file's ``train`` split (``--cr
 flip/rot, ``--workers`` processes), and fed one pre-loaded batch kept in memory. The loader run
 times how long each ``next(iterator)`` blocks; its share of the loop's wall time is the data
 wait. Without ``H5``, ``../shared/data/Train40`` is packed into a temporary file first.
+
+    python tools/benchmark_train.py --reference [--batch 4] [--crops 128 256] [--threads 1 2]
+
+``--reference``: the platform's step (default and ``model.channels_last=True``) ÷ a plain loop of
+the authors' recipe (``danet/apis/reference.py``) on the same pre-loaded batch and weights,
+interleaved between two worker processes (``danet/apis/ab_benchmark.py``), median of
+``--steps`` after ``--warmup``, with page faults per step and the load average.
 """
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -31,6 +39,7 @@ from data_tools.pack import pack  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN40 = REPO.parent / 'shared' / 'data' / 'Train40'
+GOLDEN = REPO.parent / 'shared/data/reference_outputs/danet_official_random.pth'
 
 
 def build_step(config: str, device: str):
@@ -82,6 +91,22 @@ def benchmark(h5: Path, args) -> dict:
         loader=fed, in_memory=memory)
 
 
+def reference(args) -> list[dict]:
+    from danet.apis.ab_benchmark import HEADER, TRAINING, compare
+    if not args.weights.is_file():
+        print(f'--weights: {args.weights} not found; give an official-format DANet state dict',
+              file=sys.stderr)
+        sys.exit(2)
+    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs); '
+          f'shape = batch x crop')
+    print(HEADER)
+    rows = compare(str(args.weights), [(args.batch, crop) for crop in args.crops],
+                   args.threads or [1, 2], args.warmup, args.steps, paths=TRAINING)
+    if args.out:
+        atomic_write_json(args.out, dict(rows=rows))
+    return rows
+
+
 def _repeat(batch):
     while True:
         yield batch
@@ -94,13 +119,26 @@ def main(argv=None) -> dict:
     parser.add_argument('--batch', type=int, default=4)
     parser.add_argument('--crop', type=int, default=128)
     parser.add_argument('--workers', type=int, default=2)
-    parser.add_argument('--steps', type=int, default=20, help='timed steps per variant')
-    parser.add_argument('--warmup', type=int, default=3, help='untimed steps first')
-    parser.add_argument('--threads', type=int, help='torch intra-op threads (default: torch\'s)')
+    parser.add_argument('--steps', type=int, help='timed steps per variant (default 20; '
+                        '--reference: 7)')
+    parser.add_argument('--warmup', type=int, help='untimed steps first (default 3; '
+                        '--reference: 2)')
+    parser.add_argument('--threads', type=int, nargs='+',
+                        help="torch intra-op threads (default: torch's; --reference: 1 2)")
     parser.add_argument('--out', help='also write the figures to this JSON file')
+    parser.add_argument('--reference', action='store_true',
+                        help="ours vs a plain loop of the authors' recipe, interleaved")
+    parser.add_argument('--crops', type=int, nargs='+', default=[128],
+                        help='--reference: crop sizes to time')
+    parser.add_argument('--weights', type=Path, default=GOLDEN,
+                        help='--reference: official-format DANet state dict')
     args = parser.parse_args(argv)
+    if args.reference:
+        args.steps, args.warmup = args.steps or 7, 2 if args.warmup is None else args.warmup
+        return reference(args)
+    args.steps, args.warmup = args.steps or 20, 3 if args.warmup is None else args.warmup
     if args.threads:
-        torch.set_num_threads(args.threads)
+        torch.set_num_threads(args.threads[0])
     init_default_scope(SCOPE)
     with tempfile.TemporaryDirectory() as tmp:
         h5 = Path(args.h5) if args.h5 else Path(tmp) / 'Train40.h5'

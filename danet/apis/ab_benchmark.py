@@ -15,36 +15,73 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from danet.utils.memory import keep_freed_memory, minor_faults
 
-SIDES = {'ours': ('derain', 'predict'), 'reference': ('reference',)}
+TRAIN_CONFIG = str(Path(__file__).resolve().parents[2] / 'configs/danet/danet_rain13k.py')
+
+INFERENCE = {'ours': ('derain', 'predict'), 'reference': 'reference'}
+TRAINING = {'ours': ('train', 'train_cl'), 'reference': 'reference_train'}
 
 
 def _image(height: int, width: int) -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
 
 
+def _batch(batch: int, crop: int) -> list[np.ndarray]:
+    """``batch`` rainy crops, then their ``batch`` targets."""
+    rng = np.random.default_rng(1)
+    return [rng.integers(0, 256, (crop, crop, 3), dtype=np.uint8) for _ in range(2 * batch)]
+
+
+def _model(weights: dict, **kwargs):
+    from mmengine.config import Config
+
+    from danet.models.danet.official import from_official
+    from danet.registry import MODELS
+    model = MODELS.build(dict(Config.fromfile(TRAIN_CONFIG).model, **kwargs))
+    model.generator.load_state_dict(from_official(weights))
+    return model
+
+
 def _ours(weights: dict):
     from danet.apis.fast import InferenceEngine
     from danet.apis.inference import derain
-    from danet.models.danet.official import from_official
-    from danet.registry import MODELS
-    model = MODELS.build(dict(type='DerainModel', generator=dict(type='DANet')))
-    model.generator.load_state_dict(from_official(weights))
-    engine = InferenceEngine(model)
+    engine = InferenceEngine(_model(weights))
 
     def predict(image):
         chw = torch.from_numpy(image).permute(2, 0, 1)
         return engine.predict(dict(inputs=[chw]))[0].pred_img
-    return {'derain': lambda image: derain(engine, image), 'predict': predict}
+    return {'derain': lambda image: derain(engine, image), 'predict': predict,
+            'train': _train_step(weights, False), 'train_cl': _train_step(weights, True)}
+
+
+def _train_step(weights: dict, channels_last: bool):
+    """The platform's step: data preprocessor, every loss term, OptimWrapper (Adam 2e-4)."""
+    from mmengine.optim import OptimWrapper
+
+    from danet.structures import DerainSample
+    state = {}
+
+    def step(images):
+        if not state:  # built on first use: only the paths asked for hold a model
+            model = _model(weights, channels_last=channels_last).train()
+            state.update(model=model, optim=OptimWrapper(torch.optim.Adam(model.parameters(),
+                                                                          lr=2e-4)))
+        half = len(images) // 2
+        data = dict(inputs=[torch.from_numpy(i).permute(2, 0, 1) for i in images[:half]],
+                    data_samples=[DerainSample(gt_img=torch.from_numpy(i).permute(2, 0, 1))
+                                  for i in images[half:]])
+        state['model'].train_step(data, state['optim'])
+    return step
 
 
 def _reference(weights: dict):
-    from danet.apis.reference import ReferenceDANet
+    from danet.apis.reference import ReferenceDANet, reference_train_step
     net = ReferenceDANet(weights)
 
     def run(image):
@@ -52,7 +89,18 @@ def _reference(weights: dict):
         with torch.no_grad():
             out = net(x)[0].clamp(0, 1)
         return (out[0] * 255).round().byte().permute(1, 2, 0).numpy()
-    return {'reference': run}
+
+    trainable = ReferenceDANet(weights, requires_grad=True)
+    train = reference_train_step(trainable, torch.optim.Adam(trainable.parameters(), lr=2e-4))
+    tensors = {}
+
+    def train_step(images):  # the authors' loader hands over float tensors
+        key = id(images)
+        if key not in tensors:
+            stacked = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 255
+            tensors[key] = stacked.chunk(2)
+        train(*tensors[key])
+    return {'reference': run, 'reference_train': train_step}
 
 
 def worker(side: str, threads: int, weights_path: str) -> None:
@@ -69,7 +117,10 @@ def worker(side: str, threads: int, weights_path: str) -> None:
     for line in sys.stdin:
         request = json.loads(line)
         shape = tuple(request['shape'])
-        image = images.setdefault(shape, _image(*shape))
+        training = request['path'] in (*TRAINING['ours'], TRAINING['reference'])
+        if (training, shape) not in images:
+            images[training, shape] = _batch(*shape) if training else _image(*shape)
+        image = images[training, shape]
         faults, start = minor_faults(), time.perf_counter()
         paths[request['path']](image)
         print(json.dumps(dict(seconds=time.perf_counter() - start,
@@ -99,15 +150,16 @@ class _Worker:
 
 
 def compare(weights: str, shapes, threads=(1, 2), warmup: int = 2, repeats: int = 7,
-            progress=print) -> list[dict]:
-    """One row per thread count × shape × our path: medians, ratio to the reference, faults."""
+            progress=print, paths: dict = INFERENCE) -> list[dict]:
+    """One row per thread count × shape × our path: medians, ratio to the reference, faults.
+    ``paths``: ``INFERENCE`` (shapes are H, W) or ``TRAINING`` (shapes are batch, crop)."""
     rows = []
     for n in threads:
         ours, ref = _Worker('ours', n, weights), _Worker('reference', n, weights)
         try:
             for shape in shapes:
-                for path in SIDES['ours']:
-                    pair = [(ours, path), (ref, 'reference')]
+                for path in paths['ours']:
+                    pair = [(ours, path), (ref, paths['reference'])]
                     for _ in range(warmup):
                         for w, p in pair:
                             w.call(p, shape)
