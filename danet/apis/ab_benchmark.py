@@ -61,8 +61,9 @@ def _ours(weights: dict):
 
 
 def _train_step(weights: dict, channels_last: bool):
-    """The platform's step: data preprocessor, every loss term, OptimWrapper (Adam 2e-4)."""
-    from mmengine.optim import OptimWrapper
+    """The platform's step: data preprocessor, every loss term, the config's optimiser."""
+    from mmengine.config import Config
+    from mmengine.optim import build_optim_wrapper
 
     from danet.structures import DerainSample
     state = {}
@@ -70,8 +71,8 @@ def _train_step(weights: dict, channels_last: bool):
     def step(images):
         if not state:  # built on first use: only the paths asked for hold a model
             model = _model(weights, channels_last=channels_last).train()
-            state.update(model=model, optim=OptimWrapper(torch.optim.Adam(model.parameters(),
-                                                                          lr=2e-4)))
+            optim = build_optim_wrapper(model, Config.fromfile(TRAIN_CONFIG).optim_wrapper)
+            state.update(model=model, optim=optim)
         half = len(images) // 2
         data = dict(inputs=[torch.from_numpy(i).permute(2, 0, 1) for i in images[:half]],
                     data_samples=[DerainSample(gt_img=torch.from_numpy(i).permute(2, 0, 1))
