@@ -13,6 +13,7 @@ from tqdm import tqdm
 from danet.apis.inference import derain, init_model
 from danet.datasets.image_files import IMAGE_SUFFIXES, list_images
 from danet.registry import SCOPE
+from danet.utils.cli import run_main
 from danet.utils.fileio import atomic_path
 
 
@@ -54,4 +55,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

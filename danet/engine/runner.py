@@ -8,9 +8,10 @@ Differences from ``mmengine.runner.Runner``:
 * the resolved config is written to ``<work_dir>/config.py`` (atomically);
 * on a machine without CUDA, torchrun processes join a gloo process group and DDP wraps the
   CPU model (MMEngine assumes one GPU per process);
-* checkpoints are loaded strictly; resuming reads a full training checkpoint with
-  ``weights_only=False`` only if it lies inside this run's ``work_dir``, every other checkpoint
-  goes through ``danet.apis.inference.read_checkpoint`` (``weights_only=True``).
+* checkpoints are loaded strictly and always with ``torch.load(weights_only=True)``: training
+  checkpoints are saved as plain data (``danet.engine.checkpoint_state``), resuming reads only a
+  checkpoint inside this run's ``work_dir``, every other checkpoint goes through
+  ``danet.apis.inference.read_checkpoint``.
 """
 import os.path as osp
 from pathlib import Path
@@ -23,7 +24,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from danet.apis.inference import read_checkpoint
+from danet.apis.inference import read_checkpoint, refuse_unsafe
+from danet.engine.checkpoint_state import PlainCheckpointHook, from_plain
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
@@ -73,6 +75,10 @@ class DerainRunner(Runner):
                 find_unused_parameters=self.cfg.get('find_unused_parameters', False))
         return super().wrap_model(model_wrapper_cfg, model)
 
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        self.register_hook(PlainCheckpointHook())
+
     def dump_config(self) -> None:
         """Write ``config.py`` once, when the run directory is created (tests and resumes of
         the run keep it; their own config hash goes to ``env.json``)."""
@@ -106,7 +112,9 @@ class DerainRunner(Runner):
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = True,
                         revise_keys=((r'^module\.', ''),)) -> dict:
         if self._resuming:
-            checkpoint = torch.load(filename, map_location=map_location, weights_only=False)
+            with refuse_unsafe(filename):
+                checkpoint = torch.load(filename, map_location=map_location, weights_only=True)
+            checkpoint = from_plain(checkpoint)
         else:
             checkpoint = dict(state_dict=read_checkpoint(filename))
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)

@@ -19,7 +19,7 @@ from tools import test as test_tool
 
 def final_weights(work_dir, epoch=2):
     return torch.load(work_dir / f'epoch_{epoch}.pth', map_location='cpu',
-                      weights_only=False)['state_dict']
+                      weights_only=True)['state_dict']
 
 
 def assert_same_weights(a, b):
