@@ -1,6 +1,7 @@
 """``python -m ablations plan|run|status GRID``: expand, run and inspect an ablation grid."""
 import argparse
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -18,17 +19,28 @@ from ablations.runner import (
 )
 from ablations.spec import GridError, RunSpec, cfg_option_args
 from ablations.stages import grid_stages
+from danet.utils.threads import CPUS_ENV, available_cpus
 
 
-def reproduce_command(spec: RunSpec, run_dir: Path) -> str:
-    return ' '.join(['python tools/train.py', spec.base, '--work-dir', str(run_dir / 'train'),
-                     '--cfg-options', *(f"'{a}'" for a in cfg_option_args(spec.overrides))])
+def cpus_per_run(args) -> int:
+    """Each local run's CPU budget (``DANET_CPUS``): the cores shared by ``--max-parallel`` runs,
+    or a value already set; a Slurm job's comes from its ``--cpus``."""
+    if args.executor == 'slurm':
+        return args.cpus
+    return int(os.environ.get(CPUS_ENV) or max(1, available_cpus() // args.max_parallel))
+
+
+def reproduce_command(spec: RunSpec, run_dir: Path, cpus: int) -> str:
+    return ' '.join([f'{CPUS_ENV}={cpus}', 'python tools/train.py', spec.base, '--work-dir',
+                     str(run_dir / 'train'), '--cfg-options',
+                     *(f"'{a}'" for a in cfg_option_args(spec.overrides))])
 
 
 def cmd_plan(args, grid, specs) -> int:
     if args.json:
         print(json.dumps([dict(spec.to_json(), run_dir=str(run_dir_of(args.work_root, spec)),
-                               command=reproduce_command(spec, run_dir_of(args.work_root, spec)))
+                               command=reproduce_command(spec, run_dir_of(args.work_root, spec),
+                                                         cpus_per_run(args)))
                           for spec in specs], indent=2))
         return 0
     print(f'grid {grid.name}: {len(specs)} runs ({grid.mode}, seeds {grid.seeds}) from '
@@ -67,8 +79,8 @@ def cmd_run(args, grid, specs) -> int:
           f'(executor {args.executor}, max parallel {args.max_parallel})', flush=True)
     if args.dry_run:
         for spec in todo:
-            print(f'  would run {spec.run_id}: '
-                  f'{reproduce_command(spec, run_dir_of(args.work_root, spec))}')
+            command = reproduce_command(spec, run_dir_of(args.work_root, spec), cpus_per_run(args))
+            print(f'  would run {spec.run_id}: {command}')
         return 0
     todo_ids = {spec.run_id for spec in todo}
     for spec in specs:   # new runs get run.json; older ones gain fields added to the format since
@@ -76,6 +88,8 @@ def cmd_run(args, grid, specs) -> int:
             write_run_json(run_dir_of(args.work_root, spec), spec)
     if not todo:
         return 0
+    if args.executor == 'local':  # the runs' tools apply it (danet/utils/threads.py)
+        os.environ[CPUS_ENV] = str(cpus_per_run(args))
     executor = make_executor(args.executor, args.work_root / grid.name / '.submitit',
                              args.timeout_min, args.partition, args.gpus, args.cpus)
     start = time.time()
@@ -101,16 +115,17 @@ def build_parser() -> argparse.ArgumentParser:
                        help='runs go to WORK_ROOT/<grid>/<run_id> (default: %(default)s)')
         if name == 'plan':
             p.add_argument('--json', action='store_true', help='print a JSON list of runs')
-        if name == 'run':
+        if name in ('plan', 'run'):  # plan --json prints the commands `run` would execute
             p.add_argument('--executor', choices=('local', 'slurm'), default='local')
             p.add_argument('--max-parallel', type=int, default=1)
+            p.add_argument('--cpus', type=int, default=4, help='CPUs per run (Slurm)')
+        if name == 'run':
             p.add_argument('--dry-run', action='store_true', help='list what would run')
             p.add_argument('--retry-failed', action='store_true', help='run failed runs again')
             p.add_argument('--timeout-min', type=int, default=24 * 60,
                            help='time limit per run in minutes (both executors)')
             p.add_argument('--partition', help='Slurm partition')
             p.add_argument('--gpus', type=int, default=0, help='GPUs per run')
-            p.add_argument('--cpus', type=int, default=4, help='CPUs per run (Slurm)')
     return parser
 
 

@@ -14,7 +14,6 @@ against their ground truths with ``tools/eval_folder.py`` into ``rainy_input/res
 """
 import argparse
 import json
-import os
 import runpy
 import shlex
 import shutil
@@ -117,12 +116,10 @@ def run_progress(run_dir: Path, epochs: int) -> str:
 
 def run_grid(path: Path, grid: dict, runs: Path) -> None:
     """``python -m ablations run``, printing per-run progress every 10 s while it changes."""
-    env = dict(os.environ)
-    env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // PARALLEL)))
     argv = [sys.executable, '-m', 'ablations', 'run', str(path), '--work-root', str(runs),
             '--max-parallel', str(PARALLEL)]
     print('    $ ' + shlex.join(argv), flush=True)
-    proc, start, last = subprocess.Popen(argv, cwd=ROOT, env=env), time.monotonic(), ''
+    proc, start, last = subprocess.Popen(argv, cwd=ROOT), time.monotonic(), ''
     epochs = grid['cfg_options']['train_cfg.max_epochs']
     while True:
         try:

@@ -30,6 +30,7 @@ from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
 from danet.utils.fileio import atomic_write_json, atomic_write_text
+from danet.utils.threads import apply_thread_policy, max_loader_workers
 
 LOG_DIR = 'logs'
 CONFIG_NAME = 'config.py'
@@ -147,6 +148,7 @@ def run_training(cfg: Config, resume: bool = False) -> DerainRunner:
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     prepare_work_dir(cfg.work_dir, resume)
     cfg.resume = resume
+    apply_thread_policy(max_loader_workers(cfg))
     runner = DerainRunner.from_cfg(cfg)
     runner.train()
     return runner
@@ -190,6 +192,7 @@ def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
         check_dataset_paths(cfg, ('test_dataloader',))
     if not Path(checkpoint).is_file():
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    apply_thread_policy(max_loader_workers(cfg))
     runner = DerainRunner.from_cfg(cfg)
     if isinstance(cfg.test_dataloader, list):  # MultiTestLoop shares a single evaluator dict
         runner._test_dataloader = [cfg.test_dataloader[i] for i in indices]
