@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from ablations.grid import expand, load_grid
+from ablations.grid import check_runs, expand, load_grid
 from ablations.rundir import DONE, STATES, read_json, run_state
 from ablations.runner import (
     WORK_ROOT,
@@ -137,9 +137,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         grid = load_grid(args.grid)
         specs = expand(grid)
+        missing = check_runs(grid, specs) if args.command != 'status' else []
     except GridError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
+    if missing:
+        print(f'{"error" if args.command == "run" else "warning"}: runs lack '
+              'data:\n  ' + '\n  '.join(missing), file=sys.stderr)
+        if args.command == 'run':
+            return 2
     return {'plan': cmd_plan, 'run': cmd_run, 'status': cmd_status}[args.command](args, grid, specs)
 
 

@@ -13,6 +13,7 @@ Differences from ``mmengine.runner.Runner``:
   checkpoint inside this run's ``work_dir``, every other checkpoint goes through
   ``danet.apis.inference.read_checkpoint``.
 """
+import json
 import os.path as osp
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
 from danet.utils.fileio import atomic_write_json, atomic_write_text
+from danet.utils.provenance import config_hash
 from danet.utils.threads import apply_thread_policy, max_loader_workers
 
 LOG_DIR = 'logs'
@@ -179,6 +181,25 @@ def select_testsets(cfg: Config, names: list[str] | None) -> list[int]:
     return [i for i, name in enumerate(available) if name in names]
 
 
+def check_same_run(cfg: Config) -> None:
+    """Refuse to write into a run directory whose ``env.json`` records another config hash: its
+    results would be attributed to that run."""
+    env = Path(cfg.work_dir) / 'env.json'
+    if not env.is_file():
+        return
+    try:
+        latest = json.loads(env.read_text())
+        recorded = {r.get('config_hash') for r in [latest, *latest.get('history', [])]}
+    except (json.JSONDecodeError, AttributeError, TypeError) as err:
+        raise ValueError(f'{env}: unreadable ({err}); choose another --work-dir') from None
+    ours = config_hash(cfg)
+    if ours not in recorded:
+        theirs = ', '.join(sorted(str(h)[:12] for h in recorded))
+        raise ValueError(f'{cfg.work_dir} holds a run of another config (config hash {theirs}, '
+                         f'this one is {ours[:12]}): its results would be attributed to that run. '
+                         'Choose another --work-dir (or the same --cfg-options as that run).')
+
+
 def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
                 complexity_shape=(3, 256, 256), testsets: list[str] | None = None) -> dict:
     """Evaluate ``checkpoint`` on the test sets ``testsets`` of ``cfg`` (default: all);
@@ -192,6 +213,7 @@ def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
         check_dataset_paths(cfg, ('test_dataloader',))
     if not Path(checkpoint).is_file():
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    check_same_run(cfg)
     apply_thread_policy(max_loader_workers(cfg))
     runner = DerainRunner.from_cfg(cfg)
     if isinstance(cfg.test_dataloader, list):  # MultiTestLoop shares a single evaluator dict

@@ -180,3 +180,13 @@ def test_test_writes_results_complexity_and_env(tiny_cfg, tmp_path):
     complexity = json.loads((work_dir / 'complexity.json').read_text())
     assert complexity['params'] > 0 and complexity['macs'] > 0
     assert len(list((work_dir / 'images' / 'Rain100H').glob('*.png'))) == 6
+
+
+def test_testing_into_the_run_folder_of_another_config_is_refused(straight_run, tiny_cfg,
+                                                                   tmp_path):
+    work_dir = tmp_path / 'run'
+    shutil.copytree(straight_run, work_dir)
+    with pytest.raises(ValueError, match='holds a run of another config'):
+        run_testing(tiny_cfg(work_dir, max_epochs=3), work_dir / 'epoch_2.pth')
+    assert not (work_dir / 'results').exists()
+    assert json.loads((work_dir / 'env.json').read_text())['phase'] == 'train'
