@@ -38,19 +38,42 @@ LOG_DIR = 'logs'
 CONFIG_NAME = 'config.py'
 
 
-def prepare_work_dir(work_dir: str | Path, resume: bool) -> Path:
-    """Refuse to start a new run in a non-empty ``work_dir``, or to resume without a checkpoint."""
+STARTUP_FILES = {CONFIG_NAME, 'env.json', LOG_DIR}
+"""What a run writes before its first checkpoint: a directory holding only these (and no
+checkpoint) is an attempt that was killed or failed at start-up, with nothing to resume."""
+
+
+def prepare_work_dir(work_dir: str | Path, resume: bool) -> bool:
+    """Check ``work_dir`` before training; return whether to resume from its checkpoint.
+
+    A new run needs an empty (or new) directory, ``--resume`` one with a checkpoint. A directory
+    left by an attempt that never saved a checkpoint is reused either way: its ``config.py`` and
+    ``env.json`` go (the next attempt writes its own), its ``logs/`` stay.
+    """
     work_dir = Path(work_dir)
     entries = sorted(p.name for p in work_dir.iterdir()) if work_dir.is_dir() else []
-    if resume and not (work_dir / 'last_checkpoint').is_file():
-        raise FileNotFoundError(f'--resume: {work_dir} holds no checkpoint to resume '
-                                '(no last_checkpoint file)')
-    if not resume and entries:
+    if (work_dir / 'last_checkpoint').is_file():
+        if not resume:
+            raise FileExistsError(
+                f'{work_dir} holds another run ({", ".join(entries[:6])}'
+                f'{" ..." if len(entries) > 6 else ""}): pass --resume to continue it, or '
+                'choose another --work-dir.')
+        return True
+    if entries and set(entries) <= STARTUP_FILES:
+        print(f'{work_dir}: an earlier attempt left no checkpoint; starting afresh '
+              f'(its logs stay in {work_dir / LOG_DIR})', flush=True)
+        for name in (CONFIG_NAME, 'env.json'):
+            (work_dir / name).unlink(missing_ok=True)
+        return False
+    if entries:
         raise FileExistsError(
             f'{work_dir} is not empty ({", ".join(entries[:6])}'
-            f'{" ..." if len(entries) > 6 else ""}): '
-            'it holds another run. Pass --resume to continue it, or choose another --work-dir.')
-    return work_dir
+            f'{" ..." if len(entries) > 6 else ""}) and holds no last_checkpoint to resume: '
+            'choose another --work-dir.')
+    if resume:
+        raise FileNotFoundError(f'--resume: {work_dir} holds no checkpoint to resume '
+                                '(no last_checkpoint file); drop --resume to start the run')
+    return False
 
 
 class DerainRunner(Runner):
@@ -148,8 +171,7 @@ def load_run_config(config: str | Path, work_dir: str | Path | None = None,
 def run_training(cfg: Config, resume: bool = False) -> DerainRunner:
     """Train ``cfg`` in its own run directory (``--resume`` continues its last checkpoint)."""
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
-    prepare_work_dir(cfg.work_dir, resume)
-    cfg.resume = resume
+    cfg.resume = prepare_work_dir(cfg.work_dir, resume)
     apply_thread_policy(max_loader_workers(cfg))
     runner = DerainRunner.from_cfg(cfg)
     runner.train()
