@@ -61,7 +61,7 @@ def cmd_status(args, grid, specs) -> int:
     counts = Counter(st.state for st in states.values())
     print(f'grid {grid.name}: ' + ', '.join(f'{counts[k]} {k}' for k in STATES if counts[k]))
     for run_id, st in states.items():
-        print(f'  {st.state:<8} {run_id}')
+        print(f'  {st.state:<14} {run_id}')
         if st.detail and st.state != 'done':
             print('\n'.join(f'           | {line}' for line in st.detail.splitlines()))
     return 0 if counts['failed'] == counts['corrupt'] == 0 else 1
@@ -93,7 +93,8 @@ def cmd_run(args, grid, specs) -> int:
     executor = make_executor(args.executor, args.work_root / grid.name / '.submitit',
                              args.timeout_min, args.partition, args.gpus, args.cpus)
     start = time.time()
-    outcomes = dispatch(grid, todo, args.work_root, executor, args.max_parallel)
+    outcomes = dispatch(grid, todo, args.work_root, executor, args.max_parallel,
+                        progress_s=args.progress_every)
     wall = time.time() - start
     counts = Counter(outcomes.values())
     stage_s = sum(stage_seconds(run_dir_of(args.work_root, s)) for s in todo)
@@ -108,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest='command', required=True)
     for name, helptext in (('plan', 'list every run with its id and its diff from the base'),
                            ('run', 'run the runs not yet done'),
-                           ('status', 'done / running / failed / corrupt / pending per run')):
+                           ('status', 'done / running / failed / corrupt / partly trained / '
+                                      'pending per run')):
         p = sub.add_parser(name, help=helptext)
         p.add_argument('grid', help='grid name (ablations/<name>.py) or path to a grid file')
         p.add_argument('--work-root', type=Path, default=WORK_ROOT,
@@ -121,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument('--cpus', type=int, default=4, help='CPUs per run (Slurm)')
         if name == 'run':
             p.add_argument('--dry-run', action='store_true', help='list what would run')
+            p.add_argument('--progress-every', type=float, default=30, metavar='S',
+                           help="print each running run's epoch every S seconds (default 30)")
             p.add_argument('--retry-failed', action='store_true', help='run failed runs again')
             p.add_argument('--timeout-min', type=int, default=24 * 60,
                            help='time limit per run in minutes (both executors)')

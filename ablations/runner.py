@@ -16,6 +16,7 @@ from ablations.rundir import (
     read_json,
     record_stage,
     run_state,
+    train_progress,
 )
 from ablations.spec import REPO_ROOT, Grid, RunSpec
 from ablations.stages import StageError, grid_stages, outputs_problem, prepare_resume, stage_argv
@@ -126,18 +127,21 @@ def make_executor(kind: str, folder: Path, timeout_min: int, partition: str | No
 
 def select_runs(grid: Grid, specs: list[RunSpec], work_root: Path,
                 retry_failed: bool) -> list[RunSpec]:
-    """Runs to dispatch: pending and corrupt ones, failed ones with ``retry_failed``."""
-    wanted = {'pending', 'corrupt'} | ({'failed'} if retry_failed else set())
+    """Runs to dispatch: pending, partly trained and corrupt ones, failed ones with
+    ``retry_failed``."""
+    wanted = {'pending', 'partly trained', 'corrupt'} | ({'failed'} if retry_failed else set())
     stages = grid_stages(grid)
     return [s for s in specs
             if run_state(run_dir_of(work_root, s), stages, grid.testsets).state in wanted]
 
 
 def dispatch(grid: Grid, specs: list[RunSpec], work_root: Path, executor: submitit.Executor,
-             max_parallel: int, poll_s: float = 0.5) -> dict[str, str]:
-    """Submit the runs, at most ``max_parallel`` at a time; print each outcome as it lands."""
+             max_parallel: int, poll_s: float = 0.5, progress_s: float = 30) -> dict[str, str]:
+    """Submit the runs, at most ``max_parallel`` at a time; print each outcome as it lands and,
+    every ``progress_s`` seconds while it changes, the training epoch of each running run."""
     queue, running, outcomes = list(specs), {}, {}
-    start = time.time()
+    start = last_report = time.time()
+    reported = ''
     while queue or running:
         while queue and len(running) < max_parallel:
             spec = queue.pop(0)
@@ -154,6 +158,13 @@ def dispatch(grid: Grid, specs: list[RunSpec], work_root: Path, executor: submit
             del running[run_id]
             print(f'[{len(outcomes)}/{len(specs)}] {run_id}: {outcomes[run_id]} '
                   f'({time.time() - start:.0f}s elapsed)', flush=True)
+        if running and time.time() - last_report >= progress_s:
+            last_report = time.time()
+            line = ', '.join(f'{run_id} {train_progress(run_dir_of(work_root, spec)) or "starting"}'
+                             for spec in specs if (run_id := spec.run_id) in running)
+            if line != reported:
+                print(f'  {time.time() - start:.0f}s: {line}', flush=True)
+                reported = line
         if running:
             time.sleep(poll_s)
     return outcomes

@@ -8,7 +8,7 @@ import submitit
 
 from ablations.__main__ import main
 from ablations.grid import expand, load_grid
-from ablations.rundir import DONE, FAILED, LOCK, RunLock, run_state
+from ablations.rundir import DONE, FAILED, LOCK, RunLock, RunState, run_state
 from ablations.runner import execute_run, make_executor, run_dir_of, select_runs, slurm_parameters
 from ablations.stages import grid_stages
 
@@ -94,3 +94,15 @@ def test_slurm_parameters_carry_partition_gpus_and_time(monkeypatch, tmp_path):
     assert executor.parameters['partition'] == 'gpu'
     assert executor.parameters['gpus_per_node'] == 2 and executor.parameters['time'] == 90
 
+
+
+def test_a_run_with_a_checkpoint_but_not_done_is_partly_trained(grid_and_runs, tmp_path, capsys):
+    grid, runs = grid_and_runs
+    run_dir = run_dir_of(tmp_path, runs['base'])
+    (run_dir / 'train').mkdir(parents=True)  # what a run killed after its 2nd step leaves
+    (run_dir / 'train' / 'iter_2.json').write_text('{"step": 2, "value": 1}')
+    (run_dir / 'train' / 'last_checkpoint').write_text(str(run_dir / 'train' / 'iter_2.json'))
+    assert state(grid, run_dir) == RunState('partly trained', 'checkpoint iter_2.json')
+    assert runs['base'] in select_runs(grid, list(runs.values()), tmp_path, False)
+    main(['status', str(grid.path), '--work-root', str(tmp_path)])
+    assert '1 partly trained, 2 pending' in capsys.readouterr().out

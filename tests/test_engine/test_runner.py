@@ -205,3 +205,9 @@ def test_testing_into_the_run_folder_of_another_config_is_refused(straight_run, 
         run_testing(tiny_cfg(work_dir, max_epochs=3), work_dir / 'epoch_2.pth')
     assert not (work_dir / 'results').exists()
     assert json.loads((work_dir / 'env.json').read_text())['phase'] == 'train'
+
+
+def test_grid_progress_reads_the_epoch_of_a_real_run(straight_run, tmp_path):
+    from ablations.rundir import train_progress
+    (tmp_path / 'train').symlink_to(straight_run)
+    assert train_progress(tmp_path) == 'epoch 2/2'
