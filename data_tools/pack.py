@@ -2,10 +2,14 @@
 
 Decoding and hashing run in a process pool; the main process writes. The file is written to a
 hidden ``.NAME.PID.partial`` beside the destination and renamed into place only when complete,
-so a packer stopped at any moment leaves nothing at the destination.
+so a packer stopped at any moment leaves nothing at the destination. Before each image is
+written the free space is checked (the image's raw size plus :data:`SPACE_MARGIN`): HDF5 meeting
+a full disk floods stderr and can crash the process, so a full disk is refused before that.
 """
+import errno
 import json
 import os
+import shutil
 import time
 from multiprocessing import Pool
 from pathlib import Path
@@ -20,6 +24,8 @@ from data_tools import PACKER_VERSION
 from data_tools.split import split_by_background
 
 COMPRESSIONS = ('none', 'gzip', 'lzf')
+SPACE_MARGIN = 1 << 20
+"""Bytes kept free beyond each image (HDF5's metadata and the manifest)."""
 
 
 def _decode(path: Path, convert: bool) -> dict:
@@ -54,6 +60,11 @@ def _decode_group(args: tuple[Group, bool]) -> tuple[dict | None, list[tuple[str
 
 
 def _write_image(group: h5py.Group, index: int, img, compression: str) -> None:
+    folder = Path(group.file.filename).parent
+    if shutil.disk_usage(folder).free < img.nbytes + SPACE_MARGIN:
+        raise OSError(errno.ENOSPC, f'no space left on the device of {folder} '
+                      f'({shutil.disk_usage(folder).free} bytes free, the next image needs '
+                      f'{img.nbytes + SPACE_MARGIN})')
     h, w = img.shape[:2]
     group.create_dataset(fmt.image_key(index), data=img,
                          chunks=(min(fmt.CHUNK, h), min(fmt.CHUNK, w), 3),
@@ -127,6 +138,9 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
                 'content_hash': fmt.content_hash(manifest),
                 'num_rainy': len(manifest['rainy']), 'num_clean': len(manifest['clean'])})
         os.replace(partial, out)
+    except OSError as err:
+        raise OSError(err.errno, f'cannot write {out}: {err.strerror or err}; nothing was '
+                      'written (free some space or choose another output folder)') from None
     finally:
         partial.unlink(missing_ok=True)
     return manifest
