@@ -9,6 +9,7 @@ from mmengine.runner.loops import BaseLoop
 from PIL import Image
 from tqdm import tqdm
 
+from danet.apis.fast import InferenceEngine
 from danet.evaluation.protocols import EvalProtocol, build_protocol
 from danet.registry import LOOPS
 from danet.utils.fileio import atomic_path
@@ -25,7 +26,8 @@ def method_name(cfg) -> str:
 
 @LOOPS.register_module()
 class MultiTestLoop(BaseLoop):
-    """Run each ``test_dataloader[i]`` through the model and score it with ``test_evaluator[i]``.
+    """Run each ``test_dataloader[i]`` through the model's ``InferenceEngine`` (prepared once:
+    eval, frozen, channels-last) and score it with ``test_evaluator[i]``.
 
     A single evaluator dict is shared out to every dataloader. ``DerainMetric`` entries that do
     not set them get ``results_dir=<work_dir>/results``, the run's ``config_hash`` and the
@@ -93,7 +95,7 @@ class MultiTestLoop(BaseLoop):
     def run_iter(self, idx: int, data_batch, evaluator) -> None:
         self.runner.call_hook('before_test_iter', batch_idx=idx, data_batch=data_batch)
         with autocast(enabled=self.fp16):
-            outputs = self.runner.model.test_step(data_batch)
+            outputs = InferenceEngine.of(self.runner.model).predict(data_batch)
         evaluator.process(data_samples=outputs, data_batch=data_batch)
         if self.save_images:
             protocol = _protocol_of(evaluator)
