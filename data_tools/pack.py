@@ -1,11 +1,12 @@
 """Pack a folder of rainy/clean images into one HDF5 file (layout in ``danet.datasets.h5format``).
 
 Decoding and hashing run in a process pool; the main process writes. The file is written to a
-hidden ``.NAME.PID.partial`` beside the destination and renamed into place only when complete,
+hidden ``.NAME.HOST.PID.partial`` beside the destination and renamed into place only when complete,
 so a packer stopped at any moment leaves nothing at the destination.
 """
 import json
 import os
+import socket
 import time
 from multiprocessing import Pool
 from pathlib import Path
@@ -85,7 +86,7 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     groups, problems = discover(src, layout)
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(out)
-    partial = out.parent / f'.{out.name}.{os.getpid()}.partial'
+    partial = out.parent / f'.{out.name}.{socket.gethostname()}.{os.getpid()}.partial'
     manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None}
     workers = workers or os.cpu_count() or 1
     try:
@@ -133,8 +134,13 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
 
 
 def remove_stale_partials(out: Path) -> None:
-    """Delete ``.OUT.PID.partial`` files left beside ``out`` by packers that were killed."""
+    """Delete ``.OUT.HOST.PID.partial`` files left beside ``out`` by killed packers of this host.
+
+    A partial from another host (a shared filesystem) is never touched: its pid cannot be
+    checked from here, and it may belong to a live packer.
+    """
+    host = socket.gethostname()
     for leftover in out.parent.glob(f'.{out.name}.*.partial'):
-        pid = leftover.name[len(out.name) + 2:-len('.partial')]
-        if pid.isdigit() and not pid_alive(int(pid)):
+        owner, _, pid = leftover.name[len(out.name) + 2:-len('.partial')].rpartition('.')
+        if owner == host and pid.isdigit() and not pid_alive(int(pid)):
             leftover.unlink(missing_ok=True)
