@@ -1,8 +1,10 @@
 """Derain an image or a folder of images of any size:
 ``python tools/derain.py CONFIG CHECKPOINT INPUT OUTPUT_DIR [--tile N --overlap M]``.
 
-RGB or grayscale inputs; each output is an RGB PNG of the input's size, written atomically."""
+Any input ``decode_rgb`` converts (gray, 16-bit, palette, alpha, CMYK); each output is an RGB
+PNG of the input's size, written atomically."""
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +13,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from danet.apis.inference import derain, init_model
-from danet.datasets.image_files import IMAGE_SUFFIXES, list_images
+from danet.datasets.image_files import IMAGE_SUFFIXES, decode_rgb, list_images
 from danet.registry import SCOPE
 from danet.utils.fileio import atomic_path
 
@@ -29,9 +31,12 @@ def input_images(source: Path) -> list[Path]:
 
 
 def read_image(path: Path) -> np.ndarray:
-    """H×W×3 or H×W uint8 (grayscale stays single-channel)."""
-    with Image.open(path) as img:
-        return np.asarray(img.convert('L' if img.mode in ('L', 'I;16', 'I') else 'RGB'))
+    """H×W×3 uint8 by the platform's one decoder (``decode_rgb`` rules: gray replicated,
+    16-bit keeps the high byte, palette looked up, alpha dropped)."""
+    try:
+        return decode_rgb(path, convert=True)[0]
+    except (OSError, ValueError) as err:
+        raise ValueError(f'{path}: cannot decode image ({err})') from err
 
 
 def main(argv=None):
@@ -45,13 +50,18 @@ def main(argv=None):
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
     init_default_scope(SCOPE)
-    images = input_images(args.input)
-    model = init_model(args.config, args.checkpoint, device=args.device)
-    for path in tqdm(images, desc='derain', unit='img'):
-        restored = derain(model, read_image(path), tile=args.tile, overlap=args.overlap)
-        with atomic_path(args.output_dir / f'{path.stem}.png', suffix='.png') as tmp:
-            Image.fromarray(restored).save(tmp, format='PNG')
+    try:
+        images = input_images(args.input)
+        model = init_model(args.config, args.checkpoint, device=args.device)
+        for path in tqdm(images, desc='derain', unit='img'):
+            restored = derain(model, read_image(path), tile=args.tile, overlap=args.overlap)
+            with atomic_path(args.output_dir / f'{path.stem}.png', suffix='.png') as tmp:
+                Image.fromarray(restored).save(tmp, format='PNG')
+    except (FileNotFoundError, ValueError) as err:
+        print(f'derain: {err}', file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())

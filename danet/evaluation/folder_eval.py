@@ -70,5 +70,5 @@ def _images(folder: Path) -> list[Path]:
 def _decode(path: Path):
     try:
         return decode_rgb(path, convert=True)[0]
-    except OSError as err:
+    except (OSError, ValueError) as err:
         raise ValueError(f'{path}: cannot decode image ({err})') from err
