@@ -4,6 +4,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import set_random_seed
 from mmengine.runner.loops import BaseLoop
 
+from danet.engine.seeding import EPOCH_STREAM, stream_seed
 from danet.registry import HOOKS
 from danet.utils.provenance import collect_env, record_env
 
@@ -42,15 +43,18 @@ class ProvenanceHook(Hook):
 
 @HOOKS.register_module()
 class EpochSeedHook(Hook):
-    """Reseed python, numpy and torch with ``seed + epoch`` before each training epoch.
+    """Reseed python, numpy and torch of the main process from ``(seed, epoch)`` before each
+    training epoch (plus the rank with ``randomness.diff_rank_seed``).
 
-    Every epoch's random stream (crops, flips, dataloader worker seeds) then depends only on the
-    seed and the epoch, so a run resumed at an epoch boundary continues exactly as an
-    uninterrupted one.
+    This covers what the main process draws: the transforms when ``num_workers=0`` and any
+    randomness in the model or loss. DataLoader *workers* do not inherit it: they are seeded
+    from ``(seed, epoch, rank, worker_id)`` by ``danet.engine.seeding.WorkerSeeder``, which
+    ``DerainRunner`` installs on every loader. Both streams depend only on the seed and the
+    epoch, so a run resumed at an epoch boundary continues exactly as an uninterrupted one.
     """
 
     priority = 'VERY_HIGH'
 
     def before_train_epoch(self, runner) -> None:
-        set_random_seed(runner.seed + runner.epoch,
+        set_random_seed(stream_seed(EPOCH_STREAM, runner.seed, runner.epoch),
                         diff_rank_seed=runner._randomness_cfg.get('diff_rank_seed', False))

@@ -6,6 +6,8 @@ Differences from ``mmengine.runner.Runner``:
   ``logs/vis_data/scalars.json``, TensorBoard events in ``logs/vis_data/``), not in a new
   timestamped folder per invocation;
 * the resolved config is written to ``<work_dir>/config.py`` (atomically);
+* DataLoader workers are seeded from ``(seed, epoch, rank, worker_id)``
+  (``danet.engine.seeding``), so augmentation is fresh every epoch yet reproducible;
 * on a machine without CUDA, torchrun processes join a gloo process group and DDP wraps the
   CPU model (MMEngine assumes one GPU per process);
 * checkpoints are loaded strictly; resuming reads a full training checkpoint with
@@ -17,13 +19,14 @@ from pathlib import Path
 
 import torch
 from mmengine.config import Config
-from mmengine.dist import is_distributed, is_main_process
+from mmengine.dist import get_rank, is_distributed, is_main_process
 from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from danet.apis.inference import read_checkpoint
+from danet.engine.seeding import WorkerSeeder
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
@@ -72,6 +75,16 @@ class DerainRunner(Runner):
                 module=model, device_ids=None, broadcast_buffers=False,
                 find_unused_parameters=self.cfg.get('find_unused_parameters', False))
         return super().wrap_model(model_wrapper_cfg, model)
+
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed: bool = False):
+        """MMEngine's dataloader, its workers seeded per epoch by :class:`WorkerSeeder` (unless
+        the config names its own ``worker_init_fn``)."""
+        loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+        if seed is not None and isinstance(dataloader, dict) and \
+                'worker_init_fn' not in dataloader:
+            loader.worker_init_fn = WorkerSeeder(seed, get_rank(), loader.sampler)
+        return loader
 
     def dump_config(self) -> None:
         """Write ``config.py`` once, when the run directory is created (tests and resumes of
