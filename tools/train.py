@@ -1,5 +1,5 @@
 """Train a config in its own run directory:
-``python tools/train.py CONFIG [--work-dir D] [--resume] [--cfg-options k=v ...]``."""
+``python tools/train.py CONFIG [--work-dir D] [--resume] [--amp] [--cfg-options k=v ...]``."""
 import argparse
 
 from mmengine.registry import init_default_scope
@@ -15,6 +15,8 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='run directory (default work_dirs/<config stem>)')
     parser.add_argument('--resume', action='store_true',
                         help='continue the run in --work-dir from its last checkpoint')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: fp16 on CUDA, bf16 on CPU (config key `amp`)')
     add_run_options(parser)
     return parser.parse_args(argv)
 
@@ -22,7 +24,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     init_default_scope(SCOPE)
-    cfg = load_run_config(args.config, args.work_dir, args.cfg_options, args.launcher)
+    options = dict(args.cfg_options, **{'+amp': True}) if args.amp else args.cfg_options
+    cfg = load_run_config(args.config, args.work_dir, options, args.launcher)
     run_training(cfg, resume=args.resume)
 
 

@@ -1,4 +1,6 @@
-"""Hooks: provenance (``env.json``) and per-epoch reseeding for resumable determinism."""
+"""Hooks: provenance (``env.json``), per-epoch reseeding for resumable determinism, and
+channels-last weights on CUDA."""
+import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 from mmengine.runner import set_random_seed
@@ -58,3 +60,14 @@ class EpochSeedHook(Hook):
     def before_train_epoch(self, runner) -> None:
         set_random_seed(stream_seed(EPOCH_STREAM, runner.seed, runner.epoch),
                         diff_rank_seed=runner._randomness_cfg.get('diff_rank_seed', False))
+
+
+@HOOKS.register_module()
+class ChannelsLastHook(Hook):
+    """Before the run, put the model's weights in channels-last memory format on CUDA
+    (convolutions then run NHWC, activations follow); nothing on CPU. Added by
+    ``gpu.channels_last``."""
+
+    def before_run(self, runner) -> None:
+        if next(runner.model.parameters()).is_cuda:
+            runner.model.to(memory_format=torch.channels_last)

@@ -6,6 +6,8 @@ Differences from ``mmengine.runner.Runner``:
   ``logs/vis_data/scalars.json``, TensorBoard events in ``logs/vis_data/``), not in a new
   timestamped folder per invocation;
 * the resolved config is written to ``<work_dir>/config.py`` (atomically);
+* the training options ``amp``, ``ema`` and ``gpu`` of the config are applied
+  (``danet.engine.options``);
 * DataLoader workers are seeded from ``(seed, epoch, rank, worker_id)``
   (``danet.engine.seeding``), so augmentation is fresh every epoch yet reproducible;
 * on a machine without CUDA, torchrun processes join a gloo process group and DDP wraps the
@@ -14,6 +16,7 @@ Differences from ``mmengine.runner.Runner``:
   ``weights_only=False`` only if it lies inside this run's ``work_dir``, every other checkpoint
   goes through ``danet.apis.inference.read_checkpoint`` (``weights_only=True``).
 """
+import copy
 import os.path as osp
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from danet.apis.inference import read_checkpoint
+from danet.engine.options import apply_training_options
 from danet.engine.seeding import WorkerSeeder
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
@@ -55,6 +59,18 @@ class DerainRunner(Runner):
     """MMEngine Runner with the run-directory and checkpoint rules above."""
 
     _resuming = False
+
+    @classmethod
+    def from_cfg(cls, cfg: Config) -> 'DerainRunner':
+        """Build from a copy of ``cfg`` with its training options (``amp``, ``ema``, ``gpu``:
+        ``danet.engine.options``) applied; GPU options skipped on CPU are logged."""
+        cfg = copy.deepcopy(cfg)
+        skipped = apply_training_options(cfg)
+        runner = super().from_cfg(cfg)
+        if skipped:
+            runner.logger.info(f'gpu options {", ".join(skipped)}: no CUDA, left off (no-ops '
+                               'on CPU)')
+        return runner
 
     @property
     def _log_dir(self) -> str:
@@ -201,7 +217,7 @@ def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
         if isinstance(cfg.test_evaluator, list):
             runner._test_evaluator = [cfg.test_evaluator[i] for i in indices]
     runner._test_loop = dict(runner._test_loop, save_images=save_images)  # not part of the hash
-    runner.load_checkpoint(str(checkpoint))
+    runner._load_from = str(checkpoint)   # loaded by test() after before_run: hooks are ready
     metrics = runner.test()
     if is_main_process():
         atomic_write_json(Path(cfg.work_dir) / 'complexity.json',
