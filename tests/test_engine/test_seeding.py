@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from mmengine.hooks import Hook
 
-from danet.engine.runner import DerainRunner
 from danet.engine.seeding import WorkerSeeder
 
 
@@ -22,37 +21,17 @@ class RecordDraws(Hook):
         self.draws.setdefault(runner.epoch, {})[batch_idx] = batch
 
 
-class StopAfterEpoch(Exception):
-    pass
-
-
-class CrashAfterFirstEpoch(Hook):
-    """Stands in for a kill right after the first epoch's checkpoint."""
-
-    def after_train_epoch(self, runner) -> None:
-        raise StopAfterEpoch
-
-
-def _train(cfg, *extra_hooks, resume=False):
-    cfg.resume = resume
-    runner = DerainRunner.from_cfg(cfg)
-    recorder = RecordDraws()
-    runner.register_hook(recorder)
-    for hook in extra_hooks:
-        runner.register_hook(hook, priority='LOWEST')   # after the checkpoint is saved
-    try:
-        runner.train()
-    except StopAfterEpoch:
-        pass
-    return recorder.draws
-
-
 @pytest.mark.slow
-def test_two_workers_draw_fresh_augmentation_every_epoch_reproducibly(tiny_cfg, tmp_path):
+def test_two_workers_draw_fresh_augmentation_every_epoch_reproducibly(tiny_cfg, tmp_path,
+                                                                    train_with_hooks):
     options = {'train_dataloader.num_workers': 2, 'train_cfg.val_interval': 10}
     cfg = tiny_cfg(tmp_path / 'a', max_epochs=3, **options)
     assert cfg.train_dataloader.persistent_workers is False
-    first = _train(cfg)
+    def draws(cfg, **kwargs):
+        recorder = RecordDraws()
+        train_with_hooks(cfg, recorder, **kwargs)
+        return recorder.draws
+    first = draws(cfg)
     assert sorted(first) == [0, 1, 2] and all(sorted(e) == [0, 1] for e in first.values())
     # batch 0 comes from worker 0, batch 1 from worker 1: every slot gets new draws each epoch
     for a, b in ((0, 1), (0, 2), (1, 2)):
@@ -61,12 +40,12 @@ def test_two_workers_draw_fresh_augmentation_every_epoch_reproducibly(tiny_cfg, 
                 assert slot_a != slot_b, (a, b, batch, slot_a)
     for epoch in first.values():   # and the two workers draw differently
         assert epoch[0] != epoch[1]
-    assert _train(tiny_cfg(tmp_path / 'b', max_epochs=3, **options)) == first
+    assert draws(tiny_cfg(tmp_path / 'b', max_epochs=3, **options)) == first
     # resumed after the first epoch (RNG states scrambled), the next two draw as before
     work_dir = tmp_path / 'resumed'
-    _train(tiny_cfg(work_dir, max_epochs=3, **options), CrashAfterFirstEpoch())
+    draws(tiny_cfg(work_dir, max_epochs=3, **options), crash=True)
     np.random.seed(99)
-    resumed = _train(tiny_cfg(work_dir, max_epochs=3, **options), resume=True)
+    resumed = draws(tiny_cfg(work_dir, max_epochs=3, **options), resume=True)
     assert sorted(resumed) == [1, 2] and {e: first[e] for e in (1, 2)} == resumed
 
 

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 
 from danet.engine.options import apply_training_options
-from danet.engine.runner import DerainRunner, run_testing, run_training
+from danet.engine.runner import run_testing, run_training
 
 ALL_ON = {'+amp': True, 'ema.enabled': True, 'ema.momentum': 0.2,
           '+optim_wrapper.clip_grad.max_norm': 0.05,
@@ -66,27 +66,6 @@ class ForwardDtype(Hook):
             lambda module, args, out: self.dtypes.append(out.dtype) if module.training else None)
 
 
-class Stop(Exception):
-    pass
-
-
-class CrashAfterFirstEpoch(Hook):
-    def after_train_epoch(self, runner) -> None:
-        raise Stop
-
-
-def _run(cfg, *hooks, resume=False):
-    cfg.resume = resume
-    runner = DerainRunner.from_cfg(cfg)
-    for hook in hooks:
-        runner.register_hook(hook, priority='LOWEST')
-    try:
-        runner.train()
-    except Stop:
-        pass
-    return runner
-
-
 def _scalars(work_dir):
     return [json.loads(line) for line in
             (work_dir / 'logs' / 'vis_data' / 'scalars.json').read_text().splitlines()]
@@ -94,10 +73,10 @@ def _scalars(work_dir):
 
 @pytest.mark.slow
 def test_cpu_run_with_amp_clip_ema_and_gpu_keys_validates_tests_and_resumes_ema(
-        tiny_cfg, tmp_path):
+        tiny_cfg, tmp_path, train_with_hooks):
     straight = tmp_path / 'straight'
     dtypes = ForwardDtype()
-    runner = _run(tiny_cfg(straight, max_epochs=2, **ALL_ON), dtypes)
+    runner = train_with_hooks(tiny_cfg(straight, max_epochs=2, **ALL_ON), dtypes)
     assert set(dtypes.dtypes) == {torch.bfloat16} and len(dtypes.dtypes) == 4   # bf16 steps
     assert type(runner.optim_wrapper).__name__ == 'BF16OptimWrapper'
     log = max((straight / 'logs').glob('*.log')).read_text()
@@ -122,7 +101,7 @@ def test_cpu_run_with_amp_clip_ema_and_gpu_keys_validates_tests_and_resumes_ema(
     assert metrics['valsplit/ssim_y'] == pytest.approx(logged['val/ssim_y'], abs=1e-4)
     # killed after epoch 1 and resumed: the same weights and EMA weights as the straight run
     resumed = tmp_path / 'resumed'
-    _run(tiny_cfg(resumed, max_epochs=2, **ALL_ON), CrashAfterFirstEpoch())
+    train_with_hooks(tiny_cfg(resumed, max_epochs=2, **ALL_ON), crash=True)
     run_training(tiny_cfg(resumed, max_epochs=2, **ALL_ON), resume=True)
     again = torch.load(resumed / 'epoch_2.pth', map_location='cpu', weights_only=False)
     for name in ('state_dict', 'ema_state_dict'):
@@ -141,13 +120,14 @@ class BatchShapes(Hook):
         self.shapes.append((len(inputs), *inputs[0].shape[-2:]))
 
 
-def test_progressive_loop_changes_patch_and_batch_at_the_given_iterations(tiny_cfg, tmp_path):
+def test_progressive_loop_changes_patch_and_batch_at_the_given_iterations(tiny_cfg, tmp_path,
+                                                                         train_with_hooks):
     stages = [dict(begin_iter=0, patch=16, batch=1), dict(begin_iter=3, patch=32, batch=2)]
     cfg = tiny_cfg(tmp_path / 'p', max_epochs=3, **{
         'train_cfg.type': 'ProgressiveTrainLoop', '+train_cfg.stages': stages,
         'train_cfg.val_interval': 10})
     shapes = BatchShapes()
-    _run(cfg, shapes)
+    train_with_hooks(cfg, shapes)
     assert shapes.shapes == [(1, 16, 16)] * 3 + [(2, 32, 32)] * 3
     logged = [(r['patch'], r['batch']) for r in _scalars(tmp_path / 'p') if 'patch' in r]
     assert logged[0] == (16, 1) and logged[-1] == (32, 2)
@@ -155,9 +135,9 @@ def test_progressive_loop_changes_patch_and_batch_at_the_given_iterations(tiny_c
         'train_cfg.type': 'ProgressiveTrainLoop',
         '+train_cfg.stages': [dict(begin_iter=0, patch=16, batch=3)]})
     with pytest.raises(ValueError, match='batch_size 2 is smaller than the largest stage batch 3'):
-        _run(too_big)
+        train_with_hooks(too_big)
     odd = tiny_cfg(tmp_path / 'r', max_epochs=1, **{
         'train_cfg.type': 'ProgressiveTrainLoop',
         '+train_cfg.stages': [dict(begin_iter=0, patch=20, batch=1)]})
     with pytest.raises(ValueError, match=r"\[20\] are not multiples of the generator's"):
-        _run(odd)
+        train_with_hooks(odd)
