@@ -1,5 +1,5 @@
-"""Random streams derived from the run's seed: per epoch in the main process, and per
-(epoch, rank, worker) in DataLoader workers.
+"""Random streams derived from the run's seed: per (epoch, rank) in the main process
+(``EpochSeedHook``), and per (epoch, rank, worker) in DataLoader workers.
 
 MMEngine's ``worker_init_fn`` seeds a worker with ``seed + worker_id (+ rank)``. With
 ``persistent_workers=False`` the workers restart every epoch with the same seeds, so every

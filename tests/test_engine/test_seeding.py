@@ -1,9 +1,14 @@
 """Fresh augmentation every epoch from 2 real DataLoader workers, reproducible from the seed and
 after a resume (issue 11, bug 1: workers restarted each epoch with the same seeds)."""
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
+import torch
 from mmengine.hooks import Hook
 
+from danet.engine import hooks
+from danet.engine.hooks import EpochSeedHook
 from danet.engine.seeding import WorkerSeeder
 
 
@@ -67,3 +72,19 @@ def test_worker_seeds_differ_by_epoch_rank_and_worker_and_repeat():
     seeder(2)
     assert np.array_equal(drawn, np.random.rand(3)) and seeder.worker_seed(2) == seeds[1, 1, 2]
 
+
+
+def test_main_process_stream_differs_by_epoch_and_rank_and_repeats(monkeypatch):
+    """``EpochSeedHook`` (transforms with ``num_workers=0``, the progressive loop's crops): two
+    ranks never share draws, even with ``diff_rank_seed=False``."""
+    runner = SimpleNamespace(seed=1234, epoch=0)
+    draws = {}
+    for rank in (0, 1):
+        monkeypatch.setattr(hooks, 'get_rank', lambda rank=rank: rank)
+        for epoch in (0, 1):
+            runner.epoch = epoch
+            EpochSeedHook().before_train_epoch(runner)
+            draws[rank, epoch] = (np.random.rand(), torch.rand(1).item())
+    assert len({d[0] for d in draws.values()}) == len({d[1] for d in draws.values()}) == 4
+    EpochSeedHook().before_train_epoch(runner)   # rank 1, epoch 1 again
+    assert (np.random.rand(), torch.rand(1).item()) == draws[1, 1]
