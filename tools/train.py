@@ -1,9 +1,15 @@
 """Train a config in its own run directory:
-``python tools/train.py CONFIG [--work-dir D] [--resume] [--amp] [--cfg-options k=v ...]``."""
+``python tools/train.py CONFIG [--work-dir D] [--resume] [--amp] [--allow-overlap]
+[--cfg-options ...]``.
+
+Exit code 2 when the training split shares backgrounds with a test set (without
+``--allow-overlap``)."""
 import argparse
+import sys
 
 from mmengine.registry import init_default_scope
 
+from danet.engine.overlap import OverlapError
 from danet.engine.runner import load_run_config, run_training
 from danet.registry import SCOPE
 from danet.utils.config import add_run_options
@@ -17,6 +23,8 @@ def parse_args(argv=None):
                         help='continue the run in --work-dir from its last checkpoint')
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision: fp16 on CUDA, bf16 on CPU (config key `amp`)')
+    parser.add_argument('--allow-overlap', action='store_true',
+                        help='train even if the training split shares backgrounds with a test set')
     add_run_options(parser)
     return parser.parse_args(argv)
 
@@ -26,7 +34,11 @@ def main(argv=None):
     init_default_scope(SCOPE)
     options = dict(args.cfg_options, **{'+amp': True}) if args.amp else args.cfg_options
     cfg = load_run_config(args.config, args.work_dir, options, args.launcher)
-    run_training(cfg, resume=args.resume)
+    try:
+        run_training(cfg, resume=args.resume, allow_overlap=args.allow_overlap)
+    except OverlapError as err:
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == '__main__':
