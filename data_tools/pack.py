@@ -3,9 +3,9 @@
 Decoding, hashing, fingerprints and the rainy-vs-clean metrics of the dataset card run in a
 process pool; the main process writes. ``exclude_overlap_with`` leaves out every background
 whose fingerprint matches one of those sets' backgrounds and records it in the manifest's
-``excluded``. The file is written to a
-hidden ``.NAME.PID.partial`` beside the destination and renamed into place only when complete,
-so a packer stopped at any moment leaves nothing at the destination. Before each image is
+``excluded``. The file is written to a hidden ``.NAME.HOST.PID.partial`` beside the destination
+and renamed into place only when complete, so a packer stopped at any moment leaves nothing at
+the destination. Before each image is
 written the free space is checked (the image's raw size plus :data:`SPACE_MARGIN`): HDF5 meeting
 a full disk floods stderr and can crash the process, so a full disk is refused before that.
 """
@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import shutil
+import socket
 import time
 from multiprocessing import Pool
 from pathlib import Path
@@ -126,7 +127,7 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     tests = [load_fingerprints(t, layout, workers=workers) for t in exclude_overlap_with]
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(out)
-    partial = out.parent / f'.{out.name}.{os.getpid()}.partial'
+    partial = out.parent / f'.{out.name}.{socket.gethostname()}.{os.getpid()}.partial'
     manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None, 'excluded': []}
     fps, metrics = {'gt': [], 'lq': []}, []
     workers = workers or os.cpu_count() or 1
@@ -198,8 +199,13 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
 
 
 def remove_stale_partials(out: Path) -> None:
-    """Delete ``.OUT.PID.partial`` files left beside ``out`` by packers that were killed."""
+    """Delete ``.OUT.HOST.PID.partial`` files left beside ``out`` by killed packers of this host.
+
+    A partial from another host (a shared filesystem) is never touched: its pid cannot be
+    checked from here, and it may belong to a live packer.
+    """
+    host = socket.gethostname()
     for leftover in out.parent.glob(f'.{out.name}.*.partial'):
-        pid = leftover.name[len(out.name) + 2:-len('.partial')]
-        if pid.isdigit() and not pid_alive(int(pid)):
+        owner, _, pid = leftover.name[len(out.name) + 2:-len('.partial')].rpartition('.')
+        if owner == host and pid.isdigit() and not pid_alive(int(pid)):
             leftover.unlink(missing_ok=True)

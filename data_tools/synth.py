@@ -125,10 +125,9 @@ def export_photos(out_dir: str | Path, max_size: int = 512) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name in SKIMAGE_PHOTOS:
-        with Image.open(source / name) as img:
-            img = img.convert('RGB')
-            img.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
-            target = out_dir / (Path(name).stem + '.png')
-            img.save(target)
+        img = Image.fromarray(decode_rgb(source / name, convert=True)[0])
+        img.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
+        target = out_dir / (Path(name).stem + '.png')
+        img.save(target)
         written.append(target)
     return written

@@ -124,5 +124,5 @@ def read_image(path: Path, protocol: EvalProtocol) -> np.ndarray:
 def _decode(path: Path):
     try:
         return decode_rgb(path, convert=True)[0]
-    except OSError as err:
+    except (OSError, ValueError) as err:
         raise ValueError(f'{path}: cannot decode image ({err})') from err
