@@ -1,6 +1,9 @@
-"""Convert an official DANet or MPRNet checkpoint into a platform checkpoint.
+"""Convert an official DANet, MPRNet or PReNet-family checkpoint into a platform checkpoint.
 
-    python tools/convert_checkpoint.py --arch danet|mprnet SRC DST
+    python tools/convert_checkpoint.py --arch ARCH SRC DST
+
+ARCH: danet, mprnet, prenet, prn, prenet_r, prn_r, prenet_gru, prenet_x, prenet_lstm (PReNet's
+ablation PReNet_LSTM files), prenet_real (its ``real/PReNet*.pth``).
 """
 import argparse
 import sys

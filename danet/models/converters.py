@@ -1,4 +1,4 @@
-"""Official DANet / MPRNet checkpoints -> platform (MMEngine-style) checkpoints.
+"""Official DANet / MPRNet / PReNet-family checkpoints -> platform (MMEngine-style) checkpoints.
 
 ``convert_checkpoint`` reads an untrusted file with ``torch.load(weights_only=True)``, maps its keys
 onto our generator, checks them against a freshly built one (every missing, unexpected or
@@ -28,10 +28,31 @@ def _danet_from_official(state_dict: dict) -> dict:
     return from_official(state_dict)
 
 
+def _prenet_from_official(state_dict: dict) -> dict:
+    """PReNet keys: gates ``conv_[ifgozb]`` live in ``recurrent``, ``res_convK`` in ``resblocks``."""
+    def ours(key: str) -> str:
+        head = key.split('.', 1)[0]
+        if head.startswith('res_conv'):
+            return 'resblocks.' + key
+        if head in ('conv_i', 'conv_f', 'conv_g', 'conv_o', 'conv_z', 'conv_b'):
+            return 'recurrent.' + key
+        return key
+    return {ours(k): v for k, v in state_dict.items()}
+
+
 # arch -> (generator type in MODELS, official-key -> our-key mapping)
 ARCHS: dict[str, tuple[str, Callable[[dict], dict]]] = {
     'mprnet': ('MPRNet', dict),
     'danet': ('DANet', _danet_from_official),
+    'prenet': ('PReNet', _prenet_from_official),
+    'prn': ('PRN', _prenet_from_official),
+    'prenet_r': ('PReNet_r', _prenet_from_official),
+    'prn_r': ('PRN_r', _prenet_from_official),
+    'prenet_gru': ('PReNet_GRU', _prenet_from_official),
+    'prenet_x': ('PReNet_x', _prenet_from_official),
+    # the ablation PReNet_LSTM and real-photo Generator_lstm files: PReNet's keys and shapes
+    'prenet_lstm': ('PReNet_LSTM', _prenet_from_official),
+    'prenet_real': ('PReNet_real', _prenet_from_official),
 }
 
 

@@ -82,6 +82,16 @@ class CharbonnierLoss(LossTerm):
 
 
 @MODELS.register_module()
+class MSELoss(LossTerm):
+    """Mean squared error (PReNet's MSE recipe)."""
+
+    default_name = 'mse'
+
+    def criterion(self, pred, target):
+        return F.mse_loss(pred, target)
+
+
+@MODELS.register_module()
 class EdgeLoss(LossTerm):
     """Charbonnier loss between one-level Laplacian-pyramid band-passes of prediction and target.
 
