@@ -29,7 +29,7 @@ def _danet_from_official(state_dict: dict) -> dict:
 
 
 def _prenet_from_official(state_dict: dict) -> dict:
-    """PReNet keys: gates ``conv_[ifgozb]`` live in ``recurrent``, ``res_convK`` in ``resblocks``."""
+    """PReNet keys: gates ``conv_[ifgozb]`` go to ``recurrent``, ``res_convK`` to ``resblocks``."""
     def ours(key: str) -> str:
         head = key.split('.', 1)[0]
         if head.startswith('res_conv'):

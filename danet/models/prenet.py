@@ -93,6 +93,10 @@ class ResBlockStack(nn.Module):
         return x
 
 
+_LSTM = dict(type='ConvLSTMUnit')  # defaults, copied before use
+_STACK = dict(type='ResBlockStack')
+
+
 @MODELS.register_module()
 class ProgressiveDerainNet(nn.Module):
     """A PReNet-style progressive network.
@@ -111,8 +115,8 @@ class ProgressiveDerainNet(nn.Module):
 
     size_divisor = 1
 
-    def __init__(self, stages: int = 6, recurrent: dict | None = dict(type='ConvLSTMUnit'),
-                 resblocks: dict = dict(type='ResBlockStack'), channels: int = 32,
+    def __init__(self, stages: int = 6, recurrent: dict | None = _LSTM,
+                 resblocks: dict = _STACK, channels: int = 32,
                  concat_input: bool = True, input_residual: bool = True,
                  recurrent_last: bool = False):
         super().__init__()
