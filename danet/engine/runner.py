@@ -170,11 +170,14 @@ def select_testsets(cfg: Config, names: list[str] | None) -> list[int]:
 
 
 def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
-                complexity_shape=(3, 256, 256), testsets: list[str] | None = None) -> dict:
+                complexity_shape=(3, 256, 256), testsets: list[str] | None = None,
+                protocol: str | dict | None = None) -> dict:
     """Evaluate ``checkpoint`` on the test sets ``testsets`` of ``cfg`` (default: all);
     ``work_dir`` receives ``results/<testset>.json``, ``env.json`` and ``complexity.json``
     (generator at ``complexity_shape``), and with ``save_images`` the predictions under
-    ``images/``. The selection leaves ``cfg`` and so its config hash unchanged."""
+    ``images/``. ``protocol`` (a name or ``dict(type=NAME, crop_border=N)``) replaces the
+    configured evaluation protocol of every ``DerainMetric``. The selection and the protocol
+    leave ``cfg`` and so its config hash unchanged."""
     indices = select_testsets(cfg, testsets)
     if isinstance(cfg.test_dataloader, list):
         check_dataset_paths(cfg, tuple(f'test_dataloader.{i}.' for i in indices))
@@ -188,6 +191,8 @@ def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
         if isinstance(cfg.test_evaluator, list):
             runner._test_evaluator = [cfg.test_evaluator[i] for i in indices]
     runner._test_loop = dict(runner._test_loop, save_images=save_images)  # not part of the hash
+    if protocol is not None:
+        runner._test_loop['protocol'] = protocol
     runner.load_checkpoint(str(checkpoint))
     metrics = runner.test()
     if is_main_process():

@@ -3,22 +3,23 @@
 Schema (docs/architecture.md)::
 
     {testset, method, summary: {metric: mean}, images: [{name, metric: value, ...}],
-     conventions: {...}, config_hash, dataset_hash}
+     conventions: {protocol, crop_border, ...}, config_hash, dataset_hash}
 
 ``summary`` holds the mean of every metric over ``images``; every image row has the same metric
-keys as ``summary``. ``config_hash`` is null for images scored outside a run (``eval_folder``).
-PSNR of identical images is ``Infinity`` (Python's json reads and writes it).
+keys as ``summary``. ``conventions`` is ``EvalProtocol.conventions()``: the protocol's name,
+parameters and arithmetic. ``config_hash`` is null for images scored outside a run
+(``eval_folder``). PSNR of identical images is ``Infinity`` (Python's json reads and writes it).
 """
 import json
 import math
 import os
 from pathlib import Path
 
+from danet.evaluation.metric_table import METRIC_KEYS
 from danet.utils.fileio import atomic_write_json
 
-METRIC_KEYS = ('psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb', 'lpips_alex')
 FIELDS = ('testset', 'method', 'summary', 'images', 'conventions', 'config_hash', 'dataset_hash')
-CONVENTION_KEYS = ('y_channel', 'quantize', 'crop_border', 'peak', 'ssim')
+CONVENTION_KEYS = ('protocol', 'crop_border', 'quantize', 'y_channel', 'peak', 'ssim')
 
 
 class ResultsError(ValueError):
@@ -82,6 +83,8 @@ def validate_results(results, source: str) -> None:
     for key in CONVENTION_KEYS:
         if key not in conventions:
             fail(f'conventions.{key}', 'missing')
+    if not isinstance(conventions['protocol'], str) or not conventions['protocol']:
+        fail('conventions.protocol', f'expected a protocol name, got {conventions["protocol"]!r}')
 
     summary = results['summary']
     if not isinstance(summary, dict) or not summary:

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from danet.evaluation.protocols import build_protocol  # noqa: E402
 from danet.evaluation.results import build_results, write_results  # noqa: E402
 from danet.utils.fileio import atomic_write_json, atomic_write_text  # noqa: E402
 
@@ -50,8 +51,7 @@ def train(run_dir: Path, argv):
 def test(run_dir: Path, argv):
     value = json.loads(Path(argv[3]).read_text())['value']
     images = [{'name': f'{i}.png', 'psnr_y': value % 97 + i} for i in range(2)]
-    conventions = dict(y_channel='matlab_rgb2ycbcr', quantize='uint8', crop_border=0, peak=255,
-                       ssim='gaussian11_sigma1.5_valid')
+    conventions = build_protocol().conventions()
     write_results(run_dir / 'results' / f'{argv[4]}.json',
                   build_results(argv[4], 'fake', images, conventions, 'cfg', 'data'))
 
