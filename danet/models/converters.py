@@ -111,3 +111,29 @@ def convert_checkpoint(src: str | Path, dst: str | Path, arch: str) -> dict:
     with atomic_path(dst) as tmp:
         torch.save(checkpoint, tmp)
     return meta
+
+
+# PReNet's release (csdwren/PReNet logs/): model folder or file name -> arch
+PRENET_RELEASE = {'PRN6': 'prn', 'PRN6_r': 'prn_r', 'PReNet6': 'prenet', 'PReNet6_r': 'prenet_r',
+                  'PReNet5_LSTM': 'prenet_lstm', 'PReNet6_LSTM': 'prenet_lstm',
+                  'PReNet7_LSTM': 'prenet_lstm', 'PReNet6_RecSSIM': 'prenet_lstm',
+                  'PReNet6_GRU': 'prenet_gru', 'PReNet6_x': 'prenet_x',
+                  'PReNet1': 'prenet_real', 'PReNet2': 'prenet_real'}
+
+
+def convert_prenet_release(src_dir: str | Path, out_dir: str | Path) -> list[Path]:
+    """Convert every file of PReNet's release (``<set>/<model>/net_latest.pth`` and
+    ``real/PReNet<k>.pth``) into ``out_dir/<set>_<model>.pth``; return the written paths."""
+    src_dir, out_dir = Path(src_dir), Path(out_dir)
+    written = []
+    for src in sorted(src_dir.rglob('*.pth')):
+        model_dir = src.parent if src.name == 'net_latest.pth' else src.with_suffix('')
+        if model_dir.name not in PRENET_RELEASE:
+            raise CheckpointMismatchError(f'{src}: not a file of PReNet\'s release (known: '
+                                          f'{", ".join(PRENET_RELEASE)})')
+        dst = out_dir / f'{model_dir.parent.name}_{model_dir.name}.pth'
+        convert_checkpoint(src, dst, PRENET_RELEASE[model_dir.name])
+        written.append(dst)
+    if not written:
+        raise CheckpointMismatchError(f'{src_dir}: no .pth files found')
+    return written
