@@ -1,6 +1,7 @@
 # PCNet (Jiang et al., TIP 2021; kuijiang94/PCNet), its released recipe: both outputs supervised
 # as in train_PCNet.py,
-#   0.3 (Char(B, gt) + 0.2 Char(R, rainy)) + 0.2 Edge(B, gt) - 0.15 (SSIM(B, gt) + 0.2 SSIM(R, rainy)),
+#   0.3 (Char(B, gt) + 0.2 Char(R, rainy)) + 0.2 Edge(B, gt)
+#   - 0.15 (SSIM(B, gt) + 0.2 SSIM(R, rainy)),
 # where B is the background and R the re-synthesised rainy image; Adam 4e-4, StepLR every 60
 # epochs x0.8, batch 32, 128x128 patches, 1000 epochs (the DANet data and test sets).
 _base_ = [

@@ -3,9 +3,9 @@
 A loss term is configured as ``dict(type=..., name='char', outputs=[0], loss_weight=0.3)``:
 called on the generator's output list and the target, it returns ``loss_weight`` times the sum of
 its criterion over the selected outputs. ``target='input'`` compares with the rainy input instead
-of the ground truth (PCNet's re-synthesised rainy image). The target is resized (bilinear, ``align_corners=False``,
-a 2×2 mean on even sizes) to each output whose spatial size differs. The model reports a term
-under the key ``loss_<name>``.
+of the ground truth (PCNet's re-synthesised rainy image). The target is resized (bilinear,
+``align_corners=False``, a 2×2 mean on even sizes) to each output whose spatial size differs.
+The model reports a term under the key ``loss_<name>``.
 """
 from collections.abc import Sequence
 

@@ -13,7 +13,7 @@ from danet.registry import MODELS
 
 
 class DSConv(nn.Sequential):
-    """Depthwise 3×3 then pointwise 1×1 conv, both with bias (keys ``depth_conv``/``point_conv``)."""
+    """Depthwise 3×3 then pointwise 1×1 conv, both with bias (``depth_conv``, ``point_conv``)."""
 
     def __init__(self, in_channels: int, out_channels: int):
         super().__init__()

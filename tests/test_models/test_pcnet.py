@@ -31,7 +31,8 @@ def test_the_rain_output_is_trained_against_the_rainy_input():
     from mmengine.config import Config
 
     from danet.structures import DerainSample
-    cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / 'configs/pcnet/pcnet_rain13k.py'))
+    repo = Path(__file__).resolve().parents[2]
+    cfg = Config.fromfile(str(repo / 'configs' / 'pcnet' / 'pcnet_rain13k.py'))
     cfg.model.generator.update(n_feat=8, num_crb=1, num_rcab=1)
     model = MODELS.build(cfg.model)
     rainy, clean = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)
