@@ -7,10 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from danet.evaluation.results import METRIC_KEYS as METRICS
+from danet.evaluation.metric_table import METRIC_TABLE as METRICS
 from danet.evaluation.results import read_results
-
-LOWER_IS_BETTER = frozenset({'lpips_alex'})
 
 
 class AnalysisError(ValueError):
@@ -118,6 +116,23 @@ def _convention_key(data: dict) -> str:
     return json.dumps(data['conventions'], sort_keys=True)
 
 
+def protocol_label(conventions: dict) -> str:
+    """``prenet_matlab``, or ``basicsr crop 4`` when a border is cropped."""
+    crop = conventions.get('crop_border', 0)
+    return conventions['protocol'] + (f' crop {crop}' if crop else '')
+
+
+def one_protocol(part: pd.DataFrame, where: str) -> str:
+    """The single protocol of the rows that share a column; ``AnalysisError`` naming them when
+    results of different evaluation protocols would be ranked or averaged together."""
+    found = sorted(part['protocol'].dropna().unique()) if 'protocol' in part else []
+    if len(found) > 1:
+        raise AnalysisError(f'{where}: results of different evaluation protocols '
+                            f'({", ".join(found)}) cannot share a column; re-evaluate them '
+                            'under one protocol (tools/test.py --protocol NAME)')
+    return found[0] if found else ''
+
+
 def tidy(runs: list[Run]) -> pd.DataFrame:
     """One row per run × test set × metric, with axes, seed, complexity, hashes and flags."""
     rows = []
@@ -141,7 +156,8 @@ def tidy(runs: list[Run]) -> pd.DataFrame:
                              'n_images': len(data['images']),
                              'config_hash': data['config_hash'],
                              'dataset_hash': data['dataset_hash'],
-                             'conventions': _convention_key(data)})
+                             'conventions': _convention_key(data),
+                             'protocol': protocol_label(data['conventions'])})
     df = pd.DataFrame(rows)
     return flag_mixed(df)
 
@@ -149,14 +165,15 @@ def tidy(runs: list[Run]) -> pd.DataFrame:
 def flag_mixed(df: pd.DataFrame) -> pd.DataFrame:
     """Mark test sets whose rows come from different data or metric conventions.
 
-    Such rows get ``mixed=True`` and a ``testset_key`` that carries a short tag of the
-    dataset hash and conventions, so grouping by ``testset_key`` never averages them together.
+    Such rows get ``mixed=True`` and a ``testset_key`` that carries the protocol and a short
+    tag of the dataset hash and conventions (``Rain100L [prenet_matlab 1a2b3c/9f8e]``), so
+    grouping by ``testset_key`` never averages them together.
     """
     df = df.copy()
     variants = df.groupby('testset')[['dataset_hash', 'conventions']].apply(
         lambda g: len(g.drop_duplicates()))
     df['mixed'] = df['testset'].map(variants).gt(1)
-    tag = (df['dataset_hash'].astype(str).str[:6] + '/'
+    tag = (df['protocol'] + ' ' + df['dataset_hash'].astype(str).str[:6] + '/'
            + df['conventions'].map(lambda c: hashlib.sha1(c.encode()).hexdigest()[:4]))
     df['testset_key'] = df['testset'].where(~df['mixed'], df['testset'] + ' [' + tag + ']')
     for testset in sorted(df.loc[df['mixed'], 'testset'].unique()):

@@ -12,13 +12,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from analysis.store import LOWER_IS_BETTER, AnalysisError
+from analysis.store import AnalysisError, one_protocol
+from danet.evaluation.metric_table import METRIC_TABLE
 
 EXTERNAL_RESULTS = Path(__file__).with_name('external_results.yaml')
-METRIC_LABELS = {'psnr_y': 'PSNR', 'ssim_y': 'SSIM', 'psnr_rgb': 'PSNR (RGB)',
-                 'ssim_rgb': 'SSIM (RGB)', 'lpips_alex': 'LPIPS'}
-DECIMALS = {'psnr_y': 2, 'psnr_rgb': 2, 'ssim_y': 4, 'ssim_rgb': 4, 'lpips_alex': 4,
-            'params': 3, 'gmacs': 2}
+METRIC_LABELS = {key: m.label for key, m in METRIC_TABLE.items()}
+DECIMALS = {**{key: m.decimals for key, m in METRIC_TABLE.items()}, 'params': 3, 'gmacs': 2}
 OFF_WORDS = {'off', 'none', 'no', 'false', 'without', 'disabled', 'identity', 'wo'}
 ON_WORDS = {'on', 'yes', 'true', 'with', 'enabled', 'full'}
 QUOTED_MARK = '†'
@@ -90,13 +89,14 @@ def _metric_columns(df: pd.DataFrame, methods: list[str], metrics: list[str]) ->
     columns = []
     for testset in sorted(df['testset_key'].unique()):
         part = df[df['testset_key'] == testset]
+        one_protocol(part, f'test set {testset}')
         for metric in metrics:
             values = [_stat(part.loc[(part['method'] == m) & (part['metric'] == metric), 'value'])
                       for m in methods]
             if all(math.isnan(v.mean) for v in values):
                 continue
             columns.append(Column(testset, METRIC_LABELS[metric], values, DECIMALS[metric],
-                                  metric in LOWER_IS_BETTER))
+                                  not METRIC_TABLE[metric].higher_is_better))
     return columns
 
 
@@ -226,9 +226,12 @@ def comparison_table(df: pd.DataFrame, external: list[dict]) -> Table:
 
 
 def _mixed_notes(df: pd.DataFrame) -> list[str]:
+    """The evaluation protocol(s) of the table, then the test sets split by data/conventions."""
+    protocols = df.groupby('protocol')['testset'].unique() if 'protocol' in df else {}
+    notes = [f'Evaluation protocol: {p} ({", ".join(sorted(t))}).' for p, t in protocols.items()]
     mixed = sorted(df.loc[df['mixed'], 'testset'].unique())
-    return [f'{t}: results come from different data or metric conventions and are listed as '
-            'separate columns.' for t in mixed]
+    return notes + [f'{t}: results come from different data or metric conventions and are '
+                    'listed as separate columns.' for t in mixed]
 
 
 # ---------------------------------------------------------------- rendering

@@ -24,10 +24,11 @@ def score_pair(pred: np.ndarray, gt: np.ndarray, metrics: Sequence[str],
 
 
 def check_metric_keys(metrics: Sequence[str]) -> tuple[str, ...]:
-    unknown = [m for m in metrics if m not in METRIC_KEYS]
+    """``metrics`` in table order; raises ``ValueError`` naming unknown keys."""
+    unknown = [m for m in metrics if m not in METRIC_TABLE]
     if unknown or not metrics:
-        raise ValueError(f'unknown metrics {unknown}; choose from {", ".join(METRIC_KEYS)}')
-    return tuple(k for k in METRIC_KEYS if k in metrics)
+        raise ValueError(f'unknown metrics {unknown}; choose from {", ".join(METRIC_TABLE)}')
+    return tuple(k for k in METRIC_TABLE if k in metrics)
 
 
 def make_lpips_scorer(metrics: Sequence[str], device: str = 'cpu'):

@@ -68,9 +68,9 @@ class EvalProtocol:
                              f'{getattr(img, "dtype", type(img).__name__)} '
                              f'{getattr(img, "shape", "")}')
         if img.ndim == 2 and not self.gray_ok:
-            raise ValueError(f'{self.name}: cannot score a grayscale (H×W) image: the '
-                             "protocol's script calls rgb2ycbcr, which rejects it; score it "
-                             'under mprnet_matlab or basicsr')
+            raise ValueError(f'{self.name}: cannot score a grayscale (H×W) image (a gray or '
+                             "palette file as MATLAB reads it): the protocol's script calls "
+                             'rgb2ycbcr, which rejects it; score it under mprnet_matlab or basicsr')
         out = self.luma(img) if color_space == 'y' and img.ndim == 3 else img.astype(np.float64)
         c = self.crop_border
         return out[c:-c, c:-c] if c else out

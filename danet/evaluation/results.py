@@ -15,7 +15,7 @@ import math
 import os
 from pathlib import Path
 
-from danet.evaluation.metric_table import METRIC_KEYS
+from danet.evaluation.metric_table import METRIC_TABLE
 from danet.utils.fileio import atomic_write_json
 
 FIELDS = ('testset', 'method', 'summary', 'images', 'conventions', 'config_hash', 'dataset_hash')
@@ -29,7 +29,7 @@ class ResultsError(ValueError):
 def build_results(testset: str, method: str, images: list[dict], conventions: dict,
                   config_hash: str | None, dataset_hash: str) -> dict:
     """A validated results dict; ``summary`` is the mean of each metric over ``images``."""
-    keys = [k for k in METRIC_KEYS if images and k in images[0]]
+    keys = [k for k in METRIC_TABLE if images and k in images[0]]
     summary = {k: _mean([row[k] for row in images]) for k in keys}
     results = {'testset': testset, 'method': method, 'summary': summary, 'images': images,
                'conventions': conventions, 'config_hash': config_hash,
@@ -90,8 +90,8 @@ def validate_results(results, source: str) -> None:
     if not isinstance(summary, dict) or not summary:
         fail('summary', 'expected a non-empty object of metric means')
     for key, value in summary.items():
-        if key not in METRIC_KEYS:
-            fail(f'summary.{key}', f'unknown metric; known: {", ".join(METRIC_KEYS)}')
+        if key not in METRIC_TABLE:
+            fail(f'summary.{key}', f'unknown metric; known: {", ".join(METRIC_TABLE)}')
         if not _is_number(value):
             fail(f'summary.{key}', f'expected a number, got {value!r}')
 

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from danet.evaluation.protocols import build_protocol  # noqa: E402
 from danet.evaluation.results import build_results, write_results  # noqa: E402
 from danet.utils.fileio import atomic_write_json, atomic_write_text  # noqa: E402
 
@@ -51,7 +50,8 @@ def train(run_dir: Path, argv):
 def test(run_dir: Path, argv):
     value = json.loads(Path(argv[3]).read_text())['value']
     images = [{'name': f'{i}.png', 'psnr_y': value % 97 + i} for i in range(2)]
-    conventions = build_protocol().conventions()
+    conventions = dict(protocol='mprnet_matlab', crop_border=0, quantize='round', peak=255,
+                       y_channel='matlab_rgb2ycbcr_uint8', ssim='gaussian11_sigma1.5_valid')
     write_results(run_dir / 'results' / f'{argv[4]}.json',
                   build_results(argv[4], 'fake', images, conventions, 'cfg', 'data'))
 
