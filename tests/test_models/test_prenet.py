@@ -36,19 +36,22 @@ def test_parameter_counts_equal_the_authors_classes(name, params):
         assert len(outputs) == stages and outputs[0].shape == (1, 3, 8, 12)
 
 
-def test_every_released_file_converts_and_matches_the_authors_outputs(shared_data, tmp_path):
+def test_every_released_file_converts_and_matches_the_authors_outputs(shared_data, tmp_path,
+                                                                     capsys):
+    from tools.convert_checkpoint import main
     golden = torch.load(GOLDEN, weights_only=True)
-    folder = shared_data / 'released_weights' / 'PReNet'
-    found = {str(p.relative_to(folder).parent if p.name == 'net_latest.pth'
-                 else p.relative_to(folder).with_suffix('')) for p in folder.rglob('*.pth')}
-    assert found == set(RELEASED) == set(golden['outputs'])
+    assert set(golden['outputs']) == set(RELEASED)
+    assert main(['--prenet-release', str(shared_data / 'released_weights' / 'PReNet'),
+                 str(tmp_path)]) == 0
+    written = sorted(p.name for p in tmp_path.glob('*.pth'))
+    assert written == sorted(f'{key.replace("/", "_")}.pth' for key in RELEASED)
+    assert capsys.readouterr().out.count('wrote ') == len(RELEASED)
     for key, (arch, model, stages) in sorted(RELEASED.items()):
-        src = folder / (f'{key}.pth' if key.startswith('real/') else f'{key}/net_latest.pth')
-        dst = tmp_path / f'{key.replace("/", "_")}.pth'
-        convert_checkpoint(src, dst, arch)
-        state = torch.load(dst, weights_only=True)['state_dict']
+        checkpoint = torch.load(tmp_path / f'{key.replace("/", "_")}.pth', weights_only=True)
+        assert checkpoint['meta']['arch'] == arch
         generator = MODELS.build(dict(type=model, stages=stages)).eval()
-        generator.load_state_dict({k.removeprefix(GENERATOR_PREFIX): v for k, v in state.items()})
+        generator.load_state_dict({k.removeprefix(GENERATOR_PREFIX): v
+                                   for k, v in checkpoint['state_dict'].items()})
         with torch.no_grad():
             outputs = generator(golden['input'])
         ours = torch.stack([outputs[0][0], outputs[1 % stages][0]])
