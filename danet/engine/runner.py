@@ -24,6 +24,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from danet.apis.inference import read_checkpoint
+from danet.engine.overlap import check_overlap
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
@@ -52,6 +53,7 @@ class DerainRunner(Runner):
     """MMEngine Runner with the run-directory and checkpoint rules above."""
 
     _resuming = False
+    train_test_overlap: dict | None = None  # set by run_training, recorded in env.json
 
     @property
     def _log_dir(self) -> str:
@@ -134,12 +136,17 @@ def load_run_config(config: str | Path, work_dir: str | Path | None = None,
     return cfg
 
 
-def run_training(cfg: Config, resume: bool = False) -> DerainRunner:
-    """Train ``cfg`` in its own run directory (``--resume`` continues its last checkpoint)."""
+def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False) -> DerainRunner:
+    """Train ``cfg`` in its own run directory (``--resume`` continues its last checkpoint).
+
+    Refuses (``OverlapError``) a training split that shares backgrounds with a configured test
+    set unless ``allow_overlap``; the check's result goes into ``env.json``."""
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
+    overlap = check_overlap(cfg, allow_overlap)
     prepare_work_dir(cfg.work_dir, resume)
     cfg.resume = resume
     runner = DerainRunner.from_cfg(cfg)
+    runner.train_test_overlap = overlap
     runner.train()
     return runner
 
