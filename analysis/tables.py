@@ -14,6 +14,7 @@ import yaml
 
 from analysis.store import AnalysisError, one_protocol
 from danet.evaluation.metric_table import METRIC_TABLE
+from danet.evaluation.protocols import DEFAULT_PROTOCOL
 
 EXTERNAL_RESULTS = Path(__file__).with_name('external_results.yaml')
 METRIC_LABELS = {key: m.label for key, m in METRIC_TABLE.items()}
@@ -193,12 +194,21 @@ def load_external(path: Path = EXTERNAL_RESULTS) -> list[dict]:
 def comparison_table(df: pd.DataFrame, external: list[dict]) -> Table:
     """Our runs, externally evaluated methods and quoted paper numbers on shared test sets.
 
-    A quoted entry with no number on any shown test set is left out (and named in a note).
+    A quoted entry with no number on any shown test set is left out (and named in a note), and
+    so is a quoted number whose ``protocol`` (default ``mprnet_matlab``) differs from the
+    protocol of the measured results in that column.
     """
     methods = list(dict.fromkeys(df.sort_values('source', kind='stable')['method']))
     shown = set(df['testset_key'])
-    quoted, omitted = [], []
+    measured = (df.dropna(subset=['protocol']).groupby('testset_key')['protocol'].first()
+                .to_dict() if 'protocol' in df else {})
+    quoted, omitted, other_protocol = [], [], []
     for entry in (e for e in external if e['method'] not in methods):
+        protocol = entry.get('protocol', DEFAULT_PROTOCOL)
+        clash = [t for t in entry['results'] if measured.get(t, protocol).split(' ')[0] != protocol]
+        if clash:
+            other_protocol.append(f'{entry["method"]} ({protocol}; {", ".join(clash)})')
+        entry = dict(entry, results={t: m for t, m in entry['results'].items() if t not in clash})
         has_value = any(v is not None for testset, metrics in entry['results'].items()
                         if testset in shown for v in (metrics or {}).values())
         (quoted if has_value else omitted).append(entry)
@@ -222,6 +232,9 @@ def comparison_table(df: pd.DataFrame, external: list[dict]) -> Table:
     if omitted:
         names = ', '.join(f'{e["method"]} [{e["cite"]}]' for e in omitted)
         notes.append(f'Quoted results without numbers on these test sets are omitted: {names}.')
+    if other_protocol:
+        notes.append('Quoted numbers under another evaluation protocol than the measured ones '
+                     f'are omitted: {"; ".join(other_protocol)}.')
     return Table('Method comparison', rows, columns, notes + _mixed_notes(df))
 
 

@@ -171,3 +171,16 @@ def test_comparison_has_rainy_input_row_and_drops_empty_quoted_rows():
     assert psnr.values[0].mean == 15.0
     assert any('omitted: Elsewhere [e2021]' in note for note in table.notes)
     assert 'Rainy input' not in [r.label for r in tables.ablation_table(df).rows]
+
+
+def test_quoted_numbers_of_another_protocol_are_left_out():
+    runs = [_run('PReNet', 37.4)]
+    runs[0].results['Rain100L']['conventions'] = build_protocol('prenet_matlab').conventions()
+    external = [{'method': 'PReNet (README)', 'cite': 'r2019', 'protocol': 'prenet_matlab',
+                 'results': {'Rain100L': {'psnr_y': 37.48}}},
+                {'method': 'MPRNet', 'cite': 'z2021', 'results': {'Rain100L': {'psnr_y': 36.4}}}]
+    table = tables.comparison_table(store.tidy(runs), external)
+    assert [r.label for r in table.rows] == ['PReNet', 'PReNet (README)†']
+    assert any('another evaluation protocol' in n and 'MPRNet (mprnet_matlab; Rain100L)' in n
+               for n in table.notes)
+    assert 'Evaluation protocol: prenet_matlab (Rain100L).' in table.notes
