@@ -1,11 +1,13 @@
-"""``python -m analysis {collect,table,plot,figure,report}``: outputs from stored results."""
+"""``python -m analysis {collect,table,plot,figure,report,stats,compare}``: outputs from stored
+results."""
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
-from analysis import figures, plots, report, store, tables
+from analysis import figures, plots, report, stats, store, tables
 from danet.evaluation.results import ResultsError
-from danet.utils.fileio import atomic_write_text
+from danet.utils.fileio import atomic_write_json, atomic_write_text
 
 
 def _name_dir(text: str) -> tuple[str, Path]:
@@ -58,7 +60,55 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--out', type=Path, required=True, help='report folder')
     p.add_argument('--external', type=Path, default=tables.EXTERNAL_RESULTS)
     p.add_argument('--testset', help='test set of the comparison figure (default: first)')
+
+    p = sub.add_parser('stats', help='paired statistics of grid variants vs the base (CSV)')
+    p.add_argument('work_dirs', nargs='+', type=Path)
+    p.add_argument('--out', type=Path, required=True, help='CSV file to write')
+    p.add_argument('--all-pairs', action='store_true', help='every pair of variants, not vs base')
+
+    p = sub.add_parser('compare', help='paired statistics of B − A for two runs or result folders')
+    p.add_argument('a', type=Path, help='run folder (or a folder of one method\'s seeds)')
+    p.add_argument('b', type=Path)
+    p.add_argument('--testset', help='only this test set (default: every shared one)')
+    p.add_argument('--json', type=Path, help='write {testset: {metric: numbers}} here')
     return parser.parse_args(argv)
+
+
+def _one_method(folder: Path) -> list[store.Run]:
+    """The runs under ``folder``: seeds of one method (several methods are an error)."""
+    groups = stats.by_method(store.discover_runs([folder]))
+    if len(groups) > 1:
+        raise store.AnalysisError(f'{folder}: holds several methods ({", ".join(groups)}); give '
+                                  'one run folder or a folder of one method\'s seeds')
+    return next(iter(groups.values()))
+
+
+JSON_FIELDS = ('mean_diff', 'ci_low', 'ci_high', 'p_value', 'n_images', 'significant',
+               'n_seeds_a', 'n_seeds_b', 'win_fraction')
+
+
+def compare(args: argparse.Namespace) -> None:
+    found = stats.compare_groups(_one_method(args.a), _one_method(args.b),
+                                 testsets=[args.testset] if args.testset else None)
+    if not found:
+        raise store.AnalysisError(f'{args.a} and {args.b} share no test set and metric')
+    print(f'B − A with A = {found[0].a} ({args.a}), B = {found[0].b} ({args.b})')
+    print(f'{"test set":<14}{"metric":<12}{"mean_diff":>10}{"95% CI":>22}{"p":>9}'
+          f'{"images":>8}{"seeds":>7}  significant')
+    for c in found:
+        decimals = tables.DECIMALS[c.metric]
+        ci = f'[{c.ci_low:+.{decimals}f}, {c.ci_high:+.{decimals}f}]'
+        print(f'{c.testset:<14}{c.metric:<12}{c.mean_diff:>+10.{decimals}f}{ci:>22}'
+              f'{c.p_value:>9.3g}{c.n_images:>8}{f"{c.n_seeds_a}/{c.n_seeds_b}":>7}  '
+              f'{"yes" if c.significant else "no"}')
+    if args.json:
+        out: dict = {'a': str(args.a), 'b': str(args.b), 'method_a': found[0].a,
+                     'method_b': found[0].b, 'results': {}}
+        for c in found:
+            out['results'].setdefault(c.testset, {})[c.metric] = {
+                k: v for k, v in asdict(c).items() if k in JSON_FIELDS}
+        atomic_write_json(args.json, out)
+        print(f'-> {args.json}')
 
 
 def run(args: argparse.Namespace) -> None:
@@ -72,6 +122,9 @@ def run(args: argparse.Namespace) -> None:
                                      error_maps=args.error_maps)
         print('\n'.join(map(str, paths)))
         return
+    if args.command == 'compare':
+        compare(args)
+        return
     if args.command == 'report':
         page = report.build_report(args.work_dirs, args.out, args.external, gt=args.gt,
                                    rainy=args.rainy, methods=dict(args.methods),
@@ -84,11 +137,21 @@ def run(args: argparse.Namespace) -> None:
         atomic_write_text(args.out, df.to_csv(index=False))
         print(f'{len(df)} rows from {len(runs)} runs -> {args.out}')
     elif args.command == 'table':
-        for table in report.write_tables(df, args.out_dir, args.external).values():
+        paired = stats.Paired(runs)
+        for table in report.write_tables(df, args.out_dir, args.external, paired).values():
             print(tables.to_markdown(table))
+    elif args.command == 'stats':
+        frame = stats.to_frame(stats.grid_comparisons(runs, all_pairs=args.all_pairs))
+        if frame.empty:
+            raise store.AnalysisError('stats: no grid variants to compare (a grid base run and '
+                                      'at least one variant, or --all-pairs)')
+        atomic_write_text(args.out, frame.to_csv(index=False))
+        print(f'{len(frame)} comparisons -> {args.out}')
     elif args.command == 'plot':
+        comparisons = stats.grid_comparisons(runs)
         paths = plots.write_all(df, store.per_image(runs), store.training_curves(runs),
-                                args.out_dir)
+                                args.out_dir, comparisons=stats.to_frame(comparisons),
+                                diffs=stats.image_diffs(runs, comparisons))
         print('\n'.join(map(str, paths)))
 
 
@@ -97,7 +160,8 @@ def main(argv=None) -> None:
     try:
         run(args)
     except (store.AnalysisError, ResultsError) as err:
-        sys.exit(f'error: {err}')
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == '__main__':

@@ -1,5 +1,4 @@
 """Read the results store: run directories, results files, complexity, latency and training logs."""
-import hashlib
 import json
 import math
 from dataclasses import dataclass, field
@@ -7,8 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from danet.evaluation.metric_table import METRIC_TABLE as METRICS
+from danet.evaluation.results import METRIC_KEYS as METRICS
 from danet.evaluation.results import read_results
+
+LOWER_IS_BETTER = frozenset({'lpips_alex'})
 
 
 class AnalysisError(ValueError):
@@ -30,6 +31,9 @@ def read_json(path: Path) -> dict:
 def _axis_label(axis: dict) -> str:
     """An axis entry of run.json (``{label, value}``) as shown: its label, else its value."""
     return str(axis.get('label', axis.get('value')))
+
+
+BASE = 'base'   # the method name of a grid's base run (no axis changed)
 
 
 @dataclass
@@ -67,7 +71,7 @@ class Run:
         """Display name: the grid variant (axis labels, seed excluded) or the results' method."""
         if self.meta:
             labels = [_axis_label(axis) for axis in self.axes.values()]
-            return ' / '.join(labels) if labels else 'base'
+            return ' / '.join(labels) if labels else BASE
         methods = {r['method'] for r in self.results.values()}
         return methods.pop() if len(methods) == 1 else self.path.name
 
@@ -116,23 +120,6 @@ def _convention_key(data: dict) -> str:
     return json.dumps(data['conventions'], sort_keys=True)
 
 
-def protocol_label(conventions: dict) -> str:
-    """``prenet_matlab``, or ``basicsr crop 4`` when a border is cropped."""
-    crop = conventions.get('crop_border', 0)
-    return conventions['protocol'] + (f' crop {crop}' if crop else '')
-
-
-def one_protocol(part: pd.DataFrame, where: str) -> str:
-    """The single protocol of the rows that share a column; ``AnalysisError`` naming them when
-    results of different evaluation protocols would be ranked or averaged together."""
-    found = sorted(part['protocol'].dropna().unique()) if 'protocol' in part else []
-    if len(found) > 1:
-        raise AnalysisError(f'{where}: results of different evaluation protocols '
-                            f'({", ".join(found)}) cannot share a column; re-evaluate them '
-                            'under one protocol (tools/test.py --protocol NAME)')
-    return found[0] if found else ''
-
-
 def tidy(runs: list[Run]) -> pd.DataFrame:
     """One row per run × test set × metric, with axes, seed, complexity, hashes and flags."""
     rows = []
@@ -156,8 +143,7 @@ def tidy(runs: list[Run]) -> pd.DataFrame:
                              'n_images': len(data['images']),
                              'config_hash': data['config_hash'],
                              'dataset_hash': data['dataset_hash'],
-                             'conventions': _convention_key(data),
-                             'protocol': protocol_label(data['conventions'])})
+                             'conventions': _convention_key(data)})
     df = pd.DataFrame(rows)
     return flag_mixed(df)
 
@@ -165,21 +151,53 @@ def tidy(runs: list[Run]) -> pd.DataFrame:
 def flag_mixed(df: pd.DataFrame) -> pd.DataFrame:
     """Mark test sets whose rows come from different data or metric conventions.
 
-    Such rows get ``mixed=True`` and a ``testset_key`` that carries the protocol and a short
-    tag of the dataset hash and conventions (``Rain100L [prenet_matlab 1a2b3c/9f8e]``), so
-    grouping by ``testset_key`` never averages them together.
+    Such rows get ``mixed=True`` and a ``testset_key`` that says in words what sets their group
+    apart (``Rain100L [crop_border 4]``, ``Rain100L [prenet_matlab]``, ``Rain100L [ground
+    truth 2]``), so grouping by ``testset_key`` never averages them together.
     """
     df = df.copy()
-    variants = df.groupby('testset')[['dataset_hash', 'conventions']].apply(
-        lambda g: len(g.drop_duplicates()))
-    df['mixed'] = df['testset'].map(variants).gt(1)
-    tag = (df['protocol'] + ' ' + df['dataset_hash'].astype(str).str[:6] + '/'
-           + df['conventions'].map(lambda c: hashlib.sha1(c.encode()).hexdigest()[:4]))
-    df['testset_key'] = df['testset'].where(~df['mixed'], df['testset'] + ' [' + tag + ']')
-    for testset in sorted(df.loc[df['mixed'], 'testset'].unique()):
+    df['testset_key'] = df['testset']
+    df['mixed'] = False
+    for testset, part in df.groupby('testset'):
+        groups = part[['dataset_hash', 'conventions']].drop_duplicates()
+        if len(groups) < 2:
+            continue
+        words = group_words(list(groups.itertuples(index=False, name=None)))
+        for (data_hash, conv), text in zip(groups.itertuples(index=False, name=None), words,
+                                           strict=True):
+            rows = ((df['testset'] == testset) & (df['dataset_hash'] == data_hash)
+                    & (df['conventions'] == conv))
+            df.loc[rows, 'testset_key'] = f'{testset} [{text}]'
+            df.loc[rows, 'mixed'] = True
         print(f'[analysis] WARNING: test set {testset!r} mixes dataset hashes or metric '
               'conventions; its groups are reported separately, not averaged')
     return df
+
+
+def differing_conventions(conventions: list[dict]) -> list[str]:
+    """The convention keys whose values differ among ``conventions``."""
+    keys = dict.fromkeys(k for c in conventions for k in c)
+    return [k for k in keys if len({json.dumps(c.get(k)) for c in conventions}) > 1]
+
+
+def group_words(groups: list[tuple[str, str]]) -> list[str]:
+    """Words telling apart (dataset hash, conventions JSON) groups of one test set: the protocol
+    when protocols differ, else the differing convention values; ``ground truth N`` when the
+    data differ."""
+    convs = [json.loads(c) for _, c in groups]
+    hashes = list(dict.fromkeys(h for h, _ in groups))
+    differ = differing_conventions(convs)
+    out = []
+    for (data_hash, _), conv in zip(groups, convs, strict=True):
+        if 'protocol' in differ:
+            crop = conv.get('crop_border')
+            parts = [f'{conv["protocol"]}' + (f' crop {crop}' if crop else '')]
+        else:
+            parts = [f'{k} {conv.get(k)}' for k in differ]
+        if len(hashes) > 1:
+            parts.append(f'ground truth {hashes.index(data_hash) + 1}')
+        out.append(', '.join(parts))
+    return out
 
 
 def per_image(runs: list[Run], metric: str = 'psnr_y') -> pd.DataFrame:

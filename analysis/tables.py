@@ -1,27 +1,39 @@
 """Paper-style tables (LaTeX booktabs, Markdown, CSV) from the tidy results table.
 
-Cells hold mean ± std over seeds; in every ranked column the best value is bold and the
-second best underlined. Quoted numbers come from ``external_results.yaml`` and are marked.
+Cells hold mean ± std over seeds; in a ranked column of at least three measured methods the
+best value is bold and the second underlined, unless the paired test finds them tied (≈).
+Reference rows (the rainy input, quoted numbers) are never ranked. Quoted numbers come from
+``external_results.yaml`` and sit in their own block. Ablation tables add Δ vs base with a
+95% CI per metric (``analysis/stats.py``).
 """
 import io
+import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
-from analysis.store import AnalysisError, one_protocol
-from danet.evaluation.metric_table import METRIC_TABLE
-from danet.evaluation.protocols import DEFAULT_PROTOCOL
+from analysis import stats
+from analysis.store import BASE, LOWER_IS_BETTER, AnalysisError, differing_conventions
 
 EXTERNAL_RESULTS = Path(__file__).with_name('external_results.yaml')
-METRIC_LABELS = {key: m.label for key, m in METRIC_TABLE.items()}
-DECIMALS = {**{key: m.decimals for key, m in METRIC_TABLE.items()}, 'params': 3, 'gmacs': 2}
+METRIC_LABELS = {'psnr_y': 'PSNR', 'ssim_y': 'SSIM', 'psnr_rgb': 'PSNR (RGB)',
+                 'ssim_rgb': 'SSIM (RGB)', 'lpips_alex': 'LPIPS'}
+DECIMALS = {'psnr_y': 2, 'psnr_rgb': 2, 'ssim_y': 4, 'ssim_rgb': 4, 'lpips_alex': 4,
+            'params': 3, 'gmacs': 2}
 OFF_WORDS = {'off', 'none', 'no', 'false', 'without', 'disabled', 'identity', 'wo'}
 ON_WORDS = {'on', 'yes', 'true', 'with', 'enabled', 'full'}
 QUOTED_MARK = '†'
+SIGNIFICANT_MARK = '*'
+TIED_MARK = '≈'
+MINUS = '−'                          # U+2212 in Δ cells
+DELTA_METRICS = ('psnr_y',)          # Δ columns (all metrics are in stats.csv)
+MIN_RANKED = 3                       # fewer measured methods in a column: no best/second marks
+REFERENCE_METHODS = {'rainy input', 'input', 'rainy'}   # reference rows (lower-cased names)
 BASE_LABEL = 'base'   # the base's choice when run.json predates ``base_axes``
 
 
@@ -40,27 +52,57 @@ class Stat:
         return f'{body} ± {self.std:.{decimals}f}' if self.n > 1 else body
 
 
+def signed(value: float, decimals: int) -> str:
+    """``+0.12`` / ``−0.05`` (a true minus sign; never ``−0.00``)."""
+    return f'{round(value, decimals) + 0.0:+.{decimals}f}'.replace('-', MINUS)
+
+
+@dataclass
+class Delta:
+    """Mean paired difference vs the base with its 95% CI; ``*`` when significant."""
+
+    mean: float
+    low: float
+    high: float
+    significant: bool
+
+    def text(self, decimals: int) -> str:
+        mean, low, high = (signed(v, decimals) for v in (self.mean, self.low, self.high))
+        return f'{mean} [{low}, {high}]' + (SIGNIFICANT_MARK if self.significant else '')
+
+
 @dataclass
 class Column:
     group: str                 # spanning header ('' for none)
     label: str
-    values: list               # one Stat or str per row
+    values: list               # one Stat, Delta or str per row
     decimals: int = 2
     lower_is_better: bool | None = None   # None: not ranked
+    key: tuple[str, str] | None = None    # (test set, metric) of a metric column
 
-    def emphasis(self) -> list[str]:
-        """'best', 'second' or '' per row."""
+    def emphasis(self, ranked: list[bool] | None = None,
+                 separated: Callable | None = None) -> list[str]:
+        """'best', 'second', 'tied' or '' per row.
+
+        Only rows with ``ranked`` true count, and only when at least ``MIN_RANKED`` do.
+        ``separated(testset, metric, a_index, b_index)`` says whether the best row is
+        significantly better than the second (None: unknown); when it is not, both are 'tied'.
+        """
         out = [''] * len(self.values)
-        if self.lower_is_better is None:
+        rows = [i for i, v in enumerate(self.values)
+                if isinstance(v, Stat) and not math.isnan(v.mean) and (ranked is None or ranked[i])]
+        if self.lower_is_better is None or len(rows) < MIN_RANKED:
             return out
-        means = sorted({round(v.mean, self.decimals) for v in self.values
-                        if isinstance(v, Stat) and not math.isnan(v.mean)},
-                       reverse=not self.lower_is_better)
-        for i, v in enumerate(self.values):
-            if isinstance(v, Stat) and not math.isnan(v.mean):
-                rounded = round(v.mean, self.decimals)
-                out[i] = 'best' if rounded == means[0] else (
-                    'second' if len(means) > 1 and rounded == means[1] else '')
+        rounded = {i: round(self.values[i].mean, self.decimals) for i in rows}
+        means = sorted(set(rounded.values()), reverse=not self.lower_is_better)
+        best = [i for i in rows if rounded[i] == means[0]]
+        second = [i for i in rows if len(best) == 1 and len(means) > 1 and rounded[i] == means[1]]
+        verdict = (separated(*self.key, best[0], second[0])
+                   if separated and self.key and len(best) == 1 and second else None)
+        for i in best:
+            out[i] = 'tied' if len(best) > 1 or verdict is False else 'best'
+        for i in second:
+            out[i] = 'tied' if verdict is False else 'second'
         return out
 
 
@@ -68,6 +110,8 @@ class Column:
 class Row:
     label: str
     cite: str | None = None     # citation key of a quoted row
+    reference: bool = False     # never ranked (rainy input, quoted numbers)
+    method: str | None = None   # the measured method behind the row (for paired tests)
 
 
 @dataclass
@@ -76,6 +120,22 @@ class Table:
     rows: list[Row]
     columns: list[Column]
     notes: list[str] = field(default_factory=list)
+    separated: Callable | None = None   # (testset, metric, method a, method b) -> bool | None
+
+    def marks(self) -> list[list[str]]:
+        """Per column, the emphasis of every row (reference rows are never ranked)."""
+        ranked = [not r.reference for r in self.rows]
+
+        def by_index(testset, metric, i, j):
+            a, b = self.rows[i].method, self.rows[j].method
+            return self.separated(testset, metric, a, b) if a and b else None
+        check = by_index if self.separated else None
+        return [c.emphasis(ranked, check) for c in self.columns]
+
+    @property
+    def quoted_start(self) -> int | None:
+        """Index of the first quoted row (they form the last block), or None."""
+        return next((i for i, r in enumerate(self.rows) if r.cite), None)
 
 
 def _stat(values: pd.Series) -> Stat:
@@ -90,15 +150,55 @@ def _metric_columns(df: pd.DataFrame, methods: list[str], metrics: list[str]) ->
     columns = []
     for testset in sorted(df['testset_key'].unique()):
         part = df[df['testset_key'] == testset]
-        one_protocol(part, f'test set {testset}')
         for metric in metrics:
             values = [_stat(part.loc[(part['method'] == m) & (part['metric'] == metric), 'value'])
                       for m in methods]
             if all(math.isnan(v.mean) for v in values):
                 continue
             columns.append(Column(testset, METRIC_LABELS[metric], values, DECIMALS[metric],
-                                  not METRIC_TABLE[metric].higher_is_better))
+                                  metric in LOWER_IS_BETTER,
+                                  key=(str(part['testset'].iloc[0]), metric)))
     return columns
+
+
+def _delta_columns(columns: list[Column], methods: list[str], paired) -> list[Column]:
+    """After each ``DELTA_METRICS`` column, Δ vs base [95% CI] from a ``stats.Paired``."""
+    out = []
+    for col in columns:
+        out.append(col)
+        if col.key is None or col.key[1] not in DELTA_METRICS:
+            continue
+        found = [paired.find(*col.key, BASE, m) for m in methods]
+        if any(found):
+            cells = [Delta(c.mean_diff, c.ci_low, c.ci_high, c.significant) if c else '–'
+                     for c in found]
+            out.append(Column(col.group, f'Δ{col.label} [95% CI]', cells, col.decimals))
+    return out
+
+
+def plural(n: int, word: str) -> str:
+    """``1 seed``, ``2 seeds``."""
+    return f'{n} {word}' + ('' if n == 1 else 's')
+
+
+def stats_notes(paired, testsets: list[str]) -> list[str]:
+    """The footnote: test, correction, number of images and seeds."""
+    shown = [c for c in paired.comparisons if c.testset in testsets]
+    if not shown:
+        return []
+    images = ', '.join(f'{t}: {plural(n, "image")}' for t, n in
+                       dict.fromkeys((c.testset, c.n_images) for c in shown))
+    seeds = sorted({n for c in shown for n in (c.n_seeds_a, c.n_seeds_b)})
+    family = max(sum(1 for c in shown if (c.testset, c.metric) == (x.testset, x.metric))
+                 for x in shown)
+    return [f'Δ: mean paired difference vs base over images ({images}) and '
+            f'{plural(seeds[-1], "seed") if len(seeds) == 1 else f"{seeds[0]}–{seeds[-1]} seeds"}'
+            f' per method; 95% CI by paired bootstrap ({stats.N_BOOT} resamples of seeds, then '
+            f'images; RNG seed {stats.RNG_SEED}). {SIGNIFICANT_MARK}: Wilcoxon signed-rank test '
+            f'on per-image differences averaged over seeds, Holm-corrected over '
+            f'{plural(family, "comparison")} per test set and metric, p < {stats.ALPHA}, and the '
+            f'CI excludes 0. {TIED_MARK}: best and second are not significantly different (same '
+            'test, one pair), so neither is marked best.']
 
 
 def _complexity_columns(df: pd.DataFrame, methods: list[str]) -> list[Column]:
@@ -146,12 +246,13 @@ def axis_cells(chosen: list[str | None], base_label: str) -> list[str]:
     return [default if c is None else component_mark(c) for c in chosen]
 
 
-def ablation_table(df: pd.DataFrame) -> Table:
+def ablation_table(df: pd.DataFrame, paired=None) -> Table:
     """Rows = grid variants; one column per axis, params, GMACs, metrics per test set.
 
     Axis columns follow the grid's axis order, headed by its ``axis_names`` (else ``axis_name``);
     the base's label on a multi-choice axis is its recorded ``base_axes`` label (``base`` for an
-    older run.json).
+    older run.json). With ``paired`` (a ``stats.Paired``) each metric gets a Δ vs base column
+    and ties between best and second are marked.
     """
     grid = df[df['source'] == 'grid']
     if grid.empty:
@@ -168,11 +269,15 @@ def ablation_table(df: pd.DataFrame) -> Table:
         cells = axis_cells(chosen, _first(grid, f'base:{key}') or BASE_LABEL)
         columns.append(Column('', _first(grid, f'axis_name:{key}') or axis_name(key), cells))
     columns += _complexity_columns(grid, methods)
-    columns += _metric_columns(grid, methods, ['psnr_y', 'ssim_y', 'lpips_alex'])
+    metric_columns = _metric_columns(grid, methods, ['psnr_y', 'ssim_y', 'lpips_alex'])
+    columns += _delta_columns(metric_columns, methods, paired) if paired else metric_columns
     seeds = grid.drop_duplicates('run_dir').groupby('method')['run_dir'].count()
     span = f'{seeds.min()}' if seeds.min() == seeds.max() else f'{seeds.min()}–{seeds.max()}'
     notes = [f'Mean ± std over {span} seeds.' if seeds.max() > 1 else 'Single seed per variant.']
-    return Table('Ablation', [Row(m) for m in methods], columns, notes + _mixed_notes(grid))
+    if paired:
+        notes += stats_notes(paired, sorted(grid['testset'].unique()))
+    return Table('Ablation', [Row(m, method=m) for m in methods], columns,
+                 notes + _mixed_notes(grid), paired.separated if paired else None)
 
 
 def load_external(path: Path = EXTERNAL_RESULTS) -> list[dict]:
@@ -191,29 +296,26 @@ def load_external(path: Path = EXTERNAL_RESULTS) -> list[dict]:
     return entries
 
 
-def comparison_table(df: pd.DataFrame, external: list[dict]) -> Table:
+def is_reference(method: str) -> bool:
+    """The rainy input itself (named e.g. ``Rainy input``): shown for reference, never ranked."""
+    return method.strip().lower() in REFERENCE_METHODS
+
+
+def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Table:
     """Our runs, externally evaluated methods and quoted paper numbers on shared test sets.
 
-    A quoted entry with no number on any shown test set is left out (and named in a note), and
-    so is a quoted number whose ``protocol`` (default ``mprnet_matlab``) differs from the
-    protocol of the measured results in that column.
+    Quoted numbers form the last block and, like the rainy input, are never ranked. A quoted
+    entry with no number on any shown test set is left out (and named in a note).
     """
     methods = list(dict.fromkeys(df.sort_values('source', kind='stable')['method']))
     shown = set(df['testset_key'])
-    measured = (df.dropna(subset=['protocol']).groupby('testset_key')['protocol'].first()
-                .to_dict() if 'protocol' in df else {})
-    quoted, omitted, other_protocol = [], [], []
+    quoted, omitted = [], []
     for entry in (e for e in external if e['method'] not in methods):
-        protocol = entry.get('protocol', DEFAULT_PROTOCOL)
-        clash = [t for t in entry['results'] if measured.get(t, protocol).split(' ')[0] != protocol]
-        if clash:
-            other_protocol.append(f'{entry["method"]} ({protocol}; {", ".join(clash)})')
-        entry = dict(entry, results={t: m for t, m in entry['results'].items() if t not in clash})
         has_value = any(v is not None for testset, metrics in entry['results'].items()
                         if testset in shown for v in (metrics or {}).values())
         (quoted if has_value else omitted).append(entry)
-    rows = [Row(m) for m in methods] + [Row(f'{e["method"]}{QUOTED_MARK}', e['cite'])
-                                        for e in quoted]
+    rows = [Row(m, reference=is_reference(m), method=m) for m in methods]
+    rows += [Row(f'{e["method"]}{QUOTED_MARK}', e['cite'], reference=True) for e in quoted]
     quoted_rows = []
     for entry in quoted:
         for testset, metrics in entry['results'].items():
@@ -228,30 +330,48 @@ def comparison_table(df: pd.DataFrame, external: list[dict]) -> Table:
     labels = [r.label for r in rows]
     columns = _complexity_columns(merged, labels)
     columns += _metric_columns(merged, labels, ['psnr_y', 'ssim_y'])
-    notes = [f'{QUOTED_MARK} quoted from the cited paper, not re-evaluated here.'] if quoted else []
+    notes = [f'{QUOTED_MARK} quoted from the cited paper, not re-evaluated here and not ranked: '
+             + '; '.join(f'{e["method"]}: {e.get("source", e["cite"])}, '
+                         f'{e.get("protocol", "as evaluated in the paper")}' for e in quoted)
+             + '.'] if quoted else []
     if omitted:
-        names = ', '.join(f'{e["method"]} [{e["cite"]}]' for e in omitted)
+        names = '; '.join(f'{e["method"]} ({e.get("source", e["cite"])})' for e in omitted)
         notes.append(f'Quoted results without numbers on these test sets are omitted: {names}.')
-    if other_protocol:
-        notes.append('Quoted numbers under another evaluation protocol than the measured ones '
-                     f'are omitted: {"; ".join(other_protocol)}.')
-    return Table('Method comparison', rows, columns, notes + _mixed_notes(df))
+    if any(r.reference for r in rows[:len(methods)]):
+        notes.append('The rainy input is a reference row, not ranked.')
+    if paired:
+        notes.append(f'{TIED_MARK}: best and second are not significantly different (Wilcoxon '
+                     f'signed-rank test on paired per-image scores and 95% bootstrap CI, '
+                     f'p < {stats.ALPHA}).')
+    return Table('Method comparison', rows, columns, notes + _mixed_notes(df),
+                 paired.separated if paired else None)
 
 
 def _mixed_notes(df: pd.DataFrame) -> list[str]:
-    """The evaluation protocol(s) of the table, then the test sets split by data/conventions."""
-    protocols = df.groupby('protocol')['testset'].unique() if 'protocol' in df else {}
-    notes = [f'Evaluation protocol: {p} ({", ".join(sorted(t))}).' for p, t in protocols.items()]
-    mixed = sorted(df.loc[df['mixed'], 'testset'].unique())
-    return notes + [f'{t}: results come from different data or metric conventions and are '
-                    'listed as separate columns.' for t in mixed]
+    """Per test set scored in several ways: what differs between its columns."""
+    notes = []
+    for testset in sorted(df.loc[df['mixed'], 'testset'].unique()):
+        groups = df.loc[df['testset'] == testset, ['dataset_hash', 'conventions']]
+        groups = groups.drop_duplicates()
+        convs = [json.loads(c) for c in groups['conventions']]
+        parts = [f'{k} ({" / ".join(dict.fromkeys(str(c.get(k)) for c in convs))})'
+                 for k in differing_conventions(convs)]
+        hashes = list(dict.fromkeys(groups['dataset_hash']))
+        if len(hashes) > 1:
+            parts.append('the ground truth (' + ', '.join(
+                f'{i} = dataset hash {h[:12]}' for i, h in enumerate(hashes, 1)) + ')')
+        notes.append(f'{testset}: results scored differently are listed as separate columns; '
+                     f'they differ in {"; ".join(parts)}.')
+    return notes
 
 
 # ---------------------------------------------------------------- rendering
 LATEX_SPECIALS = {'&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#', '_': r'\_', '{': r'\{',
                   '}': r'\}', '~': r'\textasciitilde{}', '^': r'\^{}', '\\': r'\textbackslash{}',
                   '✓': r'\checkmark', '✗': r'$\times$', '±': r'$\pm$', '–': '--',
-                  QUOTED_MARK: r'$^\dagger$'}
+                  QUOTED_MARK: r'$^\dagger$', TIED_MARK: r'$\approx$', 'Δ': r'$\Delta$',
+                  MINUS: '$-$'}
+QUOTED_HEADER = 'Quoted from papers (not re-evaluated here, not ranked)'
 
 
 def latex_escape(text: str) -> str:
@@ -259,7 +379,7 @@ def latex_escape(text: str) -> str:
 
 
 def _cell_text(value, column: Column) -> str:
-    return value.text(column.decimals) if isinstance(value, Stat) else str(value)
+    return value.text(column.decimals) if isinstance(value, Stat | Delta) else str(value)
 
 
 def _groups(table: Table) -> list[tuple[str, int, int]]:
@@ -275,7 +395,8 @@ def _groups(table: Table) -> list[tuple[str, int, int]]:
 
 def to_latex(table: Table) -> str:
     """A booktabs ``tabular`` (needs ``booktabs`` and ``amssymb``), with a caption comment."""
-    marks = {'best': r'\textbf{%s}', 'second': r'\underline{%s}', '': '%s'}
+    marks = {'best': r'\textbf{%s}', 'second': r'\underline{%s}', '': '%s',
+             'tied': r'%s\,' + latex_escape(TIED_MARK)}
     lines = [f'% {table.title}: generated by `python -m analysis table`; do not edit by hand.',
              r'\begin{tabular}{l' + 'c' * len(table.columns) + '}', r'\toprule']
     spans = _groups(table)
@@ -291,8 +412,11 @@ def to_latex(table: Table) -> str:
         lines += [' & '.join(head) + r' \\', ' '.join(rules)]
     lines.append(' & '.join(['Method'] + [latex_escape(c.label) for c in table.columns]) + r' \\')
     lines.append(r'\midrule')
-    emphasis = [c.emphasis() for c in table.columns]
+    emphasis = table.marks()
     for i, row in enumerate(table.rows):
+        if i == table.quoted_start:
+            lines += [r'\midrule', rf'\multicolumn{{{len(table.columns) + 1}}}{{l}}'
+                                   rf'{{\emph{{{QUOTED_HEADER}}}}} \\']
         label = latex_escape(row.label) + (rf'~\cite{{{row.cite}}}' if row.cite else '')
         cells = [marks[emphasis[j][i]] % latex_escape(_cell_text(c.values[i], c))
                  for j, c in enumerate(table.columns)]
@@ -303,11 +427,13 @@ def to_latex(table: Table) -> str:
 
 
 def to_markdown(table: Table) -> str:
-    marks = {'best': '**%s**', 'second': '<u>%s</u>', '': '%s'}
+    marks = {'best': '**%s**', 'second': '<u>%s</u>', '': '%s', 'tied': '%s ' + TIED_MARK}
     header = ['Method'] + [f'{c.group} {c.label}'.strip() for c in table.columns]
     lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-    emphasis = [c.emphasis() for c in table.columns]
+    emphasis = table.marks()
     for i, row in enumerate(table.rows):
+        if i == table.quoted_start:
+            lines.append(f'| *{QUOTED_HEADER}* |' + ' |' * len(table.columns))
         label = row.label + (f' [{row.cite}]' if row.cite else '')
         cells = [marks[emphasis[j][i]] % _cell_text(c.values[i], c)
                  for j, c in enumerate(table.columns)]
@@ -316,18 +442,24 @@ def to_markdown(table: Table) -> str:
 
 
 def to_csv(table: Table) -> str:
-    """Machine-readable: mean, std, n and emphasis per ranked cell."""
+    """Machine-readable: mean, std, n and emphasis per ranked cell; diff, CI, significance per Δ."""
     records = []
+    emphasis = table.marks()
     for i, row in enumerate(table.rows):
-        rec = {'method': row.label, 'cite': row.cite or ''}
-        for col in table.columns:
+        rec = {'method': row.label, 'cite': row.cite or '',
+               'block': 'quoted' if row.cite else 'measured', 'reference': row.reference}
+        for j, col in enumerate(table.columns):
             name = f'{col.group} {col.label}'.strip()
             value = col.values[i]
             if isinstance(value, Stat):
                 rec.update({f'{name} mean': value.mean, f'{name} std': value.std,
                             f'{name} n': value.n})
                 if col.lower_is_better is not None:
-                    rec[f'{name} emphasis'] = col.emphasis()[i]
+                    rec[f'{name} emphasis'] = emphasis[j][i]
+            elif isinstance(value, Delta):
+                rec.update({f'{name} diff': value.mean, f'{name} ci_low': value.low,
+                            f'{name} ci_high': value.high,
+                            f'{name} significant': value.significant})
             else:
                 rec[name] = value
         records.append(rec)

@@ -34,7 +34,8 @@ def test_quick_demo_writes_report_and_resumes(tmp_path):
     report = tmp_path / 'report'
     for name in ('index.html', 'summary.md', 'ablation.md', 'ablation.tex', 'ablation.csv',
                  'comparison.md', 'plots/psnr_vs_gmacs.png', 'plots/ablation_bars.png',
-                 'plots/training_curves.png', 'plots/per_image_psnr.png',
+                 'plots/training_curves.png', 'plots/per_image_psnr.png', 'stats.csv',
+                 'plots/forest_psnr.png', 'plots/paired_diffs_psnr.png',
                  'figures/comparison_SynthTest.png'):
         assert (report / name).stat().st_size > 0, name
     assert f'report: {report / "index.html"}' in out

@@ -6,7 +6,8 @@ Every step runs the platform's own commands and is skipped when its output alrea
 re-running resumes (finished grid runs are kept). Directories are built under a ``.partial``
 name and renamed into place. The test set is 3 photographs held out of training by image
 (the motorcycle stereo pair and the astronaut), so no background is seen in both. ``--quick``
-(used by tests/test_demo.py) shrinks everything: 2 grid runs of 3 epochs on 128-px photos.
+(used by tests/test_demo.py) shrinks everything: 2 grid runs (one seed) of 3 epochs on 128-px
+photos.
 docs/demo.md has the timings.
 
 The report's comparison table has a "Rainy input" reference row: the rainy test images scored
@@ -39,9 +40,9 @@ COMPLEXITY_VARIANTS = [
 ]
 # --quick: the same pipeline at toy size.
 QUICK = dict(photo_size=128, flops_shape=[3, 64, 64], variants=COMPLEXITY_VARIANTS[:1], axes=1,
-             epochs=3)
+             epochs=3, seeds=[0])
 FULL = dict(photo_size=512, flops_shape=[3, 256, 256], variants=COMPLEXITY_VARIANTS, axes=None,
-            epochs=None)
+            epochs=None, seeds=None)
 
 
 def sh(*argv, env: dict | None = None) -> None:
@@ -87,6 +88,8 @@ def grid_file(work: Path, data: Path, size: dict) -> tuple[Path, dict]:
         grid['axes'] = dict(list(grid['axes'].items())[:size['axes']])
         for name in ('base_labels', 'axis_names'):   # may name only axes that are kept
             grid[name] = {k: v for k, v in grid[name].items() if k in grid['axes']}
+    if size['seeds'] is not None:
+        grid['seeds'] = size['seeds']
     if size['epochs'] is not None:
         grid['cfg_options'].update({key: size['epochs'] for key in (
             'train_cfg.max_epochs', 'train_cfg.val_interval', 'param_scheduler.0.T_max',
@@ -131,7 +134,7 @@ def run_grid(path: Path, grid: dict, runs: Path) -> None:
         except subprocess.TimeoutExpired:
             pass
         dirs = sorted(p.parent for p in (runs / path.stem).glob('*/run.json'))
-        line = ', '.join(f'{d.name.split("_s")[0]} {run_progress(d, epochs)}' for d in dirs)
+        line = ', '.join(f'{d.name.rsplit("_", 1)[0]} {run_progress(d, epochs)}' for d in dirs)
         if line != last:
             print(f'    {time.monotonic() - start:4.0f} s  {line}', flush=True)
             last = line

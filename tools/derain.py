@@ -14,6 +14,7 @@ from danet.apis.inference import derain, init_model
 from danet.datasets.image_files import IMAGE_SUFFIXES, list_images
 from danet.registry import SCOPE
 from danet.utils.fileio import atomic_path
+from danet.utils.memory import keep_freed_memory
 
 
 def input_images(source: Path) -> list[Path]:
@@ -45,6 +46,7 @@ def main(argv=None):
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
     init_default_scope(SCOPE)
+    keep_freed_memory()
     images = input_images(args.input)
     model = init_model(args.config, args.checkpoint, device=args.device)
     for path in tqdm(images, desc='derain', unit='img'):

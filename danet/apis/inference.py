@@ -9,6 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from torch import nn
 
+from danet.apis.fast import InferenceEngine
 from danet.evaluation.functional import quantize
 from danet.models.data_preprocessor import to_float_rgb
 from danet.registry import MODELS, SCOPE
@@ -82,19 +83,20 @@ def load_weights(model: nn.Module, checkpoint: str | Path) -> None:
     model.load_state_dict(state)
 
 
-@torch.inference_mode()
-def derain(model: nn.Module, image: np.ndarray | torch.Tensor, tile: int | None = None,
-           overlap: int = 32) -> np.ndarray | torch.Tensor:
-    """Derain one image or a batch, any size.
+def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tensor,
+           tile: int | None = None, overlap: int = 32) -> np.ndarray | torch.Tensor:
+    """Derain one image or a batch, any size, through the model's ``InferenceEngine``.
 
     Args:
-        model: a ``DerainModel`` (from ``init_model``).
+        model: a ``DerainModel`` (from ``init_model``; prepared for inference in place on the
+            first call: eval, frozen, channels-last) or an ``InferenceEngine``.
         image: H×W×3 or H×W uint8 array (returns H×W×3 uint8), or a B×3×H×W float tensor in
             [0, 1] (returns the same shape, float, on the input's device).
         tile: if set, run ``danet.apis.tiling.tiled_forward`` on ``tile``-sized tiles that overlap
             by ``overlap`` pixels (bounded memory); else the whole image, reflect-padded to the
             generator's ``size_divisor`` and cropped back.
     """
+    engine = InferenceEngine.of(model)
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
                 image.ndim == 3 and image.shape[2] != 3):
@@ -102,22 +104,23 @@ def derain(model: nn.Module, image: np.ndarray | torch.Tensor, tile: int | None 
                              f'{image.dtype} {image.shape}')
         chw = torch.from_numpy(np.ascontiguousarray(image))
         chw = chw[None] if chw.ndim == 2 else chw.permute(2, 0, 1)
-        restored = _restore(model, [chw], tile, overlap)[0]
+        restored = _restore(engine, [chw], tile, overlap)[0]
         return quantize(restored)
     if isinstance(image, torch.Tensor) and image.ndim == 4 and image.is_floating_point():
-        return torch.stack(_restore(model, list(image), tile, overlap)).to(image.device)
+        return torch.stack(_restore(engine, list(image), tile, overlap)).to(image.device)
     raise TypeError(f'derain: expected a uint8 numpy image or a B×3×H×W float tensor, got '
                     f'{type(image).__name__} {getattr(image, "shape", "")}')
 
 
-def _restore(model: nn.Module, images: list[torch.Tensor], tile: int | None,
+def _restore(engine: InferenceEngine, images: list[torch.Tensor], tile: int | None,
              overlap: int) -> list[torch.Tensor]:
     """Each C×H×W image restored as float 3×H×W in [0, 1]."""
     if tile is None:
-        return [sample.pred_img for sample in model.test_step(dict(inputs=images))]
+        return [sample.pred_img for sample in engine.predict(dict(inputs=images))]
     from danet.apis.tiling import tiled_forward
-    preprocessor = model.data_preprocessor
+    preprocessor = engine.model.data_preprocessor
     batch = torch.stack([to_float_rgb(img, f'image {i}')[0] for i, img in enumerate(images)])
-    restored = tiled_forward(lambda x: model.run_generator(x)[0], batch.to(preprocessor.device),
-                             tile, overlap, preprocessor.size_divisor or 1)
+    with torch.inference_mode():
+        restored = tiled_forward(engine.final, batch.to(preprocessor.device), tile, overlap,
+                                 engine.size_divisor)
     return list(restored.clamp(0, 1))

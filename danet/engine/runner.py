@@ -6,13 +6,18 @@ Differences from ``mmengine.runner.Runner``:
   ``logs/vis_data/scalars.json``, TensorBoard events in ``logs/vis_data/``), not in a new
   timestamped folder per invocation;
 * the resolved config is written to ``<work_dir>/config.py`` (atomically);
-* on a machine without CUDA, torchrun processes join a gloo process group and DDP wraps the
-  CPU model (MMEngine assumes one GPU per process);
+* on a machine without CUDA, torchrun processes and Slurm tasks (``--launcher slurm``: ranks and
+  rendezvous from the ``SLURM_*`` variables) join a gloo process group and DDP wraps the CPU model
+  (MMEngine assumes one GPU per process);
 * checkpoints are loaded strictly; resuming reads a full training checkpoint with
   ``weights_only=False`` only if it lies inside this run's ``work_dir``, every other checkpoint
   goes through ``danet.apis.inference.read_checkpoint`` (``weights_only=True``).
+
+``run_training`` and ``run_testing`` apply ``danet.utils.memory.keep_freed_memory`` first.
 """
+import os
 import os.path as osp
+import subprocess
 from pathlib import Path
 
 import torch
@@ -29,6 +34,7 @@ from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
 from danet.utils.fileio import atomic_write_json, atomic_write_text
+from danet.utils.memory import keep_freed_memory
 
 LOG_DIR = 'logs'
 CONFIG_NAME = 'config.py'
@@ -65,6 +71,8 @@ class DerainRunner(Runner):
 
     def setup_env(self, env_cfg: dict) -> None:
         if self._distributed and not torch.cuda.is_available() and not is_distributed():
+            if self._launcher == 'slurm':
+                os.environ.update(slurm_rank_env(os.environ))
             torch.distributed.init_process_group(backend='gloo')
         super().setup_env(env_cfg)
 
@@ -124,6 +132,22 @@ class DerainRunner(Runner):
         return checkpoint
 
 
+def slurm_rank_env(environ) -> dict[str, str]:
+    """torchrun's rendezvous variables for one Slurm task: ``RANK``, ``WORLD_SIZE``,
+    ``LOCAL_RANK``, ``MASTER_ADDR`` (the first node of ``SLURM_NODELIST``) and ``MASTER_PORT``
+    (kept when set, else 29500, as MMEngine's Slurm launcher)."""
+    missing = [k for k in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID', 'SLURM_NODELIST')
+               if k not in environ]
+    if missing:
+        raise RuntimeError(f'--launcher slurm: {", ".join(missing)} not set; start the tasks '
+                           'with srun (tools/slurm_train.sh)')
+    first_node = subprocess.run(['scontrol', 'show', 'hostnames', environ['SLURM_NODELIST']],
+                                capture_output=True, text=True, check=True).stdout.split()[0]
+    return {'RANK': environ['SLURM_PROCID'], 'WORLD_SIZE': environ['SLURM_NTASKS'],
+            'LOCAL_RANK': environ['SLURM_LOCALID'], 'MASTER_ADDR': first_node,
+            'MASTER_PORT': environ.get('MASTER_PORT', '29500')}
+
+
 def load_run_config(config: str | Path, work_dir: str | Path | None = None,
                     cfg_options: dict | None = None, launcher: str = 'none') -> Config:
     """Load ``config``, apply checked ``cfg_options``, set ``work_dir`` (default
@@ -144,6 +168,7 @@ def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False)
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     overlap = check_overlap(cfg, allow_overlap)
     prepare_work_dir(cfg.work_dir, resume)
+    keep_freed_memory()
     cfg.resume = resume
     runner = DerainRunner.from_cfg(cfg)
     runner.train_test_overlap = overlap
@@ -192,6 +217,7 @@ def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
         check_dataset_paths(cfg, ('test_dataloader',))
     if not Path(checkpoint).is_file():
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    keep_freed_memory()
     runner = DerainRunner.from_cfg(cfg)
     if isinstance(cfg.test_dataloader, list):  # MultiTestLoop shares a single evaluator dict
         runner._test_dataloader = [cfg.test_dataloader[i] for i in indices]

@@ -55,12 +55,19 @@ def test_report_folder_html_references_existing_files(store_root, pairs, tmp_pat
     refs = re.findall(r'src="([^"]+)"', text)
     assert len(refs) >= 4 and any('comparison_Rain100L' in r for r in refs)
     assert all((out / r).is_file() for r in refs)
-    assert '<b>' in text and '<table>' in text
+    assert '<table>' in text and '≈' in text     # 3 images: best and second tie
     summary = (out / 'summary.md').read_text()
     assert '## Ablation' in summary and all((out / r).is_file()
                                             for r in re.findall(r'\]\(([^)]+)\)', summary))
-    for name in ('results_tidy.csv', 'ablation.tex', 'comparison.md'):
+    for name in ('results_tidy.csv', 'ablation.tex', 'comparison.md', 'stats.csv',
+                 'plots/forest_psnr.pdf', 'plots/paired_diffs_psnr.png'):
         assert (out / name).is_file()
+    # statistics in words, numbered citations, plural counts, links to each table's twins
+    assert 'What the data supports' in text and 'Rain100L (3 images, 2 seeds; vs base)' in text
+    assert '[zamir2021mprnet]' not in text and 'href="#ref-1"' in text and 'Zamir' in text
+    assert '7 runs, 4 methods, test set: Rain100L.' in text
+    assert all((out / href).is_file() for href in re.findall(r'href="([^"#]+)"', text))
+    assert 'href="ablation.tex"' in text and 'href="comparison.csv"' in text
     _screenshot_check(page, tmp_path, debian_tool('chromium', 'chromium'))
 
 

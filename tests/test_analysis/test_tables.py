@@ -12,7 +12,6 @@ import pytest
 
 from analysis import store, tables
 from analysis.__main__ import main
-from danet.evaluation.protocols import build_protocol
 
 
 @pytest.fixture(scope='module')
@@ -47,10 +46,16 @@ def test_ablation_mean_std_and_best_bold(df, store_root):
     lines = dict(zip([row.label for row in table.rows], body, strict=True))
     best_mean = statistics.mean(expected[best])
     assert lines[best].startswith(tables.latex_escape(best))
-    assert rf'\textbf{{{best_mean:.2f} $\pm$' in lines[best]
-    assert rf'\textbf{{{statistics.mean(expected[worst]):.2f}' not in lines[worst]
+    # the filter ignores the ALM, so base and w/o ALM score identically: tied, neither bold
+    assert statistics.mean(expected['base']) == statistics.mean(expected['w/o ALM']) == best_mean
+    for method in ('base', 'w/o ALM'):
+        assert rf'{best_mean:.2f} $\pm$' in lines[method] and '$\\approx$' in lines[method]
+    assert r'\textbf' not in latex
+    worst_line = lines[worst]          # third: no mark (the two above it share the top)
+    assert rf'{statistics.mean(expected[worst]):.2f}' in worst_line
+    assert 'underline' not in worst_line and 'approx' not in worst_line
     md = tables.to_markdown(table)
-    assert f'**{best_mean:.2f} ± ' in md
+    assert f'{best_mean:.2f} ± ' in md and '**' not in md and ' ≈' in md
     # component columns: the ALM axis is ✗ for "w/o ALM" and ✓ for the base config
     alm = next(c for c in table.columns if c.label == 'alm')
     marks = dict(zip([r.label for r in table.rows], alm.values, strict=True))
@@ -62,16 +67,19 @@ def test_ablation_mean_std_and_best_bold(df, store_root):
 
 
 @pytest.mark.slow
-def test_comparison_marks_quoted_rows(df):
+def test_comparison_quoted_block_is_not_ranked(df):
     table = tables.comparison_table(df, tables.load_external())
     labels = [r.label for r in table.rows]
-    assert 'rainy input' in labels and 'MPRNet†' in labels
-    psnr = next(c for c in table.columns if c.group == 'Rain100L' and c.label == 'PSNR')
-    emphasis = dict(zip(labels, psnr.emphasis(), strict=True))
-    assert emphasis['MPRNet†'] == 'best'          # 36.40 dB quoted beats the filters
+    assert 'rainy input' in labels and labels[-1] == 'MPRNet†'
+    psnr = table.columns.index(next(c for c in table.columns
+                                    if c.group == 'Rain100L' and c.label == 'PSNR'))
+    emphasis = dict(zip(labels, table.marks()[psnr], strict=True))
+    assert emphasis['MPRNet†'] == '' and emphasis['rainy input'] == ''   # references: unranked
+    assert sum(map(bool, emphasis.values())) == 2     # among the 3 filters: best/second or ≈
     latex = tables.to_latex(table)
     assert r'MPRNet$^\dagger$~\cite{zamir2021mprnet}' in latex
-    assert r'\textbf{36.40}' in latex
+    assert r'\textbf{36.40}' not in latex and tables.QUOTED_HEADER in latex
+    assert latex.index(tables.QUOTED_HEADER) < latex.index('MPRNet')
 
 
 @pytest.mark.slow
@@ -108,12 +116,13 @@ def test_emphasis_respects_direction():
     assert col.emphasis() == ['', 'best', 'second']
 
 
-def test_bad_results_file_names_file(tmp_path):
+def test_bad_results_file_names_file(tmp_path, capsys):
     bad = tmp_path / 'run' / 'results' / 'Rain100L.json'
     bad.parent.mkdir(parents=True)
     bad.write_text('{"testset": "Rain100L"}')
-    with pytest.raises(SystemExit, match='Rain100L.json'):
+    with pytest.raises(SystemExit) as exit_info:
         main(['collect', str(tmp_path), '--out', str(tmp_path / 'x.csv')])
+    assert exit_info.value.code == 2 and 'Rain100L.json' in capsys.readouterr().err
     assert not (tmp_path / 'x.csv').exists()
 
 
@@ -124,7 +133,7 @@ MASK, ALM = 'model.generator.alm.mask.type', 'model.generator.alm.type'
 def _run(name: str, psnr: float, meta: dict | None = None, testset: str = 'Rain100L'):
     results = {'testset': testset, 'method': name, 'summary': {'psnr_y': psnr, 'ssim_y': 0.5},
                'images': [{'name': '001.png', 'psnr_y': psnr}], 'config_hash': None,
-               'dataset_hash': 'gt', 'conventions': build_protocol().conventions()}
+               'dataset_hash': 'gt', 'conventions': {'y_channel': 'matlab_rgb2ycbcr'}}
     return store.Run(path=Path(name), meta=meta or {}, results={testset: results})
 
 
@@ -169,18 +178,22 @@ def test_comparison_has_rainy_input_row_and_drops_empty_quoted_rows():
     assert labels[0] == 'Rainy input' and 'Kept†' in labels and 'Elsewhere†' not in labels
     psnr = next(c for c in table.columns if c.label == 'PSNR')
     assert psnr.values[0].mean == 15.0
-    assert any('omitted: Elsewhere [e2021]' in note for note in table.notes)
+    assert any('omitted: Elsewhere (e2021)' in note for note in table.notes)
     assert 'Rainy input' not in [r.label for r in tables.ablation_table(df).rows]
 
 
-def test_quoted_numbers_of_another_protocol_are_left_out():
-    runs = [_run('PReNet', 37.4)]
-    runs[0].results['Rain100L']['conventions'] = build_protocol('prenet_matlab').conventions()
-    external = [{'method': 'PReNet (README)', 'cite': 'r2019', 'protocol': 'prenet_matlab',
-                 'results': {'Rain100L': {'psnr_y': 37.48}}},
-                {'method': 'MPRNet', 'cite': 'z2021', 'results': {'Rain100L': {'psnr_y': 36.4}}}]
-    table = tables.comparison_table(store.tidy(runs), external)
-    assert [r.label for r in table.rows] == ['PReNet', 'PReNet (README)†']
-    assert any('another evaluation protocol' in n and 'MPRNet (mprnet_matlab; Rain100L)' in n
-               for n in table.notes)
-    assert 'Evaluation protocol: prenet_matlab (Rain100L).' in table.notes
+def test_mixed_scoring_gets_columns_named_in_words_and_a_footnote():
+    """A test set scored with two crop borders and on two ground truths: one column per group,
+    headed in words (no hash fragments), and a note naming what differs."""
+    runs = [_run('a', 30.0), _run('b', 31.0), _run('c', 32.0)]
+    for run, crop in zip(runs, (0, 4, 0), strict=True):
+        run.results['Rain100L']['conventions']['crop_border'] = crop
+    runs[2].results['Rain100L']['dataset_hash'] = 'other_gt'
+    df = store.tidy(runs)
+    assert sorted(df['testset_key'].unique()) == [
+        'Rain100L [crop_border 0, ground truth 1]', 'Rain100L [crop_border 0, ground truth 2]',
+        'Rain100L [crop_border 4, ground truth 1]']
+    table = tables.comparison_table(df, [])
+    assert len({c.group for c in table.columns if c.label == 'PSNR'}) == 3
+    (note,) = [n for n in table.notes if n.startswith('Rain100L:')]
+    assert 'crop_border (0 / 4)' in note and '2 = dataset hash other_gt' in note
