@@ -16,6 +16,7 @@ from danet.models.converters import (
     convert_checkpoint,
     convert_prenet_release,
 )
+from danet.utils.cli import run_main
 
 
 def main(argv=None) -> int:
@@ -41,4 +42,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_main(main)

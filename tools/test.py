@@ -12,6 +12,7 @@ from mmengine.registry import init_default_scope
 from danet.engine.runner import load_run_config, run_testing
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, protocol_names
 from danet.registry import SCOPE
+from danet.utils.cli import run_main
 from danet.utils.config import add_run_options
 
 
@@ -43,4 +44,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

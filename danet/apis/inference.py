@@ -1,6 +1,6 @@
 """Python API: build a model from a config (+ checkpoint) and derain images of any size."""
 import pickle
-import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -14,19 +14,16 @@ from danet.evaluation.functional import quantize
 from danet.models.data_preprocessor import to_float_rgb
 from danet.registry import MODELS, SCOPE
 
-RUN_DIR_MARKERS = ('last_checkpoint', 'env.json')
-"""Files that mark a directory as a run directory this platform (MMEngine's Runner) wrote."""
-
 
 def init_model(config: str | Path | Config, checkpoint: str | Path | None = None,
                device: str | torch.device = 'cpu', cfg_options: dict | None = None) -> nn.Module:
     """Build ``cfg.model`` under the ``danet`` scope, load ``checkpoint``, return it in eval mode.
 
     The checkpoint is an MMEngine checkpoint (``state_dict`` keys prefixed ``generator.``) or a
-    bare state dict, read with ``torch.load(weights_only=True)``. A full training checkpoint
-    (it pickles MMEngine's ``HistoryBuffer``) is unpickled only when it sits in a run directory
-    (beside ``last_checkpoint`` or ``env.json``). Weights of another architecture raise a
-    ``ValueError`` naming the missing, unexpected and mismatched keys.
+    bare state dict, always read with ``torch.load(weights_only=True)``: a file whose pickle
+    needs anything else is refused wherever it lies (see :func:`refuse_unsafe`). Weights of
+    another architecture raise a ``ValueError`` naming the missing, unexpected and mismatched
+    keys.
     """
     cfg = Config.fromfile(str(config)) if isinstance(config, str | Path) else config.copy()
     if cfg_options:
@@ -40,22 +37,30 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
     return model.to(device).eval()
 
 
+@contextmanager
+def refuse_unsafe(path: str | Path):
+    """Turn ``torch.load(weights_only=True)``'s refusal of ``path`` into a ``ValueError`` that
+    names what the pickle asks for and how to keep only the weights of a file one trusts."""
+    try:
+        yield
+    except pickle.UnpicklingError:
+        try:
+            needs = ', '.join(torch.serialization.get_unsafe_globals_in_checkpoint(path))
+        except Exception:  # noqa: BLE001 - not even a readable archive
+            needs = 'objects other than tensors and plain data'
+        raise ValueError(
+            f'{path}: refused to unpickle, it needs {needs} (loading it could run code). '
+            'Only weights-only checkpoints are read. If you trust the file, keep its weights: '
+            f'torch.save(torch.load(SRC, weights_only=False)["state_dict"], DST)') from None
+
+
 def read_checkpoint(path: str | Path) -> dict:
     """The state dict stored in ``path`` (see ``init_model`` for what is trusted)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint not found: {path}')
-    try:
+    with refuse_unsafe(path):
         stored = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
-        if not any((path.parent / marker).exists() for marker in RUN_DIR_MARKERS):
-            raise ValueError(
-                f'{path}: refused to unpickle, it holds more than tensors and is not in a run '
-                f'directory of this platform (no {" or ".join(RUN_DIR_MARKERS)} beside it). '
-                f'Save only its weights, e.g. torch.save(ckpt["state_dict"], ...).') from err
-        warnings.warn(f'{path}: full training checkpoint from a run directory, '
-                      'loading with weights_only=False', stacklevel=3)
-        stored = torch.load(path, map_location='cpu', weights_only=False)
     state = stored.get('state_dict', stored) if isinstance(stored, dict) else None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f'{path}: not a checkpoint; expected a dict of tensors or a dict with a '
