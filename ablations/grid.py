@@ -208,8 +208,8 @@ def expand(grid: Grid) -> list[RunSpec]:
 def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
     """Build every run's resolved config far enough to check it before anything runs: a
     ``type`` no registry knows raises a ``GridError`` naming the run, key and closest names;
-    missing dataset files (train, val, the grid's test sets) are returned, one entry per distinct
-    problem with the runs it affects."""
+    missing dataset files (train and val unless the run is evaluate-only, the grid's test sets)
+    are returned, one entry per distinct problem with the runs it affects."""
     from danet.engine.runner import select_testsets
 
     base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
@@ -221,7 +221,8 @@ def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
             check_types(cfg)
         except KeyError as err:
             bad_types.append(f'{spec.run_id}: {err.args[0]}')
-        loaders = ['train_dataloader', 'val_dataloader']
+        # an evaluate-only run (a cell checkpoint) reads only its test sets
+        loaders = [] if spec.checkpoint else ['train_dataloader', 'val_dataloader']
         try:
             if isinstance(cfg.get('test_dataloader'), list):
                 loaders += [f'test_dataloader.{i}.' for i in select_testsets(cfg, grid.testsets)]
