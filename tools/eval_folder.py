@@ -11,7 +11,7 @@ from pathlib import Path
 
 from danet.datasets.image_files import BadInputError
 from danet.evaluation.folder_eval import evaluate_folders
-from danet.evaluation.metric_table import METRIC_KEYS
+from danet.evaluation.metric_table import METRIC_TABLE
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, protocol_names
 from danet.evaluation.results import write_results
 
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     parser.add_argument('--crop-border', type=int, default=0,
                         help='protocol parameter: pixels cropped from each side (default 0)')
     args = parser.parse_args(argv)
-    metrics = [k for k in METRIC_KEYS if not (args.no_lpips and k == 'lpips_alex')]
+    metrics = [k for k, m in METRIC_TABLE.items() if not (args.no_lpips and m.uses_lpips)]
     try:
         results = evaluate_folders(args.pred_dir, args.gt_dir, args.testset, args.method,
                                    metrics=metrics, protocol=dict(type=args.protocol,

@@ -107,7 +107,7 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
                 image.ndim == 3 and image.shape[2] != 3):
             raise ValueError(f'derain: expected an H×W×3 or H×W uint8 array, got '
                              f'{image.dtype} {image.shape}')
-        chw = torch.from_numpy(np.ascontiguousarray(image))
+        chw = torch.from_numpy(np.require(image, requirements=('C', 'W')))  # copies if read-only
         chw = chw[None] if chw.ndim == 2 else chw.permute(2, 0, 1)
         restored = _restore(engine, [chw], tile, overlap)[0]
         return quantize(restored)

@@ -63,7 +63,11 @@ def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, met
         if pred.shape[:2] != gt.shape[:2]:
             raise ValueError(f'{pred_path} is {pred.shape[1]}×{pred.shape[0]} but its ground '
                              f'truth {gt_path} is {gt.shape[1]}×{gt.shape[0]}')
-        rows.append({'name': gt_path.name, **score_pair(pred, gt, metrics, protocol, scorer)})
+        try:
+            scores = score_pair(pred, gt, metrics, protocol, scorer)
+        except ValueError as err:
+            raise ValueError(f'{pred_path} vs {gt_path}: {err}') from err
+        rows.append({'name': gt_path.name, **scores})
         gt_hashes.append(pixel_hash(_decode(gt_path) if gt.ndim == 2 else gt))
     dataset_hash = ground_truth_hash(gt_hashes)
     return build_results(testset, method, rows, protocol.conventions(), None,

@@ -45,8 +45,12 @@ def write_results(path: str | os.PathLike, results: dict) -> Path:
     return Path(path)
 
 
+LEGACY_PROTOCOL = 'mprnet_matlab'   # what scored every results file written before protocols
+
+
 def read_results(path: str | os.PathLike) -> dict:
-    """Load and validate a results file."""
+    """Load and validate a results file; one written before protocols were recorded (no
+    ``conventions.protocol``) reads as ``mprnet_matlab``, the arithmetic that wrote it."""
     path = Path(path)
     try:
         results = json.loads(path.read_text())
@@ -54,6 +58,9 @@ def read_results(path: str | os.PathLike) -> dict:
         raise ResultsError(f'{path}: results file not found') from None
     except json.JSONDecodeError as err:
         raise ResultsError(f'{path}: not valid JSON ({err})') from None
+    conventions = results.get('conventions') if isinstance(results, dict) else None
+    if isinstance(conventions, dict) and 'protocol' not in conventions:
+        conventions['protocol'] = LEGACY_PROTOCOL
     validate_results(results, str(path))
     return results
 

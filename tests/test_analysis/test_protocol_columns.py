@@ -21,8 +21,8 @@ def test_different_protocols_get_their_own_columns_and_notes():
     df = store.tidy([_run('a', 30.0, 'mprnet_matlab'), _run('b', 31.0, 'prenet_matlab'),
                      _run('c', 32.0, 'basicsr', crop=4)])
     keys = sorted(df['testset_key'].unique())
-    assert [k.split(' [')[1].split(' ')[0] for k in keys] == ['basicsr', 'mprnet_matlab',
-                                                              'prenet_matlab']
+    assert keys == ['Rain100L [basicsr crop 4]', 'Rain100L [mprnet_matlab]',
+                    'Rain100L [prenet_matlab]']
     table = tables.comparison_table(df, [])
     assert len({c.group for c in table.columns if c.label == 'PSNR'}) == 3
     notes = '\n'.join(table.notes)

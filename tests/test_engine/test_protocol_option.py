@@ -25,8 +25,9 @@ def test_protocol_option_scores_records_and_saves_under_the_protocol(
     trained = json.loads((straight_run / 'env.json').read_text())
     assert results['config_hash'] == env['config_hash'] == trained['config_hash']
     # the saved PNGs are the truncated predictions: scored again from disk, every row agrees
-    again = evaluate_folders(work_dir / 'images' / 'Rain100L', tiny_h5.parent / 'src' / 'clean',
-                             'Rain100L', 'm', metrics=['psnr_y', 'ssim_y'],
+    test_gt = tiny_h5.parent / 'test_src' / 'clean'    # the pairs packed into tiny_test.h5
+    again = evaluate_folders(work_dir / 'images' / 'Rain100L', test_gt, 'Rain100L', 'm',
+                             metrics=['psnr_y', 'ssim_y'],
                              protocol='prenet_matlab')
     rows = {r['name']: r for r in results['images']}
     assert len(again['images']) == len(rows) == 6

@@ -8,6 +8,7 @@ Octave itself.
 import math
 import os
 import subprocess
+import sys
 
 import cv2
 import numpy as np
@@ -169,7 +170,8 @@ def test_gray_and_palette_files_are_read_as_the_scripts_read_them(odd_files):
     for row in results['images']:   # raw gray values / palette indices, not Y of RGB
         a, b = raw[row['name']]
         assert row['psnr_y'] == pytest.approx(20 * np.log10(255 / np.sqrt(np.mean((a - b) ** 2))))
-    with pytest.raises(ValueError, match='prenet_matlab: cannot score a grayscale.*rgb2ycbcr'):
+    with pytest.raises(ValueError, match=r'gray\.png: prenet_matlab: cannot score a grayscale.*'
+                                         'rgb2ycbcr'):
         evaluate_folders(odd_files / 'pred', odd_files / 'gt', 'T', 'm', metrics=['psnr_y'],
                          protocol='prenet_matlab')
 
@@ -282,3 +284,22 @@ def test_matlab_protocols_match_gnu_octave(odd_files, pair, debian_tool, tmp_pat
         pred, gt = (read_image(odd_files / k / file, protocol) for k in ('pred', 'gt'))
         assert protocol.psnr(pred, gt) == pytest.approx(float(psnr), abs=1e-9), (name, file)
         assert protocol.ssim(pred, gt) == pytest.approx(float(ssim), abs=1e-9), (name, file)
+
+
+@pytest.mark.slow
+def test_eval_folder_command_takes_protocol_and_crop_border(pair, repo_root, tmp_path):
+    for kind, img in zip(('pred', 'gt'), pair, strict=True):
+        (tmp_path / kind).mkdir()
+        Image.fromarray(img).save(tmp_path / kind / '004.png')
+    done = subprocess.run(
+        [sys.executable, 'tools/eval_folder.py', str(tmp_path / 'pred'), str(tmp_path / 'gt'),
+         '--testset', 'Rain100L', '--method', 'rainy', '--out-dir', str(tmp_path / 'out'),
+         '--no-lpips', '--protocol', 'basicsr', '--crop-border', '4'],
+        cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = read_results(tmp_path / 'out' / 'Rain100L.json')
+    assert results['conventions'] == build_protocol(dict(type='basicsr',
+                                                         crop_border=4)).conventions()
+    y_rainy, y_clean = (basicsr_y(img[4:-4, 4:-4]) for img in pair)
+    assert results['summary']['psnr_y'] == pytest.approx(
+        10 * np.log10(255 ** 2 / np.mean((y_rainy - y_clean) ** 2)), abs=1e-10)

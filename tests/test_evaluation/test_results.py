@@ -41,7 +41,7 @@ def test_infinite_psnr_round_trips(tmp_path):
     (lambda r: r['images'][0].update(ssim_y='high'), r'images\[0\].ssim_y'),
     (lambda r: r['images'][0].pop('ssim_y'), r'images\[0\]: metric keys'),
     (lambda r: r['conventions'].pop('peak'), 'conventions.peak: missing'),
-    (lambda r: r['conventions'].pop('protocol'), 'conventions.protocol: missing'),
+    (lambda r: r['conventions'].update(protocol=''), 'conventions.protocol: expected a protocol'),
     (lambda r: r.update(images=[]), 'images'),
 ])
 def test_validation_names_file_and_field(tmp_path, edit, field):
@@ -63,3 +63,13 @@ def test_unreadable_file_is_named(tmp_path):
         read_results(path)
     with pytest.raises(ResultsError, match='not found'):
         read_results(tmp_path / 'missing.json')
+
+
+def test_file_from_before_protocols_reads_as_mprnet_matlab(tmp_path):
+    results = copy.deepcopy(make_results())
+    del results['conventions']['protocol']
+    path = tmp_path / 'old.json'
+    path.write_text(json.dumps(results))
+    assert read_results(path)['conventions']['protocol'] == 'mprnet_matlab'
+    with pytest.raises(ResultsError, match='conventions.protocol: missing'):
+        write_results(tmp_path / 'new.json', results)
