@@ -37,5 +37,5 @@ def test_listed_cells_with_a_checkpoint_are_only_evaluated(make_grid, tmp_path, 
     capsys.readouterr()
     assert main(['plan', str(grid.path), '--work-root', str(tmp_path), '--json']) == 0
     plan = json.loads(capsys.readouterr().out)
-    assert plan[0]['command'].startswith('python tools/test.py') and str(given) in \
+    assert 'python tools/test.py' in plan[0]['command'] and str(given) in \
         plan[0]['command']
