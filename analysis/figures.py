@@ -10,11 +10,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
-from PIL import Image
 
 from analysis.store import AnalysisError
 from analysis.style import RC, save
-from danet.datasets.image_files import list_images
+from danet.datasets.image_files import decode_rgb, list_images
 from danet.evaluation.functional import calculate_psnr, calculate_ssim
 
 
@@ -27,10 +26,10 @@ def image_files(folder) -> dict[str, Path]:
 
 
 def read_rgb(path: Path) -> np.ndarray:
+    """uint8 H×W×3 by the platform's one decoder (``decode_rgb`` rules)."""
     try:
-        with Image.open(path) as img:
-            return np.asarray(img.convert('RGB'))
-    except OSError as err:
+        return decode_rgb(path, convert=True)[0]
+    except (OSError, ValueError) as err:
         raise AnalysisError(f'{path}: cannot decode image ({err})') from err
 
 
