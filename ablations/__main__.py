@@ -33,9 +33,12 @@ def cpus_per_run(args) -> int:
 
 
 def reproduce_command(spec: RunSpec, run_dir: Path, cpus: int) -> str:
+    options = ['--cfg-options', *(f"'{a}'" for a in cfg_option_args(spec.overrides))]
+    if spec.checkpoint:   # evaluate-only cell
+        return ' '.join([f'{CPUS_ENV}={cpus}', 'python tools/test.py', spec.base,
+                         spec.checkpoint, '--work-dir', str(run_dir), *options])
     return ' '.join([f'{CPUS_ENV}={cpus}', 'python tools/train.py', spec.base, '--work-dir',
-                     str(run_dir / 'train'), '--cfg-options',
-                     *(f"'{a}'" for a in cfg_option_args(spec.overrides))])
+                     str(run_dir / 'train'), *options])
 
 
 def cmd_plan(args, grid, specs) -> int:
@@ -57,9 +60,8 @@ def cmd_plan(args, grid, specs) -> int:
 
 
 def cmd_status(args, grid, specs) -> int:
-    stages = grid_stages(grid)
-    states = {s.run_id: run_state(run_dir_of(args.work_root, s), stages, grid.testsets)
-              for s in specs}
+    states = {s.run_id: run_state(run_dir_of(args.work_root, s), grid_stages(grid, s),
+                                  grid.testsets) for s in specs}
     counts = Counter(st.state for st in states.values())
     print(f'grid {grid.name}: ' + ', '.join(f'{counts[k]} {k}' for k in STATES if counts[k]))
     for run_id, st in states.items():

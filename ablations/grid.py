@@ -16,6 +16,11 @@ A grid file is plain data (module-level names)::
     axis_names = {'model.generator.alm.mask.type': 'Mask'}            # optional table headers
 
 Axis values are plain values (label ``str(value)``) or ``(label, value)`` pairs.
+
+Evaluate-only cells: a cell key ``checkpoint`` (an axis or an ``include`` key; not a config
+option) names a checkpoint to evaluate; that run skips training (``stages.grid_stages``) and its
+test stage uses it. ``mode = 'listed'`` runs exactly the ``include`` cells (``axes`` may be
+empty), e.g. one (model, checkpoint) pair per cell.
 """
 import copy
 import hashlib
@@ -35,7 +40,8 @@ GRID_DIR = Path(__file__).resolve().parent
 REQUIRED_KEYS = ('base', 'axes', 'mode', 'seeds', 'testsets')
 OPTIONAL_KEYS = ('cfg_options', 'include', 'exclude', 'seed_key', 'flops_shape', 'stages',
                  'base_labels', 'axis_names')
-MODES = ('factorial', 'one_at_a_time')
+MODES = ('factorial', 'one_at_a_time', 'listed')
+CHECKPOINT_KEY = 'checkpoint'   # cell key: evaluate this checkpoint instead of training
 BASE_LABEL = 'base'
 
 
@@ -109,12 +115,14 @@ def cells(grid: Grid) -> list[dict[str, AxisValue]]:
     ``factorial``: every combination of the axes' values. ``one_at_a_time``: the base (no axis
     set) then each value of each axis alone. ``exclude`` drops every cell matching one of its
     patterns ({key: label or value}, all keys must match); ``include`` appends extra cells
-    ({key: value or (label, value)}) not already present.
+    ({key: value or (label, value)}) not already present (``listed``: only those).
     """
     if grid.mode == 'factorial':
         keys = list(grid.axes)
         found = [dict(zip(keys, combo, strict=True))
                  for combo in itertools.product(*grid.axes.values())]
+    elif grid.mode == 'listed':
+        found = []
     else:
         found = [{}] + [{key: v} for key, values in grid.axes.items() for v in values]
     found = [c for c in found if not any(_matches(c, pattern) for pattern in grid.exclude)]
@@ -174,17 +182,22 @@ def expand(grid: Grid) -> list[RunSpec]:
     base_choice = base_axes(grid, base_cfg)
     runs = []
     for cell in cells(grid):
+        checkpoint = cell.pop(CHECKPOINT_KEY, None)
         for seed in grid.seeds:
             overrides = {**grid.cfg_options, **{k: a.value for k, a in cell.items()},
                          grid.seed_key: seed}
             cfg = copy.deepcopy(base_cfg)
             cfg.merge_from_dict(_checked_options(grid, base_cfg, overrides))
-            identity = json.dumps({'base': grid.base, 'overrides': overrides}, sort_keys=True)
+            identity = {'base': grid.base, 'overrides': overrides}
+            if checkpoint is not None:
+                identity['checkpoint'] = checkpoint.value
+            identity = json.dumps(identity, sort_keys=True)
             short = hashlib.sha256(identity.encode()).hexdigest()[:8]
             runs.append(RunSpec(grid=grid.name, run_id=f'{slug(cell)}_s{seed}_{short}',
                                 base=grid.base, seed=seed, axes=cell, overrides=overrides,
                                 config_hash=config_hash(cfg), base_axes=base_choice,
-                                axis_names=grid.axis_names))
+                                axis_names=grid.axis_names,
+                                checkpoint=checkpoint and str(checkpoint.value)))
     ids = [r.run_id for r in runs]
     if len(set(ids)) != len(ids):
         repeated = sorted({i for i in ids if ids.count(i) > 1})
@@ -195,8 +208,9 @@ def expand(grid: Grid) -> list[RunSpec]:
 def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
     """Build every run's resolved config far enough to check it before anything runs: a
     ``type`` no registry knows raises a ``GridError`` naming the run, key and closest names;
-    missing dataset files (train, val, the grid's test sets) are returned, one entry per distinct
-    problem with the runs it affects (only for the default stages, which read the config's data)."""
+    missing dataset files (train and val unless the run is evaluate-only, the grid's test sets)
+    are returned, one entry per distinct problem with the runs it affects
+    (for the default stages, which read the config's data)."""
     from danet.engine.runner import select_testsets
 
     base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
@@ -210,7 +224,8 @@ def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
             bad_types.append(f'{spec.run_id}: {err.args[0]}')
         if grid.stages is not None:  # a grid's own stages read what they read: not checked here
             continue
-        loaders = ['train_dataloader', 'val_dataloader']
+        # an evaluate-only run (a cell checkpoint) reads only its test sets
+        loaders = [] if spec.checkpoint else ['train_dataloader', 'val_dataloader']
         try:
             if isinstance(cfg.get('test_dataloader'), list):
                 loaders += [f'test_dataloader.{i}.' for i in select_testsets(cfg, grid.testsets)]

@@ -81,7 +81,7 @@ def execute_run(grid: Grid, spec: RunSpec, run_dir: str, attempt: str = '') -> s
         (run_dir / INTERRUPTED).unlink(missing_ok=True)
         finished = read_json(run_dir / PROGRESS) or {}
         rerun = False
-        for stage in grid_stages(grid):
+        for stage in grid_stages(grid, spec):
             name = stage['name']
             if not rerun and name in finished and \
                     outputs_problem(stage, run_dir, grid.testsets) is None:
@@ -184,9 +184,8 @@ def select_runs(grid: Grid, specs: list[RunSpec], work_root: Path,
     with ``retry_failed``."""
     wanted = {'pending', 'partly trained', 'interrupted', 'corrupt'} | \
         ({'failed'} if retry_failed else set())
-    stages = grid_stages(grid)
-    return [s for s in specs
-            if run_state(run_dir_of(work_root, s), stages, grid.testsets).state in wanted]
+    return [s for s in specs if run_state(run_dir_of(work_root, s), grid_stages(grid, s),
+                                          grid.testsets).state in wanted]
 
 
 @dataclass

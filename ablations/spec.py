@@ -46,6 +46,7 @@ class RunSpec:
     config_hash: str
     base_axes: dict[str, AxisValue] = field(default_factory=dict)   # the base's choice per axis
     axis_names: dict[str, str] = field(default_factory=dict)
+    checkpoint: str | None = None   # evaluate-only: the cell's checkpoint, no training
 
     def to_json(self) -> dict:
         def labelled(axes: dict[str, AxisValue]) -> dict:
@@ -53,7 +54,7 @@ class RunSpec:
         return {'grid': self.grid, 'run_id': self.run_id, 'base': self.base, 'seed': self.seed,
                 'axes': labelled(self.axes), 'overrides': self.overrides,
                 'config_hash': self.config_hash, 'base_axes': labelled(self.base_axes),
-                'axis_names': self.axis_names}
+                'axis_names': self.axis_names, 'checkpoint': self.checkpoint}
 
 
 def format_cfg_value(value) -> str:

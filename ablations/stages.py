@@ -7,7 +7,8 @@ arguments (or none). ``outputs`` are paths relative to the run dir (``{testset}`
 per test set) that must be valid for the stage to count as finished.
 ``resume=dict(when=PATH, argv=[...], fresh_clears=DIR)``: if ``PATH`` exists the stage restarts
 with ``argv`` for ``{resume}``; otherwise ``DIR`` (a partial attempt with nothing to resume from)
-is removed first.
+is removed first. ``{checkpoint}`` is the cell's ``checkpoint`` (evaluate-only runs, whose
+training stages are skipped) or else the one the train stage left.
 """
 import json
 import shutil
@@ -39,8 +40,13 @@ class StageError(RuntimeError):
     """A stage that cannot start or whose outputs are missing or invalid."""
 
 
-def grid_stages(grid: Grid) -> list[dict]:
-    return grid.stages if grid.stages is not None else DEFAULT_STAGES
+def grid_stages(grid: Grid, spec: RunSpec | None = None) -> list[dict]:
+    """The grid's stages; a run whose cell gives a ``checkpoint`` (evaluate-only) skips the
+    stages marked ``trains=True`` (the default ``train``)."""
+    stages = grid.stages if grid.stages is not None else DEFAULT_STAGES
+    if spec is not None and spec.checkpoint:
+        stages = [s for s in stages if not s.get('trains', s['name'] == 'train')]
+    return stages
 
 
 def stage_outputs(stage: dict, testsets: list[str]) -> list[str]:
@@ -102,7 +108,7 @@ def stage_argv(stage: dict, spec: RunSpec, grid: Grid, run_dir: Path,
             argv.extend(lists[item])
             continue
         if '{checkpoint}' in item:
-            fields['checkpoint'] = read_checkpoint_pointer(run_dir)
+            fields['checkpoint'] = spec.checkpoint or read_checkpoint_pointer(run_dir)
         try:
             argv.append(item.format(**fields))
         except KeyError as err:

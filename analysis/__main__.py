@@ -113,8 +113,9 @@ def compare(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> None:
     if args.command == 'figure':
-        if not args.gt:
-            raise store.AnalysisError('figure: --gt is required')
+        if not args.gt and not args.rainy:
+            raise store.AnalysisError('figure: --gt is required (or --rainy alone for photos '
+                                      'without ground truth)')
         paths = figures.write_figure(args.out, gt_dir=args.gt, methods=dict(args.methods),
                                      rainy_dir=args.rainy, names=args.images,
                                      n_images=args.n_images, box=args.box,

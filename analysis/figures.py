@@ -2,6 +2,8 @@
 
 Each tile shows a zoomed inset of one box (given, or where the methods differ most) and its
 Y-channel PSNR/SSIM against the ground truth; optional error-map rows. Images pair by file stem.
+Without ground truth (real photos) the rainy folder is the reference: no ground-truth column,
+each output is captioned with its mean absolute change from the rainy photo.
 """
 from pathlib import Path
 
@@ -61,7 +63,10 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
     """Build the figure; ``box`` is (x, y, w, h) or None for the most differing region."""
     if not methods:
         raise AnalysisError('comparison figure: give at least one method folder')
-    gts = image_files(gt_dir)
+    if gt_dir is None and rainy_dir is None:
+        raise AnalysisError('comparison figure: give --gt, or --rainy for photos without one')
+    reference_only = gt_dir is None   # real photos: compare with the rainy input
+    gts = image_files(rainy_dir if reference_only else gt_dir)
     method_files = {name: image_files(folder) for name, folder in methods.items()}
     rainy_files = image_files(rainy_dir) if rainy_dir else None
     common = [s for s in gts if all(s in files for files in method_files.values())
@@ -77,9 +82,12 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
             raise AnalysisError(f'no image stem is shared by {gt_dir} and every method folder')
         scores = {s: [calculate_psnr(read_rgb(f[s]), read_rgb(gts[s]))
                       for f in method_files.values()] for s in common}
-        chosen = sorted(common, key=lambda s: -np.ptp(scores[s]))[:n_images]
+        # most change from the rainy photo, else most disagreement between methods
+        order = (lambda s: min(scores[s])) if reference_only else (lambda s: -np.ptp(scores[s]))
+        chosen = sorted(common, key=order)[:n_images]
 
-    columns = (['Rainy'] if rainy_files else []) + list(methods) + ['Ground truth']
+    columns = ((['Rainy'] if rainy_files else []) + list(methods)
+               + ([] if reference_only else ['Ground truth']))
     rows_per_image = 2 if error_maps else 1
     fig, axes = plt.subplots(len(chosen) * rows_per_image, len(columns), squeeze=False,
                              figsize=(2.2 * len(columns), 1.9 * len(chosen) * rows_per_image))
@@ -95,13 +103,18 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
         region = box or differing_box(outputs + [gt], max(8, min(gt.shape[:2]) // 4))
         row = i * rows_per_image
         for j, tile in enumerate(tiles):
-            caption = f'{calculate_psnr(tile, gt):.2f} dB / {calculate_ssim(tile, gt):.4f}'
+            if reference_only:
+                change = np.abs(tile.astype(np.int16) - gt.astype(np.int16)).mean()
+                caption = 'input' if j == 0 else f'mean |change| {change:.1f}'
+            else:
+                caption = f'{calculate_psnr(tile, gt):.2f} dB / {calculate_ssim(tile, gt):.4f}'
             _tile(axes[row, j], tile, region, caption)
             if error_maps:
                 error = np.abs(tile.astype(np.int16) - gt.astype(np.int16)).mean(axis=2)
                 _tile(axes[row + 1, j], error, region, 'mean |error|', cmap='cividis')
-        _tile(axes[row, -1], gt, region, 'PSNR / SSIM (Y)')
-        if error_maps:
+        if not reference_only:
+            _tile(axes[row, -1], gt, region, 'PSNR / SSIM (Y)')
+        if error_maps and not reference_only:
             axes[row + 1, -1].axis('off')
         axes[row, 0].set_ylabel(stem, fontsize=8)
     for j, name in enumerate(columns):

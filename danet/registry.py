@@ -71,6 +71,7 @@ DATASETS = _child('dataset', MMENGINE_DATASETS, 'danet.datasets.h5_dataset',
 DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS)
 TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'danet.datasets.transforms')
 MODELS = _child('model', MMENGINE_MODELS, 'danet.models.danet', 'danet.models.mprnet',
+                'danet.models.prenet', 'danet.models.pcnet',
                 'danet.models.losses', 'danet.models.derain_model',
                 'danet.models.data_preprocessor')
 MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS)

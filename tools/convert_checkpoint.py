@@ -1,21 +1,38 @@
-"""Convert an official DANet or MPRNet checkpoint into a platform checkpoint.
+"""Convert an official DANet, MPRNet or PReNet-family checkpoint into a platform checkpoint.
 
-    python tools/convert_checkpoint.py --arch danet|mprnet SRC DST
+    python tools/convert_checkpoint.py --arch ARCH SRC DST
+    python tools/convert_checkpoint.py --prenet-release RELEASE_DIR OUT_DIR
+
+ARCH: danet, mprnet, prenet, prn, prenet_r, prn_r, prenet_gru, prenet_x, prenet_lstm (PReNet's
+ablation PReNet_LSTM files), prenet_real (its ``real/PReNet*.pth``). ``--prenet-release``
+converts every file of PReNet's released ``logs/`` folder into ``OUT_DIR/<set>_<model>.pth``.
 """
 import argparse
 import sys
 
-from danet.models.converters import ARCHS, CheckpointMismatchError, convert_checkpoint
+from danet.models.converters import (
+    ARCHS,
+    CheckpointMismatchError,
+    convert_checkpoint,
+    convert_prenet_release,
+)
 from danet.utils.cli import run_main
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--arch', required=True, choices=sorted(ARCHS))
-    parser.add_argument('src', help='official checkpoint (.pth)')
-    parser.add_argument('dst', help='platform checkpoint to write')
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument('--arch', choices=sorted(ARCHS))
+    which.add_argument('--prenet-release', action='store_true',
+                       help='SRC is PReNet\'s released logs/ folder, DST a folder')
+    parser.add_argument('src', help='official checkpoint (.pth), or the release folder')
+    parser.add_argument('dst', help='platform checkpoint to write, or the output folder')
     args = parser.parse_args(argv)
     try:
+        if args.prenet_release:
+            for path in convert_prenet_release(args.src, args.dst):
+                print(f'wrote {path}')
+            return 0
         meta = convert_checkpoint(args.src, args.dst, args.arch)
     except CheckpointMismatchError as err:
         print(f'error: {err}\nnothing written', file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Official DANet / MPRNet checkpoints -> platform (MMEngine-style) checkpoints.
+"""Official DANet / MPRNet / PReNet-family checkpoints -> platform (MMEngine-style) checkpoints.
 
 ``convert_checkpoint`` reads an untrusted file with ``torch.load(weights_only=True)``, maps its keys
 onto our generator, checks them against a freshly built one (every missing, unexpected or
@@ -28,10 +28,31 @@ def _danet_from_official(state_dict: dict) -> dict:
     return from_official(state_dict)
 
 
+def _prenet_from_official(state_dict: dict) -> dict:
+    """PReNet keys: gates ``conv_[ifgozb]`` go to ``recurrent``, ``res_convK`` to ``resblocks``."""
+    def ours(key: str) -> str:
+        head = key.split('.', 1)[0]
+        if head.startswith('res_conv'):
+            return 'resblocks.' + key
+        if head in ('conv_i', 'conv_f', 'conv_g', 'conv_o', 'conv_z', 'conv_b'):
+            return 'recurrent.' + key
+        return key
+    return {ours(k): v for k, v in state_dict.items()}
+
+
 # arch -> (generator type in MODELS, official-key -> our-key mapping)
 ARCHS: dict[str, tuple[str, Callable[[dict], dict]]] = {
     'mprnet': ('MPRNet', dict),
     'danet': ('DANet', _danet_from_official),
+    'prenet': ('PReNet', _prenet_from_official),
+    'prn': ('PRN', _prenet_from_official),
+    'prenet_r': ('PReNet_r', _prenet_from_official),
+    'prn_r': ('PRN_r', _prenet_from_official),
+    'prenet_gru': ('PReNet_GRU', _prenet_from_official),
+    'prenet_x': ('PReNet_x', _prenet_from_official),
+    # the ablation PReNet_LSTM and real-photo Generator_lstm files: PReNet's keys and shapes
+    'prenet_lstm': ('PReNet_LSTM', _prenet_from_official),
+    'prenet_real': ('PReNet_real', _prenet_from_official),
 }
 
 
@@ -90,3 +111,29 @@ def convert_checkpoint(src: str | Path, dst: str | Path, arch: str) -> dict:
     with atomic_path(dst) as tmp:
         torch.save(checkpoint, tmp)
     return meta
+
+
+# PReNet's release (csdwren/PReNet logs/): model folder or file name -> arch
+PRENET_RELEASE = {'PRN6': 'prn', 'PRN6_r': 'prn_r', 'PReNet6': 'prenet', 'PReNet6_r': 'prenet_r',
+                  'PReNet5_LSTM': 'prenet_lstm', 'PReNet6_LSTM': 'prenet_lstm',
+                  'PReNet7_LSTM': 'prenet_lstm', 'PReNet6_RecSSIM': 'prenet_lstm',
+                  'PReNet6_GRU': 'prenet_gru', 'PReNet6_x': 'prenet_x',
+                  'PReNet1': 'prenet_real', 'PReNet2': 'prenet_real'}
+
+
+def convert_prenet_release(src_dir: str | Path, out_dir: str | Path) -> list[Path]:
+    """Convert every file of PReNet's release (``<set>/<model>/net_latest.pth`` and
+    ``real/PReNet<k>.pth``) into ``out_dir/<set>_<model>.pth``; return the written paths."""
+    src_dir, out_dir = Path(src_dir), Path(out_dir)
+    written = []
+    for src in sorted(src_dir.rglob('*.pth')):
+        model_dir = src.parent if src.name == 'net_latest.pth' else src.with_suffix('')
+        if model_dir.name not in PRENET_RELEASE:
+            raise CheckpointMismatchError(f'{src}: not a file of PReNet\'s release (known: '
+                                          f'{", ".join(PRENET_RELEASE)})')
+        dst = out_dir / f'{model_dir.parent.name}_{model_dir.name}.pth'
+        convert_checkpoint(src, dst, PRENET_RELEASE[model_dir.name])
+        written.append(dst)
+    if not written:
+        raise CheckpointMismatchError(f'{src_dir}: no .pth files found')
+    return written

@@ -82,7 +82,8 @@ class DerainModel(BaseModel):
                              f'samples {missing or "all"}')
         target = torch.stack([sample.gt_img for sample in data_samples])
         outputs = self.run_generator(inputs)
-        losses = {f'loss_{term.name}': term(outputs, target) for term in self.losses}
+        losses = {f'loss_{term.name}': term(outputs, inputs if term.target == 'input' else target)
+                  for term in self.losses}
         if self.association_constraint is not None:
             losses.update(self.association_constraint(outputs, target))
         return losses

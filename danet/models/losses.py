@@ -2,9 +2,10 @@
 
 A loss term is configured as ``dict(type=..., name='char', outputs=[0], loss_weight=0.3)``:
 called on the generator's output list and the target, it returns ``loss_weight`` times the sum of
-its criterion over the selected outputs. The target is resized (bilinear, ``align_corners=False``,
-a 2×2 mean on even sizes) to each output whose spatial size differs. The model reports a term
-under the key ``loss_<name>``.
+its criterion over the selected outputs. ``target='input'`` compares with the rainy input instead
+of the ground truth (PCNet's re-synthesised rainy image). The target is resized (bilinear,
+``align_corners=False``, a 2×2 mean on even sizes) to each output whose spatial size differs.
+The model reports a term under the key ``loss_<name>``.
 """
 from collections.abc import Sequence
 
@@ -40,8 +41,12 @@ class LossTerm(nn.Module):
     default_name = 'loss'
 
     def __init__(self, name: str | None = None, outputs: Sequence[int] = (0,),
-                 loss_weight: float = 1.0):
+                 loss_weight: float = 1.0, target: str = 'gt'):
         super().__init__()
+        if target not in ('gt', 'input'):
+            raise ValueError(f"loss term {name or self.default_name!r}: target must be 'gt' or "
+                             f"'input', got {target!r}")
+        self.target = target
         self.name = name or self.default_name
         self.outputs = list(outputs)
         if not self.outputs:
@@ -63,7 +68,8 @@ class LossTerm(nn.Module):
         return self.loss_weight * total
 
     def extra_repr(self) -> str:
-        return f'name={self.name!r}, outputs={self.outputs}, loss_weight={self.loss_weight}'
+        return (f'name={self.name!r}, outputs={self.outputs}, loss_weight={self.loss_weight}, '
+                f'target={self.target!r}')
 
 
 @MODELS.register_module()
@@ -73,12 +79,22 @@ class CharbonnierLoss(LossTerm):
     default_name = 'char'
 
     def __init__(self, name: str | None = None, outputs: Sequence[int] = (0,),
-                 loss_weight: float = 1.0, eps: float = 1e-3):
-        super().__init__(name, outputs, loss_weight)
+                 loss_weight: float = 1.0, eps: float = 1e-3, target: str = 'gt'):
+        super().__init__(name, outputs, loss_weight, target)
         self.eps = eps
 
     def criterion(self, pred, target):
         return charbonnier(pred - target, self.eps)
+
+
+@MODELS.register_module()
+class MSELoss(LossTerm):
+    """Mean squared error (PReNet's MSE recipe)."""
+
+    default_name = 'mse'
+
+    def criterion(self, pred, target):
+        return F.mse_loss(pred, target)
 
 
 @MODELS.register_module()
@@ -92,8 +108,8 @@ class EdgeLoss(LossTerm):
     default_name = 'edge'
 
     def __init__(self, name: str | None = None, outputs: Sequence[int] = (0,),
-                 loss_weight: float = 1.0, eps: float = 1e-3):
-        super().__init__(name, outputs, loss_weight)
+                 loss_weight: float = 1.0, eps: float = 1e-3, target: str = 'gt'):
+        super().__init__(name, outputs, loss_weight, target)
         self.eps = eps
         taps = torch.tensor([0.05, 0.25, 0.4, 0.25, 0.05])
         self.register_buffer('kernel', torch.outer(taps, taps)[None, None], persistent=False)
@@ -123,8 +139,9 @@ class SSIMLoss(LossTerm):
     default_name = 'ssim'
 
     def __init__(self, name: str | None = None, outputs: Sequence[int] = (0,),
-                 loss_weight: float = 1.0, window_size: int = 11, sigma: float = 1.5):
-        super().__init__(name, outputs, loss_weight)
+                 loss_weight: float = 1.0, window_size: int = 11, sigma: float = 1.5,
+                 target: str = 'gt'):
+        super().__init__(name, outputs, loss_weight, target)
         offsets = torch.arange(window_size, dtype=torch.float64) - window_size // 2
         taps = torch.exp(-offsets ** 2 / (2 * sigma ** 2))
         taps = (taps / taps.sum()).float()
