@@ -33,6 +33,7 @@ from pathlib import Path
 from mmengine.config import Config
 
 from ablations.spec import REPO_ROOT, AxisValue, Grid, GridError, RunSpec
+from ablations.stages import DEFAULT_STAGES, grid_stages
 from danet.utils.config import check_cfg_options, check_dataset_paths, check_types, value_at
 from danet.utils.provenance import config_hash
 
@@ -222,8 +223,8 @@ def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
             check_types(cfg)
         except KeyError as err:
             bad_types.append(f'{spec.run_id}: {err.args[0]}')
-        if grid.stages is not None:  # a grid's own stages read what they read: not checked here
-            continue
+        if not any(stage in DEFAULT_STAGES for stage in grid_stages(grid)):
+            continue  # a grid's own stages read what they read: not checked here
         # an evaluate-only run (a cell checkpoint) reads only its test sets
         loaders = [] if spec.checkpoint else ['train_dataloader', 'val_dataloader']
         try:
