@@ -74,7 +74,8 @@ def saved_image_dirs(runs: list[store.Run], testset: str) -> dict[str, Path]:
 
 
 def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=None, rainy=None,
-                 methods: dict | None = None, testset: str | None = None) -> Path:
+                 methods: dict | None = None, testset: str | None = None,
+                 layout: str = 'double') -> Path:
     """Write the whole report under ``out_dir``; return the HTML page's path."""
     out_dir = Path(out_dir)
     print(f'[analysis] report 1/6: collecting results from {", ".join(map(str, work_dirs))}')
@@ -91,7 +92,7 @@ def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=N
     print('[analysis] report 4/6: plots')
     colors = method_colors(df['method'])
     made = plots.write_all(df, store.per_image(runs), store.training_curves(runs),
-                           out_dir / 'plots', colors, comparisons, diffs)
+                           out_dir / 'plots', colors, comparisons, diffs, layout)
     print('[analysis] report 5/6: comparison figure')
     if gt:
         testset = testset or df['testset'].iloc[0]
