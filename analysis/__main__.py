@@ -117,8 +117,6 @@ def compare(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> None:
     if args.command == 'figure':
-        if not args.gt:
-            raise store.AnalysisError('figure: --gt is required')
         paths = figures.write_figure(args.out, gt_dir=args.gt, methods=dict(args.methods),
                                      rainy_dir=args.rainy, names=args.images,
                                      n_images=args.n_images, box=args.box,

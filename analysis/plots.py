@@ -10,10 +10,9 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
+from analysis.stats import DEFAULT_PROTOCOL
 from analysis.style import MARKERS, RC, method_colors, save, width
 from analysis.tables import METRIC_LABELS, is_reference
-
-DEFAULT_PROTOCOL = 'mprnet_matlab'   # what a results file without a protocol field counts as
 
 
 def _panels(n: int, layout: str = 'double', aspect: float = 0.8, max_cols: int = 3):
