@@ -20,6 +20,7 @@ from danet.evaluation.functional import calculate_psnr, calculate_ssim
 
 ZOOM_COLOR = '#D55E00'   # vermilion (Okabe-Ito), visible on grey rain and on cividis
 ERROR_CMAP = 'cividis'
+SINGLE_MAX_COLUMNS = 3   # image columns readable in a 3.5 in figure
 
 
 def image_files(folder) -> dict[str, Path]:
@@ -143,6 +144,10 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
 
     columns = ((['Rainy input'] if rainy_files else []) + list(methods)
                + (['Ground truth'] if gts is not None else []))
+    if layout == 'single' and len(columns) > SINGLE_MAX_COLUMNS:
+        raise AnalysisError(f'{len(columns)} image columns do not fit a single column (3.5 in, '
+                            f'at most {SINGLE_MAX_COLUMNS}): use --layout double or fewer '
+                            '--method folders')
     rows_per_image = 2 if (error_maps and gts is not None) or gts is None else 1
     tile_w = width(layout) / len(columns)
     aspects = []
@@ -174,10 +179,10 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
             _real_photo_rows(axes[row], axes[row + 1], tiles, region)
         else:
             for j, tile in enumerate(tiles):
-                caption = (f'PSNR {calculate_psnr(tile, gt):.2f} dB · SSIM '
-                           f'{calculate_ssim(tile, gt):.4f}\n(Y, {DEFAULT_PROTOCOL})')
+                caption = (f'PSNR {calculate_psnr(tile, gt):.2f} dB\n'
+                           f'SSIM {calculate_ssim(tile, gt):.4f}')
                 _tile(axes[row, j], tile, region, caption, place)
-            _tile(axes[row, -1], gt, region, 'reference for PSNR / SSIM\n(Y channel)', place)
+            _tile(axes[row, -1], gt, region, f'PSNR/SSIM: Y channel,\n{DEFAULT_PROTOCOL}', place)
             if error_maps:
                 _error_row(fig, axes[row + 1], tiles, gt, region, place)
         axes[row, 0].set_ylabel(stem, fontsize=7)
@@ -192,11 +197,11 @@ def _error_row(fig, axes, tiles, gt, region, place):
     errors = [np.abs(t.astype(np.int16) - gt.astype(np.int16)).mean(axis=2) for t in tiles]
     top = max(float(np.percentile(np.stack(errors), 99)), 1.0)
     for ax, error in zip(axes, errors, strict=False):
-        shown = _tile(ax, error, region, f'mean |error| {error.mean():.1f} levels', place,
+        shown = _tile(ax, error, region, f'mean {error.mean():.1f}', place,
                       cmap=ERROR_CMAP, vmax=top)
     axes[-1].axis('off')
     bar = fig.colorbar(shown, cax=axes[-1].inset_axes([0.08, 0.05, 0.08, 0.9]), extend='max')
-    bar.set_label('|error|, 8-bit levels (0–255),\nmean over R, G, B', fontsize=6)
+    bar.set_label('|error| (8-bit levels,\nmean over R, G, B)', fontsize=6)
     bar.ax.tick_params(labelsize=6)
 
 

@@ -15,11 +15,12 @@ from analysis.style import MARKERS, RC, method_colors, save, width
 from analysis.tables import METRIC_LABELS, is_reference
 
 
-def _panels(n: int, layout: str = 'double', aspect: float = 0.8, max_cols: int = 3):
-    """``n`` panels filling the layout's width: one column for 'single', up to ``max_cols``
-    for 'double'; each panel ``aspect`` times as high as wide. Constrained layout, so legends
-    placed ``outside`` take their own room."""
-    cols = 1 if layout == 'single' else max(1, min(n, max_cols))
+def _panels(n: int, layout: str = 'double', aspect: float = 0.8, max_cols: int = 3,
+            single_cols: int = 1):
+    """``n`` panels filling the layout's width: up to ``single_cols`` columns for 'single', up
+    to ``max_cols`` for 'double'; each panel ``aspect`` times as high as wide. Constrained
+    layout, so legends placed ``outside`` take their own room."""
+    cols = max(1, min(n, single_cols if layout == 'single' else max_cols))
     rows = -(-n // cols)
     panel_w = width(layout) / cols
     fig, axes = plt.subplots(rows, cols, figsize=(width(layout),
@@ -173,7 +174,7 @@ def training_curves(curves: pd.DataFrame, colors: dict, layout: str = 'double'):
     losses = (['loss'] if 'loss' in losses else []) + [k for k in losses if k != 'loss']
     metrics = [k for k in METRIC_LABELS if k in set(curves['key'])]
     keys = losses + metrics
-    fig, axes = _panels(len(keys), layout, max_cols=3)
+    fig, axes = _panels(len(keys), layout, max_cols=3, single_cols=2)
     proto = protocol(curves) if 'conventions' in curves else DEFAULT_PROTOCOL
     for ax, key in zip(axes, keys, strict=True):
         for (method, _), part in curves[curves['key'] == key].groupby(['method', 'run_dir'],

@@ -88,7 +88,8 @@ def figure_missing(gt, rainy, folders: dict, testset: str) -> str:
 def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=None, rainy=None,
                  methods: dict | None = None, testset: str | None = None,
                  layout: str = 'double') -> Path:
-    """Write the whole report under ``out_dir``; return the HTML page's path."""
+    """Write the whole report under ``out_dir``; return the HTML page's path. ``layout``
+    sizes the plots; the comparison figure, one column per method, is always 7 in wide."""
     out_dir = Path(out_dir)
     print(f'[analysis] report 1/6: collecting results from {", ".join(map(str, work_dirs))}')
     runs = store.discover_runs(work_dirs)
@@ -114,8 +115,7 @@ def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=N
     else:
         made += figures.write_figure(out_dir / 'figures' / f'comparison_{testset}', gt_dir=gt,
                                      methods=folders, rainy_dir=rainy, error_maps=gt is not None,
-                                     names=stats.most_affected(diffs, testset) or None,
-                                     layout=layout)
+                                     names=stats.most_affected(diffs, testset) or None)
     pngs = [p for p in made if p.suffix == '.png']
     print('[analysis] report 6/6: HTML page and Markdown summary')
     findings = summary_sentences(paired.comparisons)

@@ -55,6 +55,10 @@ def _check_figure(fig, name: str) -> None:
             for legend in legends:
                 assert not _overlap(legend.get_window_extent(renderer), box), \
                     f'{name}: legend over a marker'
+    for ax in panels:          # an image squeezed by its labels is a layout failure
+        if ax.images:
+            share = fig.bbox.width / ax.get_subplotspec().get_gridspec().ncols
+            assert ax.get_window_extent().width > 0.6 * share, f'{name}: image tile squeezed'
     texts = {}
     for i, ax in enumerate(panels):
         parts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(),
@@ -208,6 +212,9 @@ def test_real_photos_without_ground_truth(store_root, pairs):
     _check_figure(fig, 'real photos')
     with pytest.raises(AnalysisError, match='--gt, or --rainy'):
         figures.comparison_figure(gt_dir=None, methods=methods)
+    with pytest.raises(AnalysisError, match='do not fit a single column'):
+        figures.comparison_figure(gt_dir=pairs['gt'], methods=methods, rainy_dir=pairs['rainy'],
+                                  layout='single')
 
 
 def test_report_says_how_to_get_missing_figure_inputs(store_root, tmp_path):
