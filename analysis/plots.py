@@ -32,6 +32,11 @@ def _panels(n: int, layout: str = 'double', aspect: float = 0.8, max_cols: int =
     return fig, flat[:n]
 
 
+def legend_cols(layout: str) -> int:
+    """Legend columns that fit the figure's width."""
+    return 2 if layout == 'single' else 4
+
+
 def protocol(df: pd.DataFrame) -> str:
     """The evaluation protocol(s) behind ``df``'s rows in words (results files without one:
     ``mprnet_matlab``), with a non-zero crop border."""
@@ -107,7 +112,7 @@ def bubble(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout: str =
     if stats['params'].notna().any():
         handles += _size_handles(stats['params'].dropna(), area)
     fig.legend(handles=handles, loc='outside lower center', frameon=False,
-               ncols=min(len(handles), 3 if layout == 'single' else 5))
+               ncols=min(len(handles), legend_cols(layout)))
     for ax in axes:      # the limits again, now that the legend took its room
         rows = stats[stats['testset_key'] == ax.get_title().split(' (')[0]]
         if len(rows):
@@ -163,7 +168,7 @@ def ablation_bars(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout
     handles, labels = axes[0].get_legend_handles_labels() if axes else ([], [])
     if handles:
         fig.legend(handles, labels, loc='outside lower center', frameon=False,
-                   ncols=min(len(handles), 4))
+                   ncols=min(len(handles), legend_cols(layout)))
     return fig
 
 
@@ -187,11 +192,11 @@ def training_curves(curves: pd.DataFrame, colors: dict, layout: str = 'double'):
         elif key == 'loss':
             negative = [k for k in losses[1:] if (curves.loc[curves['key'] == k, 'value'] < 0)
                         .any()]
-            title = 'Total loss'
+            label = 'total loss (sum of terms)'
             if (curves.loc[curves['key'] == 'loss', 'value'] < 0).any():
                 why = ', '.join(negative) if negative else 'a term'
-                title += f'\n(< 0 because {why} < 0, e.g. −SSIM)'
-            ax.set(title=title, ylabel='total loss (sum of terms)')
+                label = f'total loss: < 0 as\n{why} < 0 (−SSIM)'
+            ax.set(title='Total loss', ylabel=label)
         else:
             ax.set(title=key.removeprefix('loss_'), ylabel=key)
         ax.set_xlabel('iteration')
@@ -199,7 +204,7 @@ def training_curves(curves: pd.DataFrame, colors: dict, layout: str = 'double'):
     unique = dict(zip(labels, handles, strict=True))
     if unique:
         fig.legend(unique.values(), unique.keys(), loc='outside lower center', frameon=False,
-                   ncols=min(len(unique), 4))
+                   ncols=min(len(unique), legend_cols(layout)))
     return fig
 
 

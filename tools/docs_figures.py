@@ -2,7 +2,8 @@
 
 ``python tools/docs_figures.py [--demo-dir work_dirs/demo]`` runs ``python -m analysis report``
 over the demo with single-column plots, draws a real-photo figure (rainy inputs, no ground
-truth), and copies every PNG, scaled to at most 700 pixels wide, into ``docs/img/analysis/``.
+truth), and copies every PNG, scaled to at most 700 pixels wide (figures of photographs with a
+256-colour palette), into ``docs/img/analysis/``.
 """
 import argparse
 import subprocess
@@ -50,6 +51,8 @@ def _draw(work: Path, demo: Path, grid: Path, rainy: Path, clean: Path, out: Pat
             scale = min(1.0, MAX_WIDTH / img.width)
             small = img.convert('RGB').resize((round(img.width * scale),
                                                round(img.height * scale)), Image.LANCZOS)
+        if png.parent.name == 'figures':      # photographs: a 256-colour palette keeps it small
+            small = small.quantize(256)
         target = out / png.name
         with atomic_path(target, suffix='.png') as tmp:
             small.save(tmp, format='PNG', optimize=True)

@@ -45,6 +45,8 @@ def _check_figure(fig, name: str) -> None:
     """Markers inside their axes, legends off the markers, no text of one panel over another's."""
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
+    drawn = fig.get_tightbbox(renderer)                       # what savefig keeps, in inches
+    assert drawn.width <= fig.get_size_inches()[0] + 0.05, f'{name}: wider than its layout'
     panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
     legends = [lg for lg in [*fig.legends, *(ax.get_legend() for ax in panels)] if lg]
     for ax in panels:
@@ -59,6 +61,10 @@ def _check_figure(fig, name: str) -> None:
         if ax.images:
             share = fig.bbox.width / ax.get_subplotspec().get_gridspec().ncols
             assert ax.get_window_extent().width > 0.6 * share, f'{name}: image tile squeezed'
+    for ax in panels:          # title and axis labels of one panel apart
+        own = [t.get_window_extent(renderer) for t in (ax.title, ax.xaxis.label, ax.yaxis.label)
+               if t.get_visible() and t.get_text()]
+        assert not any(_overlap(a, b) for a, b in combinations(own, 2)), f'{name}: labels clash'
     texts = {}
     for i, ax in enumerate(panels):
         parts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(),
@@ -151,9 +157,9 @@ def test_training_curves_one_panel_per_term_and_say_why_negative(tmp_path):
              for i in range(4)] + [{'val/psnr_y': 25.0, 'step': 1}]
     log.write_text('\n'.join(json.dumps(line) for line in lines) + '\n')
     curves = store.training_curves([store.Run(path=tmp_path / 'run')])
-    fig = plots.training_curves(curves, method_colors(curves['method']))
+    fig = plots.training_curves(curves, method_colors(curves['method']), layout='single')
     titles = [ax.get_title() for ax in fig.axes]
-    assert titles[0].startswith('Total loss') and 'loss_ssim < 0' in titles[0]
+    assert titles[0] == 'Total loss' and 'loss_ssim < 0' in fig.axes[0].get_ylabel()
     assert {'char', 'ssim', 'Validation PSNR'} <= set(titles)
     val = fig.axes[titles.index('Validation PSNR')]
     assert 'PSNR (Y, dB)' in val.get_ylabel() and 'mprnet_matlab' in val.get_ylabel()
