@@ -1,6 +1,7 @@
 """``python -m ablations plan|run|status GRID``: expand, run and inspect an ablation grid."""
 import argparse
 import json
+import signal
 import sys
 import time
 from collections import Counter
@@ -16,6 +17,7 @@ from ablations.runner import (
     select_runs,
     write_run_json,
 )
+from ablations.slurm import SlurmError, check_capacity
 from ablations.spec import GridError, RunSpec, cfg_option_args
 from ablations.stages import grid_stages
 
@@ -65,6 +67,12 @@ def cmd_run(args, grid, specs) -> int:
     todo = select_runs(grid, specs, args.work_root, args.retry_failed)
     print(f'grid {grid.name}: {len(todo)} of {len(specs)} runs to do '
           f'(executor {args.executor}, max parallel {args.max_parallel})', flush=True)
+    if todo and args.executor == 'slurm':
+        try:
+            check_capacity(args.partition, args.cpus, args.gpus)
+        except SlurmError as err:
+            print(f'error: {err}', file=sys.stderr)
+            return 2
     if args.dry_run:
         for spec in todo:
             print(f'  would run {spec.run_id}: '
@@ -79,13 +87,21 @@ def cmd_run(args, grid, specs) -> int:
     executor = make_executor(args.executor, args.work_root / grid.name / '.submitit',
                              args.timeout_min, args.partition, args.gpus, args.cpus)
     start = time.time()
-    outcomes = dispatch(grid, todo, args.work_root, executor, args.max_parallel)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)   # cancel the jobs, as Ctrl-C does
+    try:
+        outcomes = dispatch(grid, todo, args.work_root, executor, args.max_parallel)
+    except KeyboardInterrupt:
+        print(f'grid {grid.name}: interrupted', file=sys.stderr, flush=True)
+        return 130
     wall = time.time() - start
     counts = Counter(outcomes.values())
     stage_s = sum(stage_seconds(run_dir_of(args.work_root, s)) for s in todo)
     print(f'grid {grid.name}: ' + ', '.join(f'{n} {k}' for k, n in sorted(counts.items())) +
           f' in {wall:.1f}s; stages {stage_s:.1f}s; runner overhead per run '
           f'{(wall * args.max_parallel - stage_s) / len(todo):.2f}s', flush=True)
+    if counts['interrupted']:
+        print(f'{counts["interrupted"]} interrupted: run the same command again to resume them',
+              flush=True)
     return 0 if set(counts) <= {'done', 'skipped'} else 1
 
 

@@ -2,7 +2,8 @@
 
 Files (all written atomically): ``run.json`` (written when the run is planned), ``progress.json``
 (finished stages with timings), ``DONE.json`` (written last: the run is complete),
-``FAILED.json`` (traceback tail of the last failure), ``.lock`` (pid + host of the runner
+``FAILED.json`` (traceback tail of the last failure), ``INTERRUPTED.json`` (the last attempt was
+stopped by a signal or its job died without a result), ``.lock`` (pid + host of the runner
 working on it), ``logs/<stage>.log``.
 """
 import json
@@ -18,7 +19,8 @@ from danet.utils.processes import pid_alive
 
 RUN_JSON, PROGRESS, DONE, FAILED, LOCK = 'run.json', 'progress.json', 'DONE.json', 'FAILED.json', \
     '.lock'
-STATES = ('done', 'running', 'failed', 'corrupt', 'pending')
+INTERRUPTED = 'INTERRUPTED.json'
+STATES = ('done', 'running', 'failed', 'interrupted', 'corrupt', 'pending')
 
 
 def read_json(path: Path) -> dict | None:
@@ -77,7 +79,8 @@ class RunState:
 
 def run_state(run_dir: Path, stages: list[dict], testsets: list[str]) -> RunState:
     """``done`` (DONE.json and every output valid), ``corrupt`` (DONE.json but an output is bad),
-    ``running`` (live lock), ``failed`` (FAILED.json) or ``pending``."""
+    ``running`` (live lock), ``failed`` (FAILED.json), ``interrupted`` (INTERRUPTED.json: stopped
+    by a signal or died without a result; a plain rerun resumes it) or ``pending``."""
     holder = RunLock(run_dir).holder()
     if holder is not None:
         stage = current_stage(run_dir, stages)
@@ -91,6 +94,9 @@ def run_state(run_dir: Path, stages: list[dict], testsets: list[str]) -> RunStat
     failed = read_json(run_dir / FAILED)
     if failed is not None:
         return RunState('failed', f'stage {failed.get("stage")}:\n{failed.get("tail", "")}')
+    interrupted = read_json(run_dir / INTERRUPTED)
+    if interrupted is not None:
+        return RunState('interrupted', interrupted.get('reason', ''))
     finished = list(read_json(run_dir / PROGRESS) or {})
     return RunState('pending', f'finished stages: {", ".join(finished)}' if finished else '')
 

@@ -1,14 +1,22 @@
 """Run a grid: one submitit job per run, each job running the run's stages in its directory."""
+import ctypes
+import signal
 import subprocess
+import sys
+import threading
 import time
 import traceback
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import submitit
+from submitit.core.utils import UncompletedJobError
 
 from ablations.rundir import (
     DONE,
     FAILED,
+    INTERRUPTED,
     PROGRESS,
     RUN_JSON,
     RunLock,
@@ -17,12 +25,15 @@ from ablations.rundir import (
     record_stage,
     run_state,
 )
+from ablations.slurm import ACTIVE, NEVER_RUNS, SlurmQueue
 from ablations.spec import REPO_ROOT, Grid, RunSpec
 from ablations.stages import StageError, grid_stages, outputs_problem, prepare_resume, stage_argv
 from danet.utils.fileio import atomic_write_json
 
 WORK_ROOT = REPO_ROOT / 'work_dirs' / 'ablations'
 LOG_TAIL_LINES = 25
+PR_SET_PDEATHSIG = 1
+DEAD_GRACE_S = 10.0   # a job Slurm says ended gets this long to leave its marker
 
 
 def run_dir_of(work_root: Path, spec: RunSpec) -> Path:
@@ -37,19 +48,36 @@ def write_run_json(run_dir: Path, spec: RunSpec) -> None:
         atomic_write_json(run_dir / RUN_JSON, {**new, **(old or {})})
 
 
-def execute_run(grid: Grid, spec: RunSpec, run_dir: str) -> str:
+class Interrupted(BaseException):
+    """The job was told to stop (``scancel``, preemption, Ctrl-C): not a failure of the run."""
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted(signal.Signals(signum).name)
+
+
+def execute_run(grid: Grid, spec: RunSpec, run_dir: str, attempt: str = '') -> str:
     """The job function: run the stages not yet finished, then mark the run done.
 
-    Returns ``done``, ``failed`` or ``skipped`` (another process holds the run's lock). Once a
-    stage runs, every later stage runs again too.
+    Returns ``done``, ``failed``, ``interrupted`` (SIGTERM/SIGINT: ``scancel``, preemption; the
+    time limit) or ``skipped`` (another process holds the run's lock); the first three are also
+    written as DONE/FAILED/INTERRUPTED.json carrying ``attempt``, which is how the runner learns
+    them.
+    Once a stage runs, every later stage runs again too.
     """
     run_dir = Path(run_dir)
     lock = RunLock(run_dir)
     if not lock.acquire():
         return 'skipped'
     stage = None
+    handlers = {sig: signal.signal(sig, _raise_interrupted) for sig in STOP_SIGNALS} \
+        if threading.current_thread() is threading.main_thread() else {}
     try:
         (run_dir / DONE).unlink(missing_ok=True)
+        (run_dir / INTERRUPTED).unlink(missing_ok=True)
         finished = read_json(run_dir / PROGRESS) or {}
         rerun = False
         for stage in grid_stages(grid):
@@ -65,17 +93,37 @@ def execute_run(grid: Grid, spec: RunSpec, run_dir: str) -> str:
         stage = None
         (run_dir / FAILED).unlink(missing_ok=True)
         atomic_write_json(run_dir / DONE, {'run_id': spec.run_id, 'finished': time.time(),
-                                           'stages': read_json(run_dir / PROGRESS)})
+                                           'stages': read_json(run_dir / PROGRESS),
+                                           'attempt': attempt})
         return 'done'
+    except (Interrupted, UncompletedJobError) as why:   # the latter: submitit at the time limit
+        mark_interrupted(run_dir, spec.run_id, attempt,
+                         f'{why} during stage {stage and stage["name"]}')
+        return 'interrupted'
     except Exception:
         log = run_dir / 'logs' / f'{stage["name"]}.log' if stage else None
         atomic_write_json(run_dir / FAILED, {
             'run_id': spec.run_id, 'stage': stage and stage['name'], 'time': time.time(),
             'traceback': traceback.format_exc(), 'log': str(log) if log else None,
-            'tail': _tail(log) if log else traceback.format_exc()})
+            'tail': _tail(log) if log else traceback.format_exc(), 'attempt': attempt})
         return 'failed'
     finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
         lock.release()
+
+
+def mark_interrupted(run_dir: Path, run_id: str, attempt: str, reason: str) -> None:
+    """INTERRUPTED.json: the latest attempt stopped without failing; a plain rerun resumes it."""
+    atomic_write_json(run_dir / INTERRUPTED, {'run_id': run_id, 'time': time.time(),
+                                              'reason': reason, 'attempt': attempt})
+    (run_dir / FAILED).unlink(missing_ok=True)
+
+
+def _die_with_parent() -> None:
+    """In the stage process: SIGKILL when the job process dies, even by SIGKILL (Linux), so
+    no stage outlives its job whatever the cluster's process tracking."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _run_stage(stage: dict, spec: RunSpec, grid: Grid, run_dir: Path) -> None:
@@ -86,7 +134,12 @@ def _run_stage(stage: dict, spec: RunSpec, grid: Grid, run_dir: Path) -> None:
     with open(log_path, 'a') as log:
         log.write(f'\n=== {time.strftime("%Y-%m-%d %H:%M:%S")} $ {" ".join(argv)}\n')
         log.flush()
-        code = subprocess.run(argv, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
+        # subprocess.run kills the stage when Interrupted is raised while it waits
+        code = subprocess.run(argv, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                              preexec_fn=_die_with_parent if sys.platform == 'linux' else None
+                              ).returncode
+    if -code in STOP_SIGNALS:   # the signal reached the stage first (Slurm signals every process)
+        raise Interrupted(f'stage {stage["name"]!r} got {signal.Signals(-code).name}')
     if code != 0:
         raise StageError(f'stage {stage["name"]!r} exited with code {code}; log: {log_path}')
     problem = outputs_problem(stage, run_dir, grid.testsets)
@@ -126,34 +179,101 @@ def make_executor(kind: str, folder: Path, timeout_min: int, partition: str | No
 
 def select_runs(grid: Grid, specs: list[RunSpec], work_root: Path,
                 retry_failed: bool) -> list[RunSpec]:
-    """Runs to dispatch: pending and corrupt ones, failed ones with ``retry_failed``."""
-    wanted = {'pending', 'corrupt'} | ({'failed'} if retry_failed else set())
+    """Runs to dispatch: pending, interrupted and corrupt ones, failed ones with
+    ``retry_failed``."""
+    wanted = {'pending', 'interrupted', 'corrupt'} | ({'failed'} if retry_failed else set())
     stages = grid_stages(grid)
     return [s for s in specs
             if run_state(run_dir_of(work_root, s), stages, grid.testsets).state in wanted]
 
 
+@dataclass
+class Submitted:
+    spec: RunSpec
+    run_dir: Path
+    attempt: str
+    job: submitit.Job
+    ended_at: float | None = None   # when the scheduler first said the job was over
+
+
+def marker_outcome(run_dir: Path, attempt: str) -> tuple[str, str] | None:
+    """``(outcome, detail)`` from the marker this attempt's job wrote, or None yet."""
+    for name, outcome in ((DONE, 'done'), (FAILED, 'failed'), (INTERRUPTED, 'interrupted')):
+        marker = read_json(run_dir / name)
+        if marker is not None and marker.get('attempt') == attempt:
+            return outcome, marker.get('reason') or (f'stage {marker["stage"]}'
+                                                     if outcome == 'failed' else '')
+    return None
+
+
+def job_outcome(sub: Submitted, queue_state: tuple[str, str] | None,
+                grace_s: float) -> tuple[str, str] | None:
+    """The run's outcome once known: first the run dir's markers, then submitit's result, then,
+    for a job the scheduler says is over (or can never start), ``interrupted``."""
+    known = marker_outcome(sub.run_dir, sub.attempt)
+    if known:
+        return known
+    if sub.job.paths.result_pickle.exists() if queue_state else sub.job.done():
+        try:
+            return sub.job.result(), ''
+        except Exception as err:   # the job process itself died (killed, out of memory)
+            return 'interrupted', f'job error: {str(err).splitlines()[0]}'
+    if queue_state is None:
+        return None
+    state, reason = queue_state
+    if state == 'PENDING' and reason in NEVER_RUNS:
+        sub.job.cancel(check=False)
+        return 'interrupted', f'Slurm job {sub.job.job_id} can never start ({reason}); cancelled'
+    if state in ACTIVE:
+        sub.ended_at = None
+        return None
+    sub.ended_at = sub.ended_at or time.time()
+    if time.time() - sub.ended_at < grace_s:
+        return None
+    return 'interrupted', (f'Slurm job {sub.job.job_id} ended ({state}) without a result '
+                           f'(killed? out of memory?); see {sub.job.paths.stderr}')
+
+
 def dispatch(grid: Grid, specs: list[RunSpec], work_root: Path, executor: submitit.Executor,
-             max_parallel: int, poll_s: float = 0.5) -> dict[str, str]:
-    """Submit the runs, at most ``max_parallel`` at a time; print each outcome as it lands."""
+             max_parallel: int, poll_s: float = 0.5,
+             grace_s: float = DEAD_GRACE_S) -> dict[str, str]:
+    """Submit the runs, at most ``max_parallel`` at a time; print each outcome as it lands.
+    Leaving early (Ctrl-C, SIGTERM, an error) cancels the jobs still queued or running."""
     queue, running, outcomes = list(specs), {}, {}
+    slurm_queue = SlurmQueue() if isinstance(executor, submitit.SlurmExecutor) else None
     start = time.time()
-    while queue or running:
-        while queue and len(running) < max_parallel:
-            spec = queue.pop(0)
-            run_dir = run_dir_of(work_root, spec)
-            write_run_json(run_dir, spec)
-            running[spec.run_id] = executor.submit(execute_run, grid, spec, str(run_dir))
-        for run_id, job in list(running.items()):
-            if not job.done():
-                continue
-            try:
-                outcomes[run_id] = job.result()
-            except Exception as err:   # the job process itself died (killed, out of memory)
-                outcomes[run_id] = f'job error: {str(err).splitlines()[0]}'
-            del running[run_id]
-            print(f'[{len(outcomes)}/{len(specs)}] {run_id}: {outcomes[run_id]} '
-                  f'({time.time() - start:.0f}s elapsed)', flush=True)
+    try:
+        while queue or running:
+            while queue and len(running) < max_parallel:
+                spec = queue.pop(0)
+                run_dir = run_dir_of(work_root, spec)
+                write_run_json(run_dir, spec)
+                attempt = uuid.uuid4().hex
+                job = executor.submit(execute_run, grid, spec, str(run_dir), attempt)
+                running[spec.run_id] = Submitted(spec, run_dir, attempt, job)
+            states = slurm_queue.states([s.job.job_id for s in running.values()]) \
+                if slurm_queue else None
+            for run_id, sub in list(running.items()):
+                known = job_outcome(sub, None if states is None else states[sub.job.job_id],
+                                    grace_s)
+                if known is None:
+                    continue
+                outcome, detail = known
+                if outcome == 'interrupted' and marker_outcome(sub.run_dir, sub.attempt) is None \
+                        and RunLock(sub.run_dir).holder() is None:
+                    mark_interrupted(sub.run_dir, run_id, sub.attempt, detail)
+                outcomes[run_id] = outcome
+                del running[run_id]
+                print(f'[{len(outcomes)}/{len(specs)}] {run_id}: {outcome}'
+                      f'{" (" + detail + ")" if detail and outcome != "done" else ""} '
+                      f'({time.time() - start:.0f}s elapsed)', flush=True)
+            if running:
+                time.sleep(poll_s)
+    finally:
         if running:
-            time.sleep(poll_s)
+            for sub in running.values():
+                sub.job.cancel(check=False)
+            print(f'cancelled {len(running)} queued or running jobs '
+                  f'({", ".join(s.job.job_id for s in running.values())}); '
+                  'a plain rerun resumes them', flush=True)
     return outcomes

@@ -1,12 +1,15 @@
-"""``python -m data_tools`` / ``danet-data``: pack, verify, inspect, list, synth, photos.
+"""``python -m data_tools`` / ``danet-data``: pack, verify, inspect, card, leaks, list, synth, ...
 
-Exit codes: 0 success, 1 ``verify`` found mismatches, 2 bad input (nothing written).
+Exit codes: 0 success, 1 ``verify`` found mismatches, 2 bad input (nothing written),
+3 ``leaks`` found duplicate or leaking images.
 """
 import argparse
 import json
 import shlex
 import sys
+from pathlib import Path
 
+from danet.datasets.fingerprint import THRESHOLD as FP_THRESHOLD
 from danet.datasets.image_files import LAYOUTS, BadInputError
 from data_tools.synth import RainParams
 
@@ -16,11 +19,19 @@ def _pack(args) -> int:
     manifest = pack(args.src, args.out, args.layout, compression=args.compression,
                     skip_bad=args.skip_bad, convert=args.convert, overwrite=args.overwrite,
                     val_fraction=args.val_fraction, split_seed=args.split_seed,
-                    workers=args.workers, command=shlex.join(['danet-data', *args.argv]))
+                    workers=args.workers, command=shlex.join(['danet-data', *args.argv]),
+                    exclude_overlap_with=args.exclude_overlap_with,
+                    provenance={'source': args.source, 'license': args.license})
+    excluded = (f'; excluded {len(manifest["excluded"])} background(s) found in '
+                f'{", ".join(args.exclude_overlap_with)}' if args.exclude_overlap_with else '')
     print(f'packed {len(manifest["rainy"])} rainy / {len(manifest["clean"])} clean images '
-          f'into {args.out}; skipped {len(manifest["skipped"])}')
+          f'into {args.out}; skipped {len(manifest["skipped"])}{excluded}')
     for path, reason in manifest['skipped']:
         print(f'  skipped {path}: {reason}')
+    for item in manifest['excluded']:
+        match = item['matches'][0]
+        print(f'  excluded {item["clean"] or item["rainy"][0]} ({len(item["rainy"])} rainy): '
+              f'matches {match["set"]} {match["image"]} ({match["similarity"]:.3f})')
     return 0
 
 
@@ -34,8 +45,44 @@ def _verify(args) -> int:
 
 
 def _inspect(args) -> int:
-    from data_tools.inspect_h5 import inspect_packed
-    print(json.dumps(inspect_packed(args.path), indent=2))
+    from data_tools.card import dataset_card
+    card = dataset_card(args.path)
+    card['images'] = f'{len(card["images"])} per-image hashes: python -m data_tools card PATH'
+    print(json.dumps(card, indent=2))
+    return 0
+
+
+def _card(args) -> int:
+    from danet.utils.fileio import atomic_write_text
+    from data_tools.card import card_markdown, dataset_card
+    card = dataset_card(args.path)
+    text = card_markdown(card) if args.format == 'md' else json.dumps(card, indent=2) + '\n'
+    if args.out:
+        atomic_write_text(args.out, text)
+        print(f'card written to {args.out}')
+    else:
+        print(text, end='')
+    return 0
+
+
+def _leaks(args) -> int:
+    from danet.utils.fileio import atomic_write_json
+    from data_tools.leaks import find_leaks, format_table
+    report = find_leaks(args.sets, args.layout, args.threshold, args.workers)
+    print(format_table(report))
+    if args.json:
+        atomic_write_json(args.json, report)
+        print(f'report written to {args.json}')
+    return 3 if report['duplicates'] or report['leaks'] else 0
+
+
+def _calibrate_leaks(args) -> int:
+    from danet.utils.fileio import atomic_write_json
+    from data_tools.calibrate_leaks import calibrate, format_calibration
+    result = calibrate([Path(f) for f in args.folders], args.seed, args.limit)
+    print(format_calibration(result))
+    if args.json:
+        atomic_write_json(args.json, result)
     return 0
 
 
@@ -85,13 +132,39 @@ def build_parser() -> argparse.ArgumentParser:
                    help='store a train/val split by background with this val share')
     p.add_argument('--split-seed', type=int, default=0)
     p.add_argument('--workers', type=int, default=None, help='decoding processes (all cores)')
+    p.add_argument('--exclude-overlap-with', nargs='+', default=[], metavar='TEST',
+                   help='leave out backgrounds found in these sets (.h5 or folders)')
+    p.add_argument('--source', help='where the images come from (stored in the dataset card)')
+    p.add_argument('--license', help='their license (stored in the dataset card)')
     p.set_defaults(func=_pack)
 
     for name, func, help_text in (('verify', _verify, 're-hash every image'),
-                                  ('inspect', _inspect, 'counts, sizes, hash, PSNR/SSIM')):
+                                  ('inspect', _inspect, 'print the dataset card (JSON)')):
         p = sub.add_parser(name, help=help_text)
         p.add_argument('path')
         p.set_defaults(func=func)
+
+    p = sub.add_parser('card', help='write the dataset card (Markdown or JSON)')
+    p.add_argument('path')
+    p.add_argument('--format', choices=('md', 'json'), default='md')
+    p.add_argument('--out', help='write here instead of standard output')
+    p.set_defaults(func=_card)
+
+    p = sub.add_parser('leaks', help='duplicates within and background leaks across datasets')
+    p.add_argument('sets', nargs='+', help='packed .h5 files or image folders')
+    p.add_argument('--layout', choices=LAYOUTS, default='pairs', help='layout of folders')
+    p.add_argument('--threshold', type=float, default=FP_THRESHOLD,
+                   help='fingerprint cosine similarity counted as the same background')
+    p.add_argument('--json', help='also write the report as JSON here')
+    p.add_argument('--workers', type=int, default=None, help='decoding processes (all cores)')
+    p.set_defaults(func=_leaks)
+
+    p = sub.add_parser('calibrate-leaks', help="measure the leak detector's error rates")
+    p.add_argument('folders', nargs='+', help='paired folders (rainy/ + clean/)')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--limit', type=int, default=None, help='use at most this many backgrounds')
+    p.add_argument('--json', help='also write the figures as JSON here')
+    p.set_defaults(func=_calibrate_leaks)
 
     p = sub.add_parser('list', help='list packed datasets under a folder')
     p.add_argument('root')

@@ -1,6 +1,9 @@
 """Pack a folder of rainy/clean images into one HDF5 file (layout in ``danet.datasets.h5format``).
 
-Decoding and hashing run in a process pool; the main process writes. The file is written to a
+Decoding, hashing, fingerprints and the rainy-vs-clean metrics of the dataset card run in a
+process pool; the main process writes. ``exclude_overlap_with`` leaves out every background
+whose fingerprint matches one of those sets' backgrounds and records it in the manifest's
+``excluded``. The file is written to a
 hidden ``.NAME.PID.partial`` beside the destination and renamed into place only when complete,
 so a packer stopped at any moment leaves nothing at the destination.
 """
@@ -11,12 +14,16 @@ from multiprocessing import Pool
 from pathlib import Path
 
 import h5py
+import numpy as np
 from tqdm import tqdm
 
+from danet.datasets import fingerprint as fpm
 from danet.datasets import h5format as fmt
+from danet.datasets.fingerprint_store import load_fingerprints, write_packed_fingerprints
 from danet.datasets.image_files import BadInputError, Group, decode_rgb, discover
 from danet.utils.processes import pid_alive
 from data_tools import PACKER_VERSION
+from data_tools.card import build_card, pair_metrics
 from data_tools.split import split_by_background
 
 COMPRESSIONS = ('none', 'gzip', 'lzf')
@@ -53,6 +60,24 @@ def _decode_group(args: tuple[Group, bool]) -> tuple[dict | None, list[tuple[str
     return (clean if rainy else None), rainy, problems
 
 
+def _decode_and_describe(args: tuple[Group, bool]):
+    """``_decode_group`` plus each image's fingerprint and each pair's card metrics."""
+    clean, rainy, problems = _decode_group(args)
+    if clean is not None:
+        clean['fp'] = fpm.fingerprint(clean['img'])
+    for _, item in rainy:
+        item['fp'] = fpm.fingerprint(item['img'])
+        if clean is not None:
+            item['metrics'] = pair_metrics(item['img'], clean['img'])
+    return clean, rainy, problems
+
+
+def _overlaps(fp: np.ndarray, tests: list[fpm.FingerprintSet]) -> list[dict]:
+    """The test backgrounds that fingerprint ``fp`` matches."""
+    return [{'set': t.label, 'image': t.names[j], 'similarity': round(sim, 4), 'flip': flip}
+            for t in tests for _, j, sim, flip in fpm.match(fp[None], t.fps)]
+
+
 def _write_image(group: h5py.Group, index: int, img, compression: str) -> None:
     h, w = img.shape[:2]
     group.create_dataset(fmt.image_key(index), data=img,
@@ -71,11 +96,13 @@ def _entry(item: dict, src: Path) -> dict:
 def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression: str = 'none',
          skip_bad: bool = False, convert: bool = False, overwrite: bool = False,
          val_fraction: float = 0.0, split_seed: int = 0, workers: int | None = None,
-         command: str = '') -> dict:
+         command: str = '', exclude_overlap_with=(), provenance: dict | None = None) -> dict:
     """Pack ``src`` (in ``layout``) into ``out``; return the manifest.
 
     Raises ``BadInputError`` listing every offending file (nothing written) unless ``skip_bad``,
-    in which case they are left out and recorded in the manifest's ``skipped``.
+    in which case they are left out and recorded in the manifest's ``skipped``. Backgrounds
+    found in the sets ``exclude_overlap_with`` (packed files or folders) are left out and
+    recorded in ``excluded``; ``provenance`` (``source``, ``license``) goes into the card.
     """
     src, out = Path(src).resolve(), Path(out)
     if compression not in COMPRESSIONS:
@@ -83,15 +110,17 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     if out.exists() and not overwrite:
         raise FileExistsError(f'{out} exists; pass --overwrite to replace it')
     groups, problems = discover(src, layout)
+    tests = [load_fingerprints(t, layout, workers=workers) for t in exclude_overlap_with]
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(out)
     partial = out.parent / f'.{out.name}.{os.getpid()}.partial'
-    manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None}
+    manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None, 'excluded': []}
+    fps, metrics = {'gt': [], 'lq': []}, []
     workers = workers or os.cpu_count() or 1
     try:
         with h5py.File(partial, 'w') as f, Pool(workers) as pool:
-            rainy_group, clean_group = f.create_group(fmt.RAINY), f.create_group(fmt.CLEAN)
-            jobs = pool.imap(_decode_group, [(g, convert) for g in groups])
+            rainy_group, clean_group = f.create_group(fmt.LQ), f.create_group(fmt.GT)
+            jobs = pool.imap(_decode_and_describe, [(g, convert) for g in groups])
             total = sum(len(g.rainy) for g in groups)
             with tqdm(total=total, desc=f'pack {src.name}', unit='img') as bar:
                 for clean, rainy, group_problems in jobs:
@@ -99,33 +128,51 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
                     bar.update(len(rainy) + len(group_problems))
                     if problems and not skip_bad:
                         continue  # keep decoding to report every bad file, write nothing
+                    background = clean if clean is not None else (rainy[0][1] if rainy else None)
+                    found = _overlaps(background['fp'], tests) if tests and background else []
+                    if found:
+                        manifest['excluded'].append({
+                            'clean': None if clean is None else _entry(clean, src)['path'],
+                            'rainy': [name for name, _ in rainy], 'matches': found})
+                        continue
                     clean_index = None
                     if clean is not None:
                         clean_index = len(manifest['clean'])
                         _write_image(clean_group, clean_index, clean['img'], compression)
                         manifest['clean'].append(_entry(clean, src))
+                        fps['gt'].append(clean['fp'])
                     for name, item in rainy:
                         _write_image(rainy_group, len(manifest['rainy']), item['img'],
                                      compression)
                         manifest['rainy'].append({'name': name, **_entry(item, src),
                                                   'clean': clean_index})
+                        fps['lq'].append(item['fp'])
+                        if 'metrics' in item:
+                            metrics.append(item['metrics'])
             if problems and not skip_bad:
                 raise BadInputError(sorted(problems), f'cannot pack {src}')
             if not manifest['rainy']:
                 raise BadInputError(sorted(problems) or [(str(src), 'no images')],
-                                    f'nothing to pack in {src}')
+                                    f'nothing to pack in {src}' + (
+                                        ' after excluding overlaps' if manifest['excluded']
+                                        else ''))
             manifest['skipped'] = [list(p) for p in sorted(problems)]
             if val_fraction:
                 keys = [manifest['clean'][r['clean']]['sha256'] if r['clean'] is not None
                         else r['sha256'] for r in manifest['rainy']]
                 manifest['split'] = split_by_background(keys, val_fraction, split_seed)
             f.create_dataset(fmt.MANIFEST, data=json.dumps(manifest))
+            fps = {k: np.stack(v) if v else np.zeros((0, fpm.GRID ** 2), np.float32)
+                   for k, v in fps.items()}
+            write_packed_fingerprints(f, fps)
             f.attrs.update({
                 'format_version': fmt.FORMAT_VERSION, 'packer_version': PACKER_VERSION,
                 'layout': layout, 'command': command, 'source': str(src),
                 'created': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
                 'content_hash': fmt.content_hash(manifest),
                 'num_rainy': len(manifest['rainy']), 'num_clean': len(manifest['clean'])})
+            card = build_card(manifest, dict(f.attrs), metrics, fps, provenance)
+            f.create_dataset(fmt.CARD, data=json.dumps(card))
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)

@@ -12,8 +12,8 @@ def verify(path: str | Path) -> list[tuple[str, str]]:
     (or that cannot be read), plus a content-hash mismatch if the manifest was altered."""
     packed = fmt.PackedFile(path)
     manifest, bad = packed.manifest, []
-    items = [(fmt.RAINY, i, e) for i, e in enumerate(manifest['rainy'])]
-    items += [(fmt.CLEAN, i, e) for i, e in enumerate(manifest['clean'])]
+    items = [(packed.lq_group, i, e) for i, e in enumerate(manifest['rainy'])]
+    items += [(packed.gt_group, i, e) for i, e in enumerate(manifest['clean'])]
     for kind, index, entry in tqdm(items, desc=f'verify {Path(path).name}', unit='img'):
         label = f'{kind}/{fmt.image_key(index)} ({entry["path"]})'
         try:

@@ -50,3 +50,33 @@ def debian_tool():
     ``packages`` with apt-get first if it is missing (as root on a fresh CI machine); None when
     that is impossible, for the test to skip with the reason."""
     return _install_debian_tool
+
+
+@pytest.fixture(scope='session')
+def slurm_cluster():
+    """A one-node Slurm cluster (``tools/local_slurm.sh up``) for the session, ``SLURM_CONF``
+    exported; torn down at the end unless it was already up. Skips, with the reason, when not
+    root or when Slurm cannot be installed."""
+    import subprocess
+    import tempfile
+    if os.geteuid() != 0:
+        pytest.skip('Slurm tests need root (tools/local_slurm.sh starts the daemons as root)')
+    script = str(REPO_ROOT / 'tools' / 'local_slurm.sh')
+    state = os.environ.get('DANET_SLURM_DIR') or str(Path(tempfile.gettempdir()) / 'danet-slurm')
+    env = dict(os.environ, DANET_SLURM_DIR=state)
+    was_up = subprocess.run([script, 'status'], env=env, capture_output=True).returncode == 0
+    up = subprocess.run([script, 'up'], env=env, capture_output=True, text=True, timeout=900)
+    if up.returncode != 0:
+        reason = up.stderr.strip().splitlines()[-1] if up.stderr.strip() else 'no message'
+        if 'apt-get' in reason or 'install' in reason:
+            pytest.skip(f'Slurm cannot be installed here: {reason}')
+        pytest.fail(f'tools/local_slurm.sh up failed: {up.stderr[-2000:]}')
+    old = os.environ.get('SLURM_CONF')
+    os.environ['SLURM_CONF'] = str(Path(state) / 'slurm.conf')
+    yield Path(state)
+    if old is None:
+        os.environ.pop('SLURM_CONF')
+    else:
+        os.environ['SLURM_CONF'] = old
+    if not was_up:
+        subprocess.run([script, 'down'], env=env, capture_output=True, timeout=120)

@@ -1,9 +1,14 @@
 """Train a config in its own run directory:
-``python tools/train.py CONFIG [--work-dir D] [--resume] [--cfg-options k=v ...]``."""
+``python tools/train.py CONFIG [--work-dir D] [--resume] [--allow-overlap] [--cfg-options ...]``.
+
+Exit code 2 when the training split shares backgrounds with a test set (without
+``--allow-overlap``)."""
 import argparse
+import sys
 
 from mmengine.registry import init_default_scope
 
+from danet.engine.overlap import OverlapError
 from danet.engine.runner import load_run_config, run_training
 from danet.registry import SCOPE
 from danet.utils.config import add_run_options
@@ -15,6 +20,8 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='run directory (default work_dirs/<config stem>)')
     parser.add_argument('--resume', action='store_true',
                         help='continue the run in --work-dir from its last checkpoint')
+    parser.add_argument('--allow-overlap', action='store_true',
+                        help='train even if the training split shares backgrounds with a test set')
     add_run_options(parser)
     return parser.parse_args(argv)
 
@@ -23,7 +30,11 @@ def main(argv=None):
     args = parse_args(argv)
     init_default_scope(SCOPE)
     cfg = load_run_config(args.config, args.work_dir, args.cfg_options, args.launcher)
-    run_training(cfg, resume=args.resume)
+    try:
+        run_training(cfg, resume=args.resume, allow_overlap=args.allow_overlap)
+    except OverlapError as err:
+        print(f'error: {err}', file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == '__main__':

@@ -1,12 +1,17 @@
 """The packed-dataset HDF5 layout, its hashes, and the reader shared by ``data_tools`` and datasets.
 
-Layout of a packed file (format version 1)::
+Layout of a packed file (format version 2)::
 
-    /rainy/000000, /rainy/000001, ...   uint8 H×W×3 RGB, chunked CHUNK×CHUNK×3
-    /clean/000000, ...                  uint8 H×W×3 RGB, each background once
-    /manifest                           JSON string (see ``Manifest`` keys below)
+    /lq/000000, /lq/000001, ...   degraded inputs (rainy), uint8 H×W×3 RGB, chunked CHUNK×CHUNK×3
+    /gt/000000, ...               targets (clean), uint8 H×W×3 RGB, each background once
+    /manifest                     JSON string (see ``Manifest`` keys below)
+    /card                         JSON string: the dataset card (``data_tools.card``)
+    /fingerprints/{gt,lq}         perceptual fingerprints (``danet.datasets.fingerprint_store``)
     attrs: format_version, packer_version, layout, command, source, created, content_hash,
            num_rainy, num_clean
+
+Groups are named by role (``lq``/``gt``), so dehazing or low-light sets fit the same layout.
+Version 1 files (groups ``rainy``/``clean``, no card or fingerprints) are still read.
 
 Manifest JSON: ``rainy`` — one entry per rainy image, in file order: ``name`` (path relative
 to the source's rainy folder), ``path`` (relative to the source), ``shape`` [H, W], ``sha256``,
@@ -22,9 +27,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CHUNK = 64
-RAINY, CLEAN, MANIFEST = 'rainy', 'clean', 'manifest'
+LQ, GT, MANIFEST, CARD = 'lq', 'gt', 'manifest', 'card'
+# format_version -> (degraded group, target group)
+GROUPS = {1: ('rainy', 'clean'), 2: (LQ, GT)}
 
 
 def image_key(index: int) -> str:
@@ -76,9 +83,10 @@ class PackedFile:
         except (OSError, KeyError, ValueError) as err:
             raise ValueError(f'{self.path} is not a packed dataset: {err}') from err
         version = self.attrs.get('format_version')
-        if version != FORMAT_VERSION:
+        if version not in GROUPS:
             raise ValueError(f'{self.path}: format_version {version!r}, this reader reads '
-                             f'{FORMAT_VERSION}')
+                             f'{", ".join(map(str, GROUPS))}')
+        self.lq_group, self.gt_group = GROUPS[version]
 
     @property
     def file(self) -> h5py.File:
@@ -98,12 +106,21 @@ class PackedFile:
 
     def rainy(self, index: int) -> h5py.Dataset:
         """The rainy image as a lazy array: slicing reads only the chunks it touches."""
-        return self.file[RAINY][image_key(index)]
+        return self.file[self.lq_group][image_key(index)]
 
     def clean(self, index: int) -> h5py.Dataset | None:
         """The clean image paired with rainy image ``index`` (lazy), or None if unpaired."""
         clean = self.manifest['rainy'][index]['clean']
-        return None if clean is None else self.file[CLEAN][image_key(clean)]
+        return None if clean is None else self.clean_image(clean)
+
+    def clean_image(self, clean_index: int) -> h5py.Dataset:
+        """Clean image number ``clean_index`` of the manifest's ``clean`` list (lazy)."""
+        return self.file[self.gt_group][image_key(clean_index)]
+
+    @property
+    def card(self) -> dict | None:
+        """The stored dataset card (None for files packed before cards existed)."""
+        return json.loads(self.file[CARD][()]) if CARD in self.file else None
 
     def __len__(self) -> int:
         return len(self.manifest['rainy'])

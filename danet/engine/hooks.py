@@ -27,7 +27,8 @@ def built_datasets(runner) -> dict:
 @HOOKS.register_module()
 class ProvenanceHook(Hook):
     """Before the run, write ``<work_dir>/env.json``: git state, packages, device, seed, config
-    hash and the content hash of every dataset the run reads (rank 0 only)."""
+    hash, the content hash of every dataset the run reads and, for training, the train/test
+    overlap check (rank 0 only)."""
 
     priority = 'VERY_LOW'
 
@@ -36,8 +37,10 @@ class ProvenanceHook(Hook):
             return
         phase = 'train' if isinstance(runner._train_loop, BaseLoop) else 'test'
         device = next(runner.model.parameters()).device
-        record_env(runner.work_dir, collect_env(runner.cfg, runner.seed, device,
-                                                built_datasets(runner), phase))
+        record = collect_env(runner.cfg, runner.seed, device, built_datasets(runner), phase)
+        if phase == 'train':
+            record['train_test_overlap'] = getattr(runner, 'train_test_overlap', None)
+        record_env(runner.work_dir, record)
 
 
 @HOOKS.register_module()

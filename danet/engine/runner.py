@@ -6,13 +6,16 @@ Differences from ``mmengine.runner.Runner``:
   ``logs/vis_data/scalars.json``, TensorBoard events in ``logs/vis_data/``), not in a new
   timestamped folder per invocation;
 * the resolved config is written to ``<work_dir>/config.py`` (atomically);
-* on a machine without CUDA, torchrun processes join a gloo process group and DDP wraps the
-  CPU model (MMEngine assumes one GPU per process);
+* on a machine without CUDA, torchrun processes and Slurm tasks (``--launcher slurm``: ranks and
+  rendezvous from the ``SLURM_*`` variables) join a gloo process group and DDP wraps the CPU model
+  (MMEngine assumes one GPU per process);
 * checkpoints are loaded strictly; resuming reads a full training checkpoint with
   ``weights_only=False`` only if it lies inside this run's ``work_dir``, every other checkpoint
   goes through ``danet.apis.inference.read_checkpoint`` (``weights_only=True``).
 """
+import os
 import os.path as osp
+import subprocess
 from pathlib import Path
 
 import torch
@@ -24,6 +27,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from danet.apis.inference import read_checkpoint
+from danet.engine.overlap import check_overlap
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
@@ -52,6 +56,7 @@ class DerainRunner(Runner):
     """MMEngine Runner with the run-directory and checkpoint rules above."""
 
     _resuming = False
+    train_test_overlap: dict | None = None  # set by run_training, recorded in env.json
 
     @property
     def _log_dir(self) -> str:
@@ -63,6 +68,8 @@ class DerainRunner(Runner):
 
     def setup_env(self, env_cfg: dict) -> None:
         if self._distributed and not torch.cuda.is_available() and not is_distributed():
+            if self._launcher == 'slurm':
+                os.environ.update(slurm_rank_env(os.environ))
             torch.distributed.init_process_group(backend='gloo')
         super().setup_env(env_cfg)
 
@@ -122,6 +129,22 @@ class DerainRunner(Runner):
         return checkpoint
 
 
+def slurm_rank_env(environ) -> dict[str, str]:
+    """torchrun's rendezvous variables for one Slurm task: ``RANK``, ``WORLD_SIZE``,
+    ``LOCAL_RANK``, ``MASTER_ADDR`` (the first node of ``SLURM_NODELIST``) and ``MASTER_PORT``
+    (kept when set, else 29500, as MMEngine's Slurm launcher)."""
+    missing = [k for k in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID', 'SLURM_NODELIST')
+               if k not in environ]
+    if missing:
+        raise RuntimeError(f'--launcher slurm: {", ".join(missing)} not set; start the tasks '
+                           'with srun (tools/slurm_train.sh)')
+    first_node = subprocess.run(['scontrol', 'show', 'hostnames', environ['SLURM_NODELIST']],
+                                capture_output=True, text=True, check=True).stdout.split()[0]
+    return {'RANK': environ['SLURM_PROCID'], 'WORLD_SIZE': environ['SLURM_NTASKS'],
+            'LOCAL_RANK': environ['SLURM_LOCALID'], 'MASTER_ADDR': first_node,
+            'MASTER_PORT': environ.get('MASTER_PORT', '29500')}
+
+
 def load_run_config(config: str | Path, work_dir: str | Path | None = None,
                     cfg_options: dict | None = None, launcher: str = 'none') -> Config:
     """Load ``config``, apply checked ``cfg_options``, set ``work_dir`` (default
@@ -134,12 +157,17 @@ def load_run_config(config: str | Path, work_dir: str | Path | None = None,
     return cfg
 
 
-def run_training(cfg: Config, resume: bool = False) -> DerainRunner:
-    """Train ``cfg`` in its own run directory (``--resume`` continues its last checkpoint)."""
+def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False) -> DerainRunner:
+    """Train ``cfg`` in its own run directory (``--resume`` continues its last checkpoint).
+
+    Refuses (``OverlapError``) a training split that shares backgrounds with a configured test
+    set unless ``allow_overlap``; the check's result goes into ``env.json``."""
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
+    overlap = check_overlap(cfg, allow_overlap)
     prepare_work_dir(cfg.work_dir, resume)
     cfg.resume = resume
     runner = DerainRunner.from_cfg(cfg)
+    runner.train_test_overlap = overlap
     runner.train()
     return runner
 

@@ -1,16 +1,23 @@
 """The job function and run states, driven by fake stages (no submitit, no training)."""
 import json
 import os
+import signal
 import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 import submitit
 
 from ablations.__main__ import main
 from ablations.grid import expand, load_grid
-from ablations.rundir import DONE, FAILED, LOCK, RunLock, run_state
+from ablations.rundir import DONE, FAILED, INTERRUPTED, LOCK, RunLock, run_state
 from ablations.runner import execute_run, make_executor, run_dir_of, select_runs, slurm_parameters
 from ablations.stages import grid_stages
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -94,3 +101,56 @@ def test_slurm_parameters_carry_partition_gpus_and_time(monkeypatch, tmp_path):
     assert executor.parameters['partition'] == 'gpu'
     assert executor.parameters['gpus_per_node'] == 2 and executor.parameters['time'] == 90
 
+
+
+def job_process(grid, spec, run_dir) -> subprocess.Popen:
+    """``execute_run`` in a process of its own, as a submitit job runs it."""
+    code = ('import sys; from ablations.grid import expand, load_grid; '
+            'from ablations.runner import execute_run; '
+            f'grid = load_grid({str(grid.path)!r}); '
+            f'spec = next(s for s in expand(grid) if s.run_id == {spec.run_id!r}); '
+            f'print(execute_run(grid, spec, {str(run_dir)!r}, "a1"), flush=True)')
+    return subprocess.Popen([sys.executable, '-c', code], cwd=REPO_ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+
+def wait_for_step(run_dir, step: int, job):
+    deadline = time.time() + 60
+    while not (run_dir / 'train' / f'iter_{step}.json').exists():
+        assert time.time() < deadline and job.poll() is None, job.communicate()
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def slow_run(make_grid, tmp_path):
+    grid = load_grid(str(make_grid(extra="cfg_options = {'iters': 100, 'sleep': 0.1}\n")))
+    spec = next(s for s in expand(grid) if s.run_id.startswith('base'))
+    return grid, spec, run_dir_of(tmp_path / 'work', spec)
+
+
+def test_sigterm_marks_the_run_interrupted_and_a_plain_rerun_resumes(slow_run):
+    grid, spec, run_dir = slow_run
+    (run_dir / FAILED).parent.mkdir(parents=True)
+    (run_dir / FAILED).write_text('{"stage": "train", "tail": "an older failure"}')
+    job = job_process(grid, spec, run_dir)
+    wait_for_step(run_dir, 2, job)
+    job.send_signal(signal.SIGTERM)   # what scancel and preemption send
+    assert job.communicate(timeout=30)[0].strip() == 'interrupted'
+    marker = json.loads((run_dir / INTERRUPTED).read_text())
+    assert marker['attempt'] == 'a1' and 'SIGTERM' in marker['reason']
+    assert not (run_dir / FAILED).exists()
+    assert state(grid, run_dir).state == 'interrupted'
+    assert select_runs(grid, [spec], run_dir.parents[1], retry_failed=False) == [spec]
+
+
+def test_stage_process_dies_with_its_job(slow_run):
+    grid, spec, run_dir = slow_run
+    job = job_process(grid, spec, run_dir)
+    wait_for_step(run_dir, 2, job)
+    job.kill()   # SIGKILL: the job cannot clean up, its stage must still stop
+    job.wait()
+    time.sleep(1.5)
+    steps = len(list((run_dir / 'train').glob('iter_*.json')))
+    time.sleep(1)
+    assert len(list((run_dir / 'train').glob('iter_*.json'))) == steps, 'the stage kept training'
+    assert state(grid, run_dir).state == 'pending'   # the lock's pid is dead

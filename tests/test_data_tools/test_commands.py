@@ -8,7 +8,7 @@ from danet.datasets import h5format as fmt
 from danet.datasets.image_files import decode_rgb
 from danet.evaluation.functional import calculate_psnr
 from data_tools.__main__ import main
-from data_tools.inspect_h5 import inspect_packed
+from data_tools.card import dataset_card
 from data_tools.pack import pack
 
 
@@ -16,7 +16,7 @@ def test_verify_passes_then_catches_a_flipped_byte(rain100l_h5, tmp_path, capsys
     assert main(['verify', str(rain100l_h5)]) == 0
     damaged = shutil.copy(rain100l_h5, tmp_path / 'damaged.h5')
     with h5py.File(damaged, 'r') as f:
-        offset = f['rainy/000042'].id.get_chunk_info(3).byte_offset + 100
+        offset = f['lq/000042'].id.get_chunk_info(3).byte_offset + 100
     with open(damaged, 'r+b') as raw:
         raw.seek(offset)
         byte = raw.read(1)
@@ -25,14 +25,14 @@ def test_verify_passes_then_catches_a_flipped_byte(rain100l_h5, tmp_path, capsys
     capsys.readouterr()
     assert main(['verify', str(damaged)]) == 1
     out = capsys.readouterr().out
-    assert 'rainy/000042 (rainy/043.png)' in out and out.count('MISMATCH') == 1
+    assert 'lq/000042 (rainy/043.png)' in out and out.count('MISMATCH') == 1
 
 
 def test_inspect_reports_counts_sizes_and_metrics(tmp_path, write_pairs):
     src = write_pairs(tmp_path / 'src', ['a.png', 'b.png'], size=(24, 32))
     write_pairs(tmp_path / 'src', ['c.png'], size=(32, 24), seed=1)
     pack(src, tmp_path / 'x.h5', workers=1)
-    info = inspect_packed(tmp_path / 'x.h5')
+    info = dataset_card(tmp_path / 'x.h5')
     assert info['rainy'] == info['paired'] == 3 and info['sizes'] == {'32x24': 2, '24x32': 1}
     psnr = [calculate_psnr(decode_rgb(src / 'rainy' / n)[0], decode_rgb(src / 'clean' / n)[0])
             for n in ('a.png', 'b.png', 'c.png')]

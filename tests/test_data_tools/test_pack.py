@@ -39,7 +39,7 @@ def test_rain100l_round_trips_pixel_exact(rain100l_h5, shared_data):
 
 def test_random_crop_reads_only_its_chunks(rain100l_h5):
     with h5py.File(rain100l_h5, 'r') as f:
-        dset = f['rainy/000000']
+        dset = f['lq/000000']
         assert dset.chunks == (fmt.CHUNK, fmt.CHUNK, 3)
         assert dset.compression is None
 

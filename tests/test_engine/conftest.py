@@ -12,22 +12,32 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SMOKE_CONFIG = 'configs/danet/danet_smoke_cpu.py'
 
 
-@pytest.fixture(scope='session')
-def tiny_h5(tmp_path_factory):
-    """Six 48×48 pairs (clean + bright streaks), two of them in the validation split."""
-    root = tmp_path_factory.mktemp('tiny')
-    rng = np.random.default_rng(0)
+def _write_tiny(src: Path, count: int, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
     for folder in ('rainy', 'clean'):
-        (root / 'src' / folder).mkdir(parents=True)
-    for i in range(6):
+        (src / folder).mkdir(parents=True)
+    for i in range(count):
         clean = rng.integers(0, 200, (48, 48, 3), dtype=np.uint8)
         rainy = clean.copy()
         rainy[:, rng.integers(0, 48, 6)] = 255
-        Image.fromarray(clean).save(root / 'src' / 'clean' / f'{i:03d}.png')
-        Image.fromarray(rainy).save(root / 'src' / 'rainy' / f'{i:03d}.png')
+        Image.fromarray(clean).save(src / 'clean' / f'{i:03d}.png')
+        Image.fromarray(rainy).save(src / 'rainy' / f'{i:03d}.png')
+    return src
+
+
+@pytest.fixture(scope='session')
+def tiny_h5(tmp_path_factory):
+    """Six 48×48 pairs (clean + bright streaks), two of them in the validation split; beside it
+    ``tiny_test.h5``, six other pairs for the test loaders (training refuses test overlap)."""
+    root = tmp_path_factory.mktemp('tiny')
     out = root / 'tiny.h5'
-    pack(root / 'src', out, val_fraction=0.34, workers=1)
+    pack(_write_tiny(root / 'src', 6, 0), out, val_fraction=0.34, workers=1)
+    pack(_write_tiny(root / 'test_src', 6, 1), tiny_test_h5(out), workers=1)
     return out
+
+
+def tiny_test_h5(tiny_h5: Path) -> Path:
+    return tiny_h5.parent / 'tiny_test.h5'
 
 
 def tiny_config(tiny_h5, work_dir, max_epochs=2, **overrides):
@@ -38,8 +48,8 @@ def tiny_config(tiny_h5, work_dir, max_epochs=2, **overrides):
         'train_dataloader.dataset.ann_file': str(tiny_h5),
         'train_dataloader.dataset.pipeline.0.crop_size': 32,
         'val_dataloader.dataset.ann_file': str(tiny_h5),
-        'test_dataloader.0.dataset.ann_file': str(tiny_h5),
-        'test_dataloader.1.dataset.ann_file': str(tiny_h5),
+        'test_dataloader.0.dataset.ann_file': str(tiny_test_h5(tiny_h5)),
+        'test_dataloader.1.dataset.ann_file': str(tiny_test_h5(tiny_h5)),
         'train_cfg.max_epochs': max_epochs, 'train_cfg.val_interval': 1,
         'default_hooks.checkpoint.interval': 1, 'default_hooks.logger.interval': 1,
         'visualizer.vis_backends': [dict(type='LocalVisBackend')],
