@@ -187,7 +187,7 @@ def training_curves(curves: pd.DataFrame, colors: dict, layout: str = 'double'):
             ax.plot(part['step'], part['value'], color=colors[method], lw=1, label=method,
                     marker='o' if key in metrics else None, ms=3)
         if key in metrics:
-            ax.set(title=f'Validation {METRIC_LABELS[key]}',
+            ax.set(title=f'val. {METRIC_LABELS[key]}',
                    ylabel=axis_label(key, 'validation ') + f'\n{proto}, val split')
         elif key == 'loss':
             negative = [k for k in losses[1:] if (curves.loc[curves['key'] == k, 'value'] < 0)
@@ -244,7 +244,7 @@ def forest(comparisons: pd.DataFrame, colors: dict, metric: str = 'psnr_y',
         ax.set_yticks(range(len(rows)), [f'{b} vs {a}' for a, b in zip(rows['a'], rows['b'],
                                                                          strict=True)])
         ax.set_ylim(len(rows) - 0.5, -0.5)
-        ax.set(title=testset, xlabel=f'Δ {METRIC_LABELS[metric]} (95% CI; filled: significant)')
+        ax.set(title=testset, xlabel=f'Δ {METRIC_LABELS[metric]} (95% CI)\nfilled: significant')
     return fig
 
 

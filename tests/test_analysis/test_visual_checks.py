@@ -160,8 +160,8 @@ def test_training_curves_one_panel_per_term_and_say_why_negative(tmp_path):
     fig = plots.training_curves(curves, method_colors(curves['method']), layout='single')
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[0] == 'Total loss' and 'loss_ssim < 0' in fig.axes[0].get_ylabel()
-    assert {'char', 'ssim', 'Validation PSNR'} <= set(titles)
-    val = fig.axes[titles.index('Validation PSNR')]
+    assert {'char', 'ssim', 'val. PSNR'} <= set(titles)
+    val = fig.axes[titles.index('val. PSNR')]
     assert 'PSNR (Y, dB)' in val.get_ylabel() and 'mprnet_matlab' in val.get_ylabel()
     _check_figure(fig, 'training curves')
 
