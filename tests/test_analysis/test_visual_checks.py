@@ -67,8 +67,14 @@ def _check_figure(fig, name: str) -> None:
         assert not any(_overlap(a, b) for a, b in combinations(own, 2)), f'{name}: labels clash'
     texts = {}
     for i, ax in enumerate(panels):
-        parts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ax.get_xticklabels(),
-                 *ax.get_yticklabels()]
+        frame = ax.get_window_extent()
+        ticks = [t for t in ax.get_xticklabels()      # the locator's ticks beyond the view
+                 if frame.x0 - 1 <= t.get_window_extent(renderer).x0 + t.get_window_extent(
+                     renderer).width / 2 <= frame.x1 + 1]              # limits are not drawn
+        ticks += [t for t in ax.get_yticklabels()
+                  if frame.y0 - 1 <= t.get_window_extent(renderer).y0 + t.get_window_extent(
+                      renderer).height / 2 <= frame.y1 + 1]
+        parts = [ax.title, ax.xaxis.label, ax.yaxis.label, *ticks]
         texts[i] = [t.get_window_extent(renderer) for t in parts if t.get_visible()
                     and t.get_text()]
     for (i, a), (j, b) in combinations(texts.items(), 2):
