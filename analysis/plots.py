@@ -219,7 +219,7 @@ def per_image(images: pd.DataFrame, colors: dict, layout: str = 'double'):
         data = [part.loc[part['method'] == m, 'value'] for m in methods]
         box = ax.boxplot(data, patch_artist=True, widths=0.6)
         for patch, method in zip(box['boxes'], methods, strict=True):
-            patch.set(facecolor=colors[method], alpha=0.8)
+            patch.set(facecolor=colors[method])
         ax.set_xticks(range(1, len(methods) + 1), methods, rotation=30, ha='right')
         ax.set(title=testset, ylabel=axis_label('psnr_y', 'per-image '))
     return fig

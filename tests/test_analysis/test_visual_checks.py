@@ -125,6 +125,10 @@ def test_plots_fit_their_column_and_nothing_overlaps(grid, layout):
     labels = [t.get_text() for t in bars.get_xticklabels()]
     assert [to_hex(p.get_facecolor(), keep_alpha=False) for p in bars.patches] == \
         [to_hex(colors[m]) for m in labels]
+    boxes = made['per_image'].axes[0]
+    labels = [t.get_text() for t in boxes.get_xticklabels()]
+    assert [to_hex(p.get_facecolor()) for p in boxes.patches] == \
+        [to_hex(colors[m]) for m in labels]                     # opaque, the same colours
 
 
 def test_bubble_log_x_and_real_param_sizes(grid):
