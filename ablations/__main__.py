@@ -1,13 +1,14 @@
 """``python -m ablations plan|run|status GRID``: expand, run and inspect an ablation grid."""
 import argparse
 import json
+import os
 import signal
 import sys
 import time
 from collections import Counter
 from pathlib import Path
 
-from ablations.grid import expand, load_grid
+from ablations.grid import check_runs, expand, load_grid
 from ablations.rundir import DONE, STATES, read_json, run_state
 from ablations.runner import (
     WORK_ROOT,
@@ -20,17 +21,28 @@ from ablations.runner import (
 from ablations.slurm import SlurmError, check_capacity
 from ablations.spec import GridError, RunSpec, cfg_option_args
 from ablations.stages import grid_stages
+from danet.utils.threads import CPUS_ENV, available_cpus
 
 
-def reproduce_command(spec: RunSpec, run_dir: Path) -> str:
-    return ' '.join(['python tools/train.py', spec.base, '--work-dir', str(run_dir / 'train'),
-                     '--cfg-options', *(f"'{a}'" for a in cfg_option_args(spec.overrides))])
+def cpus_per_run(args) -> int:
+    """Each local run's CPU budget (``DANET_CPUS``): the cores shared by ``--max-parallel`` runs,
+    or a value already set; a Slurm job's comes from its ``--cpus``."""
+    if args.executor == 'slurm':
+        return args.cpus
+    return int(os.environ.get(CPUS_ENV) or max(1, available_cpus() // args.max_parallel))
+
+
+def reproduce_command(spec: RunSpec, run_dir: Path, cpus: int) -> str:
+    return ' '.join([f'{CPUS_ENV}={cpus}', 'python tools/train.py', spec.base, '--work-dir',
+                     str(run_dir / 'train'), '--cfg-options',
+                     *(f"'{a}'" for a in cfg_option_args(spec.overrides))])
 
 
 def cmd_plan(args, grid, specs) -> int:
     if args.json:
         print(json.dumps([dict(spec.to_json(), run_dir=str(run_dir_of(args.work_root, spec)),
-                               command=reproduce_command(spec, run_dir_of(args.work_root, spec)))
+                               command=reproduce_command(spec, run_dir_of(args.work_root, spec),
+                                                         cpus_per_run(args)))
                           for spec in specs], indent=2))
         return 0
     print(f'grid {grid.name}: {len(specs)} runs ({grid.mode}, seeds {grid.seeds}) from '
@@ -51,7 +63,7 @@ def cmd_status(args, grid, specs) -> int:
     counts = Counter(st.state for st in states.values())
     print(f'grid {grid.name}: ' + ', '.join(f'{counts[k]} {k}' for k in STATES if counts[k]))
     for run_id, st in states.items():
-        print(f'  {st.state:<8} {run_id}')
+        print(f'  {st.state:<14} {run_id}')
         if st.detail and st.state != 'done':
             print('\n'.join(f'           | {line}' for line in st.detail.splitlines()))
     return 0 if counts['failed'] == counts['corrupt'] == 0 else 1
@@ -75,8 +87,8 @@ def cmd_run(args, grid, specs) -> int:
             return 2
     if args.dry_run:
         for spec in todo:
-            print(f'  would run {spec.run_id}: '
-                  f'{reproduce_command(spec, run_dir_of(args.work_root, spec))}')
+            command = reproduce_command(spec, run_dir_of(args.work_root, spec), cpus_per_run(args))
+            print(f'  would run {spec.run_id}: {command}')
         return 0
     todo_ids = {spec.run_id for spec in todo}
     for spec in specs:   # new runs get run.json; older ones gain fields added to the format since
@@ -84,12 +96,15 @@ def cmd_run(args, grid, specs) -> int:
             write_run_json(run_dir_of(args.work_root, spec), spec)
     if not todo:
         return 0
+    if args.executor == 'local':  # the runs' tools apply it (danet/utils/threads.py)
+        os.environ[CPUS_ENV] = str(cpus_per_run(args))
     executor = make_executor(args.executor, args.work_root / grid.name / '.submitit',
                              args.timeout_min, args.partition, args.gpus, args.cpus)
     start = time.time()
     signal.signal(signal.SIGTERM, signal.default_int_handler)   # cancel the jobs, as Ctrl-C does
     try:
-        outcomes = dispatch(grid, todo, args.work_root, executor, args.max_parallel)
+        outcomes = dispatch(grid, todo, args.work_root, executor, args.max_parallel,
+                            progress_s=args.progress_every)
     except KeyboardInterrupt:
         print(f'grid {grid.name}: interrupted', file=sys.stderr, flush=True)
         return 130
@@ -110,23 +125,27 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest='command', required=True)
     for name, helptext in (('plan', 'list every run with its id and its diff from the base'),
                            ('run', 'run the runs not yet done'),
-                           ('status', 'done / running / failed / corrupt / pending per run')):
+                           ('status', 'done / running / failed / corrupt / partly trained / '
+                                      'pending per run')):
         p = sub.add_parser(name, help=helptext)
         p.add_argument('grid', help='grid name (ablations/<name>.py) or path to a grid file')
         p.add_argument('--work-root', type=Path, default=WORK_ROOT,
                        help='runs go to WORK_ROOT/<grid>/<run_id> (default: %(default)s)')
         if name == 'plan':
             p.add_argument('--json', action='store_true', help='print a JSON list of runs')
-        if name == 'run':
+        if name in ('plan', 'run'):  # plan --json prints the commands `run` would execute
             p.add_argument('--executor', choices=('local', 'slurm'), default='local')
             p.add_argument('--max-parallel', type=int, default=1)
+            p.add_argument('--cpus', type=int, default=4, help='CPUs per run (Slurm)')
+        if name == 'run':
             p.add_argument('--dry-run', action='store_true', help='list what would run')
+            p.add_argument('--progress-every', type=float, default=30, metavar='S',
+                           help="print each running run's epoch every S seconds (default 30)")
             p.add_argument('--retry-failed', action='store_true', help='run failed runs again')
             p.add_argument('--timeout-min', type=int, default=24 * 60,
                            help='time limit per run in minutes (both executors)')
             p.add_argument('--partition', help='Slurm partition')
             p.add_argument('--gpus', type=int, default=0, help='GPUs per run')
-            p.add_argument('--cpus', type=int, default=4, help='CPUs per run (Slurm)')
     return parser
 
 
@@ -138,9 +157,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         grid = load_grid(args.grid)
         specs = expand(grid)
+        missing = check_runs(grid, specs) if args.command != 'status' else []
     except GridError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
+    if missing:
+        print(f'{"error" if args.command == "run" else "warning"}: runs lack '
+              'data:\n  ' + '\n  '.join(missing), file=sys.stderr)
+        if args.command == 'run':
+            return 2
     return {'plan': cmd_plan, 'run': cmd_run, 'status': cmd_status}[args.command](args, grid, specs)
 
 

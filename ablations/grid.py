@@ -28,7 +28,7 @@ from pathlib import Path
 from mmengine.config import Config
 
 from ablations.spec import REPO_ROOT, AxisValue, Grid, GridError, RunSpec
-from danet.utils.config import check_cfg_options, value_at
+from danet.utils.config import check_cfg_options, check_dataset_paths, check_types, value_at
 from danet.utils.provenance import config_hash
 
 GRID_DIR = Path(__file__).resolve().parent
@@ -190,3 +190,35 @@ def expand(grid: Grid) -> list[RunSpec]:
         repeated = sorted({i for i in ids if ids.count(i) > 1})
         raise GridError(f'{grid.path}: duplicate run ids {repeated}')
     return runs
+
+
+def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
+    """Build every run's resolved config far enough to check it before anything runs: a
+    ``type`` no registry knows raises a ``GridError`` naming the run, key and closest names;
+    missing dataset files (train, val, the grid's test sets) are returned, one entry per distinct
+    problem with the runs it affects."""
+    from danet.engine.runner import select_testsets
+
+    base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
+    bad_types, missing = [], {}
+    for spec in specs:
+        cfg = copy.deepcopy(base_cfg)
+        cfg.merge_from_dict(_checked_options(grid, base_cfg, spec.overrides))
+        try:
+            check_types(cfg)
+        except KeyError as err:
+            bad_types.append(f'{spec.run_id}: {err.args[0]}')
+        loaders = ['train_dataloader', 'val_dataloader']
+        try:
+            if isinstance(cfg.get('test_dataloader'), list):
+                loaders += [f'test_dataloader.{i}.' for i in select_testsets(cfg, grid.testsets)]
+            elif cfg.get('test_dataloader'):
+                loaders.append('test_dataloader')
+            check_dataset_paths(cfg, tuple(loaders))
+        except (ValueError, FileNotFoundError) as err:
+            missing.setdefault(err.args[0], []).append(spec.run_id)
+    if bad_types:
+        raise GridError(f'{grid.path}: {len(bad_types)} run(s) name unregistered types:\n  ' +
+                        '\n  '.join(bad_types))
+    return [f'{len(ids)} run(s) ({ids[0]}{", ..." if len(ids) > 1 else ""}): {problem}'
+            for problem, ids in missing.items()]

@@ -8,6 +8,7 @@ working on it), ``logs/<stage>.log``.
 """
 import json
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from danet.utils.processes import pid_alive
 RUN_JSON, PROGRESS, DONE, FAILED, LOCK = 'run.json', 'progress.json', 'DONE.json', 'FAILED.json', \
     '.lock'
 INTERRUPTED = 'INTERRUPTED.json'
-STATES = ('done', 'running', 'failed', 'interrupted', 'corrupt', 'pending')
+STATES = ('done', 'running', 'failed', 'interrupted', 'corrupt', 'partly trained', 'pending')
+TRAIN_DIR = 'train'
 
 
 def read_json(path: Path) -> dict | None:
@@ -80,11 +82,13 @@ class RunState:
 def run_state(run_dir: Path, stages: list[dict], testsets: list[str]) -> RunState:
     """``done`` (DONE.json and every output valid), ``corrupt`` (DONE.json but an output is bad),
     ``running`` (live lock), ``failed`` (FAILED.json), ``interrupted`` (INTERRUPTED.json: stopped
-    by a signal or died without a result; a plain rerun resumes it) or ``pending``."""
+    by a signal or died without a result; a plain rerun resumes it), ``partly trained`` (a
+    training checkpoint, nothing else) or ``pending``."""
     holder = RunLock(run_dir).holder()
     if holder is not None:
-        stage = current_stage(run_dir, stages)
-        return RunState('running', f'pid {holder["pid"]} on {holder["host"]}, stage {stage}')
+        stage, epoch = current_stage(run_dir, stages), train_progress(run_dir)
+        return RunState('running', f'pid {holder["pid"]} on {holder["host"]}, stage {stage}'
+                        + (f', {epoch}' if epoch else ''))
     if (run_dir / DONE).exists():
         for stage in stages:
             problem = outputs_problem(stage, run_dir, testsets)
@@ -97,8 +101,35 @@ def run_state(run_dir: Path, stages: list[dict], testsets: list[str]) -> RunStat
     interrupted = read_json(run_dir / INTERRUPTED)
     if interrupted is not None:
         return RunState('interrupted', interrupted.get('reason', ''))
+    if (run_dir / TRAIN_DIR / 'last_checkpoint').is_file():
+        return RunState('partly trained', train_progress(run_dir))
     finished = list(read_json(run_dir / PROGRESS) or {})
     return RunState('pending', f'finished stages: {", ".join(finished)}' if finished else '')
+
+
+def train_progress(run_dir: Path) -> str:
+    """``epoch k/N`` of the run's training (from its logged scalars and ``config.py``), else
+    its last checkpoint's name, else ''."""
+    train = Path(run_dir) / TRAIN_DIR
+    epochs = []
+    scalars = train / 'logs' / 'vis_data' / 'scalars.json'
+    for line in scalars.read_text().splitlines() if scalars.is_file() else []:
+        try:
+            epochs.append(json.loads(line)['epoch'])
+        except (json.JSONDecodeError, KeyError, TypeError):  # validation rows, a partial line
+            pass
+    if epochs:
+        match = re.search(r'max_epochs=(\d+)', _read(train / 'config.py'))
+        return f'epoch {epochs[-1]}' + (f'/{match.group(1)}' if match else '')
+    pointer = _read(train / 'last_checkpoint').strip()
+    return f'checkpoint {Path(pointer).name}' if pointer else ''
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except (FileNotFoundError, UnicodeDecodeError):
+        return ''
 
 
 def current_stage(run_dir: Path, stages: list[dict]) -> str:

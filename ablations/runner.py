@@ -24,6 +24,7 @@ from ablations.rundir import (
     read_json,
     record_stage,
     run_state,
+    train_progress,
 )
 from ablations.slurm import ACTIVE, NEVER_RUNS, SlurmQueue
 from ablations.spec import REPO_ROOT, Grid, RunSpec
@@ -179,9 +180,10 @@ def make_executor(kind: str, folder: Path, timeout_min: int, partition: str | No
 
 def select_runs(grid: Grid, specs: list[RunSpec], work_root: Path,
                 retry_failed: bool) -> list[RunSpec]:
-    """Runs to dispatch: pending, interrupted and corrupt ones, failed ones with
-    ``retry_failed``."""
-    wanted = {'pending', 'interrupted', 'corrupt'} | ({'failed'} if retry_failed else set())
+    """Runs to dispatch: pending, partly trained, interrupted and corrupt ones, failed ones
+    with ``retry_failed``."""
+    wanted = {'pending', 'partly trained', 'interrupted', 'corrupt'} | \
+        ({'failed'} if retry_failed else set())
     stages = grid_stages(grid)
     return [s for s in specs
             if run_state(run_dir_of(work_root, s), stages, grid.testsets).state in wanted]
@@ -236,12 +238,14 @@ def job_outcome(sub: Submitted, queue_state: tuple[str, str] | None,
 
 def dispatch(grid: Grid, specs: list[RunSpec], work_root: Path, executor: submitit.Executor,
              max_parallel: int, poll_s: float = 0.5,
-             grace_s: float = DEAD_GRACE_S) -> dict[str, str]:
-    """Submit the runs, at most ``max_parallel`` at a time; print each outcome as it lands.
+             grace_s: float = DEAD_GRACE_S, progress_s: float = 30) -> dict[str, str]:
+    """Submit the runs, at most ``max_parallel`` at a time; print each outcome as it lands and,
+    every ``progress_s`` seconds while it changes, the training epoch of each running run.
     Leaving early (Ctrl-C, SIGTERM, an error) cancels the jobs still queued or running."""
     queue, running, outcomes = list(specs), {}, {}
     slurm_queue = SlurmQueue() if isinstance(executor, submitit.SlurmExecutor) else None
-    start = time.time()
+    start = last_report = time.time()
+    reported = ''
     try:
         while queue or running:
             while queue and len(running) < max_parallel:
@@ -267,6 +271,13 @@ def dispatch(grid: Grid, specs: list[RunSpec], work_root: Path, executor: submit
                 print(f'[{len(outcomes)}/{len(specs)}] {run_id}: {outcome}'
                       f'{" (" + detail + ")" if detail and outcome != "done" else ""} '
                       f'({time.time() - start:.0f}s elapsed)', flush=True)
+            if running and time.time() - last_report >= progress_s:
+                last_report = time.time()
+                line = ', '.join(f'{run_id} {train_progress(sub.run_dir) or "starting"}'
+                                 for run_id, sub in running.items())
+                if line != reported:
+                    print(f'  {time.time() - start:.0f}s: {line}', flush=True)
+                    reported = line
             if running:
                 time.sleep(poll_s)
     finally:

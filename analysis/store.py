@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from danet.evaluation.results import METRIC_KEYS as METRICS
+from danet.evaluation.metric_table import METRIC_TABLE as METRICS
 from danet.evaluation.results import read_results
 
-LOWER_IS_BETTER = frozenset({'lpips_alex'})
+LOWER_IS_BETTER = frozenset(k for k, m in METRICS.items() if not m.higher_is_better)
 
 
 class AnalysisError(ValueError):
@@ -120,6 +120,23 @@ def _convention_key(data: dict) -> str:
     return json.dumps(data['conventions'], sort_keys=True)
 
 
+def protocol_label(conventions: dict) -> str:
+    """``prenet_matlab``, or ``basicsr crop 4`` when a border is cropped."""
+    crop = conventions.get('crop_border', 0)
+    return conventions['protocol'] + (f' crop {crop}' if crop else '')
+
+
+def one_protocol(part: pd.DataFrame, where: str) -> str:
+    """The single protocol of the rows that share a column; ``AnalysisError`` naming them when
+    results of different evaluation protocols would be ranked or averaged together."""
+    found = sorted(part['protocol'].dropna().unique()) if 'protocol' in part else []
+    if len(found) > 1:
+        raise AnalysisError(f'{where}: results of different evaluation protocols '
+                            f'({", ".join(found)}) cannot share a column; re-evaluate them '
+                            'under one protocol (tools/test.py --protocol NAME)')
+    return found[0] if found else ''
+
+
 def tidy(runs: list[Run]) -> pd.DataFrame:
     """One row per run × test set × metric, with axes, seed, complexity, hashes and flags."""
     rows = []
@@ -143,7 +160,8 @@ def tidy(runs: list[Run]) -> pd.DataFrame:
                              'n_images': len(data['images']),
                              'config_hash': data['config_hash'],
                              'dataset_hash': data['dataset_hash'],
-                             'conventions': _convention_key(data)})
+                             'conventions': _convention_key(data),
+                             'protocol': protocol_label(data['conventions'])})
     df = pd.DataFrame(rows)
     return flag_mixed(df)
 

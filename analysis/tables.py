@@ -18,13 +18,12 @@ import pandas as pd
 import yaml
 
 from analysis import stats
-from analysis.store import BASE, LOWER_IS_BETTER, AnalysisError, differing_conventions
+from analysis.store import BASE, LOWER_IS_BETTER, AnalysisError, differing_conventions, one_protocol
+from danet.evaluation.metric_table import METRIC_TABLE
 
 EXTERNAL_RESULTS = Path(__file__).with_name('external_results.yaml')
-METRIC_LABELS = {'psnr_y': 'PSNR', 'ssim_y': 'SSIM', 'psnr_rgb': 'PSNR (RGB)',
-                 'ssim_rgb': 'SSIM (RGB)', 'lpips_alex': 'LPIPS'}
-DECIMALS = {'psnr_y': 2, 'psnr_rgb': 2, 'ssim_y': 4, 'ssim_rgb': 4, 'lpips_alex': 4,
-            'params': 3, 'gmacs': 2}
+METRIC_LABELS = {key: m.label for key, m in METRIC_TABLE.items()}
+DECIMALS = {**{key: m.decimals for key, m in METRIC_TABLE.items()}, 'params': 3, 'gmacs': 2}
 OFF_WORDS = {'off', 'none', 'no', 'false', 'without', 'disabled', 'identity', 'wo'}
 ON_WORDS = {'on', 'yes', 'true', 'with', 'enabled', 'full'}
 QUOTED_MARK = '†'
@@ -150,6 +149,7 @@ def _metric_columns(df: pd.DataFrame, methods: list[str], metrics: list[str]) ->
     columns = []
     for testset in sorted(df['testset_key'].unique()):
         part = df[df['testset_key'] == testset]
+        one_protocol(part, f'test set {testset}')
         for metric in metrics:
             values = [_stat(part.loc[(part['method'] == m) & (part['metric'] == metric), 'value'])
                       for m in methods]
@@ -348,8 +348,10 @@ def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Tab
 
 
 def _mixed_notes(df: pd.DataFrame) -> list[str]:
-    """Per test set scored in several ways: what differs between its columns."""
-    notes = []
+    """The evaluation protocol(s) of the table, then, per test set scored in several ways, what
+    differs between its columns."""
+    protocols = df.groupby('protocol')['testset'].unique() if 'protocol' in df else {}
+    notes = [f'Evaluation protocol: {p} ({", ".join(sorted(t))}).' for p, t in protocols.items()]
     for testset in sorted(df.loc[df['mixed'], 'testset'].unique()):
         groups = df.loc[df['testset'] == testset, ['dataset_hash', 'conventions']]
         groups = groups.drop_duplicates()

@@ -193,8 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     try:
         return args.func(args)
-    except (BadInputError, FileNotFoundError, FileExistsError, ValueError) as err:
-        print(f'error: {err}', file=sys.stderr)
+    except (BadInputError, OSError, ValueError) as err:  # OSError: missing file, full disk
+        print(f'error: {err.strerror if isinstance(err, OSError) and err.strerror else err}',
+              file=sys.stderr)
         return 2
 
 

@@ -13,7 +13,8 @@ from tqdm import tqdm
 from danet.datasets import fingerprint as fpm
 from danet.datasets import h5format as fmt
 from danet.datasets.fingerprint_store import compute_packed_fingerprints, read_packed_fingerprints
-from danet.evaluation.functional import SSIM_WINDOW, calculate_psnr, calculate_ssim, conventions
+from danet.evaluation.functional import SSIM_WINDOW, calculate_psnr, calculate_ssim
+from danet.evaluation.protocols import build_protocol
 
 PROTOCOL = ('PSNR/SSIM of each degraded image against its target on the Y channel of MATLAB '
             'rgb2ycbcr (uint8), whole image (no border crop), peak 255, SSIM Gaussian 11x11 '
@@ -52,7 +53,7 @@ def build_card(manifest: dict, attrs: dict, metrics: list, fps: dict,
         'excluded': len(manifest.get('excluded', [])),
         'psnr_y': float(np.mean(psnr)) if psnr else None,
         'ssim_y': float(np.mean(ssim)) if ssim else None,
-        'protocol': {'text': PROTOCOL, **conventions()},
+        'protocol': {'text': PROTOCOL, **build_protocol('mprnet_matlab').conventions()},
         'duplicates': {'compared': 'clean' if role == 'gt' else 'rainy',
                        'threshold': fpm.THRESHOLD, 'pairs': duplicates},
         'provenance': {'packed_from': attrs['source'], 'command': attrs.get('command', ''),

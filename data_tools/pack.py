@@ -5,10 +5,14 @@ process pool; the main process writes. ``exclude_overlap_with`` leaves out every
 whose fingerprint matches one of those sets' backgrounds and records it in the manifest's
 ``excluded``. The file is written to a
 hidden ``.NAME.PID.partial`` beside the destination and renamed into place only when complete,
-so a packer stopped at any moment leaves nothing at the destination.
+so a packer stopped at any moment leaves nothing at the destination. Before each image is
+written the free space is checked (the image's raw size plus :data:`SPACE_MARGIN`): HDF5 meeting
+a full disk floods stderr and can crash the process, so a full disk is refused before that.
 """
+import errno
 import json
 import os
+import shutil
 import time
 from multiprocessing import Pool
 from pathlib import Path
@@ -27,6 +31,8 @@ from data_tools.card import build_card, pair_metrics
 from data_tools.split import split_by_background
 
 COMPRESSIONS = ('none', 'gzip', 'lzf')
+SPACE_MARGIN = 1 << 20
+"""Bytes kept free beyond each image (HDF5's metadata and the manifest)."""
 
 
 def _decode(path: Path, convert: bool) -> dict:
@@ -79,6 +85,11 @@ def _overlaps(fp: np.ndarray, tests: list[fpm.FingerprintSet]) -> list[dict]:
 
 
 def _write_image(group: h5py.Group, index: int, img, compression: str) -> None:
+    folder = Path(group.file.filename).parent
+    if shutil.disk_usage(folder).free < img.nbytes + SPACE_MARGIN:
+        raise OSError(errno.ENOSPC, f'no space left on the device of {folder} '
+                      f'({shutil.disk_usage(folder).free} bytes free, the next image needs '
+                      f'{img.nbytes + SPACE_MARGIN})')
     h, w = img.shape[:2]
     group.create_dataset(fmt.image_key(index), data=img,
                          chunks=(min(fmt.CHUNK, h), min(fmt.CHUNK, w), 3),
@@ -174,6 +185,9 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
             card = build_card(manifest, dict(f.attrs), metrics, fps, provenance)
             f.create_dataset(fmt.CARD, data=json.dumps(card))
         os.replace(partial, out)
+    except OSError as err:
+        raise OSError(err.errno, f'cannot write {out}: {err.strerror or err}; nothing was '
+                      'written (free some space or choose another output folder)') from None
     finally:
         partial.unlink(missing_ok=True)
     return manifest

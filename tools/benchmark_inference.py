@@ -2,11 +2,21 @@
 
     python tools/benchmark_inference.py --models danet mprnet --shapes 256x256 320x480 \
         --out FILE.json
+    python tools/benchmark_inference.py --reference [--threads 1 2] [--repeats 7] [--out F.json]
+
+``--reference``: ours ÷ the authors' DANet re-stated (``danet/apis/ab_benchmark.py``), per image,
+interleaved between two worker processes, with page faults per call and the load average.
 """
 import argparse
+import os
+import sys
+from pathlib import Path
 
 from danet.apis.benchmark import GENERATORS, format_report, peak_memory, time_models, to_json
 from danet.utils.fileio import atomic_write_text
+
+GOLDEN = (Path(__file__).resolve().parents[2]
+          / 'shared/data/reference_outputs/danet_official_random.pth')
 
 
 def _shape(text: str) -> tuple[int, int]:
@@ -21,23 +31,50 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--models', nargs='+', choices=sorted(GENERATORS),
                         default=['danet', 'mprnet'])
-    parser.add_argument('--shapes', nargs='+', type=_shape, default=[(256, 256), (320, 480)])
-    parser.add_argument('--warmup', type=int, default=1)
-    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--shapes', nargs='+', type=_shape,
+                        help='HxW (default: 256x256 320x480; with --reference also 512x512)')
+    parser.add_argument('--warmup', type=int, help='untimed calls first (default 1; 2 with '
+                                                   '--reference)')
+    parser.add_argument('--repeats', type=int, help='timed calls (default 5; 7 with --reference)')
     parser.add_argument('--compile', action='store_true', help='also time torch.compile')
     parser.add_argument('--peak-shape', type=_shape, default=(3072, 2048),
                         help='image for the DANet peak-memory run (HxW)')
     parser.add_argument('--peak-tile', type=int, default=1024, help='0: untiled')
     parser.add_argument('--skip-peak', action='store_true')
     parser.add_argument('--out', help='JSON file for the full report')
+    parser.add_argument('--reference', action='store_true',
+                        help="ours vs the authors' DANet re-stated, interleaved per image")
+    parser.add_argument('--threads', nargs='+', type=int, default=[1, 2],
+                        help='torch threads of the --reference workers')
+    parser.add_argument('--weights', type=Path, default=GOLDEN,
+                        help='official-format DANet state dict for --reference')
     args = parser.parse_args(argv)
-
-    report = time_models(args.models, args.shapes, args.warmup, args.repeats, args.compile)
+    if args.reference:
+        _reference(args)
+        return
+    shapes = args.shapes or [(256, 256), (320, 480)]
+    warmup = 1 if args.warmup is None else args.warmup
+    report = time_models(args.models, shapes, warmup, args.repeats or 5, args.compile)
     if not args.skip_peak:
         report['peak_memory'] = peak_memory('danet', *args.peak_shape, args.peak_tile or None)
     print(format_report(report))
     if args.out:
         atomic_write_text(args.out, to_json(report))
+
+
+def _reference(args) -> None:
+    from danet.apis.ab_benchmark import HEADER, compare
+    if not args.weights.is_file():
+        print(f'--weights: {args.weights} not found; give an official-format DANet state dict '
+              '(shared/data/reference_outputs/danet_official_random.pth)', file=sys.stderr)
+        sys.exit(2)
+    shapes = args.shapes or [(256, 256), (320, 480), (512, 512)]
+    warmup = 2 if args.warmup is None else args.warmup
+    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
+    print(HEADER)
+    rows = compare(str(args.weights), shapes, args.threads, warmup, args.repeats or 7)
+    if args.out:
+        atomic_write_text(args.out, to_json(dict(rows=rows)))
 
 
 if __name__ == '__main__':

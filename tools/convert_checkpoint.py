@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from danet.models.converters import ARCHS, CheckpointMismatchError, convert_checkpoint
+from danet.utils.cli import run_main
 
 
 def main(argv=None) -> int:
@@ -24,4 +25,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_main(main)

@@ -14,6 +14,7 @@ from pathlib import Path
 from mmengine.config import DictAction
 from tqdm import tqdm
 
+from danet.utils.cli import run_main
 from danet.utils.complexity import (
     complexity_report,
     format_compare_table,
@@ -62,4 +63,4 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

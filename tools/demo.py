@@ -14,8 +14,6 @@ The report's comparison table has a "Rainy input" reference row: the rainy test 
 against their ground truths with ``tools/eval_folder.py`` into ``rainy_input/results/``.
 """
 import argparse
-import json
-import os
 import runpy
 import shlex
 import shutil
@@ -100,46 +98,14 @@ def grid_file(work: Path, data: Path, size: dict) -> tuple[Path, dict]:
     return path, grid
 
 
-def run_progress(run_dir: Path, epochs: int) -> str:
-    """A word or two on where a grid run is: its state, or its training epoch."""
-    for name, state in (('DONE.json', 'done'), ('FAILED.json', 'FAILED'),
-                        ('logs/test.log', 'testing')):
-        if (run_dir / name).exists():
-            return state
-    if not (run_dir / 'logs').exists():
-        return 'queued'
-    logs = sorted((run_dir / 'train').glob('**/scalars.json'))
-    done = []
-    for line in logs[-1].read_text().splitlines() if logs else []:
-        try:
-            done.append(json.loads(line)['epoch'])
-        except (json.JSONDecodeError, KeyError):   # a line being written; validation rows
-            pass
-    return f'epoch {done[-1]}/{epochs}' if done else 'starting'
-
-
-def run_grid(path: Path, grid: dict, runs: Path) -> None:
-    """``python -m ablations run``, printing per-run progress every 10 s while it changes."""
-    env = dict(os.environ)
-    env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // PARALLEL)))
+def run_grid(path: Path, runs: Path) -> None:
+    """``python -m ablations run``; it prints each run's epoch every 10 s while it changes."""
     argv = [sys.executable, '-m', 'ablations', 'run', str(path), '--work-root', str(runs),
-            '--max-parallel', str(PARALLEL)]
+            '--max-parallel', str(PARALLEL), '--progress-every', '10']
     print('    $ ' + shlex.join(argv), flush=True)
-    proc, start, last = subprocess.Popen(argv, cwd=ROOT, env=env), time.monotonic(), ''
-    epochs = grid['cfg_options']['train_cfg.max_epochs']
-    while True:
-        try:
-            proc.wait(timeout=10)
-            break
-        except subprocess.TimeoutExpired:
-            pass
-        dirs = sorted(p.parent for p in (runs / path.stem).glob('*/run.json'))
-        line = ', '.join(f'{d.name.rsplit("_", 1)[0]} {run_progress(d, epochs)}' for d in dirs)
-        if line != last:
-            print(f'    {time.monotonic() - start:4.0f} s  {line}', flush=True)
-            last = line
-    if proc.returncode:
-        sys.exit(f'demo: the grid failed (exit code {proc.returncode}); see its FAILED.json '
+    code = subprocess.run(argv, cwd=ROOT).returncode
+    if code:
+        sys.exit(f'demo: the grid failed (exit code {code}); see its FAILED.json '
                  f'files under {runs / path.stem}; re-run with the same command to resume')
 
 
@@ -191,7 +157,7 @@ def main(argv=None) -> None:
 
     path, grid = grid_file(work, data, size)
     step(5, f'ablation grid {path} (finished runs are skipped)', [],
-         lambda: run_grid(path, grid, runs))
+         lambda: run_grid(path, runs))
 
     testset, rainy = grid['testsets'][0], work / 'rainy_input'
 

@@ -1,8 +1,13 @@
 """Derain an image or a folder of images of any size:
-``python tools/derain.py CONFIG CHECKPOINT INPUT OUTPUT_DIR [--tile N --overlap M]``.
+``python tools/derain.py CONFIG CHECKPOINT INPUT OUTPUT_DIR [--suffix S] [--tile N --overlap M]``.
 
-RGB or grayscale inputs; each output is an RGB PNG of the input's size, written atomically."""
+RGB or grayscale inputs; each output ``<stem><suffix>.png`` is an RGB PNG of the input's size,
+written atomically. An input is never overwritten: writing into the inputs' folder needs a
+``--suffix``, and two inputs that would give the same output name (``x.jpg``, ``x.png``) are
+refused before any work. An unreadable image is skipped; the failures are listed at the end
+(exit code 1)."""
 import argparse
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +18,10 @@ from tqdm import tqdm
 from danet.apis.inference import derain, init_model
 from danet.datasets.image_files import IMAGE_SUFFIXES, list_images
 from danet.registry import SCOPE
+from danet.utils.cli import run_main
 from danet.utils.fileio import atomic_path
+from danet.utils.memory import keep_freed_memory
+from danet.utils.threads import apply_thread_policy
 
 
 def input_images(source: Path) -> list[Path]:
@@ -28,6 +36,26 @@ def input_images(source: Path) -> list[Path]:
     return images
 
 
+def output_paths(images: list[Path], output_dir: Path, suffix: str) -> list[Path]:
+    """The output of each image; refuses to overwrite an input or to write two images to one
+    name (``ValueError`` naming the files and the fix)."""
+    outputs = [output_dir / f'{path.stem}{suffix}.png' for path in images]
+    inputs = {path.resolve() for path in images}
+    clobbered = [out.name for out in outputs if out.resolve() in inputs]
+    if clobbered or (not suffix and output_dir.resolve() in {p.parent for p in inputs}):
+        named = f' ({", ".join(clobbered[:3])})' if clobbered else ''
+        raise ValueError(f'{output_dir} holds the input images{named}: '
+                         'writing there could overwrite them; choose another OUTPUT_DIR or '
+                         'set a --suffix (e.g. --suffix _derained) that no input name has')
+    seen: dict[Path, Path] = {}
+    for image, out in zip(images, outputs, strict=True):
+        if out in seen:
+            raise ValueError(f'{seen[out].name} and {image.name} would both be written to {out}; '
+                             'rename or move one of them')
+        seen[out] = image
+    return outputs
+
+
 def read_image(path: Path) -> np.ndarray:
     """H×W×3 or H×W uint8 (grayscale stays single-channel)."""
     with Image.open(path) as img:
@@ -40,18 +68,33 @@ def main(argv=None):
     parser.add_argument('checkpoint')
     parser.add_argument('input', type=Path, help='an image file or a folder of images')
     parser.add_argument('output_dir', type=Path)
+    parser.add_argument('--suffix', default='',
+                        help='appended to each output stem (needed to write beside the inputs)')
     parser.add_argument('--tile', type=int, help='process in tiles of this size (bounded memory)')
     parser.add_argument('--overlap', type=int, default=32, help='tile overlap in pixels')
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
     init_default_scope(SCOPE)
+    keep_freed_memory()
     images = input_images(args.input)
+    outputs = output_paths(images, args.output_dir, args.suffix)
+    apply_thread_policy()
     model = init_model(args.config, args.checkpoint, device=args.device)
-    for path in tqdm(images, desc='derain', unit='img'):
-        restored = derain(model, read_image(path), tile=args.tile, overlap=args.overlap)
-        with atomic_path(args.output_dir / f'{path.stem}.png', suffix='.png') as tmp:
+    failures = []
+    for path, out in tqdm(list(zip(images, outputs, strict=True)), desc='derain', unit='img'):
+        try:
+            image = read_image(path)
+        except (OSError, ValueError) as err:  # PIL: UnidentifiedImageError, truncated files
+            failures.append(f'{path}: {err}')
+            continue
+        restored = derain(model, image, tile=args.tile, overlap=args.overlap)
+        with atomic_path(out, suffix='.png') as tmp:
             Image.fromarray(restored).save(tmp, format='PNG')
-
+    if failures:
+        print(f'derain: {len(failures)} of {len(images)} image(s) failed:\n  ' +
+              '\n  '.join(failures), file=sys.stderr)
+        return 1
+    return 0
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -1,7 +1,7 @@
 """Score derained images made elsewhere against ground truths, in the platform's results schema.
 
     python tools/eval_folder.py PRED_DIR GT_DIR --testset NAME --method NAME --out-dir D
-        [--no-lpips] [--crop-border N]
+        [--no-lpips] [--protocol NAME] [--crop-border N]
 
 Writes ``D/<testset>.json``; files pair by name (or by stem across extensions).
 """
@@ -11,7 +11,9 @@ from pathlib import Path
 
 from danet.datasets.image_files import BadInputError
 from danet.evaluation.folder_eval import evaluate_folders
-from danet.evaluation.results import METRIC_KEYS, write_results
+from danet.evaluation.metric_table import METRIC_TABLE
+from danet.evaluation.protocols import DEFAULT_PROTOCOL, protocol_names
+from danet.evaluation.results import write_results
 
 
 def main(argv=None) -> int:
@@ -22,13 +24,17 @@ def main(argv=None) -> int:
     parser.add_argument('--method', required=True, help='method name recorded in the results')
     parser.add_argument('--out-dir', required=True, type=Path, help='folder for <testset>.json')
     parser.add_argument('--no-lpips', action='store_true', help='skip LPIPS (faster)')
+    parser.add_argument('--protocol', choices=protocol_names(), default=DEFAULT_PROTOCOL,
+                        help=f'evaluation protocol (default {DEFAULT_PROTOCOL}); '
+                             'see docs/metrics.md')
     parser.add_argument('--crop-border', type=int, default=0,
-                        help='pixels cropped from each side before PSNR/SSIM (default 0)')
+                        help='protocol parameter: pixels cropped from each side (default 0)')
     args = parser.parse_args(argv)
-    metrics = [k for k in METRIC_KEYS if not (args.no_lpips and k == 'lpips_alex')]
+    metrics = [k for k, m in METRIC_TABLE.items() if not (args.no_lpips and m.uses_lpips)]
     try:
         results = evaluate_folders(args.pred_dir, args.gt_dir, args.testset, args.method,
-                                   metrics=metrics, crop_border=args.crop_border)
+                                   metrics=metrics, protocol=dict(type=args.protocol,
+                                                                  crop_border=args.crop_border))
     except (BadInputError, FileNotFoundError, ValueError) as err:
         print(f'error: {err}\nnothing written', file=sys.stderr)
         return 1

@@ -1,5 +1,6 @@
 """Evaluate a checkpoint on the test sets of a config:
-``python tools/test.py CONFIG CHECKPOINT [--work-dir D] [--save-images] [--testsets NAME ...]``.
+``python tools/test.py CONFIG CHECKPOINT [--work-dir D] [--save-images] [--testsets NAME ...]
+[--protocol NAME]``.
 
 Writes ``results/<testset>.json``, ``complexity.json`` and ``env.json`` into the run directory
 (default: the checkpoint's directory)."""
@@ -9,7 +10,9 @@ from pathlib import Path
 from mmengine.registry import init_default_scope
 
 from danet.engine.runner import load_run_config, run_testing
+from danet.evaluation.protocols import DEFAULT_PROTOCOL, protocol_names
 from danet.registry import SCOPE
+from danet.utils.cli import run_main
 from danet.utils.config import add_run_options
 
 
@@ -22,6 +25,9 @@ def parse_args(argv=None):
                         help='write predictions to <work-dir>/images/<testset>/')
     parser.add_argument('--testsets', nargs='+', metavar='NAME',
                         help='evaluate only these test sets of the config (default: all)')
+    parser.add_argument('--protocol', choices=protocol_names(),
+                        help='evaluation protocol of every test set (default: the config\'s, '
+                             f'else {DEFAULT_PROTOCOL}); see docs/metrics.md')
     add_run_options(parser)
     return parser.parse_args(argv)
 
@@ -32,10 +38,10 @@ def main(argv=None):
     work_dir = args.work_dir or Path(args.checkpoint).parent
     cfg = load_run_config(args.config, work_dir, args.cfg_options, args.launcher)
     metrics = run_testing(cfg, args.checkpoint, save_images=args.save_images,
-                          testsets=args.testsets)
+                          testsets=args.testsets, protocol=args.protocol)
     for key, value in metrics.items():
         print(f'{key}: {value:.4f}')
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -11,6 +11,7 @@ from mmengine.registry import init_default_scope
 from danet.engine.overlap import OverlapError
 from danet.engine.runner import load_run_config, run_training
 from danet.registry import SCOPE
+from danet.utils.cli import run_main
 from danet.utils.config import add_run_options
 
 
@@ -38,4 +39,4 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

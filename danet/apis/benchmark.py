@@ -16,6 +16,7 @@ from danet.apis.fast import prepare_for_inference
 from danet.apis.tiling import tiled_forward
 from danet.registry import MODELS
 from danet.utils.complexity import complexity_report
+from danet.utils.memory import keep_freed_memory
 
 GENERATORS = {'danet': 'DANet', 'mprnet': 'MPRNet'}
 
@@ -84,7 +85,9 @@ def time_models(models: list[str], shapes: list[tuple[int, int]], warmup: int = 
 
 def derain_large_image(name: str, height: int, width: int, tile: int | None,
                        overlap: int = 32) -> None:
-    """One fast-path inference of a random ``height``×``width`` image (tiled if ``tile``)."""
+    """One engine inference of a random ``height``×``width`` image (tiled if ``tile``), under
+    the tools' memory policy (``keep_freed_memory``; ``DANET_MALLOC=default`` turns it off)."""
+    keep_freed_memory()
     fast = prepare_for_inference(build_generator(name))
     x = torch.rand(1, 3, height, width)
     if tile:
@@ -94,7 +97,8 @@ def derain_large_image(name: str, height: int, width: int, tile: int | None,
 
 
 def peak_memory(name: str, height: int, width: int, tile: int | None, overlap: int = 32) -> dict:
-    """Peak resident memory (``VmHWM``) of ``derain_large_image`` in a fresh subprocess."""
+    """Peak resident memory (``VmHWM``) of ``derain_large_image`` in a fresh subprocess (which
+    inherits ``DANET_MALLOC``)."""
     code = ('import sys; from danet.apis.benchmark import derain_large_image; '
             f'derain_large_image({name!r}, {height}, {width}, {tile!r}, {overlap}); '
             "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")

@@ -1,45 +1,74 @@
-"""Fast inference: a generator prepared once for evaluation/deployment, called like the original.
+"""The inference engine: a model prepared once, used by every inference path.
 
-``prepare_for_inference`` puts the generator in eval mode, freezes its parameters, stores them
-channels-last (measured on this repo's CPU: MPRNet 256×256 runs ~1.4× faster, see
-``docs/inference.md``) and optionally wraps it in ``torch.compile``. The returned
-``FastGenerator`` runs under ``torch.inference_mode`` and returns ordinary contiguous tensors that
-match the plain forward to float rounding.
+``derain`` (and ``tools/derain.py``), the test loop (``tools/test.py``), tiling and the benchmarks
+all run ``InferenceEngine``. Preparing puts the model in eval mode, freezes its parameters and
+stores the generator's weights channels-last (oneDNN's layout: DANet 1.15–1.2×, MPRNet ~1.4×
+faster on CPU, ``docs/inference.md``); each call converts the input to channels-last, runs under
+``torch.inference_mode`` and returns contiguous outputs equal to the plain forward to float
+rounding (tested <= 1e-4). Options: ``compile`` (``torch.compile``, inductor; minutes for the
+first call per shape) and ``bf16`` (CPU autocast to bfloat16: faster where the CPU has bf16
+units, changes outputs; not for reported metrics).
 """
 import torch
+from mmengine.model import is_model_wrapper
 from torch import nn
 
+from danet.models.derain_model import DerainModel, attach_predictions
+from danet.structures import DerainSample
 
-class FastGenerator:
-    """Callable ``x -> list[Tensor]`` (the generator's outputs) on a prepared generator."""
+ENGINE_ATTR = '_danet_inference_engine'
 
-    def __init__(self, generator: nn.Module, forward, channels_last: bool):
-        self.generator = generator
-        self.size_divisor = getattr(generator, 'size_divisor', 1)
-        self.channels_last = channels_last
-        self._forward = forward
+
+class InferenceEngine:
+    """Callable ``x -> list[Tensor]`` (the generator's outputs); ``predict`` for dataset batches."""
+
+    def __init__(self, model: nn.Module, *, channels_last: bool = True, compile: bool = False,
+                 bf16: bool = False):
+        model = model.module if is_model_wrapper(model) else model
+        self.model = model if isinstance(model, DerainModel) else DerainModel(generator=model)
+        self.model.eval().requires_grad_(False)
+        generator = self.model.generator
+        if channels_last:
+            generator.to(memory_format=torch.channels_last)
+        self.generator = torch.compile(generator, dynamic=False) if compile else generator
+        self.size_divisor = self.model.data_preprocessor.size_divisor or 1
+        self.channels_last, self.bf16 = channels_last, bf16
+
+    @classmethod
+    def of(cls, model: 'nn.Module | InferenceEngine') -> 'InferenceEngine':
+        """The engine of ``model``, prepared on first use with the defaults and kept on it."""
+        if isinstance(model, InferenceEngine):
+            return model
+        model = model.module if is_model_wrapper(model) else model
+        engine = model.__dict__.get(ENGINE_ATTR)
+        if engine is None:
+            engine = cls(model)
+            model.__dict__[ENGINE_ATTR] = engine
+        return engine
 
     def __call__(self, x: torch.Tensor) -> list[torch.Tensor]:
-        with torch.inference_mode():
+        with torch.inference_mode(), torch.autocast('cpu', torch.bfloat16, enabled=self.bf16):
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            outputs = self._forward(x)
-            return [y.contiguous() for y in outputs]
+            outputs = self.generator(x)
+            outputs = [outputs] if isinstance(outputs, torch.Tensor) else outputs
+            return [y.float().contiguous() for y in outputs]
 
     def final(self, x: torch.Tensor) -> torch.Tensor:
         """The final image only (output 0): the ``fn`` that ``tiled_forward`` expects."""
         return self(x)[0]
 
+    def predict(self, data: dict) -> list[DerainSample]:
+        """``model.test_step`` through the engine: preprocess (pad), forward, crop and clamp."""
+        with torch.inference_mode():
+            data = self.model.data_preprocessor(data, False)
+            inputs = data['inputs']
+            batches = [inputs] if isinstance(inputs, torch.Tensor) else inputs
+            finals = [image for batch in batches for image in self.final(batch)]
+            return attach_predictions(finals, data['data_samples'])
 
-def prepare_for_inference(generator: nn.Module, *, channels_last: bool = True,
-                          compile: bool = False) -> FastGenerator:
-    """Prepare ``generator`` in place (eval, no grad, memory format) and wrap it for fast calls.
 
-    ``compile=True`` uses ``torch.compile`` (inductor; on CPU it needs a C++ compiler and the first
-    call per input shape takes tens of seconds).
-    """
-    generator.eval().requires_grad_(False)
-    if channels_last:
-        generator.to(memory_format=torch.channels_last)
-    forward = torch.compile(generator, dynamic=False) if compile else generator
-    return FastGenerator(generator, forward, channels_last)
+def prepare_for_inference(model: nn.Module, *, channels_last: bool = True,
+                          compile: bool = False, bf16: bool = False) -> InferenceEngine:
+    """Prepare ``model`` (a ``DerainModel`` or a bare generator) in place and wrap it."""
+    return InferenceEngine(model, channels_last=channels_last, compile=compile, bf16=bf16)

@@ -1,6 +1,6 @@
 """Python API: build a model from a config (+ checkpoint) and derain images of any size."""
 import pickle
-import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -9,12 +9,10 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from torch import nn
 
+from danet.apis.fast import InferenceEngine
 from danet.evaluation.functional import quantize
 from danet.models.data_preprocessor import to_float_rgb
 from danet.registry import MODELS, SCOPE
-
-RUN_DIR_MARKERS = ('last_checkpoint', 'env.json')
-"""Files that mark a directory as a run directory this platform (MMEngine's Runner) wrote."""
 
 
 def init_model(config: str | Path | Config, checkpoint: str | Path | None = None,
@@ -22,10 +20,10 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
     """Build ``cfg.model`` under the ``danet`` scope, load ``checkpoint``, return it in eval mode.
 
     The checkpoint is an MMEngine checkpoint (``state_dict`` keys prefixed ``generator.``) or a
-    bare state dict, read with ``torch.load(weights_only=True)``. A full training checkpoint
-    (it pickles MMEngine's ``HistoryBuffer``) is unpickled only when it sits in a run directory
-    (beside ``last_checkpoint`` or ``env.json``). Weights of another architecture raise a
-    ``ValueError`` naming the missing, unexpected and mismatched keys.
+    bare state dict, always read with ``torch.load(weights_only=True)``: a file whose pickle
+    needs anything else is refused wherever it lies (see :func:`refuse_unsafe`). Weights of
+    another architecture raise a ``ValueError`` naming the missing, unexpected and mismatched
+    keys.
     """
     cfg = Config.fromfile(str(config)) if isinstance(config, str | Path) else config.copy()
     if cfg_options:
@@ -39,22 +37,30 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
     return model.to(device).eval()
 
 
+@contextmanager
+def refuse_unsafe(path: str | Path):
+    """Turn ``torch.load(weights_only=True)``'s refusal of ``path`` into a ``ValueError`` that
+    names what the pickle asks for and how to keep only the weights of a file one trusts."""
+    try:
+        yield
+    except pickle.UnpicklingError:
+        try:
+            needs = ', '.join(torch.serialization.get_unsafe_globals_in_checkpoint(path))
+        except Exception:  # noqa: BLE001 - not even a readable archive
+            needs = 'objects other than tensors and plain data'
+        raise ValueError(
+            f'{path}: refused to unpickle, it needs {needs} (loading it could run code). '
+            'Only weights-only checkpoints are read. If you trust the file, keep its weights: '
+            f'torch.save(torch.load(SRC, weights_only=False)["state_dict"], DST)') from None
+
+
 def read_checkpoint(path: str | Path) -> dict:
     """The state dict stored in ``path`` (see ``init_model`` for what is trusted)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint not found: {path}')
-    try:
+    with refuse_unsafe(path):
         stored = torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as err:
-        if not any((path.parent / marker).exists() for marker in RUN_DIR_MARKERS):
-            raise ValueError(
-                f'{path}: refused to unpickle, it holds more than tensors and is not in a run '
-                f'directory of this platform (no {" or ".join(RUN_DIR_MARKERS)} beside it). '
-                f'Save only its weights, e.g. torch.save(ckpt["state_dict"], ...).') from err
-        warnings.warn(f'{path}: full training checkpoint from a run directory, '
-                      'loading with weights_only=False', stacklevel=3)
-        stored = torch.load(path, map_location='cpu', weights_only=False)
     state = stored.get('state_dict', stored) if isinstance(stored, dict) else None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f'{path}: not a checkpoint; expected a dict of tensors or a dict with a '
@@ -82,42 +88,44 @@ def load_weights(model: nn.Module, checkpoint: str | Path) -> None:
     model.load_state_dict(state)
 
 
-@torch.inference_mode()
-def derain(model: nn.Module, image: np.ndarray | torch.Tensor, tile: int | None = None,
-           overlap: int = 32) -> np.ndarray | torch.Tensor:
-    """Derain one image or a batch, any size.
+def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tensor,
+           tile: int | None = None, overlap: int = 32) -> np.ndarray | torch.Tensor:
+    """Derain one image or a batch, any size, through the model's ``InferenceEngine``.
 
     Args:
-        model: a ``DerainModel`` (from ``init_model``).
+        model: a ``DerainModel`` (from ``init_model``; prepared for inference in place on the
+            first call: eval, frozen, channels-last) or an ``InferenceEngine``.
         image: H×W×3 or H×W uint8 array (returns H×W×3 uint8), or a B×3×H×W float tensor in
             [0, 1] (returns the same shape, float, on the input's device).
         tile: if set, run ``danet.apis.tiling.tiled_forward`` on ``tile``-sized tiles that overlap
             by ``overlap`` pixels (bounded memory); else the whole image, reflect-padded to the
             generator's ``size_divisor`` and cropped back.
     """
+    engine = InferenceEngine.of(model)
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
                 image.ndim == 3 and image.shape[2] != 3):
             raise ValueError(f'derain: expected an H×W×3 or H×W uint8 array, got '
                              f'{image.dtype} {image.shape}')
-        chw = torch.from_numpy(np.ascontiguousarray(image))
+        chw = torch.from_numpy(np.require(image, requirements=('C', 'W')))  # copies if read-only
         chw = chw[None] if chw.ndim == 2 else chw.permute(2, 0, 1)
-        restored = _restore(model, [chw], tile, overlap)[0]
+        restored = _restore(engine, [chw], tile, overlap)[0]
         return quantize(restored)
     if isinstance(image, torch.Tensor) and image.ndim == 4 and image.is_floating_point():
-        return torch.stack(_restore(model, list(image), tile, overlap)).to(image.device)
+        return torch.stack(_restore(engine, list(image), tile, overlap)).to(image.device)
     raise TypeError(f'derain: expected a uint8 numpy image or a B×3×H×W float tensor, got '
                     f'{type(image).__name__} {getattr(image, "shape", "")}')
 
 
-def _restore(model: nn.Module, images: list[torch.Tensor], tile: int | None,
+def _restore(engine: InferenceEngine, images: list[torch.Tensor], tile: int | None,
              overlap: int) -> list[torch.Tensor]:
     """Each C×H×W image restored as float 3×H×W in [0, 1]."""
     if tile is None:
-        return [sample.pred_img for sample in model.test_step(dict(inputs=images))]
+        return [sample.pred_img for sample in engine.predict(dict(inputs=images))]
     from danet.apis.tiling import tiled_forward
-    preprocessor = model.data_preprocessor
+    preprocessor = engine.model.data_preprocessor
     batch = torch.stack([to_float_rgb(img, f'image {i}')[0] for i, img in enumerate(images)])
-    restored = tiled_forward(lambda x: model.run_generator(x)[0], batch.to(preprocessor.device),
-                             tile, overlap, preprocessor.size_divisor or 1)
+    with torch.inference_mode():
+        restored = tiled_forward(engine.final, batch.to(preprocessor.device), tile, overlap,
+                                 engine.size_divisor)
     return list(restored.clamp(0, 1))

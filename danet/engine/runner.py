@@ -9,10 +9,14 @@ Differences from ``mmengine.runner.Runner``:
 * on a machine without CUDA, torchrun processes and Slurm tasks (``--launcher slurm``: ranks and
   rendezvous from the ``SLURM_*`` variables) join a gloo process group and DDP wraps the CPU model
   (MMEngine assumes one GPU per process);
-* checkpoints are loaded strictly; resuming reads a full training checkpoint with
-  ``weights_only=False`` only if it lies inside this run's ``work_dir``, every other checkpoint
-  goes through ``danet.apis.inference.read_checkpoint`` (``weights_only=True``).
+* checkpoints are loaded strictly and always with ``torch.load(weights_only=True)``: training
+  checkpoints are saved as plain data (``danet.engine.checkpoint_state``), resuming reads only a
+  checkpoint inside this run's ``work_dir``, every other checkpoint goes through
+  ``danet.apis.inference.read_checkpoint``.
+
+``run_training`` and ``run_testing`` apply ``danet.utils.memory.keep_freed_memory`` first.
 """
+import json
 import os
 import os.path as osp
 import subprocess
@@ -26,30 +30,57 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from danet.apis.inference import read_checkpoint
+from danet.apis.inference import read_checkpoint, refuse_unsafe
+from danet.engine.checkpoint_state import PlainCheckpointHook, from_plain
 from danet.engine.overlap import check_overlap
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
 from danet.utils.fileio import atomic_write_json, atomic_write_text
+from danet.utils.memory import keep_freed_memory
+from danet.utils.provenance import config_hash
+from danet.utils.threads import apply_thread_policy, max_loader_workers
 
 LOG_DIR = 'logs'
 CONFIG_NAME = 'config.py'
 
 
-def prepare_work_dir(work_dir: str | Path, resume: bool) -> Path:
-    """Refuse to start a new run in a non-empty ``work_dir``, or to resume without a checkpoint."""
+STARTUP_FILES = {CONFIG_NAME, 'env.json', LOG_DIR}
+"""What a run writes before its first checkpoint: a directory holding only these (and no
+checkpoint) is an attempt that was killed or failed at start-up, with nothing to resume."""
+
+
+def prepare_work_dir(work_dir: str | Path, resume: bool) -> bool:
+    """Check ``work_dir`` before training; return whether to resume from its checkpoint.
+
+    A new run needs an empty (or new) directory, ``--resume`` one with a checkpoint. A directory
+    left by an attempt that never saved a checkpoint is reused either way: its ``config.py`` and
+    ``env.json`` go (the next attempt writes its own), its ``logs/`` stay.
+    """
     work_dir = Path(work_dir)
     entries = sorted(p.name for p in work_dir.iterdir()) if work_dir.is_dir() else []
-    if resume and not (work_dir / 'last_checkpoint').is_file():
-        raise FileNotFoundError(f'--resume: {work_dir} holds no checkpoint to resume '
-                                '(no last_checkpoint file)')
-    if not resume and entries:
+    if (work_dir / 'last_checkpoint').is_file():
+        if not resume:
+            raise FileExistsError(
+                f'{work_dir} holds another run ({", ".join(entries[:6])}'
+                f'{" ..." if len(entries) > 6 else ""}): pass --resume to continue it, or '
+                'choose another --work-dir.')
+        return True
+    if entries and set(entries) <= STARTUP_FILES:
+        print(f'{work_dir}: an earlier attempt left no checkpoint; starting afresh '
+              f'(its logs stay in {work_dir / LOG_DIR})', flush=True)
+        for name in (CONFIG_NAME, 'env.json'):
+            (work_dir / name).unlink(missing_ok=True)
+        return False
+    if entries:
         raise FileExistsError(
             f'{work_dir} is not empty ({", ".join(entries[:6])}'
-            f'{" ..." if len(entries) > 6 else ""}): '
-            'it holds another run. Pass --resume to continue it, or choose another --work-dir.')
-    return work_dir
+            f'{" ..." if len(entries) > 6 else ""}) and holds no last_checkpoint to resume: '
+            'choose another --work-dir.')
+    if resume:
+        raise FileNotFoundError(f'--resume: {work_dir} holds no checkpoint to resume '
+                                '(no last_checkpoint file); drop --resume to start the run')
+    return False
 
 
 class DerainRunner(Runner):
@@ -79,6 +110,10 @@ class DerainRunner(Runner):
                 module=model, device_ids=None, broadcast_buffers=False,
                 find_unused_parameters=self.cfg.get('find_unused_parameters', False))
         return super().wrap_model(model_wrapper_cfg, model)
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        super().register_hooks(default_hooks, custom_hooks)
+        self.register_hook(PlainCheckpointHook())
 
     def dump_config(self) -> None:
         """Write ``config.py`` once, when the run directory is created (tests and resumes of
@@ -113,7 +148,9 @@ class DerainRunner(Runner):
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = True,
                         revise_keys=((r'^module\.', ''),)) -> dict:
         if self._resuming:
-            checkpoint = torch.load(filename, map_location=map_location, weights_only=False)
+            with refuse_unsafe(filename):
+                checkpoint = torch.load(filename, map_location=map_location, weights_only=True)
+            checkpoint = from_plain(checkpoint)
         else:
             checkpoint = dict(state_dict=read_checkpoint(filename))
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
@@ -164,8 +201,9 @@ def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False)
     set unless ``allow_overlap``; the check's result goes into ``env.json``."""
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     overlap = check_overlap(cfg, allow_overlap)
-    prepare_work_dir(cfg.work_dir, resume)
-    cfg.resume = resume
+    cfg.resume = prepare_work_dir(cfg.work_dir, resume)
+    apply_thread_policy(max_loader_workers(cfg))
+    keep_freed_memory()
     runner = DerainRunner.from_cfg(cfg)
     runner.train_test_overlap = overlap
     runner.train()
@@ -197,12 +235,34 @@ def select_testsets(cfg: Config, names: list[str] | None) -> list[int]:
     return [i for i, name in enumerate(available) if name in names]
 
 
+def check_same_run(cfg: Config) -> None:
+    """Refuse to write into a run directory whose ``env.json`` records another config hash: its
+    results would be attributed to that run."""
+    env = Path(cfg.work_dir) / 'env.json'
+    if not env.is_file():
+        return
+    try:
+        latest = json.loads(env.read_text())
+        recorded = {r.get('config_hash') for r in [latest, *latest.get('history', [])]}
+    except (json.JSONDecodeError, AttributeError, TypeError) as err:
+        raise ValueError(f'{env}: unreadable ({err}); choose another --work-dir') from None
+    ours = config_hash(cfg)
+    if ours not in recorded:
+        theirs = ', '.join(sorted(str(h)[:12] for h in recorded))
+        raise ValueError(f'{cfg.work_dir} holds a run of another config (config hash {theirs}, '
+                         f'this one is {ours[:12]}): its results would be attributed to that run. '
+                         'Choose another --work-dir (or the same --cfg-options as that run).')
+
+
 def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
-                complexity_shape=(3, 256, 256), testsets: list[str] | None = None) -> dict:
+                complexity_shape=(3, 256, 256), testsets: list[str] | None = None,
+                protocol: str | dict | None = None) -> dict:
     """Evaluate ``checkpoint`` on the test sets ``testsets`` of ``cfg`` (default: all);
     ``work_dir`` receives ``results/<testset>.json``, ``env.json`` and ``complexity.json``
     (generator at ``complexity_shape``), and with ``save_images`` the predictions under
-    ``images/``. The selection leaves ``cfg`` and so its config hash unchanged."""
+    ``images/``. ``protocol`` (a name or ``dict(type=NAME, crop_border=N)``) replaces the
+    configured evaluation protocol of every ``DerainMetric``. The selection and the protocol
+    leave ``cfg`` and so its config hash unchanged."""
     indices = select_testsets(cfg, testsets)
     if isinstance(cfg.test_dataloader, list):
         check_dataset_paths(cfg, tuple(f'test_dataloader.{i}.' for i in indices))
@@ -210,12 +270,17 @@ def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
         check_dataset_paths(cfg, ('test_dataloader',))
     if not Path(checkpoint).is_file():
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
+    keep_freed_memory()
+    check_same_run(cfg)
+    apply_thread_policy(max_loader_workers(cfg))
     runner = DerainRunner.from_cfg(cfg)
     if isinstance(cfg.test_dataloader, list):  # MultiTestLoop shares a single evaluator dict
         runner._test_dataloader = [cfg.test_dataloader[i] for i in indices]
         if isinstance(cfg.test_evaluator, list):
             runner._test_evaluator = [cfg.test_evaluator[i] for i in indices]
     runner._test_loop = dict(runner._test_loop, save_images=save_images)  # not part of the hash
+    if protocol is not None:
+        runner._test_loop['protocol'] = protocol
     runner.load_checkpoint(str(checkpoint))
     metrics = runner.test()
     if is_main_process():

@@ -1,10 +1,11 @@
-"""PSNR and SSIM with the conventions of the deraining literature (``evaluate_PSNR_SSIM.m``).
+"""PSNR, SSIM and the pixel arithmetic behind the evaluation protocols (``protocols.py``).
 
-Inputs are uint8 images, H×W×3 RGB or H×W grayscale. Defaults reproduce the MATLAB script that
-DANet and MPRNet report with: Y of MATLAB ``rgb2ycbcr`` (rounded to uint8), peak 255, no border
-crop, PSNR on double values, and Zhou Wang's SSIM (11×11 Gaussian σ 1.5, K = (0.01, 0.03),
-'valid' filtering, mean of the map). ``color_space='rgb'`` averages SSIM over channels and takes
-PSNR from the MSE over all channels.
+``calculate_psnr``/``calculate_ssim`` take uint8 images, H×W×3 RGB or H×W grayscale, and
+reproduce ``evaluate_PSNR_SSIM.m`` of DANet/MPRNet (protocol ``mprnet_matlab``): Y of MATLAB
+``rgb2ycbcr`` (rounded to uint8), peak 255, no border crop, PSNR on double values, and Zhou
+Wang's SSIM (11×11 Gaussian σ 1.5, K = (0.01, 0.03), 'valid' filtering, mean of the map).
+``color_space='rgb'`` averages SSIM over channels and takes PSNR from the MSE over all channels.
+``psnr``/``ssim`` are the same formulas on float arrays, for the other protocols' Y channels.
 """
 import math
 
@@ -13,29 +14,23 @@ import torch
 from numpy.lib.stride_tricks import sliding_window_view
 
 COLOR_SPACES = ('y', 'rgb')
+ROUNDINGS = ('round', 'truncate')
+Y_WEIGHTS = (65.481, 128.553, 24.966)   # MATLAB rgb2ycbcr, Y row, for R, G, B in [0, 255]
 PEAK = 255.0
 SSIM_WINDOW = 11
 SSIM_SIGMA = 1.5
 SSIM_K = (0.01, 0.03)
 
 
-def conventions(crop_border: int = 0) -> dict:
-    """The conventions behind every value here, as stored in a results file."""
-    return {
-        'y_channel': 'matlab_rgb2ycbcr',
-        'quantize': 'uint8',
-        'crop_border': int(crop_border),
-        'peak': int(PEAK),
-        'ssim': f'gaussian{SSIM_WINDOW}_sigma{SSIM_SIGMA}_valid',
-    }
+def quantize(img: torch.Tensor, rounding: str = 'round') -> np.ndarray:
+    """Float 3×H×W (or H×W) tensor in [0, 1] → uint8 H×W×3 (or H×W), as saved to PNG.
 
-
-def quantize(img: torch.Tensor) -> np.ndarray:
-    """Float 3×H×W (or H×W) tensor in [0, 1] → uint8 H×W×3 (or H×W), as ``img_as_ubyte`` + PNG.
-
-    Values are clamped to [0, 1], scaled by 255 and rounded half to even in the tensor's own
-    float precision (float32 for half), which is what skimage does before the image is saved.
+    Values are clamped to [0, 1] and scaled by 255 in the tensor's own float precision (float32
+    for half). ``rounding='round'``: half to even, as skimage ``img_as_ubyte`` and BasicSR's
+    ``tensor2img``; ``'truncate'``: toward zero, as PReNet's ``np.uint8(255 * out)``.
     """
+    if rounding not in ROUNDINGS:
+        raise ValueError(f'rounding must be one of {ROUNDINGS}, got {rounding!r}')
     if not isinstance(img, torch.Tensor) or not img.is_floating_point():
         raise TypeError(f'quantize expects a float tensor, got {type(img).__name__} '
                         f'{getattr(img, "dtype", "")}')
@@ -44,7 +39,8 @@ def quantize(img: torch.Tensor) -> np.ndarray:
     img = img.detach().cpu()
     if img.dtype not in (torch.float32, torch.float64):
         img = img.float()
-    out = img.clamp(0, 1).mul(255).round().to(torch.uint8)
+    out = img.clamp(0, 1).mul(255)
+    out = (out.round() if rounding == 'round' else out.trunc()).to(torch.uint8)
     if out.ndim == 3:
         out = out[0] if out.shape[0] == 1 else out.permute(1, 2, 0)
     return out.contiguous().numpy()
@@ -64,24 +60,72 @@ def rgb2y(img: np.ndarray) -> np.ndarray:
     return np.floor(y + 0.5).astype(np.uint8)
 
 
+def rgb2y_double(img: np.ndarray) -> np.ndarray:
+    """Y·255 of MATLAB ``rgb2ycbcr(im2double(img))`` on uint8 RGB, float64, not rounded."""
+    _check_rgb(img, 'rgb2y_double')
+    rgb = img.astype(np.float64) / 255.0
+    y = sum(w / 255.0 * rgb[..., c] for c, w in enumerate(Y_WEIGHTS)) + 16.0 / 255.0
+    return y * 255.0
+
+
+def rgb2y_basicsr(img: np.ndarray) -> np.ndarray:
+    """BasicSR's ``to_y_channel`` on uint8 RGB: float32 [0, 1] in, Y stored as float32, ×255."""
+    _check_rgb(img, 'rgb2y_basicsr')
+    x = img.astype(np.float32) / np.float32(255.0)
+    y = (x.astype(np.float64) @ np.array(Y_WEIGHTS) + 16.0) / 255.0
+    return (y.astype(np.float32) * np.float32(255.0)).astype(np.float64)
+
+
+def psnr(a: np.ndarray, b: np.ndarray, peak: float = PEAK) -> float:
+    """PSNR in dB of two float arrays on the same scale; ``inf`` if they are equal."""
+    mse = np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2)
+    return math.inf if mse == 0 else float(20.0 * math.log10(peak / math.sqrt(mse)))
+
+
+def ssim(a: np.ndarray, b: np.ndarray, downsample: bool = False) -> float:
+    """Wang's SSIM of two float arrays on the 0–255 scale (H×W, or H×W×C: mean over channels).
+
+    ``downsample``: first average-filter and subsample by ``max(1, round(min(H, W) / 256))``, as
+    Wang's ``ssim.m`` (the version PReNet ships) does; ``ssim_index`` (MPRNet) does not.
+    """
+    if a.shape != b.shape:
+        raise ValueError(f'SSIM inputs differ in shape: {a.shape} vs {b.shape}')
+    if a.ndim == 3:
+        return float(np.mean([ssim(a[..., c], b[..., c], downsample) for c in range(a.shape[2])]))
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if downsample:
+        a, b = wang_downsample(a), wang_downsample(b)
+    if min(a.shape) < SSIM_WINDOW:
+        raise ValueError(f'SSIM needs images of at least {SSIM_WINDOW}×{SSIM_WINDOW} after '
+                         f'cropping, got {a.shape[0]}×{a.shape[1]}')
+    return _ssim_channel(a, b)
+
+
+def wang_downsample(x: np.ndarray) -> np.ndarray:
+    """``ssim.m``'s pre-step: f×f mean filter (``imfilter`` 'symmetric' 'same'), keep every f-th.
+
+    f = max(1, round(min(H, W) / 256)) with MATLAB's round (half away from zero); for an even f
+    the filter's centre is MATLAB's ``floor((f + 1) / 2)``, so it reaches further right/down.
+    """
+    f = max(1, math.floor(min(x.shape) / 256 + 0.5))
+    if f == 1:
+        return x
+    before = (f + 1) // 2 - 1
+    padded = np.pad(x, ((before, f - 1 - before),) * 2, mode='symmetric')
+    box = sliding_window_view(padded, (f, f)).mean(axis=(2, 3))
+    return box[::f, ::f]
+
+
 def calculate_psnr(img: np.ndarray, ref: np.ndarray, color_space: str = 'y',
                    crop_border: int = 0) -> float:
     """PSNR in dB = 20·log10(255 / RMSE) on double values; ``inf`` for identical images."""
-    a, b = _prepare(img, ref, color_space, crop_border)
-    mse = np.mean((a - b) ** 2)
-    return math.inf if mse == 0 else float(20.0 * math.log10(PEAK / math.sqrt(mse)))
+    return psnr(*_prepare(img, ref, color_space, crop_border))
 
 
 def calculate_ssim(img: np.ndarray, ref: np.ndarray, color_space: str = 'y',
                    crop_border: int = 0) -> float:
     """Zhou Wang's SSIM: mean of the 'valid' SSIM map; over RGB, the mean of the channel SSIMs."""
-    a, b = _prepare(img, ref, color_space, crop_border)
-    if min(a.shape[:2]) < SSIM_WINDOW:
-        raise ValueError(f'SSIM needs images of at least {SSIM_WINDOW}×{SSIM_WINDOW} after '
-                         f'cropping, got {a.shape[0]}×{a.shape[1]}')
-    if a.ndim == 2:
-        return _ssim_channel(a, b)
-    return float(np.mean([_ssim_channel(a[..., c], b[..., c]) for c in range(a.shape[2])]))
+    return ssim(*_prepare(img, ref, color_space, crop_border))
 
 
 def gaussian_window_1d(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> np.ndarray:
@@ -126,6 +170,12 @@ def _prepare(img, ref, color_space, crop_border):
         img = img[crop_border:-crop_border, crop_border:-crop_border]
         ref = ref[crop_border:-crop_border, crop_border:-crop_border]
     return img.astype(np.float64), ref.astype(np.float64)
+
+
+def _check_rgb(img, what):
+    _check_uint8(img, f'{what} input')
+    if img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f'{what} expects H×W×3 RGB, got shape {img.shape}')
 
 
 def _check_uint8(img, what):

@@ -8,36 +8,33 @@ from mmengine.evaluator import BaseMetric
 from mmengine.structures import BaseDataElement
 
 from danet.datasets.h5format import ground_truth_hash, pixel_hash
-from danet.evaluation.functional import calculate_psnr, calculate_ssim, conventions, quantize
-from danet.evaluation.results import METRIC_KEYS, build_results, write_results
+from danet.evaluation.functional import quantize
+from danet.evaluation.metric_table import METRIC_KEYS, METRIC_TABLE
+from danet.evaluation.protocols import DEFAULT_PROTOCOL, EvalProtocol, build_protocol
+from danet.evaluation.results import build_results, write_results
 from danet.registry import METRICS
 
 
-def score_pair(pred: np.ndarray, gt: np.ndarray, metrics: Sequence[str], crop_border: int = 0,
-               lpips_scorer=None) -> dict[str, float]:
-    """The chosen metrics of one uint8 prediction against its uint8 ground truth (H×W×3)."""
-    scores = {}
-    for key in metrics:
-        if key == 'lpips_alex':
-            scores[key] = lpips_scorer(pred, gt)
-        else:
-            name, color_space = key.split('_')
-            fn = calculate_psnr if name == 'psnr' else calculate_ssim
-            scores[key] = fn(pred, gt, color_space=color_space, crop_border=crop_border)
-    return scores
+def score_pair(pred: np.ndarray, gt: np.ndarray, metrics: Sequence[str],
+               protocol: EvalProtocol, lpips_scorer=None) -> dict[str, float]:
+    """The chosen metrics (keys of ``METRIC_TABLE``) of one uint8 prediction against its uint8
+    ground truth (H×W×3, or H×W as the protocol reads a grayscale file), under ``protocol``."""
+    return {key: METRIC_TABLE[key].score(protocol, pred, gt, lpips_scorer)
+            for key in check_metric_keys(metrics)}
 
 
 def check_metric_keys(metrics: Sequence[str]) -> tuple[str, ...]:
-    unknown = [m for m in metrics if m not in METRIC_KEYS]
+    """``metrics`` in table order; raises ``ValueError`` naming unknown keys."""
+    unknown = [m for m in metrics if m not in METRIC_TABLE]
     if unknown or not metrics:
-        raise ValueError(f'unknown metrics {unknown}; choose from {", ".join(METRIC_KEYS)}')
-    return tuple(k for k in METRIC_KEYS if k in metrics)
+        raise ValueError(f'unknown metrics {unknown}; choose from {", ".join(METRIC_TABLE)}')
+    return tuple(k for k in METRIC_TABLE if k in metrics)
 
 
 def make_lpips_scorer(metrics: Sequence[str], device: str = 'cpu'):
     """An ``LPIPSScorer`` on ``device`` if ``metrics`` asks for LPIPS, else None (the network
     is loaded only when needed)."""
-    if 'lpips_alex' not in metrics:
+    if not any(METRIC_TABLE[k].uses_lpips for k in metrics):
         return None
     from danet.evaluation.lpips_metric import LPIPSScorer
     return LPIPSScorer(device=device)
@@ -47,16 +44,18 @@ def make_lpips_scorer(metrics: Sequence[str], device: str = 'cpu'):
 class DerainMetric(BaseMetric):
     """Scores ``pred_img`` against ``gt_img`` of each ``DerainSample``, keeping per-image rows.
 
-    The prediction (float 3×H×W in [0, 1]) is quantised to uint8 as when saved to PNG; a float
-    ground truth is quantised the same way. ``compute_metrics`` returns the means (MMEngine
-    prefixes them with ``prefix``, by default the samples' ``testset``), keeps the rows in
-    ``last_rows`` and, if ``results_dir`` is set, writes ``<results_dir>/<testset>.json`` in the
-    results schema (samples then need ``testset`` metainfo). Its ``dataset_hash`` is the
+    The prediction (float 3×H×W in [0, 1]) is quantised to uint8 as the protocol saves it
+    (rounded or truncated); a float ground truth is rounded. ``compute_metrics`` returns the
+    means (MMEngine prefixes them with ``prefix``, by default the samples' ``testset``), keeps
+    the rows in ``last_rows`` and, if ``results_dir`` is set, writes
+    ``<results_dir>/<testset>.json`` in the results schema (samples then need ``testset``
+    metainfo). Its ``dataset_hash`` is the
     ``ground_truth_hash`` of the ground truths scored, as ``tools/eval_folder.py`` records it.
 
     Args:
-        metrics: subset of ``psnr_y, ssim_y, psnr_rgb, ssim_rgb, lpips_alex``.
-        crop_border: pixels cropped from each side before PSNR/SSIM (literature: 0).
+        metrics: subset of ``METRIC_KEYS`` (``psnr_y, ssim_y, psnr_rgb, ssim_rgb, lpips_alex``).
+        protocol: evaluation protocol, a name or ``dict(type=NAME, crop_border=N)``
+            (``danet.evaluation.protocols``; default ``mprnet_matlab``).
         results_dir: folder for the results file, or None to write nothing.
         method: the method name recorded in the results file.
         config_hash: the run's config hash recorded in the results file.
@@ -65,13 +64,13 @@ class DerainMetric(BaseMetric):
 
     default_prefix = 'derain'
 
-    def __init__(self, metrics: Sequence[str] = METRIC_KEYS, crop_border: int = 0,
+    def __init__(self, metrics: Sequence[str] = METRIC_KEYS, protocol=DEFAULT_PROTOCOL,
                  results_dir: str | None = None, method: str = 'model',
                  config_hash: str | None = None, lpips_device: str = 'cpu',
                  collect_device: str = 'cpu', prefix: str | None = None, **kwargs):
         super().__init__(collect_device=collect_device, prefix=prefix, **kwargs)
         self.metrics = check_metric_keys(metrics)
-        self.crop_border = crop_border
+        self.protocol = build_protocol(protocol)
         self.results_dir = None if results_dir is None else Path(results_dir)
         self.method = method
         self.config_hash = config_hash
@@ -87,12 +86,13 @@ class DerainMetric(BaseMetric):
             for key in ('pred_img', 'gt_img'):
                 if sample.get(key) is None:
                     raise KeyError(f'DerainMetric: sample {name!r} has no {key}')
-            pred, gt = quantize(sample['pred_img']), _to_uint8_hwc(sample['gt_img'])
+            pred = self.protocol.quantize(sample['pred_img'])
+            gt = _to_uint8_hwc(sample['gt_img'])
             if pred.shape != gt.shape:
                 raise ValueError(f'DerainMetric: sample {name!r}: pred_img {pred.shape} and '
                                  f'gt_img {gt.shape} differ (HWC after quantisation)')
             row = {'name': name,
-                   **score_pair(pred, gt, self.metrics, self.crop_border, self.lpips_scorer)}
+                   **score_pair(pred, gt, self.metrics, self.protocol, self.lpips_scorer)}
             self.results.append((row, sample.get('testset'), pixel_hash(gt)))
 
     def compute_metrics(self, results: list) -> dict[str, float]:
@@ -107,7 +107,7 @@ class DerainMetric(BaseMetric):
                 raise ValueError('DerainMetric: writing results needs one testset in the '
                                  f'samples\' metainfo, got {sorted(map(str, testsets))}')
             results_file = build_results(
-                testset, self.method, rows, conventions(self.crop_border), self.config_hash,
+                testset, self.method, rows, self.protocol.conventions(), self.config_hash,
                 ground_truth_hash(h for _, _, h in results))
             write_results(self.results_dir / f'{testset}.json', results_file)
         return {k: float(np.mean([row[k] for row in rows])) for k in self.metrics}

@@ -3,22 +3,23 @@
 Schema (docs/architecture.md)::
 
     {testset, method, summary: {metric: mean}, images: [{name, metric: value, ...}],
-     conventions: {...}, config_hash, dataset_hash}
+     conventions: {protocol, crop_border, ...}, config_hash, dataset_hash}
 
 ``summary`` holds the mean of every metric over ``images``; every image row has the same metric
-keys as ``summary``. ``config_hash`` is null for images scored outside a run (``eval_folder``).
-PSNR of identical images is ``Infinity`` (Python's json reads and writes it).
+keys as ``summary``. ``conventions`` is ``EvalProtocol.conventions()``: the protocol's name,
+parameters and arithmetic. ``config_hash`` is null for images scored outside a run
+(``eval_folder``). PSNR of identical images is ``Infinity`` (Python's json reads and writes it).
 """
 import json
 import math
 import os
 from pathlib import Path
 
+from danet.evaluation.metric_table import METRIC_TABLE
 from danet.utils.fileio import atomic_write_json
 
-METRIC_KEYS = ('psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb', 'lpips_alex')
 FIELDS = ('testset', 'method', 'summary', 'images', 'conventions', 'config_hash', 'dataset_hash')
-CONVENTION_KEYS = ('y_channel', 'quantize', 'crop_border', 'peak', 'ssim')
+CONVENTION_KEYS = ('protocol', 'crop_border', 'quantize', 'y_channel', 'peak', 'ssim')
 
 
 class ResultsError(ValueError):
@@ -28,7 +29,7 @@ class ResultsError(ValueError):
 def build_results(testset: str, method: str, images: list[dict], conventions: dict,
                   config_hash: str | None, dataset_hash: str) -> dict:
     """A validated results dict; ``summary`` is the mean of each metric over ``images``."""
-    keys = [k for k in METRIC_KEYS if images and k in images[0]]
+    keys = [k for k in METRIC_TABLE if images and k in images[0]]
     summary = {k: _mean([row[k] for row in images]) for k in keys}
     results = {'testset': testset, 'method': method, 'summary': summary, 'images': images,
                'conventions': conventions, 'config_hash': config_hash,
@@ -44,8 +45,12 @@ def write_results(path: str | os.PathLike, results: dict) -> Path:
     return Path(path)
 
 
+LEGACY_PROTOCOL = 'mprnet_matlab'   # what scored every results file written before protocols
+
+
 def read_results(path: str | os.PathLike) -> dict:
-    """Load and validate a results file."""
+    """Load and validate a results file; one written before protocols were recorded (no
+    ``conventions.protocol``) reads as ``mprnet_matlab``, the arithmetic that wrote it."""
     path = Path(path)
     try:
         results = json.loads(path.read_text())
@@ -53,6 +58,9 @@ def read_results(path: str | os.PathLike) -> dict:
         raise ResultsError(f'{path}: results file not found') from None
     except json.JSONDecodeError as err:
         raise ResultsError(f'{path}: not valid JSON ({err})') from None
+    conventions = results.get('conventions') if isinstance(results, dict) else None
+    if isinstance(conventions, dict) and 'protocol' not in conventions:
+        conventions['protocol'] = LEGACY_PROTOCOL
     validate_results(results, str(path))
     return results
 
@@ -82,13 +90,15 @@ def validate_results(results, source: str) -> None:
     for key in CONVENTION_KEYS:
         if key not in conventions:
             fail(f'conventions.{key}', 'missing')
+    if not isinstance(conventions['protocol'], str) or not conventions['protocol']:
+        fail('conventions.protocol', f'expected a protocol name, got {conventions["protocol"]!r}')
 
     summary = results['summary']
     if not isinstance(summary, dict) or not summary:
         fail('summary', 'expected a non-empty object of metric means')
     for key, value in summary.items():
-        if key not in METRIC_KEYS:
-            fail(f'summary.{key}', f'unknown metric; known: {", ".join(METRIC_KEYS)}')
+        if key not in METRIC_TABLE:
+            fail(f'summary.{key}', f'unknown metric; known: {", ".join(METRIC_TABLE)}')
         if not _is_number(value):
             fail(f'summary.{key}', f'expected a number, got {value!r}')
 

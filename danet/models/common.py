@@ -2,16 +2,39 @@
 
 Parameter names follow the authors' releases (``CA.conv_du``, ``body``, ``down``/``up``) so
 official checkpoints map onto these modules key for key.
+
+Convolution kernels: PyTorch (2.x, CPU) sends a convolution of one image to its generic
+``_slow_conv2d`` (im2col + GEMM) instead of oneDNN when it looks small to its heuristic: every 1×1
+convolution on one thread, and 3×3 ones on maps under ~20k values. In channels-last that also
+breaks oneDNN's blocked layout between layers. ``OneDNNConv2d`` (what ``conv`` builds) calls
+oneDNN directly for channels-last CPU fp32 input (1×1 at 160×240: 1.25× faster on one thread);
+``CALayer`` runs its two 1×1 "convolutions" of pooled 1×1 maps as matrix-vector products
+(``F.linear`` on the same weights). No channels-last DANet or MPRNet forward takes the slow
+kernel (``tests/test_models/test_conv_kernels.py``); the plain NCHW path is left to PyTorch.
 """
 import torch
+import torch.nn.functional as F
 from torch import nn
+
+
+class OneDNNConv2d(nn.Conv2d):
+    """``nn.Conv2d`` (same parameters and keys) that runs oneDNN on channels-last CPU input."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if (x.device.type == 'cpu' and x.dtype == torch.float32 and x.ndim == 4
+                and self.padding_mode == 'zeros' and torch.backends.mkldnn.is_available()
+                and not torch.is_autocast_enabled('cpu') and not torch.jit.is_tracing()
+                and x.is_contiguous(memory_format=torch.channels_last)):
+            return torch.mkldnn_convolution(x, self.weight, self.bias, self.padding, self.stride,
+                                            self.dilation, self.groups)
+        return super().forward(x)
 
 
 def conv(in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = False,
          stride: int = 1, groups: int = 1) -> nn.Conv2d:
-    """``nn.Conv2d`` with 'same' padding (``kernel_size // 2``); bias-free by default."""
-    return nn.Conv2d(in_channels, out_channels, kernel_size, stride=stride,
-                     padding=kernel_size // 2, bias=bias, groups=groups)
+    """``OneDNNConv2d`` with 'same' padding (``kernel_size // 2``); bias-free by default."""
+    return OneDNNConv2d(in_channels, out_channels, kernel_size, stride=stride,
+                        padding=kernel_size // 2, bias=bias, groups=groups)
 
 
 class CALayer(nn.Module):
@@ -19,7 +42,6 @@ class CALayer(nn.Module):
 
     def __init__(self, channels: int, reduction: int = 4, bias: bool = False):
         super().__init__()
-        self.avg_pool = nn.AdaptiveAvgPool2d(1)
         self.conv_du = nn.Sequential(
             nn.Conv2d(channels, channels // reduction, 1, bias=bias),
             nn.ReLU(inplace=True),
@@ -27,7 +49,11 @@ class CALayer(nn.Module):
             nn.Sigmoid())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x * self.conv_du(self.avg_pool(x))
+        squeeze, relu, excite, sigmoid = self.conv_du
+        pooled = x.mean((2, 3))
+        hidden = relu(F.linear(pooled, squeeze.weight.flatten(1), squeeze.bias))
+        weights = sigmoid(F.linear(hidden, excite.weight.flatten(1), excite.bias))
+        return x * weights[:, :, None, None]
 
 
 class CAB(nn.Module):
@@ -46,7 +72,7 @@ class CAB(nn.Module):
             conv(channels, channels, kernel_size, bias=bias))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.CA(self.body(x)) + x
+        return self.CA(self.body(x)).add_(x)  # in place: a fresh product autograd does not save
 
 
 def _bilinear(scale: float) -> nn.Upsample:
@@ -59,7 +85,7 @@ class DownSample(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, factor: int = 2):
         super().__init__()
         self.down = nn.Sequential(_bilinear(1.0 / factor),
-                                  nn.Conv2d(in_channels, out_channels, 1, bias=False))
+                                  conv(in_channels, out_channels, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.down(x)
@@ -71,7 +97,7 @@ class UpSample(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, factor: int = 2):
         super().__init__()
         self.up = nn.Sequential(_bilinear(float(factor)),
-                                nn.Conv2d(in_channels, out_channels, 1, bias=False))
+                                conv(in_channels, out_channels, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.up(x)

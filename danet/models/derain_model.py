@@ -26,6 +26,8 @@ class DerainModel(BaseModel):
             ``None`` for generators without one (MPRNet).
         data_preprocessor: defaults to ``DerainDataPreprocessor``; its ``size_divisor`` is taken
             from the generator unless set.
+        channels_last: store the generator's weights channels-last and feed it channels-last
+            inputs (oneDNN's layout; a faster CPU training step, ``docs/training.md``).
 
     ``forward`` modes: ``'loss'`` → ``{'loss_<name>': tensor}`` for every term (zero when off);
     ``'predict'`` → ``DerainSample`` list with ``pred_img`` (3×H×W in [0, 1], cropped to the
@@ -34,7 +36,8 @@ class DerainModel(BaseModel):
 
     def __init__(self, generator: dict | nn.Module, losses: Sequence[dict | LossTerm] = (),
                  association_constraint: dict | nn.Module | None = None,
-                 data_preprocessor: dict | nn.Module | None = None, init_cfg: dict | None = None):
+                 data_preprocessor: dict | nn.Module | None = None, init_cfg: dict | None = None,
+                 channels_last: bool = False):
         preprocessor = _build(data_preprocessor or dict(type='DerainDataPreprocessor'))
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
         self.generator = _build(generator)
@@ -49,6 +52,9 @@ class DerainModel(BaseModel):
                              f'association constraint, repeated: {repeated}')
         if getattr(self.data_preprocessor, 'size_divisor', 0) is None:
             self.data_preprocessor.size_divisor = getattr(self.generator, 'size_divisor', 1)
+        self.channels_last = channels_last
+        if channels_last:
+            self.generator.to(memory_format=torch.channels_last)
 
     def forward(self, inputs: torch.Tensor | list, data_samples: list | None = None,
                 mode: str = 'tensor'):
@@ -63,6 +69,8 @@ class DerainModel(BaseModel):
 
     def run_generator(self, inputs: torch.Tensor) -> list[torch.Tensor]:
         """The generator's outputs as a list, final image first."""
+        if self.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         outputs = self.generator(inputs)
         return [outputs] if isinstance(outputs, torch.Tensor) else list(outputs)
 
@@ -84,7 +92,13 @@ class DerainModel(BaseModel):
         """Final outputs, clamped to [0, 1] and cropped to each sample's ``img_shape``."""
         batches = [inputs] if isinstance(inputs, torch.Tensor) else inputs
         finals = [image for batch in batches for image in self.run_generator(batch)[0]]
-        for final, sample in zip(finals, data_samples, strict=True):
-            height, width = sample.metainfo.get('img_shape', final.shape[-2:])
-            sample.pred_img = final[:, :height, :width].clamp(0, 1)
-        return data_samples
+        return attach_predictions(finals, data_samples)
+
+
+def attach_predictions(finals: Sequence[torch.Tensor], data_samples: list[DerainSample]
+                       ) -> list[DerainSample]:
+    """Set each sample's ``pred_img``: its final output cropped to ``img_shape``, clamped."""
+    for final, sample in zip(finals, data_samples, strict=True):
+        height, width = sample.metainfo.get('img_shape', final.shape[-2:])
+        sample.pred_img = final[:, :height, :width].clamp(0, 1)
+    return data_samples

@@ -6,10 +6,10 @@ Element-wise ops and pixel (un)shuffle get explicit zero-MAC handles here, so th
 name with their call counts in ``counted_ops`` instead of being dropped; whatever has no handle at
 all is reported in ``unsupported_ops``.
 """
+import warnings
 from collections import Counter
 
 import torch
-from fvcore.nn import FlopCountAnalysis
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
@@ -17,6 +17,11 @@ from torch import nn
 from danet.models.common import count_parameters
 from danet.registry import MODELS
 from danet.utils.config import check_cfg_options
+
+with warnings.catch_warnings():  # fvcore scripts its focal loss at import (deprecated in torch)
+    warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated',
+                            category=FutureWarning)
+    from fvcore.nn import FlopCountAnalysis
 
 ZERO_MAC_OPS = (
     'aten::add', 'aten::add_', 'aten::sub', 'aten::rsub', 'aten::mul', 'aten::mul_', 'aten::div',

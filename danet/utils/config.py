@@ -58,9 +58,10 @@ def value_at(tree, dotted: str, default=None):
 
 
 def check_cfg_options(cfg: Config, options: dict | None) -> dict:
-    """Return ``options`` ready for ``cfg.merge_from_dict``; raise ``ValueError`` on unknown keys.
+    """Return ``options`` ready for ``cfg.merge_from_dict``; raise ``ValueError`` on unknown keys
+    and on values whose type does not fit the config's value (:func:`type_problem`).
 
-    The error names the key and the closest existing keys. Prefix a key with ``+`` to add it
+    An unknown key's error names the closest existing keys. Prefix a key with ``+`` to add it
     deliberately (e.g. a constructor argument the config leaves at its default).
     """
     checked = {}
@@ -76,8 +77,53 @@ def check_cfg_options(cfg: Config, options: dict | None) -> dict:
             hint = f' Closest existing keys: {", ".join(close)}.' if close else ''
             raise ValueError(f'--cfg-options: {key!r} is not a key of {cfg.filename}.{hint} '
                            f'To add a new key deliberately, write it as "{NEW_KEY_PREFIX}{key}".')
+        problem = type_problem(value_at(tree, key), value)
+        if problem:
+            raise ValueError(f'--cfg-options: {key}={value!r} {problem} (the value in '
+                             f'{cfg.filename} is {value_at(tree, key)!r})')
         checked[key] = value
     return checked
+
+
+def type_problem(current, value) -> str | None:
+    """Why ``value`` cannot replace ``current`` (the config's value), or None. An int may
+    replace a float; None accepts anything; a dict or list must stay a dict or list."""
+    if current is None:
+        return None
+    expected = type(current)
+    if isinstance(current, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(current, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(current, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif isinstance(current, list | tuple):
+        ok, expected = isinstance(value, list | tuple), list
+    elif isinstance(current, dict):
+        ok, expected = isinstance(value, dict), dict
+    else:
+        ok = isinstance(value, expected)
+    return None if ok else f'is a {type(value).__name__}, expected a {expected.__name__}'
+
+
+def check_types(cfg: Config) -> None:
+    """Raise ``KeyError`` naming the config key, type and closest names of every ``type`` that
+    no registry of the ``danet`` scope (or MMEngine's, its parents) knows."""
+    from mmengine.runner import Runner  # noqa: F401 - registers MMEngine's loops, hooks, ...
+
+    from danet.registry import ALL_REGISTRIES
+    known = {name for registry in ALL_REGISTRIES.values() for name in registry.all_names()}
+    tree = cfg.to_dict()
+    unknown = []
+    for key in flatten_keys(tree):
+        value = value_at(tree, key)
+        if key.split('.')[-1] == 'type' and isinstance(value, str) \
+                and value.split('.')[-1] not in known:
+            close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6)
+            unknown.append(f'{key} = {value!r}' + (f' (closest: {", ".join(close)})'
+                                                   if close else ''))
+    if unknown:
+        raise KeyError('unregistered type(s): ' + '; '.join(unknown))
 
 
 def dataset_configs(cfg: Config) -> dict[str, dict]:

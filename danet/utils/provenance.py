@@ -18,6 +18,7 @@ import torch
 from mmengine.config import Config
 
 from danet.utils.fileio import atomic_write_json
+from danet.utils.threads import applied_policy
 
 VOLATILE_KEYS = ('work_dir', 'resume', 'launcher', 'experiment_name')
 PACKAGES = ('torch', 'torchvision', 'mmengine', 'mmcv-lite', 'numpy', 'h5py', 'lpips', 'fvcore',
@@ -58,6 +59,7 @@ def device_info(device: str | torch.device) -> dict:
     device = torch.device(device)
     info = dict(device=str(device), host=socket.gethostname(), cpu=platform.processor() or
                 platform.machine(), torch_threads=torch.get_num_threads(),
+                thread_policy=applied_policy(),
                 cuda=torch.version.cuda)
     if device.type == 'cuda':
         info['gpu'] = torch.cuda.get_device_name(device)

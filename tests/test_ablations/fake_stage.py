@@ -50,8 +50,8 @@ def train(run_dir: Path, argv):
 def test(run_dir: Path, argv):
     value = json.loads(Path(argv[3]).read_text())['value']
     images = [{'name': f'{i}.png', 'psnr_y': value % 97 + i} for i in range(2)]
-    conventions = dict(y_channel='matlab_rgb2ycbcr', quantize='uint8', crop_border=0, peak=255,
-                       ssim='gaussian11_sigma1.5_valid')
+    conventions = dict(protocol='mprnet_matlab', crop_border=0, quantize='round', peak=255,
+                       y_channel='matlab_rgb2ycbcr_uint8', ssim='gaussian11_sigma1.5_valid')
     write_results(run_dir / 'results' / f'{argv[4]}.json',
                   build_results(argv[4], 'fake', images, conventions, 'cfg', 'data'))
 

@@ -33,10 +33,12 @@ def test_two_runs_in_parallel_through_local_submitit(make_grid, tmp_path):
     grid = make_grid(axes="{'model.variant': [('variant B', 'b')]}",
                      extra="cfg_options = {'sleep': 0.5}\n")
     work = tmp_path / 'work'
-    proc = subprocess.run(cli('run', grid, '--max-parallel', 2, '--work-root', work),
+    proc = subprocess.run(cli('run', grid, '--max-parallel', 2, '--work-root', work,
+                              '--progress-every', 0.2),
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '2 done' in proc.stdout
+    assert 'checkpoint iter_' in proc.stdout  # the per-run progress between completions
     trains = [json.loads((Path(r['run_dir']) / 'DONE.json').read_text())['stages']['train']
               for r in plan(grid, work)]
     assert trains[0]['started'] < trains[1]['finished'] and \

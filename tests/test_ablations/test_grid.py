@@ -102,3 +102,38 @@ def test_older_run_json_gains_new_fields_and_keeps_its_own(make_grid, tmp_path):
     record = json.loads((tmp_path / 'run.json').read_text())
     assert record['config_hash'] == 'recorded'
     assert record['base_axes']['model.variant'] == {'label': 'a', 'value': 'a'}
+
+
+def test_plan_and_run_refuse_an_unregistered_type_and_run_refuses_missing_data(tmp_path, capsys):
+    grid = tmp_path / 'typo.py'
+    grid.write_text(
+        "base = 'configs/danet/danet_smoke_cpu.py'\nmode = 'one_at_a_time'\nseeds = [0]\n"
+        "testsets = ['Rain100L']\n"
+        "axes = {'model.generator.reconstruction.type': [('bilinear', 'BilinearRecon')]}\n"
+        "cfg_options = {'train_dataloader.dataset.ann_file': '/no/train.h5'}\n")
+    work = tmp_path / 'work'
+    for command in ('plan', 'run'):
+        assert main([command, str(grid), '--work-root', str(work)]) == 2
+        err = capsys.readouterr().err
+        assert "1 run(s) name unregistered types" in err and 'bilinear_s0_' in err
+        assert "model.generator.reconstruction.type = 'BilinearRecon' (closest: " \
+               "BilinearReconstruction" in err
+    grid.write_text(grid.read_text().replace("'BilinearRecon'", "'BilinearReconstruction'"))
+    assert main(['plan', str(grid), '--work-root', str(work)]) == 0
+    assert 'warning: runs lack data' in capsys.readouterr().err
+    assert main(['run', str(grid), '--work-root', str(work)]) == 2
+    err = capsys.readouterr().err
+    assert '2 run(s) (base_s0_' in err and 'train_dataloader.dataset.ann_file = /no/train.h5' in err
+    assert not work.exists()
+
+
+def test_plan_json_command_carries_the_cpu_budget_of_each_run(make_grid, tmp_path, capsys,
+                                                              monkeypatch):
+    monkeypatch.delenv('DANET_CPUS', raising=False)
+    monkeypatch.setattr('os.sched_getaffinity', lambda pid: {0, 1, 2, 3})
+    path = str(make_grid())
+    main(['plan', path, '--json', '--max-parallel', '2', '--work-root', str(tmp_path)])
+    assert json.loads(capsys.readouterr().out)[0]['command'].startswith('DANET_CPUS=2 python')
+    main(['plan', path, '--json', '--executor', 'slurm', '--cpus', '8',
+          '--work-root', str(tmp_path)])
+    assert json.loads(capsys.readouterr().out)[0]['command'].startswith('DANET_CPUS=8 python')

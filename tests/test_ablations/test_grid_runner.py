@@ -13,7 +13,7 @@ import submitit
 
 from ablations.__main__ import main
 from ablations.grid import expand, load_grid
-from ablations.rundir import DONE, FAILED, INTERRUPTED, LOCK, RunLock, run_state
+from ablations.rundir import DONE, FAILED, INTERRUPTED, LOCK, RunLock, RunState, run_state
 from ablations.runner import execute_run, make_executor, run_dir_of, select_runs, slurm_parameters
 from ablations.stages import grid_stages
 
@@ -103,6 +103,18 @@ def test_slurm_parameters_carry_partition_gpus_and_time(monkeypatch, tmp_path):
 
 
 
+def test_a_run_with_a_checkpoint_but_not_done_is_partly_trained(grid_and_runs, tmp_path, capsys):
+    grid, runs = grid_and_runs
+    run_dir = run_dir_of(tmp_path, runs['base'])
+    (run_dir / 'train').mkdir(parents=True)  # what a run killed after its 2nd step leaves
+    (run_dir / 'train' / 'iter_2.json').write_text('{"step": 2, "value": 1}')
+    (run_dir / 'train' / 'last_checkpoint').write_text(str(run_dir / 'train' / 'iter_2.json'))
+    assert state(grid, run_dir) == RunState('partly trained', 'checkpoint iter_2.json')
+    assert runs['base'] in select_runs(grid, list(runs.values()), tmp_path, False)
+    main(['status', str(grid.path), '--work-root', str(tmp_path)])
+    assert '1 partly trained, 2 pending' in capsys.readouterr().out
+
+
 def job_process(grid, spec, run_dir) -> subprocess.Popen:
     """``execute_run`` in a process of its own, as a submitit job runs it."""
     code = ('import sys; from ablations.grid import expand, load_grid; '
@@ -153,4 +165,4 @@ def test_stage_process_dies_with_its_job(slow_run):
     steps = len(list((run_dir / 'train').glob('iter_*.json')))
     time.sleep(1)
     assert len(list((run_dir / 'train').glob('iter_*.json'))) == steps, 'the stage kept training'
-    assert state(grid, run_dir).state == 'pending'   # the lock's pid is dead
+    assert state(grid, run_dir).state == 'partly trained'   # the lock's pid is dead

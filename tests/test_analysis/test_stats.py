@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from analysis import report, stats, store, tables
-from danet.evaluation.functional import conventions
+from danet.evaluation.protocols import build_protocol
 from danet.evaluation.results import build_results, write_results
 from tests.conftest import REPO_ROOT
 
@@ -69,12 +69,17 @@ def test_holm_and_wilcoxon():
 
 
 # ------------------------------------------------------------- synthetic stores on disk
+def _conventions(crop_border: int) -> dict:
+    return build_protocol(dict(type='mprnet_matlab', crop_border=crop_border)).conventions()
+
+
 def _write_run(run_dir: Path, method: str, psnr: np.ndarray, grid_axes: dict | None = None,
                seed: int = 0, crop_border: int = 0) -> Path:
     rows = [{'name': f'{i:03d}.png', 'psnr_y': float(v), 'ssim_y': 0.8 + float(v) / 1000}
             for i, v in enumerate(psnr)]
     write_results(run_dir / 'results' / 'Rain100L.json',
-                  build_results('Rain100L', method, rows, conventions(crop_border), None, 'gt1'))
+                  build_results('Rain100L', method, rows, _conventions(crop_border), None,
+                                'gt1'))
     if grid_axes is not None:
         meta = {'grid': 'g', 'run_id': run_dir.name, 'seed': seed, 'axes': grid_axes}
         (run_dir / 'run.json').write_text(json.dumps(meta))

@@ -12,6 +12,7 @@ import pytest
 
 from analysis import store, tables
 from analysis.__main__ import main
+from danet.evaluation.protocols import build_protocol
 
 
 @pytest.fixture(scope='module')
@@ -133,7 +134,7 @@ MASK, ALM = 'model.generator.alm.mask.type', 'model.generator.alm.type'
 def _run(name: str, psnr: float, meta: dict | None = None, testset: str = 'Rain100L'):
     results = {'testset': testset, 'method': name, 'summary': {'psnr_y': psnr, 'ssim_y': 0.5},
                'images': [{'name': '001.png', 'psnr_y': psnr}], 'config_hash': None,
-               'dataset_hash': 'gt', 'conventions': {'y_channel': 'matlab_rgb2ycbcr'}}
+               'dataset_hash': 'gt', 'conventions': build_protocol().conventions()}
     return store.Run(path=Path(name), meta=meta or {}, results={testset: results})
 
 

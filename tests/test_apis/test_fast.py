@@ -1,9 +1,10 @@
-"""The fast inference path gives the plain forward's outputs."""
+"""The inference engine gives the plain forward's and the plain test step's outputs."""
 import pytest
 import torch
 
-from danet.apis.fast import prepare_for_inference
+from danet.apis.fast import InferenceEngine, prepare_for_inference
 from danet.apis.tiling import tiled_forward
+from danet.models.derain_model import DerainModel
 from danet.models.mprnet import MPRNet
 
 
@@ -34,3 +35,19 @@ def test_fast_forward_feeds_tiled_forward():
     x = torch.rand(1, 3, 40, 40)
     out = tiled_forward(fast.final, x, tile=32, overlap=16, size_divisor=fast.size_divisor)
     assert out.shape == x.shape and torch.isfinite(out).all()
+
+
+def test_engine_predict_matches_the_plain_test_step_and_is_prepared_once():
+    model = DerainModel(_tiny_mprnet()).eval()
+    images = [torch.randint(0, 256, (3, 21, 30), dtype=torch.uint8),
+              torch.randint(0, 256, (1, 17, 16), dtype=torch.uint8)]  # padded; grayscale
+    with torch.no_grad():
+        plain = model.test_step(dict(inputs=images))
+    engine = InferenceEngine.of(model)
+    assert InferenceEngine.of(model) is engine and InferenceEngine.of(engine) is engine
+    assert all(p.is_contiguous(memory_format=torch.channels_last)
+               for p in model.generator.parameters() if p.ndim == 4)
+    fast = engine.predict(dict(inputs=images))
+    for ours, theirs in zip(fast, plain, strict=True):
+        assert ours.pred_img.shape == theirs.pred_img.shape == (3, *theirs.img_shape)
+        assert (ours.pred_img - theirs.pred_img).abs().max() <= 1e-4

@@ -209,3 +209,30 @@ def test_killed_packer_leaves_no_destination(shared_data, tmp_path):
     assert leftovers
     pack(shared_data / 'Rain100L', out, workers=1)
     assert out.is_file() and not any(p.exists() for p in leftovers)
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 2 MiB tmpfs mounted by the test (skips where mounting is not allowed)."""
+    mount = tmp_path / 'tiny_disk'
+    mount.mkdir()
+    proc = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', str(mount)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        pytest.skip(f'cannot mount a tmpfs here ({(proc.stderr or proc.stdout).strip()}); '
+                    'the full-disk test needs root and mount rights')
+    yield mount
+    subprocess.run(['umount', str(mount)], check=True)
+
+
+def test_full_disk_gives_one_line_exit_2_and_leaves_nothing(small_tmpfs, tmp_path, write_pairs,
+                                                            repo_root):
+    src = write_pairs(tmp_path / 'src', [f'{i}.png' for i in range(8)], size=(256, 256))
+    proc = subprocess.run([sys.executable, '-m', 'data_tools', 'pack', str(src),
+                           str(small_tmpfs / 'out.h5'), '--workers', '1'],
+                          capture_output=True, text=True, cwd=repo_root)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    errors = [line for line in proc.stderr.splitlines() if 'error' in line.lower()]
+    assert len(errors) == 1 and errors[0].startswith('error: cannot write') and \
+        'no space left' in errors[0] and 'Traceback' not in proc.stderr
+    assert list(small_tmpfs.iterdir()) == []

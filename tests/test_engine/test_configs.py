@@ -50,3 +50,16 @@ def test_unknown_cfg_option_names_key_and_closest_keys():
                        'test_dataloader.1.dataset.ann_file': 'x.h5'}
     with pytest.raises(ValueError, match='test_dataloader.7'):
         check_cfg_options(cfg, {'test_dataloader.7.dataset.ann_file': 'x.h5'})
+
+
+def test_wrong_typed_cfg_option_names_key_value_and_expected_type():
+    cfg = Config.fromfile(str(REPO / 'configs/danet/danet_rain13k.py'))
+    with pytest.raises(ValueError, match=r"train_cfg.max_epochs='abc' is a str, expected a int"):
+        check_cfg_options(cfg, {'train_cfg.max_epochs': 'abc'})
+    with pytest.raises(ValueError, match=r"optim_wrapper.optimizer.lr='fast' is a str, expected "
+                                         r"a float \(the value in .* is 0.0002\)"):
+        check_cfg_options(cfg, {'optim_wrapper.optimizer.lr': 'fast'})
+    with pytest.raises(ValueError, match='max_epochs=2.5 is a float, expected a int'):
+        check_cfg_options(cfg, {'train_cfg.max_epochs': 2.5})
+    assert check_cfg_options(cfg, {'optim_wrapper.optimizer.lr': 1, 'train_cfg.max_epochs': 3,
+                                   'model.generator.alm.type': 'PlainALM'})

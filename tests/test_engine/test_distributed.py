@@ -24,7 +24,7 @@ def train_env() -> dict:
 
 
 def weights(work_dir) -> dict:
-    checkpoint = torch.load(work_dir / 'epoch_2.pth', map_location='cpu', weights_only=False)
+    checkpoint = torch.load(work_dir / 'epoch_2.pth', map_location='cpu', weights_only=True)
     return checkpoint['state_dict']
 
 

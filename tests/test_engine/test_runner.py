@@ -19,7 +19,7 @@ from tools import test as test_tool
 
 def final_weights(work_dir, epoch=2):
     return torch.load(work_dir / f'epoch_{epoch}.pth', map_location='cpu',
-                      weights_only=False)['state_dict']
+                      weights_only=True)['state_dict']
 
 
 def assert_same_weights(a, b):
@@ -147,6 +147,21 @@ def test_refuses_non_empty_work_dir_and_resume_without_checkpoint(tmp_path):
         prepare_work_dir(tmp_path / 'old', resume=False)
     with pytest.raises(FileNotFoundError, match='no checkpoint'):
         prepare_work_dir(tmp_path / 'empty', resume=True)
+    (tmp_path / 'old' / 'last_checkpoint').write_text('epoch_1.pth')
+    with pytest.raises(FileExistsError, match='pass --resume'):
+        prepare_work_dir(tmp_path / 'old', resume=False)
+
+
+def test_failed_start_up_then_killed_attempt_do_not_block_the_next_try(tiny_cfg, tmp_path):
+    work_dir = tmp_path / 'run'
+    with pytest.raises(KeyError, match='BilinearRecon'):  # fails at start-up
+        run_training(tiny_cfg(work_dir, max_epochs=1,
+                              **{'model.generator.reconstruction.type': 'BilinearRecon'}))
+    left = {p.name for p in work_dir.iterdir()}
+    assert left and left <= {'config.py', 'env.json', 'logs'}  # as a kill before epoch 1 leaves
+    run_training(tiny_cfg(work_dir, max_epochs=1), resume=True)  # nothing to resume: fresh start
+    assert (work_dir / 'epoch_1.pth').is_file()
+    assert 'BilinearRecon' not in (work_dir / 'config.py').read_text()
 
 
 def test_missing_dataset_path_fails_before_work(tiny_cfg, tmp_path):
@@ -180,3 +195,19 @@ def test_test_writes_results_complexity_and_env(tiny_cfg, tmp_path):
     complexity = json.loads((work_dir / 'complexity.json').read_text())
     assert complexity['params'] > 0 and complexity['macs'] > 0
     assert len(list((work_dir / 'images' / 'Rain100H').glob('*.png'))) == 6
+
+
+def test_testing_into_the_run_folder_of_another_config_is_refused(straight_run, tiny_cfg,
+                                                                   tmp_path):
+    work_dir = tmp_path / 'run'
+    shutil.copytree(straight_run, work_dir)
+    with pytest.raises(ValueError, match='holds a run of another config'):
+        run_testing(tiny_cfg(work_dir, max_epochs=3), work_dir / 'epoch_2.pth')
+    assert not (work_dir / 'results').exists()
+    assert json.loads((work_dir / 'env.json').read_text())['phase'] == 'train'
+
+
+def test_grid_progress_reads_the_epoch_of_a_real_run(straight_run, tmp_path):
+    from ablations.rundir import train_progress
+    (tmp_path / 'train').symlink_to(straight_run)
+    assert train_progress(tmp_path) == 'epoch 2/2'

@@ -5,14 +5,15 @@ import math
 
 import pytest
 
-from danet.evaluation.functional import conventions
+from danet.evaluation.protocols import build_protocol
 from danet.evaluation.results import ResultsError, build_results, read_results, write_results
 
 
 def make_results():
     rows = [{'name': '001.png', 'psnr_y': 30.0, 'ssim_y': 0.9},
             {'name': '002.png', 'psnr_y': 20.0, 'ssim_y': 0.7}]
-    return build_results('Rain100L', 'danet', rows, conventions(), 'cfg123', 'data456')
+    return build_results('Rain100L', 'danet', rows, build_protocol().conventions(), 'cfg123',
+                         'data456')
 
 
 def test_summary_is_mean_and_round_trip(tmp_path):
@@ -25,7 +26,7 @@ def test_summary_is_mean_and_round_trip(tmp_path):
 
 def test_infinite_psnr_round_trips(tmp_path):
     rows = [{'name': 'a.png', 'psnr_y': math.inf}, {'name': 'b.png', 'psnr_y': 10.0}]
-    results = build_results('T', 'm', rows, conventions(), None, 'h')
+    results = build_results('T', 'm', rows, build_protocol().conventions(), None, 'h')
     path = write_results(tmp_path / 'T.json', results)
     assert read_results(path)['summary']['psnr_y'] == math.inf
 
@@ -40,6 +41,7 @@ def test_infinite_psnr_round_trips(tmp_path):
     (lambda r: r['images'][0].update(ssim_y='high'), r'images\[0\].ssim_y'),
     (lambda r: r['images'][0].pop('ssim_y'), r'images\[0\]: metric keys'),
     (lambda r: r['conventions'].pop('peak'), 'conventions.peak: missing'),
+    (lambda r: r['conventions'].update(protocol=''), 'conventions.protocol: expected a protocol'),
     (lambda r: r.update(images=[]), 'images'),
 ])
 def test_validation_names_file_and_field(tmp_path, edit, field):
@@ -61,3 +63,13 @@ def test_unreadable_file_is_named(tmp_path):
         read_results(path)
     with pytest.raises(ResultsError, match='not found'):
         read_results(tmp_path / 'missing.json')
+
+
+def test_file_from_before_protocols_reads_as_mprnet_matlab(tmp_path):
+    results = copy.deepcopy(make_results())
+    del results['conventions']['protocol']
+    path = tmp_path / 'old.json'
+    path.write_text(json.dumps(results))
+    assert read_results(path)['conventions']['protocol'] == 'mprnet_matlab'
+    with pytest.raises(ResultsError, match='conventions.protocol: missing'):
+        write_results(tmp_path / 'new.json', results)

@@ -154,3 +154,27 @@ def test_danet_predicts_any_size_and_returns_all_loss_keys(small_danet):
     log_vars = model.train_step(_batch([(32, 32)]), wrapper)
     expected = {'loss_char', 'loss_edge', 'loss_ssim', 'loss_assoc_char', 'loss_assoc_edge'}
     assert expected <= set(log_vars)
+
+
+def test_channels_last_training_gives_the_plain_losses_and_gradients():
+    cfg = dict(type='DerainModel', generator=dict(type='DANet', n_feat=8, num_cab=1),
+               losses=DANET_LOSSES, association_constraint=dict(
+                   type='BackgroundSupervision', output=1,
+                   losses=[dict(type='CharbonnierLoss', name='assoc_char', loss_weight=0.24)]))
+    models = []
+    for channels_last in (False, True):
+        torch.manual_seed(0)
+        models.append(MODELS.build(dict(cfg, channels_last=channels_last)).train())
+    assert all(p.is_contiguous(memory_format=torch.channels_last)
+               for p in models[1].generator.parameters() if p.ndim == 4)
+    data = models[0].data_preprocessor(_batch([(32, 32), (32, 32)]), True)
+    grads = []
+    for model in models:
+        losses = model(**data, mode='loss')
+        sum(losses.values()).backward()
+        grads.append({k: p.grad for k, p in model.named_parameters()})
+        model.last_losses = losses
+    for key, value in models[0].last_losses.items():
+        torch.testing.assert_close(models[1].last_losses[key], value, atol=1e-5, rtol=1e-4)
+    for key, grad in grads[0].items():
+        torch.testing.assert_close(grads[1][key], grad, atol=1e-4, rtol=1e-3, msg=key)

@@ -1,7 +1,11 @@
-"""tools/derain.py: odd sizes and grayscale keep their size; outputs are RGB PNGs."""
+"""tools/derain.py: odd sizes and grayscale keep their size; outputs are RGB PNGs; inputs are
+never overwritten, name collisions are refused, an unreadable image does not stop the rest."""
 import importlib.util
+import subprocess
+import sys
 
 import numpy as np
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -17,20 +21,61 @@ def load_tool(repo_root, name):
     return module
 
 
-def test_derain_folder_keeps_odd_and_grayscale_sizes(repo_root, tmp_path):
+@pytest.fixture
+def tiny_model(repo_root, tmp_path):
+    """``[config, checkpoint]`` of a narrow DANet with random weights."""
     init_default_scope('danet')
-    config = repo_root / 'configs/danet/danet_smoke_cpu.py'
-    cfg = Config.fromfile(str(config))
+    cfg = Config.fromfile(str(repo_root / 'configs/danet/danet_smoke_cpu.py'))
     cfg.model.generator.update(n_feat=8, num_cab=1)
     cfg.dump(tmp_path / 'tiny.py')
     torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, tmp_path / 'w.pth')
+    return [str(tmp_path / 'tiny.py'), str(tmp_path / 'w.pth')]
+
+
+def save_random(path, shape, seed=0):
+    Image.fromarray(np.random.default_rng(seed).integers(0, 255, shape, dtype=np.uint8)).save(path)
+
+
+def test_derain_folder_keeps_odd_and_grayscale_sizes(repo_root, tiny_model, tmp_path):
     src = tmp_path / 'in'
     src.mkdir()
-    rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 255, (37, 53, 3), dtype=np.uint8)).save(src / 'odd.png')
-    Image.fromarray(rng.integers(0, 255, (33, 40), dtype=np.uint8)).save(src / 'gray.png')
-    load_tool(repo_root, 'derain').main([str(tmp_path / 'tiny.py'), str(tmp_path / 'w.pth'),
-                                         str(src), str(tmp_path / 'out')])
+    save_random(src / 'odd.png', (37, 53, 3))
+    save_random(src / 'gray.png', (33, 40))
+    assert load_tool(repo_root, 'derain').main([*tiny_model, str(src), str(tmp_path / 'out')]) == 0
     for name, size in (('odd', (53, 37)), ('gray', (40, 33))):
         with Image.open(tmp_path / 'out' / f'{name}.png') as out:
             assert out.size == size and out.mode == 'RGB'
+
+
+def test_derain_never_overwrites_inputs_nor_loses_a_colliding_name(repo_root, tiny_model,
+                                                                    tmp_path):
+    tool = load_tool(repo_root, 'derain')
+    src = tmp_path / 'in'
+    src.mkdir()
+    save_random(src / 'a.png', (16, 16, 3))
+    original = (src / 'a.png').read_bytes()
+    with pytest.raises(ValueError, match='holds the input images.*--suffix'):
+        tool.main([*tiny_model, str(src), str(src)])
+    save_random(src / 'a_d.png', (16, 16, 3), seed=1)  # a.png + suffix _d would overwrite it
+    with pytest.raises(ValueError, match=r'holds the input images \(a_d.png\)'):
+        tool.main([*tiny_model, str(src), str(src), '--suffix', '_d'])
+    assert tool.main([*tiny_model, str(src / 'a.png'), str(src), '--suffix', '_x']) == 0
+    assert (src / 'a.png').read_bytes() == original and (src / 'a_x.png').is_file()
+    save_random(src / 'a.jpg', (16, 16, 3))
+    with pytest.raises(ValueError, match='a.jpg and a.png would both be written to'):
+        tool.main([*tiny_model, str(src), str(tmp_path / 'out')])
+    assert not (tmp_path / 'out').exists()
+
+
+def test_unreadable_image_is_listed_and_the_rest_processed(repo_root, tiny_model, tmp_path):
+    src = tmp_path / 'in'
+    src.mkdir()
+    save_random(src / 'a.png', (16, 16, 3))
+    (src / 'b.png').write_bytes(b'not an image')
+    save_random(src / 'c.png', (16, 16, 3))
+    proc = subprocess.run([sys.executable, 'tools/derain.py', *tiny_model, str(src),
+                           str(tmp_path / 'out')], cwd=repo_root, capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert '1 of 3 image(s) failed' in proc.stderr and 'b.png' in proc.stderr
+    assert 'Traceback' not in proc.stderr
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['a.png', 'c.png']

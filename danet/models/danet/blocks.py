@@ -30,7 +30,7 @@ class S2FB2(nn.Module):
         self.CA_fea = CALayer(n_feat, reduction)
 
     def forward(self, x1: torch.Tensor, x2: torch.Tensor) -> torch.Tensor:
-        return self.CA_fea(self.DSC(torch.cat([x1, x2], 1))) + x1
+        return self.CA_fea(self.DSC(torch.cat([x1, x2], 1))).add_(x1)
 
 
 class S2FBp(nn.Module):
@@ -47,7 +47,7 @@ class S2FBp(nn.Module):
         fused = self.DSC1(torch.cat([x3, x4], 1))
         fused = self.DSC2(torch.cat([x2, fused], 1))
         fused = self.DSC3(torch.cat([x1, fused], 1))
-        return self.CA_fea(fused) + fused
+        return self.CA_fea(fused).add_(fused)
 
 
 class CABdsc(nn.Module):

@@ -26,7 +26,7 @@ class ORSNetBranch(nn.Module):
                                   conv(n_feat, n_feat))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x + self.body(x)
+        return self.body(x).add_(x)
 
 
 class Encoder(nn.Module):

@@ -1,0 +1,44 @@
+"""The one table of metrics: adding a metric means adding a row here.
+
+The results schema (``results.METRIC_KEYS``), ``DerainMetric``/``score_pair``, ``eval_folder``
+and the analysis labels, decimals and ranking direction all read this table.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """One metric: its results key, how to score it, and how tables show it.
+
+    ``score(protocol, pred, gt, lpips_scorer)`` gets uint8 images as the protocol reads them
+    (``gt`` is None for a no-reference metric) and returns a float.
+    """
+
+    key: str
+    score: Callable[..., float]
+    higher_is_better: bool
+    decimals: int
+    label: str
+    reference: str = 'full'      # 'full' (needs the ground truth) or 'none'
+    uses_lpips: bool = False     # the LPIPS network must be loaded to score it
+
+
+def _lpips(protocol, pred, gt, scorer) -> float:
+    return scorer(_rgb(pred), _rgb(gt))
+
+
+def _rgb(img: np.ndarray) -> np.ndarray:
+    return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img
+
+
+METRIC_TABLE: dict[str, MetricSpec] = {m.key: m for m in (
+    MetricSpec('psnr_y', lambda p, a, b, _: p.psnr(a, b, 'y'), True, 2, 'PSNR'),
+    MetricSpec('ssim_y', lambda p, a, b, _: p.ssim(a, b, 'y'), True, 4, 'SSIM'),
+    MetricSpec('psnr_rgb', lambda p, a, b, _: p.psnr(a, b, 'rgb'), True, 2, 'PSNR (RGB)'),
+    MetricSpec('ssim_rgb', lambda p, a, b, _: p.ssim(a, b, 'rgb'), True, 4, 'SSIM (RGB)'),
+    MetricSpec('lpips_alex', _lpips, False, 4, 'LPIPS', uses_lpips=True),
+)}
+METRIC_KEYS = tuple(METRIC_TABLE)
