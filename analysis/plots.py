@@ -1,7 +1,6 @@
 """Plots from stored results: PSNR vs GMACs bubbles, ablation bars, training curves, per-image
 PSNR distributions, and from the paired statistics a forest plot of Δ vs base and per-image
 differences. Each function returns the figure; ``write_all`` saves PDF and PNG."""
-import json
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -38,14 +37,9 @@ def legend_cols(layout: str) -> int:
 
 
 def protocol(df: pd.DataFrame) -> str:
-    """The evaluation protocol(s) behind ``df``'s rows in words (results files without one:
-    ``mprnet_matlab``), with a non-zero crop border."""
-    names = []
-    for conv in dict.fromkeys(df['conventions'].dropna()):
-        data = json.loads(conv) if conv else {}
-        crop = data.get('crop_border', 0)
-        names.append(data.get('protocol', DEFAULT_PROTOCOL) + (f' crop {crop}' if crop else ''))
-    return ' / '.join(dict.fromkeys(names)) or DEFAULT_PROTOCOL
+    """The evaluation protocol(s) behind ``df``'s rows in words (``store.protocol_label``)."""
+    names = sorted(df['protocol'].dropna().unique()) if 'protocol' in df else []
+    return ' / '.join(names) or DEFAULT_PROTOCOL
 
 
 def axis_label(metric: str, prefix: str = '') -> str:
