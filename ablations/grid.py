@@ -196,7 +196,7 @@ def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
     """Build every run's resolved config far enough to check it before anything runs: a
     ``type`` no registry knows raises a ``GridError`` naming the run, key and closest names;
     missing dataset files (train, val, the grid's test sets) are returned, one entry per distinct
-    problem with the runs it affects."""
+    problem with the runs it affects (only for the default stages, which read the config's data)."""
     from danet.engine.runner import select_testsets
 
     base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
@@ -208,6 +208,8 @@ def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
             check_types(cfg)
         except KeyError as err:
             bad_types.append(f'{spec.run_id}: {err.args[0]}')
+        if grid.stages is not None:  # a grid's own stages read what they read: not checked here
+            continue
         loaders = ['train_dataloader', 'val_dataloader']
         try:
             if isinstance(cfg.get('test_dataloader'), list):

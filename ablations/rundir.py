@@ -6,10 +6,12 @@ Files (all written atomically): ``run.json`` (written when the run is planned), 
 stopped by a signal or its job died without a result), ``.lock`` (pid + host of the runner
 working on it), ``logs/<stage>.log``.
 """
+import fcntl
 import json
 import os
 import re
 import socket
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,9 +36,14 @@ def read_json(path: Path) -> dict | None:
 
 
 class RunLock:
-    """``.lock`` created with O_CREAT|O_EXCL; a lock whose pid is dead on this host is stale.
+    """``.lock`` holding ``{pid, host, since}`` of the runner working on a run directory.
 
-    A lock from another host is never broken (its pid cannot be checked from here).
+    Taking it is atomic: the holder record is written to a temporary file first and then
+    hard-linked to ``.lock`` (``os.link`` fails if the lock exists), so the lock never exists
+    empty or half-written. A lock whose pid is dead on this host is stale; it is removed under an
+    ``flock`` on ``.lock.break`` after re-checking that it is still stale, so two takers cannot
+    both break it and both win. A lock from another host is never broken (its pid cannot be
+    checked from here).
     """
 
     def __init__(self, run_dir: Path):
@@ -53,19 +60,30 @@ class RunLock:
 
     def acquire(self) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                if self.holder() is not None:
-                    return False
-                self.path.unlink(missing_ok=True)   # stale: its process is gone
-                continue
+        record = {'pid': os.getpid(), 'host': socket.gethostname(), 'since': time.time()}
+        fd, tmp = tempfile.mkstemp(prefix=f'{LOCK}.', suffix='.tmp', dir=self.path.parent)
+        try:
             with os.fdopen(fd, 'w') as f:
-                json.dump({'pid': os.getpid(), 'host': socket.gethostname(),
-                           'since': time.time()}, f)
+                json.dump(record, f)
+            for _ in range(2):
+                try:
+                    os.link(tmp, self.path)
+                    return True
+                except FileExistsError:
+                    if not self._break_if_stale():
+                        return False
+            return False
+        finally:
+            os.unlink(tmp)
+
+    def _break_if_stale(self) -> bool:
+        """Remove a stale lock (re-checked under the break guard); False if it is live."""
+        with open(self.path.with_name(LOCK + '.break'), 'a') as guard:
+            fcntl.flock(guard, fcntl.LOCK_EX)
+            if self.holder() is not None:
+                return False
+            self.path.unlink(missing_ok=True)
             return True
-        return False
 
     def release(self) -> None:
         info = read_json(self.path)

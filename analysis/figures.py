@@ -10,12 +10,11 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
-from PIL import Image
 
 from analysis.stats import DEFAULT_PROTOCOL
 from analysis.store import AnalysisError
 from analysis.style import RC, save, width
-from danet.datasets.image_files import list_images
+from danet.datasets.image_files import decode_rgb, list_images
 from danet.evaluation.functional import calculate_psnr, calculate_ssim
 
 ZOOM_COLOR = '#D55E00'   # vermilion (Okabe-Ito), visible on grey rain and on cividis
@@ -32,10 +31,10 @@ def image_files(folder) -> dict[str, Path]:
 
 
 def read_rgb(path: Path) -> np.ndarray:
+    """uint8 H×W×3 by the platform's one decoder (``decode_rgb`` rules)."""
     try:
-        with Image.open(path) as img:
-            return np.asarray(img.convert('RGB'))
-    except OSError as err:
+        return decode_rgb(path, convert=True)[0]
+    except (OSError, ValueError) as err:
         raise AnalysisError(f'{path}: cannot decode image ({err})') from err
 
 
@@ -152,8 +151,8 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
     tile_w = width(layout) / len(columns)
     aspects = []
     for stem in chosen:
-        with Image.open((gts or rainy_files)[stem]) as img:
-            aspects += [img.height / img.width] * rows_per_image
+        height, width_ = read_rgb((gts or rainy_files)[stem]).shape[:2]
+        aspects += [height / width_] * rows_per_image
     fig, axes = plt.subplots(len(aspects), len(columns), squeeze=False, layout='constrained',
                              gridspec_kw={'height_ratios': [a + 0.12 for a in aspects]},
                              figsize=(width(layout), sum(tile_w * a + 0.35 for a in aspects)))

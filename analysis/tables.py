@@ -145,6 +145,11 @@ def _stat(values: pd.Series) -> Stat:
                 len(values))
 
 
+def _no_reference() -> list[str]:
+    """No-reference metrics (NIQE): shown beside PSNR/SSIM wherever a test set has them."""
+    return [key for key, m in METRIC_TABLE.items() if m.reference == 'none']
+
+
 def _metric_columns(df: pd.DataFrame, methods: list[str], metrics: list[str]) -> list[Column]:
     columns = []
     for testset in sorted(df['testset_key'].unique()):
@@ -269,7 +274,8 @@ def ablation_table(df: pd.DataFrame, paired=None) -> Table:
         cells = axis_cells(chosen, _first(grid, f'base:{key}') or BASE_LABEL)
         columns.append(Column('', _first(grid, f'axis_name:{key}') or axis_name(key), cells))
     columns += _complexity_columns(grid, methods)
-    metric_columns = _metric_columns(grid, methods, ['psnr_y', 'ssim_y', 'lpips_alex'])
+    metric_columns = _metric_columns(grid, methods,
+                                     ['psnr_y', 'ssim_y', 'lpips_alex', *_no_reference()])
     columns += _delta_columns(metric_columns, methods, paired) if paired else metric_columns
     seeds = grid.drop_duplicates('run_dir').groupby('method')['run_dir'].count()
     span = f'{seeds.min()}' if seeds.min() == seeds.max() else f'{seeds.min()}–{seeds.max()}'
@@ -329,7 +335,7 @@ def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Tab
     merged = merged[merged['testset_key'].isin(shown)]
     labels = [r.label for r in rows]
     columns = _complexity_columns(merged, labels)
-    columns += _metric_columns(merged, labels, ['psnr_y', 'ssim_y'])
+    columns += _metric_columns(merged, labels, ['psnr_y', 'ssim_y', *_no_reference()])
     notes = [f'{QUOTED_MARK} quoted from the cited paper, not re-evaluated here and not ranked: '
              + '; '.join(f'{e["method"]}: {e.get("source", e["cite"])}, '
                          f'{e.get("protocol", "as evaluated in the paper")}' for e in quoted)

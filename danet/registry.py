@@ -63,7 +63,7 @@ def _child(name, parent, *locations):
 
 RUNNERS = _child('runner', MMENGINE_RUNNERS)
 RUNNER_CONSTRUCTORS = _child('runner constructor', MMENGINE_RUNNER_CONSTRUCTORS)
-LOOPS = _child('loop', MMENGINE_LOOPS, 'danet.engine.loops')
+LOOPS = _child('loop', MMENGINE_LOOPS, 'danet.engine.loops', 'danet.engine.progressive')
 HOOKS = _child('hook', MMENGINE_HOOKS, 'danet.engine.hooks')
 STRATEGIES = _child('strategy', MMENGINE_STRATEGIES)
 DATASETS = _child('dataset', MMENGINE_DATASETS, 'danet.datasets.h5_dataset',
@@ -76,7 +76,7 @@ MODELS = _child('model', MMENGINE_MODELS, 'danet.models.danet', 'danet.models.mp
 MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS)
 WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS)
 OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS)
-OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS)
+OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS, 'danet.engine.options')
 OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS)
 PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS)

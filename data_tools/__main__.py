@@ -102,8 +102,8 @@ def _synth(args) -> int:
     from data_tools.synth import synthesise
     params = RainParams(density=args.density, angle=args.angle, length=args.length,
                         width=args.width, intensity=args.intensity, haze=args.haze)
-    count = synthesise(args.clean_dir, args.out_dir, args.seed, params)
-    print(f'wrote {count} rainy/clean pairs to {args.out_dir}')
+    count = synthesise(args.clean_dir, args.out_dir, args.seed, params, task=args.task)
+    print(f'wrote {count} {args.task} pairs to {args.out_dir}')
     return 0
 
 
@@ -171,10 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_list)
 
     defaults = RainParams()
-    p = sub.add_parser('synth', help='synthesise rain over clean photographs')
+    p = sub.add_parser('synth', help='synthesise rain, haze or low light over clean photographs')
     p.add_argument('clean_dir')
     p.add_argument('out_dir')
     p.add_argument('--seed', type=int, required=True)
+    p.add_argument('--task', choices=('derain', 'dehaze', 'lowlight'), default='derain',
+                   help='degradation (default derain); the rain options apply to derain only')
     for key in ('density', 'angle', 'width', 'intensity', 'haze'):
         p.add_argument(f'--{key}', type=float, default=getattr(defaults, key))
     p.add_argument('--length', type=int, default=defaults.length)

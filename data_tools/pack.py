@@ -3,9 +3,9 @@
 Decoding, hashing, fingerprints and the rainy-vs-clean metrics of the dataset card run in a
 process pool; the main process writes. ``exclude_overlap_with`` leaves out every background
 whose fingerprint matches one of those sets' backgrounds and records it in the manifest's
-``excluded``. The file is written to a
-hidden ``.NAME.PID.partial`` beside the destination and renamed into place only when complete,
-so a packer stopped at any moment leaves nothing at the destination. Before each image is
+``excluded``. The file is written to a hidden ``.NAME.HOST.PID.partial`` beside the destination
+and renamed into place only when complete, so a packer stopped at any moment leaves nothing at
+the destination. Before each image is
 written the free space is checked (the image's raw size plus :data:`SPACE_MARGIN`): HDF5 meeting
 a full disk floods stderr and can crash the process, so a full disk is refused before that.
 """
@@ -13,6 +13,7 @@ import errno
 import json
 import os
 import shutil
+import socket
 import time
 from multiprocessing import Pool
 from pathlib import Path
@@ -29,6 +30,7 @@ from danet.utils.processes import pid_alive
 from data_tools import PACKER_VERSION
 from data_tools.card import build_card, pair_metrics
 from data_tools.split import split_by_background
+from data_tools.synth import SYNTHESIS_FILE
 
 COMPRESSIONS = ('none', 'gzip', 'lzf')
 SPACE_MARGIN = 1 << 20
@@ -113,7 +115,8 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     Raises ``BadInputError`` listing every offending file (nothing written) unless ``skip_bad``,
     in which case they are left out and recorded in the manifest's ``skipped``. Backgrounds
     found in the sets ``exclude_overlap_with`` (packed files or folders) are left out and
-    recorded in ``excluded``; ``provenance`` (``source``, ``license``) goes into the card.
+    recorded in ``excluded``; ``provenance`` (``source``, ``license``) goes into the card. A
+    ``synthesis.json`` in ``src`` (from ``synth``) is copied into the manifest (``synthesis``).
     """
     src, out = Path(src).resolve(), Path(out)
     if compression not in COMPRESSIONS:
@@ -124,7 +127,7 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     tests = [load_fingerprints(t, layout, workers=workers) for t in exclude_overlap_with]
     out.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_partials(out)
-    partial = out.parent / f'.{out.name}.{os.getpid()}.partial'
+    partial = out.parent / f'.{out.name}.{socket.gethostname()}.{os.getpid()}.partial'
     manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None, 'excluded': []}
     fps, metrics = {'gt': [], 'lq': []}, []
     workers = workers or os.cpu_count() or 1
@@ -168,6 +171,8 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
                                         ' after excluding overlaps' if manifest['excluded']
                                         else ''))
             manifest['skipped'] = [list(p) for p in sorted(problems)]
+            if (src / SYNTHESIS_FILE).is_file():
+                manifest['synthesis'] = json.loads((src / SYNTHESIS_FILE).read_text())
             if val_fraction:
                 keys = [manifest['clean'][r['clean']]['sha256'] if r['clean'] is not None
                         else r['sha256'] for r in manifest['rainy']]
@@ -194,8 +199,13 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
 
 
 def remove_stale_partials(out: Path) -> None:
-    """Delete ``.OUT.PID.partial`` files left beside ``out`` by packers that were killed."""
+    """Delete ``.OUT.HOST.PID.partial`` files left beside ``out`` by killed packers of this host.
+
+    A partial from another host (a shared filesystem) is never touched: its pid cannot be
+    checked from here, and it may belong to a live packer.
+    """
+    host = socket.gethostname()
     for leftover in out.parent.glob(f'.{out.name}.*.partial'):
-        pid = leftover.name[len(out.name) + 2:-len('.partial')]
-        if pid.isdigit() and not pid_alive(int(pid)):
+        owner, _, pid = leftover.name[len(out.name) + 2:-len('.partial')].rpartition('.')
+        if owner == host and pid.isdigit() and not pid_alive(int(pid)):
             leftover.unlink(missing_ok=True)

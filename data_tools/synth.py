@@ -1,4 +1,9 @@
-"""Synthetic rain over clean photographs, written in the ``pairs`` layout.
+"""Synthetic degradations over clean photographs, written in the ``pairs`` layout.
+
+``--task derain`` (default) writes ``rainy/`` + ``clean/``; ``dehaze`` writes ``hazy/`` and
+``lowlight`` writes ``low/`` beside ``clean/`` (models in ``data_tools.degrade``). Every task
+writes ``synthesis.json`` (task, seed, model, parameter ranges and each image's drawn parameters),
+which ``pack`` copies into the manifest's ``synthesis``.
 
 Streaks: sparse uniform noise above a density threshold, blurred along a line at ``angle``
 (motion blur of ``length`` pixels, thickened by a Gaussian of ``width``), scaled to
@@ -8,7 +13,7 @@ on the seed, the parameters and the image itself, not on which other images are 
 """
 import math
 import zlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +22,8 @@ from scipy.ndimage import convolve, gaussian_filter
 from tqdm import tqdm
 
 from danet.datasets.image_files import IMAGE_SUFFIXES, decode_rgb, list_images
+from danet.utils.fileio import atomic_write_json
+from data_tools.degrade import HAZE_RANGES, LOWLIGHT_RANGES, add_haze, add_low_light
 
 # Colour photographs bundled with scikit-image (no download needed).
 SKIMAGE_PHOTOS = ('astronaut.png', 'chelsea.png', 'coffee.png', 'rocket.jpg',
@@ -65,10 +72,23 @@ def add_rain(img: np.ndarray, params: RainParams, rng: np.random.Generator) -> n
     return np.round(np.clip(rainy, 0, 1) * 255).astype(np.uint8)
 
 
+SYNTHESIS_FILE = 'synthesis.json'
+# task -> (folder of the degraded images, model name, parameter ranges)
+TASKS = {'derain': ('rainy', 'streaks screen-blended (data_tools.synth.add_rain)', None),
+         'dehaze': ('hazy', 'atmospheric scattering, ground-plane depth (data_tools.degrade)',
+                    HAZE_RANGES),
+         'lowlight': ('low', 'linear exposure + gamma, Poisson-Gaussian noise, 8-bit '
+                             '(data_tools.degrade)', LOWLIGHT_RANGES)}
+
+
 def synthesise(clean_dir: str | Path, out_dir: str | Path, seed: int,
-               params: RainParams = RainParams()) -> int:
-    """Write ``out_dir/rainy/NAME.png`` and ``out_dir/clean/NAME.png`` for every image in
-    ``clean_dir``; return the count. Refuses an ``out_dir`` that already holds files."""
+               params: RainParams = RainParams(), task: str = 'derain') -> int:
+    """Write ``out_dir/<degraded>/NAME.png``, ``out_dir/clean/NAME.png`` for every image in
+    ``clean_dir`` and ``out_dir/synthesis.json``; return the count. ``params`` applies to
+    ``derain``. Refuses an ``out_dir`` that already holds files."""
+    if task not in TASKS:
+        raise ValueError(f'task {task!r}: choose one of {", ".join(TASKS)}')
+    folder, model, ranges = TASKS[task]
     clean_dir, out_dir = Path(clean_dir), Path(out_dir)
     if not clean_dir.is_dir():
         raise FileNotFoundError(f'clean folder not found: {clean_dir}')
@@ -77,14 +97,22 @@ def synthesise(clean_dir: str | Path, out_dir: str | Path, seed: int,
         raise ValueError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in {clean_dir}')
     if out_dir.exists() and any(out_dir.iterdir()):
         raise FileExistsError(f'{out_dir} is not empty')
-    for sub in ('rainy', 'clean'):
+    for sub in (folder, 'clean'):
         (out_dir / sub).mkdir(parents=True, exist_ok=True)
-    for path in tqdm(sources, desc='synth', unit='img'):
+    drawn = {}
+    for path in tqdm(sources, desc=f'synth {task}', unit='img'):
         clean, _ = decode_rgb(path, convert=True)
         rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
         name = path.stem + '.png'
-        Image.fromarray(add_rain(clean, params, rng)).save(out_dir / 'rainy' / name)
+        if task == 'derain':
+            degraded, drawn[name] = add_rain(clean, params, rng), asdict(params)
+        else:
+            degraded, drawn[name] = (add_haze if task == 'dehaze' else add_low_light)(clean, rng)
+        Image.fromarray(degraded).save(out_dir / folder / name)
         Image.fromarray(clean).save(out_dir / 'clean' / name)
+    atomic_write_json(out_dir / SYNTHESIS_FILE, {
+        'task': task, 'seed': seed, 'model': model, 'degraded_folder': folder,
+        'ranges': ranges, 'images': drawn})
     return len(sources)
 
 
@@ -97,10 +125,9 @@ def export_photos(out_dir: str | Path, max_size: int = 512) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name in SKIMAGE_PHOTOS:
-        with Image.open(source / name) as img:
-            img = img.convert('RGB')
-            img.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
-            target = out_dir / (Path(name).stem + '.png')
-            img.save(target)
+        img = Image.fromarray(decode_rgb(source / name, convert=True)[0])
+        img.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
+        target = out_dir / (Path(name).stem + '.png')
+        img.save(target)
         written.append(target)
     return written

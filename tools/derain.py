@@ -1,11 +1,11 @@
 """Derain an image or a folder of images of any size:
 ``python tools/derain.py CONFIG CHECKPOINT INPUT OUTPUT_DIR [--suffix S] [--tile N --overlap M]``.
 
-RGB or grayscale inputs; each output ``<stem><suffix>.png`` is an RGB PNG of the input's size,
-written atomically. An input is never overwritten: writing into the inputs' folder needs a
-``--suffix``, and two inputs that would give the same output name (``x.jpg``, ``x.png``) are
-refused before any work. An unreadable image is skipped; the failures are listed at the end
-(exit code 1)."""
+Any input ``decode_rgb`` converts (gray, 16-bit, palette, alpha, CMYK); each output
+``<stem><suffix>.png`` is an RGB PNG of the input's size, written atomically. An input is never
+overwritten: writing into the inputs' folder needs a ``--suffix``, and two inputs that would give
+the same output name (``x.jpg``, ``x.png``) are refused before any work. An unreadable image is
+skipped; the failures are listed at the end (exit code 1)."""
 import argparse
 import sys
 from pathlib import Path
@@ -16,7 +16,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from danet.apis.inference import derain, init_model
-from danet.datasets.image_files import IMAGE_SUFFIXES, list_images
+from danet.datasets.image_files import IMAGE_SUFFIXES, decode_rgb, list_images
 from danet.registry import SCOPE
 from danet.utils.cli import run_main
 from danet.utils.fileio import atomic_path
@@ -57,9 +57,10 @@ def output_paths(images: list[Path], output_dir: Path, suffix: str) -> list[Path
 
 
 def read_image(path: Path) -> np.ndarray:
-    """H×W×3 or H×W uint8 (grayscale stays single-channel)."""
-    with Image.open(path) as img:
-        return np.asarray(img.convert('L' if img.mode in ('L', 'I;16', 'I') else 'RGB'))
+    """H×W×3 uint8 by the platform's one decoder (``decode_rgb`` rules: gray replicated,
+    16-bit keeps the high byte, palette looked up, alpha dropped); ``OSError``/``ValueError``
+    for a file it cannot decode."""
+    return decode_rgb(path, convert=True)[0]
 
 
 def main(argv=None):

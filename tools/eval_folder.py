@@ -1,17 +1,20 @@
-"""Score derained images made elsewhere against ground truths, in the platform's results schema.
+"""Score restored images made elsewhere, in the platform's results schema.
 
     python tools/eval_folder.py PRED_DIR GT_DIR --testset NAME --method NAME --out-dir D
         [--no-lpips] [--protocol NAME] [--crop-border N]
+    python tools/eval_folder.py PRED_DIR --no-reference --testset NAME --method NAME --out-dir D
 
-Writes ``D/<testset>.json``; files pair by name (or by stem across extensions).
+Writes ``D/<testset>.json``; files pair by name (or by stem across extensions). With
+``--no-reference`` (no ground truth, e.g. real photos) every image is scored alone by the
+no-reference metrics (NIQE, lower is better).
 """
 import argparse
 import sys
 from pathlib import Path
 
 from danet.datasets.image_files import BadInputError
-from danet.evaluation.folder_eval import evaluate_folders
-from danet.evaluation.metric_table import METRIC_TABLE
+from danet.evaluation.folder_eval import evaluate_folder_no_reference, evaluate_folders
+from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, protocol_names
 from danet.evaluation.results import write_results
 
@@ -19,7 +22,10 @@ from danet.evaluation.results import write_results
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('pred_dir', type=Path, help='folder of predicted (derained) images')
-    parser.add_argument('gt_dir', type=Path, help='folder of ground-truth images')
+    parser.add_argument('gt_dir', type=Path, nargs='?',
+                        help='folder of ground-truth images (omit with --no-reference)')
+    parser.add_argument('--no-reference', action='store_true',
+                        help='no ground truth: score each image alone (NIQE)')
     parser.add_argument('--testset', required=True, help='test set name, e.g. Rain100L')
     parser.add_argument('--method', required=True, help='method name recorded in the results')
     parser.add_argument('--out-dir', required=True, type=Path, help='folder for <testset>.json')
@@ -30,11 +36,18 @@ def main(argv=None) -> int:
     parser.add_argument('--crop-border', type=int, default=0,
                         help='protocol parameter: pixels cropped from each side (default 0)')
     args = parser.parse_args(argv)
-    metrics = [k for k, m in METRIC_TABLE.items() if not (args.no_lpips and m.uses_lpips)]
+    if args.no_reference == (args.gt_dir is not None):
+        parser.error('give GT_DIR, or --no-reference without GT_DIR')
+    protocol = dict(type=args.protocol, crop_border=args.crop_border)
     try:
-        results = evaluate_folders(args.pred_dir, args.gt_dir, args.testset, args.method,
-                                   metrics=metrics, protocol=dict(type=args.protocol,
-                                                                  crop_border=args.crop_border))
+        if args.no_reference:
+            results = evaluate_folder_no_reference(args.pred_dir, args.testset, args.method,
+                                                   protocol=protocol)
+        else:
+            metrics = [k for k in FULL_REFERENCE_KEYS
+                       if not (args.no_lpips and METRIC_TABLE[k].uses_lpips)]
+            results = evaluate_folders(args.pred_dir, args.gt_dir, args.testset, args.method,
+                                       metrics=metrics, protocol=protocol)
     except (BadInputError, FileNotFoundError, ValueError) as err:
         print(f'error: {err}\nnothing written', file=sys.stderr)
         return 1

@@ -1,5 +1,6 @@
 """Train a config in its own run directory:
-``python tools/train.py CONFIG [--work-dir D] [--resume] [--allow-overlap] [--cfg-options ...]``.
+``python tools/train.py CONFIG [--work-dir D] [--resume] [--amp] [--allow-overlap]
+[--cfg-options ...]``.
 
 Exit code 2 when the training split shares backgrounds with a test set (without
 ``--allow-overlap``)."""
@@ -21,6 +22,8 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='run directory (default work_dirs/<config stem>)')
     parser.add_argument('--resume', action='store_true',
                         help='continue the run in --work-dir from its last checkpoint')
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision: fp16 on CUDA, bf16 on CPU (config key `amp`)')
     parser.add_argument('--allow-overlap', action='store_true',
                         help='train even if the training split shares backgrounds with a test set')
     add_run_options(parser)
@@ -30,7 +33,8 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     init_default_scope(SCOPE)
-    cfg = load_run_config(args.config, args.work_dir, args.cfg_options, args.launcher)
+    options = dict(args.cfg_options, **{'+amp': True}) if args.amp else args.cfg_options
+    cfg = load_run_config(args.config, args.work_dir, options, args.launcher)
     try:
         run_training(cfg, resume=args.resume, allow_overlap=args.allow_overlap)
     except OverlapError as err:

@@ -28,6 +28,17 @@ default_hooks = dict(
 # continues exactly like an uninterrupted run.
 custom_hooks = [dict(type='ProvenanceHook'), dict(type='EpochSeedHook')]
 
+# Training options (danet/engine/options.py, docs/training.md "Training options"):
+# amp: mixed precision (tools/train.py --amp): fp16 + loss scaling on CUDA, bf16 autocast on CPU.
+amp = False
+# ema: exponential moving average of the weights (MMEngine EMAHook, momentum 0.001 = BasicSR's
+# decay 0.999); validation, test and the checkpoints' state_dict use the averaged weights.
+ema = dict(enabled=False, momentum=0.001, begin_iter=0)
+# gpu: applied only where CUDA is available (no-ops on CPU).
+gpu = dict(cudnn_benchmark=False, channels_last=False, pin_memory=False, non_blocking=False,
+           compile=False)
+# Gradient clipping: optim_wrapper.clip_grad = dict(max_norm=...) (MMEngine's key).
+
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=True)
 visualizer = dict(type='Visualizer',
                   vis_backends=[dict(type='LocalVisBackend'), dict(type='TensorboardVisBackend')])

@@ -1,4 +1,4 @@
-"""Image folders: the known layouts, pairing by file name, and strict decoding to uint8 RGB.
+"""Image folders: the known layouts, pairing by file name, and the one decoder to uint8 RGB.
 
 A layout maps a source folder to *groups*: one clean image (or none, for rainy-only sets of
 real photos) and the rainy images rendered from it. Pairing is always by name, never by
@@ -15,7 +15,7 @@ LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400')
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
 # For each layout with rainy/clean sub-folders: accepted folder names, first match wins.
 _FOLDERS = {
-    'pairs': (('rainy',), ('clean',)),
+    'pairs': (('rainy', 'hazy', 'low'), ('clean',)),
     'mprnet': (('input',), ('target',)),
     'rain1400': (('rainy_image', 'rainy'), ('ground_truth', 'clean')),
 }
@@ -125,15 +125,35 @@ def _discover_prenet(src: Path):
     return groups, problems
 
 
+# Modes PIL converts to RGB by the rules of decode_rgb (alpha dropped, palette looked up, CMYK by
+# PIL's plain conversion, gray replicated to three channels).
+_CONVERTIBLE = ('L', '1', 'P', 'PA', 'LA', 'La', 'RGBA', 'RGBa', 'RGBX', 'CMYK', 'YCbCr')
+
+
 def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str | None]:
     """Decode an image file to a uint8 H×W×3 RGB array and the conversion applied (or None).
 
-    8-bit RGB decodes as is. Grayscale, palette, alpha and 16-bit images raise ``ValueError``
-    unless ``convert`` is true: then they become 8-bit RGB (16-bit by keeping the high byte,
-    alpha dropped) and the returned note records what was done.
+    The one decoder of every image the platform reads (packing, folder datasets, derain, folder
+    evaluation, analysis figures, synthesis). 8-bit RGB decodes as is; anything else raises
+    ``ValueError`` unless ``convert`` is true, and then follows these rules:
+
+    * 16-bit (gray ``I;16``/``I``, RGB or RGBA ``;16`` PNG/TIFF): keep the high byte
+      (``v >> 8``, as OpenCV's ``imread`` does; a 0..65535 ramp maps linearly onto 0..255),
+      gray replicated to three channels, alpha dropped; 32-bit ``I`` values are clipped to
+      0..65535 first;
+    * gray (``L``), bilevel (``1``): replicated to three channels;
+    * palette (``P``, ``PA``): colours looked up in the palette, transparency dropped;
+    * alpha (``RGBA``, ``LA``): alpha dropped (not composited);
+    * ``CMYK``, ``YCbCr``: PIL's conversion to RGB (no colour profile applied);
+    * floating-point (``F``) and other modes are refused: they have no defined 8-bit scale.
+
+    Pixels are taken as stored (EXIF orientation is not applied). The returned note names the
+    source kind, e.g. ``'I;16 16-bit->RGB'``.
     """
     with Image.open(path) as img:
         raw_mode = img.tile[0].args if img.tile and isinstance(img.tile[0].args, str) else ''
+        if img.tile and isinstance(img.tile[0].args, tuple) and img.tile[0].args:
+            raw_mode = str(img.tile[0].args[0])
         sixteen = ';16' in raw_mode or img.mode.startswith('I')
         if img.mode == 'RGB' and not sixteen:
             return np.asarray(img.convert('RGB')), None
@@ -141,6 +161,10 @@ def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str
         if not convert:
             raise ValueError(f'{kind} image, not 8-bit RGB (pass --convert to convert it)')
         if img.mode.startswith('I'):
-            gray = (np.asarray(img, dtype=np.uint32) >> 8).astype(np.uint8)
+            wide = np.clip(np.asarray(img).astype(np.int64), 0, 65535)
+            gray = (wide >> 8).astype(np.uint8)
             return np.repeat(gray[..., None], 3, axis=2), f'{kind}->RGB'
+        if img.mode not in _CONVERTIBLE and img.mode != 'RGB':
+            raise ValueError(f'{kind} image: no rule to convert it to 8-bit RGB '
+                             '(save it as 8- or 16-bit gray or RGB)')
         return np.asarray(img.convert('RGB')), f'{kind}->RGB'

@@ -10,6 +10,8 @@ from danet.registry import TRANSFORMS
 from danet.structures import DerainSample
 
 SPLITS = ('train', 'val')
+# What the random transforms record of their draws; kept in the sample's ``augment`` metainfo.
+AUGMENT_KEYS = ('crop_box', 'flip_rot_mode', 'rain_strength')
 
 
 class PairedImageDataset(Dataset):
@@ -18,7 +20,8 @@ class PairedImageDataset(Dataset):
     An item is ``dict(inputs=uint8 3×H×W, data_samples=DerainSample(gt_img=uint8 3×H×W,
     metainfo=dict(name, ori_shape, dataset_hash, testset)))``, ``gt_img`` absent for rainy-only
     sets; collate with ``mmengine.dataset.pseudo_collate``. ``ori_shape`` is the stored image's
-    (H, W) before any transform. Subclasses set ``names``, ``dataset_hash`` and ``testset`` and
+    (H, W) before any transform; ``augment`` (only when a transform drew something) holds the
+    draws of :data:`AUGMENT_KEYS`. Subclasses set ``names``, ``dataset_hash`` and ``testset`` and
     implement ``_load``.
     """
 
@@ -51,6 +54,9 @@ class PairedImageDataset(Dataset):
         sample = DerainSample(metainfo={
             'name': self.names[index], 'ori_shape': ori_shape,
             'dataset_hash': self.dataset_hash, 'testset': self.testset})
+        augment = {key: results[key] for key in AUGMENT_KEYS if key in results}
+        if augment:
+            sample.set_metainfo({'augment': augment})
         if results['gt'] is not None:
             sample.gt_img = _to_tensor(results['gt'])
         return {'inputs': _to_tensor(results['img']), 'data_samples': sample}

@@ -1,9 +1,10 @@
 """Paired transforms on the dataset's dict: ``img`` (rainy) and optional ``gt`` (clean).
 
 Values may be lazy arrays (``h5py.Dataset``) that read only what a slice touches, or numpy
-H×W×3 uint8; every transform returns numpy. Randomness comes from numpy's global RNG, which
-MMEngine seeds (``randomness=dict(seed=...)`` → ``set_random_seed``; each DataLoader worker
-is re-seeded by MMEngine's ``worker_init_fn``), so runs repeat for a given seed.
+H×W×3 uint8; every transform returns numpy. Randomness comes from numpy's global RNG, seeded
+per epoch from the run's seed (``EpochSeedHook`` in the main process; each DataLoader worker from
+``(seed, epoch, rank, worker_id)`` by ``danet.engine.seeding.WorkerSeeder``), so every epoch
+draws afresh and runs repeat for a given seed.
 """
 import numpy as np
 

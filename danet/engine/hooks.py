@@ -1,9 +1,11 @@
-"""Hooks: provenance (``env.json``) and per-epoch reseeding for resumable determinism."""
-from mmengine.dist import is_main_process
+"""Hooks: provenance (``env.json``), per-epoch reseeding for resumable determinism, and
+channels-last weights on CUDA."""
+import torch
+from mmengine.dist import get_rank, is_main_process
 from mmengine.hooks import Hook
-from mmengine.runner import set_random_seed
 from mmengine.runner.loops import BaseLoop
 
+from danet.engine.seeding import EPOCH_STREAM, seed_everything, stream_seed
 from danet.registry import HOOKS
 from danet.utils.provenance import collect_env, record_env
 
@@ -45,15 +47,31 @@ class ProvenanceHook(Hook):
 
 @HOOKS.register_module()
 class EpochSeedHook(Hook):
-    """Reseed python, numpy and torch with ``seed + epoch`` before each training epoch.
+    """Reseed python, numpy and torch of the main process from ``(seed, epoch, rank)`` before
+    each training epoch.
 
-    Every epoch's random stream (crops, flips, dataloader worker seeds) then depends only on the
-    seed and the epoch, so a run resumed at an epoch boundary continues exactly as an
-    uninterrupted one.
+    This covers what the main process draws: the transforms when ``num_workers=0``, the
+    progressive loop's crops and any randomness in the model or loss; the rank is always mixed
+    in, so ranks never repeat each other's draws (the model's initial weights, drawn before
+    training, still follow ``randomness.diff_rank_seed``). DataLoader *workers* do not inherit
+    it: they are seeded from ``(seed, epoch, rank, worker_id)`` by
+    ``danet.engine.seeding.WorkerSeeder``, which ``DerainRunner`` installs on every loader. Both
+    depend only on the seed, the epoch and the rank, so a run resumed at an epoch boundary
+    continues exactly as an uninterrupted one.
     """
 
     priority = 'VERY_HIGH'
 
     def before_train_epoch(self, runner) -> None:
-        set_random_seed(runner.seed + runner.epoch,
-                        diff_rank_seed=runner._randomness_cfg.get('diff_rank_seed', False))
+        seed_everything(stream_seed(EPOCH_STREAM, runner.seed, runner.epoch, get_rank()))
+
+
+@HOOKS.register_module()
+class ChannelsLastHook(Hook):
+    """Before the run, put the model's weights in channels-last memory format on CUDA
+    (convolutions then run NHWC, activations follow); nothing on CPU. Added by
+    ``gpu.channels_last``."""
+
+    def before_run(self, runner) -> None:
+        if next(runner.model.parameters()).is_cuda:
+            runner.model.to(memory_format=torch.channels_last)

@@ -6,6 +6,10 @@ Differences from ``mmengine.runner.Runner``:
   ``logs/vis_data/scalars.json``, TensorBoard events in ``logs/vis_data/``), not in a new
   timestamped folder per invocation;
 * the resolved config is written to ``<work_dir>/config.py`` (atomically);
+* the training options ``amp``, ``ema`` and ``gpu`` of the config are applied
+  (``danet.engine.options``);
+* DataLoader workers are seeded from ``(seed, epoch, rank, worker_id)``
+  (``danet.engine.seeding``), so augmentation is fresh every epoch yet reproducible;
 * on a machine without CUDA, torchrun processes and Slurm tasks (``--launcher slurm``: ranks and
   rendezvous from the ``SLURM_*`` variables) join a gloo process group and DDP wraps the CPU model
   (MMEngine assumes one GPU per process);
@@ -16,6 +20,7 @@ Differences from ``mmengine.runner.Runner``:
 
 ``run_training`` and ``run_testing`` apply ``danet.utils.memory.keep_freed_memory`` first.
 """
+import copy
 import json
 import os
 import os.path as osp
@@ -24,7 +29,7 @@ from pathlib import Path
 
 import torch
 from mmengine.config import Config
-from mmengine.dist import is_distributed, is_main_process
+from mmengine.dist import get_rank, is_distributed, is_main_process
 from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -32,7 +37,9 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from danet.apis.inference import read_checkpoint, refuse_unsafe
 from danet.engine.checkpoint_state import PlainCheckpointHook, from_plain
+from danet.engine.options import apply_training_options
 from danet.engine.overlap import check_overlap
+from danet.engine.seeding import WorkerSeeder
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
@@ -89,6 +96,18 @@ class DerainRunner(Runner):
     _resuming = False
     train_test_overlap: dict | None = None  # set by run_training, recorded in env.json
 
+    @classmethod
+    def from_cfg(cls, cfg: Config) -> 'DerainRunner':
+        """Build from a copy of ``cfg`` with its training options (``amp``, ``ema``, ``gpu``:
+        ``danet.engine.options``) applied; GPU options skipped on CPU are logged."""
+        cfg = copy.deepcopy(cfg)
+        skipped = apply_training_options(cfg)
+        runner = super().from_cfg(cfg)
+        if skipped:
+            runner.logger.info(f'gpu options {", ".join(skipped)}: no CUDA, left off (no-ops '
+                               'on CPU)')
+        return runner
+
     @property
     def _log_dir(self) -> str:
         return osp.join(self._work_dir, LOG_DIR)
@@ -110,6 +129,16 @@ class DerainRunner(Runner):
                 module=model, device_ids=None, broadcast_buffers=False,
                 find_unused_parameters=self.cfg.get('find_unused_parameters', False))
         return super().wrap_model(model_wrapper_cfg, model)
+
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed: bool = False):
+        """MMEngine's dataloader, its workers seeded per epoch by :class:`WorkerSeeder` (unless
+        the config names its own ``worker_init_fn``)."""
+        loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+        if seed is not None and isinstance(dataloader, dict) and \
+                'worker_init_fn' not in dataloader:
+            loader.worker_init_fn = WorkerSeeder(seed, get_rank(), loader.sampler)
+        return loader
 
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         super().register_hooks(default_hooks, custom_hooks)
@@ -281,7 +310,7 @@ def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
     runner._test_loop = dict(runner._test_loop, save_images=save_images)  # not part of the hash
     if protocol is not None:
         runner._test_loop['protocol'] = protocol
-    runner.load_checkpoint(str(checkpoint))
+    runner._load_from = str(checkpoint)   # loaded by test() after before_run: hooks are ready
     metrics = runner.test()
     if is_main_process():
         atomic_write_json(Path(cfg.work_dir) / 'complexity.json',

@@ -1,4 +1,5 @@
-"""Score a folder of predictions made elsewhere against a folder of ground truths.
+"""Score a folder of predictions made elsewhere against a folder of ground truths, or alone with
+the no-reference metrics (``evaluate_folder_no_reference``).
 
 Files pair by name: an exact name first, else the same stem (``001.jpg`` ↔ ``001.png``). Images
 are read as the protocol's script reads them (``read_image``): grayscale files stay H×W, palette
@@ -15,7 +16,7 @@ from tqdm import tqdm
 
 from danet.datasets.h5format import ground_truth_hash, pixel_hash
 from danet.datasets.image_files import BadInputError, decode_rgb, list_images
-from danet.evaluation.metric_table import METRIC_KEYS
+from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE, NO_REFERENCE_KEYS
 from danet.evaluation.metrics import check_metric_keys, make_lpips_scorer, score_pair
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, EvalProtocol, build_protocol
 from danet.evaluation.results import build_results
@@ -48,7 +49,7 @@ def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:
 
 
 def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, method: str,
-                     metrics=METRIC_KEYS, protocol=DEFAULT_PROTOCOL,
+                     metrics=FULL_REFERENCE_KEYS, protocol=DEFAULT_PROTOCOL,
                      lpips_device: str = 'cpu') -> dict:
     """Results dict (schema of ``danet.evaluation.results``) for every pair of the two folders,
     scored under ``protocol`` (a name, ``dict(type=NAME, crop_border=N)`` or an instance)."""
@@ -74,6 +75,34 @@ def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, met
                          dataset_hash)
 
 
+def evaluate_folder_no_reference(pred_dir: str | Path, testset: str, method: str,
+                                 metrics=NO_REFERENCE_KEYS, protocol=DEFAULT_PROTOCOL) -> dict:
+    """Results dict for every image of ``pred_dir`` scored alone by no-reference ``metrics``.
+
+    Images decode to uint8 RGB (a grayscale file as three equal channels, as BasicSR reads it).
+    With no ground truth, ``dataset_hash`` hashes the sorted image stems, so methods scored on the
+    same inputs share it."""
+    pred_dir = Path(pred_dir)
+    metrics = check_metric_keys(metrics)
+    full = [k for k in metrics if METRIC_TABLE[k].reference != 'none']
+    if full:
+        raise ValueError(f'metrics {full} need a ground truth; no-reference metrics: '
+                         f'{", ".join(NO_REFERENCE_KEYS)}')
+    protocol = build_protocol(protocol)
+    paths = _images(pred_dir)
+    if not paths:
+        raise FileNotFoundError(f'no images in {pred_dir}')
+    rows = []
+    for path in tqdm(paths, desc=f'scoring {testset} (no reference)', unit='img'):
+        try:
+            rows.append({'name': path.name,
+                         **score_pair(_decode(path), None, metrics, protocol)})
+        except ValueError as err:
+            raise ValueError(f'{path}: {err}') from err
+    names_hash = ground_truth_hash(f'stem:{p.stem}' for p in paths)
+    return build_results(testset, method, rows, protocol.conventions(), None, names_hash)
+
+
 def _images(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise FileNotFoundError(f'folder not found: {folder}')
@@ -95,5 +124,5 @@ def read_image(path: Path, protocol: EvalProtocol) -> np.ndarray:
 def _decode(path: Path):
     try:
         return decode_rgb(path, convert=True)[0]
-    except OSError as err:
+    except (OSError, ValueError) as err:
         raise ValueError(f'{path}: cannot decode image ({err})') from err

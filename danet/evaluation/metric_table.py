@@ -30,6 +30,11 @@ def _lpips(protocol, pred, gt, scorer) -> float:
     return scorer(_rgb(pred), _rgb(gt))
 
 
+def _niqe(protocol, pred, gt, scorer) -> float:
+    from danet.evaluation.niqe import niqe_score
+    return niqe_score(pred)
+
+
 def _rgb(img: np.ndarray) -> np.ndarray:
     return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img
 
@@ -40,5 +45,8 @@ METRIC_TABLE: dict[str, MetricSpec] = {m.key: m for m in (
     MetricSpec('psnr_rgb', lambda p, a, b, _: p.psnr(a, b, 'rgb'), True, 2, 'PSNR (RGB)'),
     MetricSpec('ssim_rgb', lambda p, a, b, _: p.ssim(a, b, 'rgb'), True, 4, 'SSIM (RGB)'),
     MetricSpec('lpips_alex', _lpips, False, 4, 'LPIPS', uses_lpips=True),
+    MetricSpec('niqe', _niqe, False, 4, 'NIQE', reference='none'),
 )}
 METRIC_KEYS = tuple(METRIC_TABLE)
+FULL_REFERENCE_KEYS = tuple(k for k, m in METRIC_TABLE.items() if m.reference == 'full')
+NO_REFERENCE_KEYS = tuple(k for k, m in METRIC_TABLE.items() if m.reference == 'none')

@@ -9,7 +9,7 @@ from mmengine.structures import BaseDataElement
 
 from danet.datasets.h5format import ground_truth_hash, pixel_hash
 from danet.evaluation.functional import quantize
-from danet.evaluation.metric_table import METRIC_KEYS, METRIC_TABLE
+from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, EvalProtocol, build_protocol
 from danet.evaluation.results import build_results, write_results
 from danet.registry import METRICS
@@ -53,7 +53,8 @@ class DerainMetric(BaseMetric):
     ``ground_truth_hash`` of the ground truths scored, as ``tools/eval_folder.py`` records it.
 
     Args:
-        metrics: subset of ``METRIC_KEYS`` (``psnr_y, ssim_y, psnr_rgb, ssim_rgb, lpips_alex``).
+        metrics: keys of ``METRIC_TABLE`` (default the full-reference ones: ``psnr_y, ssim_y,
+            psnr_rgb, ssim_rgb, lpips_alex``; ``niqe`` scores the prediction alone).
         protocol: evaluation protocol, a name or ``dict(type=NAME, crop_border=N)``
             (``danet.evaluation.protocols``; default ``mprnet_matlab``).
         results_dir: folder for the results file, or None to write nothing.
@@ -64,7 +65,7 @@ class DerainMetric(BaseMetric):
 
     default_prefix = 'derain'
 
-    def __init__(self, metrics: Sequence[str] = METRIC_KEYS, protocol=DEFAULT_PROTOCOL,
+    def __init__(self, metrics: Sequence[str] = FULL_REFERENCE_KEYS, protocol=DEFAULT_PROTOCOL,
                  results_dir: str | None = None, method: str = 'model',
                  config_hash: str | None = None, lpips_device: str = 'cpu',
                  collect_device: str = 'cpu', prefix: str | None = None, **kwargs):

@@ -106,9 +106,18 @@ def type_problem(current, value) -> str | None:
     return None if ok else f'is a {type(value).__name__}, expected a {expected.__name__}'
 
 
+# Top-level config sections whose ``type`` entries the Runner builds from the registries; other
+# keys (a grid's own stage options, say) belong to whoever reads them and are not checked.
+BUILT_SECTIONS = ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'train_cfg',
+                  'val_cfg', 'test_cfg', 'val_evaluator', 'test_evaluator', 'optim_wrapper',
+                  'param_scheduler', 'default_hooks', 'custom_hooks', 'visualizer',
+                  'log_processor')
+
+
 def check_types(cfg: Config) -> None:
-    """Raise ``KeyError`` naming the config key, type and closest names of every ``type`` that
-    no registry of the ``danet`` scope (or MMEngine's, its parents) knows."""
+    """Raise ``KeyError`` naming the config key, type and closest names of every ``type`` in a
+    section the Runner builds (``BUILT_SECTIONS``) that no registry of the ``danet`` scope (or
+    MMEngine's, its parents) knows."""
     from mmengine.runner import Runner  # noqa: F401 - registers MMEngine's loops, hooks, ...
 
     from danet.registry import ALL_REGISTRIES
@@ -117,8 +126,8 @@ def check_types(cfg: Config) -> None:
     unknown = []
     for key in flatten_keys(tree):
         value = value_at(tree, key)
-        if key.split('.')[-1] == 'type' and isinstance(value, str) \
-                and value.split('.')[-1] not in known:
+        if key.split('.')[0] in BUILT_SECTIONS and key.split('.')[-1] == 'type' \
+                and isinstance(value, str) and value.split('.')[-1] not in known:
             close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6)
             unknown.append(f'{key} = {value!r}' + (f' (closest: {", ".join(close)})'
                                                    if close else ''))

@@ -1,8 +1,9 @@
 """Provenance of a run: ``env.json`` (code, packages, device, seed, config and dataset hashes).
 
-``config_hash`` is the sha256 of the resolved config's text with the keys that name *where* a
-run happens rather than *what* it computes (:data:`VOLATILE_KEYS`) removed, so the same
-experiment in another directory, or resumed, hashes the same.
+``config_hash`` is the sha256 of a canonical JSON form of the resolved config data (keys sorted,
+tuples as lists) with the keys that name *where* a run happens rather than *what* it computes
+(:data:`VOLATILE_KEYS`) removed, so the same experiment in another directory, resumed, or written
+with other formatting hashes the same; no formatter (yapf) is involved.
 """
 import hashlib
 import importlib.metadata
@@ -26,10 +27,17 @@ PACKAGES = ('torch', 'torchvision', 'mmengine', 'mmcv-lite', 'numpy', 'h5py', 'l
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def canonical_config(cfg: Config) -> str:
+    """The config data without :data:`VOLATILE_KEYS` as canonical JSON (sorted keys, no
+    whitespace); values JSON cannot hold (a class, a function) appear as their ``repr``."""
+    data = {k: v for k, v in cfg.to_dict().items() if k not in VOLATILE_KEYS}
+    return json.dumps(data, sort_keys=True, separators=(',', ':'), ensure_ascii=True,
+                      allow_nan=True, default=repr)
+
+
 def config_hash(cfg: Config) -> str:
-    """sha256 (hex) of the resolved config text without :data:`VOLATILE_KEYS`."""
-    stable = Config({k: v for k, v in cfg.to_dict().items() if k not in VOLATILE_KEYS})
-    return hashlib.sha256(stable.pretty_text.encode()).hexdigest()
+    """sha256 (hex) of :func:`canonical_config`."""
+    return hashlib.sha256(canonical_config(cfg).encode()).hexdigest()
 
 
 def git_state(repo: Path = REPO_ROOT) -> dict:

@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,7 @@ from PIL import Image
 from danet.datasets import h5format as fmt
 from danet.datasets.image_files import decode_rgb
 from data_tools.__main__ import main
-from data_tools.pack import pack
+from data_tools.pack import pack, remove_stale_partials
 
 
 def assert_round_trip(h5_path, src):
@@ -209,6 +210,21 @@ def test_killed_packer_leaves_no_destination(shared_data, tmp_path):
     assert leftovers
     pack(shared_data / 'Rain100L', out, workers=1)
     assert out.is_file() and not any(p.exists() for p in leftovers)
+
+
+def test_stale_partial_cleanup_checks_host_and_pid(tmp_path):
+    """On a shared filesystem a partial of another host's packer is never deleted, even when its
+    pid is not alive here; this host's dead packers' partials are."""
+    out = tmp_path / 'shared.h5'
+    dead = 2 ** 22 + 12345   # above the default pid_max: never a live process
+    host = socket.gethostname()
+    mine_dead = tmp_path / f'.shared.h5.{host}.{dead}.partial'
+    mine_live = tmp_path / f'.shared.h5.{host}.{os.getpid()}.partial'
+    other_host = tmp_path / f'.shared.h5.node-7.cluster.local.{dead}.partial'
+    for path in (mine_dead, mine_live, other_host):
+        path.write_bytes(b'partial')
+    remove_stale_partials(out)
+    assert not mine_dead.exists() and mine_live.exists() and other_host.exists()
 
 
 @pytest.fixture

@@ -3,9 +3,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from mmengine.hooks import Hook
 from PIL import Image
 
-from danet.engine.runner import load_run_config, run_training
+from danet.engine.runner import DerainRunner, load_run_config, run_training
 from data_tools.pack import pack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -81,3 +82,30 @@ def straight_run(tiny_h5, tmp_path_factory):
     work_dir = tmp_path_factory.mktemp('straight') / 'run'
     run_training(tiny_config(tiny_h5, work_dir, max_epochs=2))
     return work_dir
+
+
+class _Stop(Exception):
+    """Raised right after the first epoch's checkpoint by ``train_with_hooks(crash=True)``."""
+
+
+class _CrashAfterFirstEpoch(Hook):
+    def after_train_epoch(self, runner) -> None:
+        raise _Stop
+
+
+@pytest.fixture
+def train_with_hooks():
+    """``train(cfg, *hooks, crash=False, resume=False)``: build a ``DerainRunner``, register
+    ``hooks`` (priority LOWEST: after the checkpoint is saved) and train; ``crash`` stops it
+    like a kill right after the first epoch's checkpoint. Returns the runner."""
+    def train(cfg, *hooks, crash=False, resume=False):
+        cfg.resume = resume
+        runner = DerainRunner.from_cfg(cfg)
+        for hook in (*hooks, *([_CrashAfterFirstEpoch()] if crash else [])):
+            runner.register_hook(hook, priority='LOWEST')
+        try:
+            runner.train()
+        except _Stop:
+            pass
+        return runner
+    return train

@@ -1,0 +1,132 @@
+"""NIQE (Mittal et al., "Making a 'completely blind' image quality analyzer", IEEE SPL 2013) as
+MATLAB's ``niqe`` and BasicSR's ``calculate_niqe`` compute it; lower is better.
+
+The image's Y channel (MATLAB ``rgb2ycbcr``, rounded) is cut to whole 96×96 blocks; each block
+gives 18 natural-scene-statistics features (a generalized Gaussian fit of the normalised
+luminance and asymmetric fits of its four neighbour products) at full and half scale (MATLAB
+bicubic ``imresize`` with antialiasing). NIQE is the distance between the multivariate Gaussian
+of those features and the pristine model of the official release, whose parameters
+``niqe_params.load_pristine_model`` reads (installed by ``make install``).
+"""
+import math
+
+import numpy as np
+import torch
+from scipy.ndimage import convolve
+from scipy.special import gamma
+
+from danet.evaluation.functional import rgb2y_basicsr
+
+BLOCK = 96
+_ALPHAS = np.arange(0.2, 10.001, 0.001)
+_RATIO = gamma(2 / _ALPHAS) ** 2 / (gamma(1 / _ALPHAS) * gamma(3 / _ALPHAS))
+_SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+
+def niqe_score(img: np.ndarray, model: dict | None = None) -> float:
+    """NIQE of a uint8 image (H×W×3 RGB, or H×W grayscale read as three equal channels) of at
+    least 96×96 pixels; ``model`` is the pristine model (default: the installed one)."""
+    if model is None:
+        from danet.evaluation.niqe_params import load_pristine_model
+        model = load_pristine_model()
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    h, w = img.shape[:2]
+    if h < BLOCK or w < BLOCK:
+        raise ValueError(f'NIQE needs at least {BLOCK}×{BLOCK} pixels, got {w}×{h}')
+    y = np.round(rgb2y_basicsr(img))
+    return niqe_of_luma(y, model)
+
+
+def niqe_of_luma(y: np.ndarray, model: dict) -> float:
+    """NIQE of a luminance image in [0, 255] (no colour conversion, no rounding)."""
+    rows, cols = y.shape[0] // BLOCK, y.shape[1] // BLOCK
+    # float32 throughout, as BasicSR computes it: the AGGD shape is the argmin over a 0.001 grid,
+    # so float64 arithmetic moves some images' scores by up to 0.03.
+    y = y[:rows * BLOCK, :cols * BLOCK].astype(np.float32)
+    window = model['gaussian_window']
+    feats = []
+    for scale in (1, 2):
+        mu = convolve(y, window, mode='nearest')
+        var = convolve(y * y, window, mode='nearest') - mu * mu
+        mscn = (y - mu) / (np.sqrt(np.abs(var)) + 1)
+        size = BLOCK // scale
+        feats.append(np.array([_block_features(mscn[r * size:(r + 1) * size,
+                                                    c * size:(c + 1) * size])
+                               for c in range(cols) for r in range(rows)]))
+        if scale == 1:
+            y = imresize_half(y / np.float32(255)) * np.float32(255)
+    feats = np.concatenate(feats, axis=1)
+    mu_d = np.nanmean(feats, axis=0)
+    cov_d = np.cov(feats[~np.isnan(feats).any(axis=1)], rowvar=False)
+    diff = model['mu_pris_param'].ravel() - mu_d
+    inv = np.linalg.pinv((model['cov_pris_param'] + cov_d) / 2)
+    return float(np.sqrt(diff @ inv @ diff))
+
+
+def _aggd(x: np.ndarray) -> tuple[float, float, float]:
+    """Shape α and left/right scales of an asymmetric generalized Gaussian (moment matching)."""
+    x = x.ravel()
+    with np.errstate(invalid='ignore', divide='ignore'):   # a one-signed block gives NaN features
+        return _aggd_fit(x)
+
+
+def _aggd_fit(x: np.ndarray) -> tuple[float, float, float]:
+    left = np.sqrt(np.mean(x[x < 0] ** 2)) if np.any(x < 0) else np.float32(np.nan)
+    right = np.sqrt(np.mean(x[x > 0] ** 2)) if np.any(x > 0) else np.float32(np.nan)
+    g = left / right
+    r = np.mean(np.abs(x)) ** 2 / np.mean(x * x)
+    r_norm = r * (g ** 3 + 1) * (g + 1) / (g ** 2 + 1) ** 2
+    alpha = _ALPHAS[np.argmin((_RATIO - r_norm) ** 2)]
+    k = math.sqrt(gamma(1 / alpha) / gamma(3 / alpha))
+    return alpha, left * k, right * k
+
+
+def _block_features(block: np.ndarray) -> list[float]:
+    alpha, bl, br = _aggd(block)
+    feats = [alpha, (bl + br) / 2]
+    for shift in _SHIFTS:
+        alpha, bl, br = _aggd(block * np.roll(block, shift, axis=(0, 1)))
+        feats += [alpha, (br - bl) * gamma(2 / alpha) / gamma(1 / alpha), bl, br]
+    return feats
+
+
+def imresize_half(img: np.ndarray) -> np.ndarray:
+    """MATLAB ``imresize(img, 0.5)`` (bicubic, antialiased, symmetric borders) of a float32 2-D
+    array, rows then columns, each output a float32 dot product over its 8 taps (BasicSR's order of
+    operations, so the scores agree to the last bit of the resized image)."""
+    out = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))
+    for dim in (0, 1):
+        weights, first, pad = _resize_taps(out.shape[dim])
+        n, k = out.shape[dim], weights.shape[1]
+        pos = np.arange(-pad, n + pad)
+        pos = np.where(pos < 0, -pos - 1, np.where(pos >= n, 2 * n - pos - 1, pos))
+        padded = out.index_select(dim, torch.from_numpy(pos))
+        taps = zip(first + pad, weights, strict=True)
+        if dim == 0:
+            out = torch.stack([padded[f:f + k].T.mv(w) for f, w in taps])
+        else:
+            out = torch.stack([padded[:, f:f + k].mv(w) for f, w in taps], dim=1)
+    return out.numpy()
+
+
+def _resize_taps(n: int, scale: float = 0.5):
+    """Float32 weights (out × taps, contiguous), 0-based first input index of each output and the
+    symmetric padding needed on either side."""
+    out, width = math.ceil(n * scale), 4 / scale
+    u = np.arange(1, out + 1, dtype=np.float32) / np.float32(scale) + np.float32(0.5 - 0.5 / scale)
+    left = np.floor(u - np.float32(width / 2))                        # 1-based, always zero weight
+    taps = left[:, None] + np.arange(1, math.ceil(width) + 1, dtype=np.float32)[None, :]
+    weights = np.float32(scale) * _cubic((u[:, None] - taps) * np.float32(scale))
+    weights = np.ascontiguousarray(weights / weights.sum(axis=1, keepdims=True))
+    first = left.astype(int)                                           # 1-based left + 1, 0-based
+    pad = int(max(0, -first.min(), first.max() + weights.shape[1] - n))
+    return torch.from_numpy(weights), first, pad
+
+
+def _cubic(x: np.ndarray) -> np.ndarray:
+    """Keys' cubic kernel (a = -0.5), MATLAB's ``cubic``, in float32."""
+    a, f = np.abs(x), np.float32
+    near = f(1.5) * a ** 3 - f(2.5) * a ** 2 + f(1)
+    far = f(-0.5) * a ** 3 + f(2.5) * a ** 2 - f(4) * a + f(2)
+    return (near * (a <= 1) + far * ((a > 1) & (a <= 2))).astype(np.float32)

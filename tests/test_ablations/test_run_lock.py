@@ -1,0 +1,57 @@
+"""RunLock under contention: exactly one of many simultaneous takers wins, also when they all
+find a stale lock to break."""
+import json
+import multiprocessing as mp
+import socket
+import time
+
+import pytest
+
+from ablations.rundir import LOCK, RunLock
+
+TAKERS = 8
+DEAD_PID = 2 ** 22 + 12345   # above the default pid_max: never a live process
+
+
+def _take(run_dir, barrier, results):
+    barrier.wait()
+    won = RunLock(run_dir).acquire()
+    results.put(won)
+    time.sleep(1.0)   # stay alive holding it while the others try
+
+
+def _contend(run_dir) -> list[bool]:
+    ctx = mp.get_context('fork')
+    barrier, results = ctx.Barrier(TAKERS), ctx.Queue()
+    procs = [ctx.Process(target=_take, args=(run_dir, barrier, results)) for _ in range(TAKERS)]
+    for p in procs:
+        p.start()
+    outcomes = [results.get(timeout=60) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    return outcomes
+
+
+@pytest.mark.parametrize('stale', [False, True], ids=['free', 'stale-lock'])
+def test_one_winner_among_concurrent_takers(tmp_path, stale):
+    for round_ in range(3):
+        run_dir = tmp_path / f'{round_}'
+        run_dir.mkdir()
+        if stale:
+            (run_dir / LOCK).write_text(json.dumps(
+                {'pid': DEAD_PID, 'host': socket.gethostname(), 'since': 0}))
+        outcomes = _contend(run_dir)
+        assert outcomes.count(True) == 1, outcomes
+        holder = json.loads((run_dir / LOCK).read_text())
+        assert holder['pid'] != DEAD_PID and holder['host'] == socket.gethostname()
+        assert not list(run_dir.glob('*.tmp'))
+
+
+def test_lock_is_never_empty(tmp_path):
+    """The holder record is in place the moment the lock exists (no empty window)."""
+    lock = RunLock(tmp_path)
+    assert lock.acquire()
+    assert json.loads((tmp_path / LOCK).read_text())['pid'] > 0
+    assert not RunLock(tmp_path).acquire()
+    lock.release()
+    assert RunLock(tmp_path).acquire()
