@@ -5,7 +5,7 @@ import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from analysis import figures, plots, report, stats, store, tables
+from analysis import figures, plots, report, stats, store, style, tables
 from danet.evaluation.results import ResultsError
 from danet.utils.fileio import atomic_write_json, atomic_write_text
 
@@ -28,6 +28,9 @@ def _box(text: str) -> tuple[int, int, int, int]:
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog='python -m analysis', description=__doc__)
     sub = parser.add_subparsers(dest='command', required=True)
+    layout = argparse.ArgumentParser(add_help=False)
+    layout.add_argument('--layout', choices=sorted(style.WIDTHS), default='double',
+                        help='figure width: single column (3.5 in) or double column (7 in)')
     p = sub.add_parser('collect', help='tidy CSV: one row per run × test set × metric')
     p.add_argument('work_dirs', nargs='+', type=Path)
     p.add_argument('--out', type=Path, required=True, help='CSV file to write')
@@ -38,11 +41,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--external', type=Path, default=tables.EXTERNAL_RESULTS,
                    help='quoted paper numbers (default: analysis/external_results.yaml)')
 
-    p = sub.add_parser('plot', help='bubble chart, ablation bars, curves, distributions')
+    p = sub.add_parser('plot', parents=[layout],
+                       help='bubble chart, ablation bars, curves, distributions')
     p.add_argument('work_dirs', nargs='+', type=Path)
     p.add_argument('--out-dir', type=Path, required=True)
 
-    image_args = argparse.ArgumentParser(add_help=False)
+    image_args = argparse.ArgumentParser(add_help=False, parents=[layout])
     image_args.add_argument('--gt', type=Path, help='ground-truth image folder')
     image_args.add_argument('--rainy', type=Path, help='rainy input folder (first column)')
     image_args.add_argument('--method', dest='methods', action='append', type=_name_dir,
@@ -113,13 +117,10 @@ def compare(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> None:
     if args.command == 'figure':
-        if not args.gt and not args.rainy:
-            raise store.AnalysisError('figure: --gt is required (or --rainy alone for photos '
-                                      'without ground truth)')
         paths = figures.write_figure(args.out, gt_dir=args.gt, methods=dict(args.methods),
                                      rainy_dir=args.rainy, names=args.images,
                                      n_images=args.n_images, box=args.box,
-                                     error_maps=args.error_maps)
+                                     error_maps=args.error_maps, layout=args.layout)
         print('\n'.join(map(str, paths)))
         return
     if args.command == 'compare':
@@ -128,7 +129,7 @@ def run(args: argparse.Namespace) -> None:
     if args.command == 'report':
         page = report.build_report(args.work_dirs, args.out, args.external, gt=args.gt,
                                    rainy=args.rainy, methods=dict(args.methods),
-                                   testset=args.testset)
+                                   testset=args.testset, layout=args.layout)
         print(f'report: {page}')
         return
     runs = store.discover_runs(args.work_dirs)
@@ -151,7 +152,7 @@ def run(args: argparse.Namespace) -> None:
         comparisons = stats.grid_comparisons(runs)
         paths = plots.write_all(df, store.per_image(runs), store.training_curves(runs),
                                 args.out_dir, comparisons=stats.to_frame(comparisons),
-                                diffs=stats.image_diffs(runs, comparisons))
+                                diffs=stats.image_diffs(runs, comparisons), layout=args.layout)
         print('\n'.join(map(str, paths)))
 
 

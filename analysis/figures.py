@@ -1,9 +1,9 @@
 """Comparison figures: rows = images, columns = rainy | each method | ground truth.
 
-Each tile shows a zoomed inset of one box (given, or where the methods differ most) and its
-Y-channel PSNR/SSIM against the ground truth; optional error-map rows. Images pair by file stem.
-Without ground truth (real photos) the rainy folder is the reference: no ground-truth column,
-each output is captioned with its mean absolute change from the rainy photo.
+Each tile shows a zoomed inset of one box (given, or where the methods differ most), placed in
+the corner that hides the least and joined to the box, and its Y-channel PSNR/SSIM against the
+ground truth; optional error-map rows with a colour bar. Without ground truth (real photographs)
+the crops sit side by side under the whole tiles. Images pair by file stem.
 """
 from pathlib import Path
 
@@ -11,10 +11,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
+from analysis.stats import DEFAULT_PROTOCOL
 from analysis.store import AnalysisError
-from analysis.style import RC, save
+from analysis.style import RC, save, width
 from danet.datasets.image_files import decode_rgb, list_images
 from danet.evaluation.functional import calculate_psnr, calculate_ssim
+
+ZOOM_COLOR = '#D55E00'   # vermilion (Okabe-Ito), visible on grey rain and on cividis
+ERROR_CMAP = 'cividis'
+SINGLE_MAX_COLUMNS = 3   # image columns readable in a 3.5 in figure
 
 
 def image_files(folder) -> dict[str, Path]:
@@ -33,6 +38,16 @@ def read_rgb(path: Path) -> np.ndarray:
         raise AnalysisError(f'{path}: cannot decode image ({err})') from err
 
 
+def check_box(box, shape, where: str) -> tuple[int, int, int, int]:
+    """``box`` (x, y, w, h) if it lies inside an image of ``shape``, else a one-line error."""
+    x, y, w, h = box
+    height, width_ = shape[:2]
+    if w <= 0 or h <= 0 or x < 0 or y < 0 or x + w > width_ or y + h > height:
+        raise AnalysisError(f'--box {x},{y},{w},{h} does not fit {where} ({width_}×{height} '
+                            f'pixels): give x,y ≥ 0, w,h > 0, x+w ≤ {width_}, y+h ≤ {height}')
+    return box
+
+
 def differing_box(outputs: list[np.ndarray], size: int) -> tuple[int, int, int, int]:
     """(x, y, w, h) of the size×size window where the outputs disagree most (pixel std)."""
     spread = np.stack([o.astype(np.float64).mean(axis=2) for o in outputs]).std(axis=0)
@@ -43,87 +58,166 @@ def differing_box(outputs: list[np.ndarray], size: int) -> tuple[int, int, int, 
     return int(x), int(y), size, size
 
 
-def _tile(ax, img, box, caption, cmap=None):
+INSET_FRACTIONS = (0.4, 0.33, 0.25)   # inset side as a share of the tile, largest that fits
+
+
+def inset_place(img: np.ndarray, box) -> list[float] | None:
+    """Axes-fraction [x0, y0, w, h] of the corner inset that hides the least image detail
+    (gradient energy) without touching the zoomed box; None when no corner is free."""
+    height, width_ = img.shape[:2]
+    gray = img.astype(np.float64).mean(axis=2) if img.ndim == 3 else img.astype(np.float64)
+    detail = np.abs(np.diff(gray, axis=0, prepend=gray[:1])) + np.abs(
+        np.diff(gray, axis=1, prepend=gray[:, :1]))
     x, y, w, h = box
-    ax.imshow(img, cmap=cmap, vmin=0, vmax=255 if cmap is None else None)
-    ax.add_patch(Rectangle((x, y), w, h, fill=False, edgecolor='#D55E00', linewidth=1.2))
-    inset = ax.inset_axes([0.6, 0.0, 0.4, 0.4])
-    inset.imshow(img[y:y + h, x:x + w], cmap=cmap)
-    inset.set_xticks([])
-    inset.set_yticks([])
-    for spine in inset.spines.values():
-        spine.set(edgecolor='#D55E00', linewidth=1.2, visible=True)
+    for frac in INSET_FRACTIONS:
+        fw, fh = int(round(frac * width_)), int(round(frac * height))
+        best = None
+        for cx, cy in ((width_ - fw, height - fh), (0, height - fh), (width_ - fw, 0), (0, 0)):
+            if cx < x + w and x < cx + fw and cy < y + h and y < cy + fh:
+                continue                               # would cover the zoomed region
+            cost = detail[cy:cy + fh, cx:cx + fw].sum()
+            if best is None or cost < best[0]:
+                best = (cost, cx, cy)
+        if best is not None:
+            _, cx, cy = best       # image rows grow downwards, axes fractions upwards
+            return [cx / width_, 1 - (cy + fh) / height, frac, frac]
+    return None
+
+
+def _tile(ax, img, box, caption, place, cmap=None, vmax=None):
+    """One image with its box; ``place`` (axes fractions) puts the zoomed inset, None: none."""
+    x, y, w, h = box
+    shown = ax.imshow(img, cmap=cmap, vmin=0, vmax=255 if cmap is None else vmax)
+    if place is None:
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), w, h, fill=False, edgecolor=ZOOM_COLOR,
+                               linewidth=1.0))
+    else:
+        zoom = ax.inset_axes(place)
+        zoom.imshow(img, cmap=cmap, vmin=0, vmax=255 if cmap is None else vmax)
+        zoom.set(xlim=(x - 0.5, x + w - 0.5), ylim=(y + h - 0.5, y - 0.5), xticks=[], yticks=[])
+        for spine in zoom.spines.values():
+            spine.set(edgecolor=ZOOM_COLOR, linewidth=1.0, visible=True)
+        ax.indicate_inset_zoom(zoom, edgecolor=ZOOM_COLOR, linewidth=0.8, alpha=1)
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_xlabel(caption, fontsize=7)
+    ax.set_xlabel(caption, fontsize=6)
+    return shown
 
 
-def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=None,
-                      n_images: int = 3, box=None, error_maps: bool = False):
-    """Build the figure; ``box`` is (x, y, w, h) or None for the most differing region."""
-    if not methods:
-        raise AnalysisError('comparison figure: give at least one method folder')
-    if gt_dir is None and rainy_dir is None:
-        raise AnalysisError('comparison figure: give --gt, or --rainy for photos without one')
-    reference_only = gt_dir is None   # real photos: compare with the rainy input
-    gts = image_files(rainy_dir if reference_only else gt_dir)
-    method_files = {name: image_files(folder) for name, folder in methods.items()}
-    rainy_files = image_files(rainy_dir) if rainy_dir else None
-    common = [s for s in gts if all(s in files for files in method_files.values())
-              and (rainy_files is None or s in rainy_files)]
+def _pick(common, gts, method_files, names, n_images, where):
     if names:
         missing = [n for n in names if Path(n).stem not in common]
         if missing:
-            raise AnalysisError(f'images {missing} are not in every folder ({gt_dir}, '
-                                f'{", ".join(map(str, methods.values()))})')
-        chosen = [Path(n).stem for n in names]
-    else:
-        if not common:
-            raise AnalysisError(f'no image stem is shared by {gt_dir} and every method folder')
-        scores = {s: [calculate_psnr(read_rgb(f[s]), read_rgb(gts[s]))
-                      for f in method_files.values()] for s in common}
-        # most change from the rainy photo, else most disagreement between methods
-        order = (lambda s: min(scores[s])) if reference_only else (lambda s: -np.ptp(scores[s]))
-        chosen = sorted(common, key=order)[:n_images]
+            raise AnalysisError(f'images {missing} are not in every folder ({where})')
+        return [Path(n).stem for n in names]
+    if not common:
+        raise AnalysisError(f'no image stem is shared by every folder ({where})')
+    if gts is None:
+        return common[:n_images]
+    scores = {s: [calculate_psnr(read_rgb(f[s]), read_rgb(gts[s]))
+                  for f in method_files.values()] for s in common}
+    return sorted(common, key=lambda s: -np.ptp(scores[s]))[:n_images]
 
-    columns = ((['Rainy'] if rainy_files else []) + list(methods)
-               + ([] if reference_only else ['Ground truth']))
-    rows_per_image = 2 if error_maps else 1
-    fig, axes = plt.subplots(len(chosen) * rows_per_image, len(columns), squeeze=False,
-                             figsize=(2.2 * len(columns), 1.9 * len(chosen) * rows_per_image))
+
+def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=None,
+                      n_images: int = 3, box=None, error_maps: bool = False,
+                      layout: str = 'double'):
+    """Build the figure; ``box`` is (x, y, w, h) or None for the most differing region.
+
+    Without ``gt_dir`` (real rainy photographs) ``rainy_dir`` is required: each image gets a
+    row of whole tiles (input, each method) and a row of the zoomed crops side by side.
+    """
+    if not methods:
+        raise AnalysisError('comparison figure: give at least one method folder')
+    if gt_dir is None and rainy_dir is None:
+        raise AnalysisError('comparison figure: give --gt, or --rainy for real photographs '
+                            'without ground truth')
+    gts = image_files(gt_dir) if gt_dir else None
+    method_files = {name: image_files(folder) for name, folder in methods.items()}
+    rainy_files = image_files(rainy_dir) if rainy_dir else None
+    stems = gts if gts is not None else rainy_files
+    common = [s for s in stems if all(s in files for files in method_files.values())
+              and (rainy_files is None or s in rainy_files)]
+    where = ', '.join(map(str, [gt_dir or rainy_dir, *methods.values()]))
+    chosen = _pick(common, gts, method_files, names, n_images, where)
+
+    columns = ((['Rainy input'] if rainy_files else []) + list(methods)
+               + (['Ground truth'] if gts is not None else []))
+    if layout == 'single' and len(columns) > SINGLE_MAX_COLUMNS:
+        raise AnalysisError(f'{len(columns)} image columns do not fit a single column (3.5 in, '
+                            f'at most {SINGLE_MAX_COLUMNS}): use --layout double or fewer '
+                            '--method folders')
+    rows_per_image = 2 if (error_maps and gts is not None) or gts is None else 1
+    tile_w = width(layout) / len(columns)
+    aspects = []
+    for stem in chosen:
+        height, width_ = read_rgb((gts or rainy_files)[stem]).shape[:2]
+        aspects += [height / width_] * rows_per_image
+    fig, axes = plt.subplots(len(aspects), len(columns), squeeze=False, layout='constrained',
+                             gridspec_kw={'height_ratios': [a + 0.12 for a in aspects]},
+                             figsize=(width(layout), sum(tile_w * a + 0.35 for a in aspects)))
     for i, stem in enumerate(chosen):
-        gt = read_rgb(gts[stem])
+        gt = read_rgb(gts[stem]) if gts is not None else None
         tiles = ([read_rgb(rainy_files[stem])] if rainy_files else [])
         tiles += [read_rgb(files[stem]) for files in method_files.values()]
+        reference = gt if gt is not None else tiles[0]
         for tile, name in zip(tiles, columns, strict=False):
-            if tile.shape != gt.shape:
-                raise AnalysisError(f'{name} image {stem}: shape {tile.shape} differs from the '
-                                    f'ground truth {gt.shape}')
+            if tile.shape != reference.shape:
+                raise AnalysisError(f'{name} image {stem}: shape {tile.shape} differs from '
+                                    f'{columns[0] if gt is None else "the ground truth"} '
+                                    f'{reference.shape}')
         outputs = tiles[1:] if rainy_files else tiles
-        region = box or differing_box(outputs + [gt], max(8, min(gt.shape[:2]) // 4))
+        if box:
+            region = check_box(box, reference.shape, f'image {stem}')
+        else:
+            region = differing_box(outputs + ([gt] if gt is not None else []),
+                                   max(8, min(reference.shape[:2]) // 4))
         row = i * rows_per_image
-        for j, tile in enumerate(tiles):
-            if reference_only:
-                change = np.abs(tile.astype(np.int16) - gt.astype(np.int16)).mean()
-                caption = 'input' if j == 0 else f'mean |change| {change:.1f}'
-            else:
-                caption = f'{calculate_psnr(tile, gt):.2f} dB / {calculate_ssim(tile, gt):.4f}'
-            _tile(axes[row, j], tile, region, caption)
+        place = inset_place(reference, region)     # one corner for the whole row
+        if gt is None:
+            _real_photo_rows(axes[row], axes[row + 1], tiles, region)
+        else:
+            for j, tile in enumerate(tiles):
+                caption = (f'PSNR {calculate_psnr(tile, gt):.2f} dB\n'
+                           f'SSIM {calculate_ssim(tile, gt):.4f}')
+                _tile(axes[row, j], tile, region, caption, place)
+            _tile(axes[row, -1], gt, region, f'PSNR/SSIM: Y channel,\n{DEFAULT_PROTOCOL}', place)
             if error_maps:
-                error = np.abs(tile.astype(np.int16) - gt.astype(np.int16)).mean(axis=2)
-                _tile(axes[row + 1, j], error, region, 'mean |error|', cmap='cividis')
-        if not reference_only:
-            _tile(axes[row, -1], gt, region, 'PSNR / SSIM (Y)')
-        if error_maps and not reference_only:
-            axes[row + 1, -1].axis('off')
-        axes[row, 0].set_ylabel(stem, fontsize=8)
+                _error_row(fig, axes[row + 1], tiles, gt, region, place)
+        axes[row, 0].set_ylabel(stem, fontsize=7)
     for j, name in enumerate(columns):
-        axes[0, j].set_title(name, fontsize=8)
-    fig.tight_layout()
+        axes[0, j].set_title(name, fontsize=7)
     return fig
 
 
-def write_figure(out_stem, **kwargs) -> list[Path]:
+def _error_row(fig, axes, tiles, gt, region, place):
+    """|error| maps on one shared scale (up to the row's 99th percentile), with a colour bar in
+    8-bit levels in the otherwise empty ground-truth column."""
+    errors = [np.abs(t.astype(np.int16) - gt.astype(np.int16)).mean(axis=2) for t in tiles]
+    top = max(float(np.percentile(np.stack(errors), 99)), 1.0)
+    for ax, error in zip(axes, errors, strict=False):
+        shown = _tile(ax, error, region, f'mean {error.mean():.1f}', place,
+                      cmap=ERROR_CMAP, vmax=top)
+    axes[-1].axis('off')
+    bar = fig.colorbar(shown, cax=axes[-1].inset_axes([0.08, 0.05, 0.08, 0.9]), extend='max')
+    bar.set_label('|error| (8-bit levels,\nmean over R, G, B)', fontsize=6)
+    bar.ax.tick_params(labelsize=6)
+
+
+def _real_photo_rows(top, bottom, tiles, region):
+    """No ground truth: whole tiles with the box, then the crops side by side."""
+    x, y, w, h = region
+    for ax, tile in zip(top, tiles, strict=True):
+        _tile(ax, tile, region, '', None)
+    for ax, tile in zip(bottom, tiles, strict=True):
+        ax.imshow(tile[y:y + h, x:x + w], vmin=0, vmax=255)
+        ax.set(xticks=[], yticks=[])
+        for spine in ax.spines.values():
+            spine.set(edgecolor=ZOOM_COLOR, linewidth=1.0, visible=True)
+    bottom[0].set_ylabel(f'crop {w}×{h}\nat x={x}, y={y}', fontsize=6)
+
+
+def write_figure(out_stem, layout: str = 'double', **kwargs) -> list[Path]:
     """Build the comparison figure and save it as PDF and PNG."""
     with plt.rc_context(RC):
-        return save(comparison_figure(**kwargs), out_stem)
+        return save(comparison_figure(layout=layout, **kwargs), out_stem)

@@ -7,72 +7,205 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.lines import Line2D
 
-from analysis.style import RC, method_colors, save
-from analysis.tables import METRIC_LABELS
-
-
-def _panels(n: int, width: float = 3.2, height: float = 2.8):
-    fig, axes = plt.subplots(1, n, figsize=(width * n, height), squeeze=False)
-    return fig, list(axes[0])
+from analysis.stats import DEFAULT_PROTOCOL
+from analysis.style import MARKERS, RC, method_colors, save, width
+from analysis.tables import METRIC_LABELS, is_reference
 
 
-def bubble(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y'):
-    """Metric vs GMACs per test set; bubble area ∝ parameters."""
+def _panels(n: int, layout: str = 'double', aspect: float = 0.8, max_cols: int = 3,
+            single_cols: int = 1):
+    """``n`` panels filling the layout's width: up to ``single_cols`` columns for 'single', up
+    to ``max_cols`` for 'double'; each panel ``aspect`` times as high as wide. Constrained
+    layout, so legends placed ``outside`` take their own room."""
+    cols = max(1, min(n, single_cols if layout == 'single' else max_cols))
+    rows = -(-n // cols)
+    panel_w = width(layout) / cols
+    fig, axes = plt.subplots(rows, cols, figsize=(width(layout),
+                                                  min(panel_w * aspect, 2.8) * rows + 0.4),
+                             squeeze=False, layout='constrained')
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.remove()
+    return fig, flat[:n]
+
+
+def legend_cols(layout: str) -> int:
+    """Legend columns that fit the figure's width."""
+    return 2 if layout == 'single' else 4
+
+
+def protocol(df: pd.DataFrame) -> str:
+    """The evaluation protocol(s) behind ``df``'s rows in words (``store.protocol_label``)."""
+    names = sorted(df['protocol'].dropna().unique()) if 'protocol' in df else []
+    return ' / '.join(names) or DEFAULT_PROTOCOL
+
+
+def axis_label(metric: str, prefix: str = '') -> str:
+    """e.g. 'PSNR (Y, dB)'."""
+    unit = ', dB' if metric.startswith('psnr') else ''
+    channel = 'Y' if metric.endswith('_y') else ('RGB' if metric.endswith('_rgb') else '')
+    label = METRIC_LABELS[metric].replace(' (RGB)', '')
+    inner = ', '.join(p for p in (channel, unit.strip(', ')) if p)
+    return f'{prefix}{label}' + (f' ({inner})' if inner else '')
+
+
+def _fit_limits(ax, xs, ys, sizes, log_x: bool, pad_pt: float = 4.0) -> None:
+    """Axis limits that keep every marker (area ``sizes`` in pt²) wholly inside the axes."""
+    fig = ax.figure
+    fig.canvas.draw()
+    box = ax.get_window_extent()
+    px_per_pt = fig.dpi / 72
+    radius = (np.sqrt(np.max(sizes)) / 2 + pad_pt) * px_per_pt
+    for values, length, setter, log in ((np.asarray(xs, float), box.width, ax.set_xlim, log_x),
+                                        (np.asarray(ys, float), box.height, ax.set_ylim, False)):
+        v = np.log10(values) if log else values
+        low, high = v.min(), v.max()
+        span = high - low or max(abs(high) * 0.05, 0.05)
+        frac = min(radius / length, 0.3)
+        margin = span * frac / (1 - 2 * frac)
+        low, high = (low - margin, high + margin) if high > low else (low - span, high + span)
+        setter(*((10 ** low, 10 ** high) if log else (low, high)))
+
+
+def _size_handles(params: pd.Series, area) -> list:
+    """Legend entries for the real parameter counts (min, middle, max; distinct at 3 digits)."""
+    shown = {f'{v / 1e6:.3g}': v for v in (params.min(), params.median(), params.max())}
+    return [Line2D([], [], ls='', marker='o', ms=np.sqrt(area(v)), color='0.75', mec='black',
+                   mew=0.5, label=f'{text} M params') for text, v in shown.items()]
+
+
+def bubble(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout: str = 'double'):
+    """Metric vs GMACs per test set; bubble area ∝ parameters (size legend with real values);
+    log-x when GMACs span more than 10×; limits from the bubble sizes, legend outside."""
     part = df[(df['metric'] == metric) & df['gmacs'].notna()]
     stats = part.groupby(['testset_key', 'method']).agg(
         value=('value', 'mean'), gmacs=('gmacs', 'mean'), params=('params', 'mean')).reset_index()
     testsets = sorted(stats['testset_key'].unique())
-    fig, axes = _panels(max(len(testsets), 1))
-    scale = 600 / max(stats['params'].max(), 1) if not stats.empty else 1
+    fig, axes = _panels(max(len(testsets), 1), layout)
+    top = max(stats['params'].max(), 1e-9) if stats['params'].notna().any() else 1.0
+
+    def area(p):
+        return 25 + 275 * (p / top if p == p else 0)
+    log_x = bool(len(stats)) and stats['gmacs'].max() > 10 * stats['gmacs'].min() > 0
     for ax, testset in zip(axes, testsets, strict=False):
-        for row in stats[stats['testset_key'] == testset].itertuples():
-            ax.scatter(row.gmacs, row.value, s=max(row.params * scale, 15), alpha=0.7,
-                       color=colors[row.method], edgecolor='black', linewidth=0.5,
-                       label=row.method)
-        ax.set(title=testset, xlabel='GMACs', ylabel=METRIC_LABELS[metric])
-    axes[-1].legend(fontsize=7, markerscale=0.5, loc='best', title='bubble ∝ params')
+        rows = stats[stats['testset_key'] == testset]
+        sizes = [area(p) for p in rows['params']]
+        for row, size in zip(rows.itertuples(), sizes, strict=True):
+            ax.scatter(row.gmacs, row.value, s=size, alpha=0.8, color=colors[row.method],
+                       edgecolor='black', linewidth=0.5, label=row.method, zorder=3)
+        if log_x:
+            ax.set_xscale('log')
+        ax.set(title=f'{testset} ({protocol(part[part["testset_key"] == testset])})',
+               xlabel='GMACs' + (' (log scale)' if log_x else ''), ylabel=axis_label(metric))
+        ax.grid(alpha=0.3, lw=0.5)
+        _fit_limits(ax, rows['gmacs'], rows['value'], sizes, log_x)
+    handles = [Line2D([], [], ls='', marker='o', ms=6, color=colors[m], mec='black', mew=0.5,
+                      label=m) for m in sorted(stats['method'].unique())]
+    if stats['params'].notna().any():
+        handles += _size_handles(stats['params'].dropna(), area)
+    fig.legend(handles=handles, loc='outside lower center', frameon=False,
+               ncols=min(len(handles), legend_cols(layout)))
+    for ax in axes:      # the limits again, now that the legend took its room
+        rows = stats[stats['testset_key'] == ax.get_title().split(' (')[0]]
+        if len(rows):
+            _fit_limits(ax, rows['gmacs'], rows['value'], [area(p) for p in rows['params']],
+                        log_x)
     return fig
 
 
-def ablation_bars(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y'):
-    """Mean metric per variant with std error bars over seeds, one panel per test set."""
+def _reference(df: pd.DataFrame, testset: str, metric: str) -> float | None:
+    """The rainy input's mean on ``testset`` (a reference row), or None."""
+    ref = df[(df['metric'] == metric) & (df['testset_key'] == testset)
+             & df['method'].map(is_reference)]
+    return float(ref['value'].mean()) if len(ref) else None
+
+
+def ablation_bars(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout: str = 'double'):
+    """Mean metric per grid variant, one panel per test set. Bars start at the rainy input's
+    value (dashed line; else at 0), so their lengths are the gain over the input; each seed is
+    a point with its own marker; ±std bars (no caps) only for variants with 2+ seeds."""
     part = df[(df['metric'] == metric) & (df['source'] == 'grid')]
     testsets = sorted(part['testset_key'].unique())
-    fig, axes = _panels(max(len(testsets), 1), width=max(3.2, 0.6 * part['method'].nunique()))
+    fig, axes = _panels(max(len(testsets), 1), layout, max_cols=2)
+    seeds = sorted(part['seed'].dropna().unique())
     for ax, testset in zip(axes, testsets, strict=False):
-        stats = part[part['testset_key'] == testset].groupby('method', sort=False)['value'].agg(
-            ['mean', 'std']).fillna(0)
-        ax.bar(range(len(stats)), stats['mean'], yerr=stats['std'], capsize=3,
-               color=[colors[m] for m in stats.index], edgecolor='black', linewidth=0.5)
-        ax.set_xticks(range(len(stats)), stats.index, rotation=30, ha='right')
-        low = (stats['mean'] - stats['std']).min()
-        high = (stats['mean'] + stats['std']).max()
-        pad = max((high - low) * 0.3, 1e-3)
-        ax.set(title=testset, ylabel=METRIC_LABELS[metric], ylim=(low - pad, high + pad))
+        rows = part[part['testset_key'] == testset]
+        methods = list(dict.fromkeys(rows['method']))
+        stats = rows.groupby('method', sort=False)['value'].agg(['mean', 'std', 'count'])
+        stats = stats.loc[methods]
+        ref = _reference(df, testset, metric)
+        floor = ref if ref is not None else 0.0
+        x = np.arange(len(methods))
+        ax.bar(x, stats['mean'] - floor, bottom=floor, width=0.6, zorder=2,
+               color=[colors[m] for m in methods], edgecolor='black', linewidth=0.5)
+        multi = stats['count'] >= 2
+        ax.errorbar(x[multi.to_numpy()], stats['mean'][multi], yerr=stats['std'][multi],
+                    fmt='none', ecolor='black', elinewidth=0.8, capsize=0, zorder=3)
+        for k, seed in enumerate(seeds):
+            pts = rows[rows['seed'] == seed].groupby('method')['value'].mean()
+            offset = (k - (len(seeds) - 1) / 2) * 0.12
+            ax.scatter([methods.index(m) + offset for m in pts.index], pts.values, s=12,
+                       marker=MARKERS[k % len(MARKERS)], facecolor='white', edgecolor='black',
+                       linewidth=0.6, zorder=4, label=f'seed {int(seed)}')
+        if ref is not None:
+            ax.axhline(ref, color='0.3', lw=0.8, ls='--', zorder=1, label='rainy input')
+        values = list(rows['value']) + [floor]
+        low, high = min(values), max(values)
+        pad = 0.08 * (high - low or 1)
+        ax.set_ylim(low - pad, high + pad)
+        ax.set_xticks(x, methods, rotation=30, ha='right')
+        base = 'the rainy input' if ref is not None else '0'
+        ax.set(title=f'{testset} ({protocol(rows)})',
+               ylabel=axis_label(metric) + f'\nbars start at {base}')
+    handles, labels = axes[0].get_legend_handles_labels() if axes else ([], [])
+    if handles:
+        fig.legend(handles, labels, loc='outside lower center', frameon=False,
+                   ncols=min(len(handles), legend_cols(layout)))
     return fig
 
 
-def training_curves(curves: pd.DataFrame, colors: dict):
-    """Training loss and validation PSNR against the iteration, one line per run."""
-    fig, (ax_loss, ax_val) = _panels(2)
-    for (method, _), part in curves.groupby(['method', 'run_dir'], sort=False):
-        loss = part[part['key'] == 'loss']
-        val = part[part['key'] == 'psnr_y']
-        ax_loss.plot(loss['step'], loss['value'], color=colors[method], lw=1, label=method)
-        ax_val.plot(val['step'], val['value'], color=colors[method], lw=1, marker='o', ms=3)
-    ax_loss.set(title='Training loss', xlabel='iteration', ylabel='loss')
-    ax_val.set(title='Validation PSNR', xlabel='iteration', ylabel=METRIC_LABELS['psnr_y'])
-    handles, labels = ax_loss.get_legend_handles_labels()
+def training_curves(curves: pd.DataFrame, colors: dict, layout: str = 'double'):
+    """One panel per loss term (total first) and per validation metric, one line per run. A
+    total that goes negative gets a note naming the negative terms (e.g. −SSIM)."""
+    losses = sorted(k for k in curves['key'].unique() if k.startswith('loss'))
+    losses = (['loss'] if 'loss' in losses else []) + [k for k in losses if k != 'loss']
+    metrics = [k for k in METRIC_LABELS if k in set(curves['key'])]
+    keys = losses + metrics
+    fig, axes = _panels(len(keys), layout, max_cols=3, single_cols=2)
+    proto = protocol(curves) if 'conventions' in curves else DEFAULT_PROTOCOL
+    for ax, key in zip(axes, keys, strict=True):
+        for (method, _), part in curves[curves['key'] == key].groupby(['method', 'run_dir'],
+                                                                       sort=False):
+            ax.plot(part['step'], part['value'], color=colors[method], lw=1, label=method,
+                    marker='o' if key in metrics else None, ms=3)
+        if key in metrics:
+            ax.set(title=f'val. {METRIC_LABELS[key]}',
+                   ylabel=axis_label(key, 'validation ') + f'\n{proto}, val split')
+        elif key == 'loss':
+            negative = [k for k in losses[1:] if (curves.loc[curves['key'] == k, 'value'] < 0)
+                        .any()]
+            label = 'total loss (sum of terms)'
+            if (curves.loc[curves['key'] == 'loss', 'value'] < 0).any():
+                why = ', '.join(negative) if negative else 'a term'
+                label = f'total loss: < 0 as\n{why} < 0 (−SSIM)'
+            ax.set(title='Total loss', ylabel=label)
+        else:
+            ax.set(title=key.removeprefix('loss_'), ylabel=key)
+        ax.set_xlabel('iteration')
+    handles, labels = axes[0].get_legend_handles_labels() if axes else ([], [])
     unique = dict(zip(labels, handles, strict=True))
-    ax_loss.legend(unique.values(), unique.keys(), fontsize=7)
+    if unique:
+        fig.legend(unique.values(), unique.keys(), loc='outside lower center', frameon=False,
+                   ncols=min(len(unique), legend_cols(layout)))
     return fig
 
 
-def per_image(images: pd.DataFrame, colors: dict):
+def per_image(images: pd.DataFrame, colors: dict, layout: str = 'double'):
     """Distribution of per-image PSNR (averaged over seeds) per method, one panel per test set."""
     testsets = sorted(images['testset'].unique())
-    fig, axes = _panels(max(len(testsets), 1), width=max(3.2, 0.6 * images['method'].nunique()))
+    fig, axes = _panels(max(len(testsets), 1), layout, max_cols=2)
     for ax, testset in zip(axes, testsets, strict=False):
         part = images[images['testset'] == testset].groupby(['method', 'name'], sort=False)[
             'value'].mean().reset_index()
@@ -80,17 +213,19 @@ def per_image(images: pd.DataFrame, colors: dict):
         data = [part.loc[part['method'] == m, 'value'] for m in methods]
         box = ax.boxplot(data, patch_artist=True, widths=0.6)
         for patch, method in zip(box['boxes'], methods, strict=True):
-            patch.set(facecolor=colors[method], alpha=0.8)
+            patch.set(facecolor=colors[method])
         ax.set_xticks(range(1, len(methods) + 1), methods, rotation=30, ha='right')
-        ax.set(title=testset, ylabel='per-image ' + METRIC_LABELS['psnr_y'])
+        ax.set(title=testset, ylabel=axis_label('psnr_y', 'per-image '))
     return fig
 
 
-def forest(comparisons: pd.DataFrame, colors: dict, metric: str = 'psnr_y'):
+def forest(comparisons: pd.DataFrame, colors: dict, metric: str = 'psnr_y',
+           layout: str = 'double'):
     """Δ vs A with 95% CIs per comparison, one panel per test set; filled = significant."""
     part = comparisons[comparisons['metric'] == metric]
     testsets = sorted(part['testset'].unique())
-    fig, axes = _panels(max(len(testsets), 1), width=3.6, height=0.5 + 0.45 * part['b'].nunique())
+    fig, axes = _panels(max(len(testsets), 1), layout, max_cols=2,
+                        aspect=min(1.2, (0.6 + 0.3 * part['b'].nunique()) / 3.5))
     for ax, testset in zip(axes, testsets, strict=False):
         rows = part[part['testset'] == testset].reset_index(drop=True)
         for y, row in rows.iterrows():
@@ -103,15 +238,16 @@ def forest(comparisons: pd.DataFrame, colors: dict, metric: str = 'psnr_y'):
         ax.set_yticks(range(len(rows)), [f'{b} vs {a}' for a, b in zip(rows['a'], rows['b'],
                                                                          strict=True)])
         ax.set_ylim(len(rows) - 0.5, -0.5)
-        ax.set(title=testset, xlabel=f'Δ {METRIC_LABELS[metric]} (95% CI; filled: significant)')
+        ax.set(title=testset, xlabel=f'Δ {METRIC_LABELS[metric]} (95% CI)\nfilled: significant')
     return fig
 
 
-def paired_diffs(diffs: pd.DataFrame, colors: dict, n_label: int = 3):
+def paired_diffs(diffs: pd.DataFrame, colors: dict, n_label: int = 3, layout: str = 'double'):
     """Per-image B − A (averaged over seeds) per comparison; the most affected images named."""
     testsets = sorted(diffs['testset'].unique())
     n_rows = diffs.groupby('testset')['b'].nunique().max() if len(diffs) else 1
-    fig, axes = _panels(max(len(testsets), 1), width=4.4, height=0.6 + 0.75 * n_rows)
+    fig, axes = _panels(max(len(testsets), 1), layout, max_cols=2,
+                        aspect=min(1.4, (0.8 + 0.55 * n_rows) / 3.5))
     for ax, testset in zip(axes, testsets, strict=False):
         part = diffs[diffs['testset'] == testset]
         order = list(dict.fromkeys(part['b']))
@@ -136,11 +272,12 @@ def paired_diffs(diffs: pd.DataFrame, colors: dict, n_label: int = 3):
 
 def write_all(df: pd.DataFrame, images: pd.DataFrame, curves: pd.DataFrame, out_dir,
               colors: dict | None = None, comparisons: pd.DataFrame | None = None,
-              diffs: pd.DataFrame | None = None) -> list[Path]:
+              diffs: pd.DataFrame | None = None, layout: str = 'double') -> list[Path]:
     """Every plot the data supports, as PDF and PNG under ``out_dir``.
 
     ``comparisons`` (``stats.to_frame``) and ``diffs`` (``stats.image_diffs``) add the forest
-    plot and the per-image paired differences.
+    plot and the per-image paired differences; ``layout``: 'single' (3.5 in) or 'double' (7 in)
+    wide figures.
     """
     out_dir = Path(out_dir)
     colors = colors or method_colors(df['method'])
@@ -148,17 +285,17 @@ def write_all(df: pd.DataFrame, images: pd.DataFrame, curves: pd.DataFrame, out_
     with plt.rc_context(RC):
         jobs = []
         if df['gmacs'].notna().any():
-            jobs.append(('psnr_vs_gmacs', lambda: bubble(df, colors)))
+            jobs.append(('psnr_vs_gmacs', lambda: bubble(df, colors, layout=layout)))
         if (df['source'] == 'grid').any():
-            jobs.append(('ablation_bars', lambda: ablation_bars(df, colors)))
+            jobs.append(('ablation_bars', lambda: ablation_bars(df, colors, layout=layout)))
         if not curves.empty:
-            jobs.append(('training_curves', lambda: training_curves(curves, colors)))
+            jobs.append(('training_curves', lambda: training_curves(curves, colors, layout=layout)))
         if not images.empty:
-            jobs.append(('per_image_psnr', lambda: per_image(images, colors)))
+            jobs.append(('per_image_psnr', lambda: per_image(images, colors, layout=layout)))
         if comparisons is not None and not comparisons.empty:
-            jobs.append(('forest_psnr', lambda: forest(comparisons, colors)))
+            jobs.append(('forest_psnr', lambda: forest(comparisons, colors, layout=layout)))
         if diffs is not None and not diffs.empty:
-            jobs.append(('paired_diffs_psnr', lambda: paired_diffs(diffs, colors)))
+            jobs.append(('paired_diffs_psnr', lambda: paired_diffs(diffs, colors, layout=layout)))
         for i, (name, build) in enumerate(jobs, 1):
             print(f'[analysis] plot {i}/{len(jobs)}: {name}')
             made += save(build(), out_dir / name)

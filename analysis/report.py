@@ -73,9 +73,23 @@ def saved_image_dirs(runs: list[store.Run], testset: str) -> dict[str, Path]:
     return found
 
 
+def figure_missing(gt, rainy, folders: dict, testset: str) -> str:
+    """Why the comparison figure cannot be drawn and how to get its inputs ('' when it can)."""
+    if not folders:
+        return (f'no run saved its output images for {testset}: test with `tools/test.py ... '
+                f'--save-images` (in a grid: a test stage with --save-images, as in '
+                f'ablations/demo_tiny.py) or add folders with --method NAME=DIR')
+    if gt is None and rainy is None:
+        return ('no --gt (ground-truth folder) was given, nor --rainy for real photographs '
+                'without ground truth: pass them to `python -m analysis report`')
+    return ''
+
+
 def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=None, rainy=None,
-                 methods: dict | None = None, testset: str | None = None) -> Path:
-    """Write the whole report under ``out_dir``; return the HTML page's path."""
+                 methods: dict | None = None, testset: str | None = None,
+                 layout: str = 'double') -> Path:
+    """Write the whole report under ``out_dir``; return the HTML page's path. ``layout``
+    sizes the plots; the comparison figure, one column per method, is always 7 in wide."""
     out_dir = Path(out_dir)
     print(f'[analysis] report 1/6: collecting results from {", ".join(map(str, work_dirs))}')
     runs = store.discover_runs(work_dirs)
@@ -91,19 +105,21 @@ def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=N
     print('[analysis] report 4/6: plots')
     colors = method_colors(df['method'])
     made = plots.write_all(df, store.per_image(runs), store.training_curves(runs),
-                           out_dir / 'plots', colors, comparisons, diffs)
+                           out_dir / 'plots', colors, comparisons, diffs, layout)
     print('[analysis] report 5/6: comparison figure')
-    if gt:
-        testset = testset or df['testset'].iloc[0]
-        folders = {**saved_image_dirs(runs, testset), **(methods or {})}
-        if folders:
-            made += figures.write_figure(out_dir / 'figures' / f'comparison_{testset}', gt_dir=gt,
-                                         methods=folders, rainy_dir=rainy, error_maps=True,
-                                         names=stats.most_affected(diffs, testset) or None)
+    testset = testset or df['testset'].iloc[0]
+    folders = {**saved_image_dirs(runs, testset), **(methods or {})}
+    missing = figure_missing(gt, rainy, folders, testset)
+    if missing:
+        print(f'[analysis] no comparison figure: {missing}')
+    else:
+        made += figures.write_figure(out_dir / 'figures' / f'comparison_{testset}', gt_dir=gt,
+                                     methods=folders, rainy_dir=rainy, error_maps=gt is not None,
+                                     names=stats.most_affected(diffs, testset) or None)
     pngs = [p for p in made if p.suffix == '.png']
     print('[analysis] report 6/6: HTML page and Markdown summary')
     findings = summary_sentences(paired.comparisons)
-    write_markdown(out_dir / 'summary.md', df, built, pngs, out_dir, findings)
+    write_markdown(out_dir / 'summary.md', df, built, pngs, out_dir, findings, missing)
     references = _references(built, external_path)
     refs = ''.join(f'<li id="ref-{i}">{html.escape(text)}</li>'
                    for i, text in enumerate(references.values(), 1))
@@ -119,6 +135,8 @@ def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=N
                             + ''.join(to_html(t, name, list(references))
                                       for name, t in built.items())
                             + f'<h2>Plots and figures</h2>{images}'
+                            + (f'<p class="note">No comparison figure: {html.escape(missing)}.'
+                               '</p>' if missing else '')
                             + (f'<h2>References</h2><ol>{refs}</ol>' if refs else '')
                             + '</body></html>\n')
     return page
@@ -171,7 +189,7 @@ def summary_sentences(comparisons: list[stats.Comparison], metric: str = 'psnr_y
 
 
 def write_markdown(path: Path, df, built: dict, pngs: list[Path], out_dir: Path,
-                   findings: list[str] = ()) -> None:
+                   findings: list[str] = (), missing: str = '') -> None:
     parts = ['# Results summary', '', _overview(df), '']
     if findings:
         parts += ['## What the data supports', ''] + [f'- {f}' for f in findings] + ['']
@@ -179,4 +197,6 @@ def write_markdown(path: Path, df, built: dict, pngs: list[Path], out_dir: Path,
         parts += [f'## {table.title}', '', tables.to_markdown(table)]
     parts += ['## Plots and figures', '']
     parts += [f'![{p.stem}]({p.relative_to(out_dir).as_posix()})' for p in pngs]
+    if missing:
+        parts += ['', f'No comparison figure: {missing}.']
     atomic_write_text(path, '\n'.join(parts) + '\n')

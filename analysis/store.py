@@ -227,7 +227,8 @@ def per_image(runs: list[Run], metric: str = 'psnr_y') -> pd.DataFrame:
 
 
 def training_curves(runs: list[Run]) -> pd.DataFrame:
-    """Loss and validation metrics from MMEngine ``scalars.json`` logs (one row per value).
+    """Losses (total ``loss`` and each ``loss_<term>``) and validation metrics from MMEngine
+    ``scalars.json`` logs (one row per value).
 
     ``step`` is the training iteration. Epoch-based runs log validation with ``step`` = epoch;
     such a value is moved to the last iteration of that epoch so both curves share one axis.
@@ -251,7 +252,8 @@ def training_curves(runs: list[Run]) -> pd.DataFrame:
                     step = last_iter_of_epoch.get(step, step)
                 for key, value in entry.items():
                     name = key.split('/')[-1]
-                    if isinstance(value, int | float) and (name == 'loss' or name in METRICS):
+                    wanted = name.startswith('loss') or name in METRICS
+                    if isinstance(value, int | float) and wanted:
                         rows.append({'method': run.method, 'seed': run.seed,
                                      'run_dir': str(run.path), 'step': step,
                                      'key': name, 'value': float(value)})

@@ -1,4 +1,5 @@
-"""One look for every figure: colour-blind-safe palette, one colour per method, embedded fonts."""
+"""One look for every figure: colour-blind-safe palette, one colour per method, embedded fonts,
+single-column (3.5 in) or double-column (7 in) widths."""
 import matplotlib
 
 matplotlib.use('Agg')
@@ -9,18 +10,32 @@ RC = {
     'pdf.fonttype': 42,          # TrueType, embedded in the PDF
     'ps.fonttype': 42,
     'font.family': 'DejaVu Sans',
-    'font.size': 9,
+    'font.size': 8,
+    'axes.titlesize': 8,
+    'axes.labelsize': 8,
+    'legend.fontsize': 7,
+    'xtick.labelsize': 7,
+    'ytick.labelsize': 7,
     'axes.spines.top': False,
     'axes.spines.right': False,
     'savefig.bbox': 'tight',
-    'savefig.dpi': 150,
+    'savefig.pad_inches': 0.02,
+    'savefig.dpi': 200,
 }
+WIDTHS = {'single': 3.5, 'double': 7.0}   # inches: one column / full width of a two-column paper
+MARKERS = ('o', 's', '^', 'D', 'v', 'P', 'X', '*')   # one per seed
+
+
+def width(layout: str) -> float:
+    """The figure width in inches for ``layout`` ('single' or 'double')."""
+    return WIDTHS[layout]
 
 
 def method_colors(methods) -> dict[str, tuple]:
-    """A fixed colour per method (sorted names → seaborn's colour-blind palette, cycled)."""
+    """A fixed colour per method: sorted names → seaborn's colour-blind palette (10 colours,
+    then the same hues again, so reports with more methods repeat colours)."""
     names = sorted(set(methods))
-    palette = sns.color_palette('colorblind', n_colors=max(len(names), 1))
+    palette = sns.color_palette('colorblind', n_colors=10)
     return {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
 

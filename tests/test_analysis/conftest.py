@@ -19,12 +19,21 @@ from tests.conftest import REPO_ROOT
 IMAGES = ('001.png', '002.png', '003.png')
 ALM_OFF = 'model.generator.alm.type=PlainALM'
 HERE = Path(__file__).parent
+# The filter runs read no dataset, but the grid checks every config's data paths exist first.
+DATA_PATHS = '''
+train_dataloader = dict(dataset=dict(ann_file={path!r}))
+val_dataloader = dict(dataset=dict(ann_file={path!r}))
+test_dataloader = [dict(batch_size=1, num_workers=0, collate_fn=dict(type='pseudo_collate'),
+                        sampler=dict(type='DefaultSampler', shuffle=False),
+                        dataset=dict(type='H5PairedDataset', ann_file={path!r},
+                                     testset='Rain100L', test_mode=True, pipeline=[]))]
+'''
 GRID = '''
 base = {base!r}
 mode = 'one_at_a_time'
 axes = {{'model.generator.alm.type': [('w/o ALM', 'PlainALM')],
-         'derain_filter.type': [('median on', 'median')]}}
-axis_names = {{'derain_filter.type': 'Filter'}}
+         'derain_filter.kind': [('median on', 'median')]}}
+axis_names = {{'derain_filter.kind': 'Filter'}}
 seeds = [0, 1]
 testsets = ['Rain100L']
 stages = [
@@ -66,7 +75,8 @@ def store_root(pairs, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp('store')
     base = root / 'filter_base.py'
     base.write_text(f"_base_ = [{str(REPO_ROOT / 'configs/danet/danet_smoke_cpu.py')!r}]\n"
-                    "derain_filter = dict(type='none')\n")
+                    "derain_filter = dict(kind='none')  # not 'type': no registry holds it\n"
+                    + DATA_PATHS.format(path=str(pairs['rainy'])))
     counts = root / 'counts.json'
     grid = root / 'filters.py'
     grid.write_text(GRID.format(base=str(base), rainy=str(pairs['rainy']), gt=str(pairs['gt']),

@@ -1,6 +1,6 @@
 """Stage script of the fixture grid: a classical "deraining method" chosen by config.
 
-``derain_filter.type`` (``none`` | ``median``) filters the rainy images; the seed adds a Gaussian
+``derain_filter.kind`` (``none`` | ``median``) filters the rainy images; the seed adds a Gaussian
 blur of radius 0.4·seed so that seeds differ. Writes ``RUN_DIR/images/<testset>/*.png``.
 """
 import argparse
@@ -18,7 +18,7 @@ def main() -> None:
     parser.add_argument('--cfg-options', nargs='*', default=[])
     args = parser.parse_args()
     options = dict(item.split('=', 1) for item in args.cfg_options)
-    kind = options.get('derain_filter.type', 'none').strip('\'"')
+    kind = options.get('derain_filter.kind', 'none').strip('\'"')
     out = args.run_dir / 'images' / args.testset
     out.mkdir(parents=True, exist_ok=True)
     for path in sorted(args.rainy_dir.glob('*.png')):

@@ -39,13 +39,13 @@ def test_comparison_figure_layout_and_captions(store_root, pairs):
                                     rainy_dir=pairs['rainy'], n_images=2, error_maps=True)
     main_axes = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
     assert len(main_axes) == 2 * 2 * 4                         # (image + error) rows × 4 columns
-    assert [ax.get_title() for ax in main_axes[:4]] == ['Rainy', 'base', 'median on',
+    assert [ax.get_title() for ax in main_axes[:4]] == ['Rainy input', 'base', 'median on',
                                                         'Ground truth']
     # the caption under a method tile agrees with eval_folder's stored per-image PSNR
     stem = main_axes[0].get_ylabel()
     stored = json.loads((runs['median on'].path / 'results' / 'Rain100L.json').read_text())
     psnr = next(r['psnr_y'] for r in stored['images'] if Path(r['name']).stem == stem)
-    assert main_axes[2].get_xlabel().startswith(f'{psnr:.2f} dB')
+    assert main_axes[2].get_xlabel().startswith(f'PSNR {psnr:.2f} dB')
 
 
 def test_report_folder_html_references_existing_files(store_root, pairs, tmp_path, debian_tool):

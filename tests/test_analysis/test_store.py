@@ -21,7 +21,7 @@ def test_collect_rows_and_columns(store_root, tmp_path):
     assert set(df['metric']) == set(store.METRICS)
     # one row per run × test set × metric
     assert not df.duplicated(['run_dir', 'testset', 'metric']).any()
-    for col in ('params', 'gmacs', 'config_hash', 'dataset_hash', 'axis:derain_filter.type'):
+    for col in ('params', 'gmacs', 'config_hash', 'dataset_hash', 'axis:derain_filter.kind'):
         assert col in df.columns
     assert grid['gmacs'].gt(0).all()
     ext = df[df['source'] == 'eval']

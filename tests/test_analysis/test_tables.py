@@ -63,7 +63,7 @@ def test_ablation_mean_std_and_best_bold(df, store_root):
     assert marks['w/o ALM'] == '✗' and marks['base'] == '✓'
     # the runner recorded the base's own choice per axis; the grid named the filter column
     meta = json.loads(next(store_root.glob('grid/*/base_*/run.json')).read_text())
-    assert meta['base_axes']['derain_filter.type'] == {'label': 'none', 'value': 'none'}
+    assert meta['base_axes']['derain_filter.kind'] == {'label': 'none', 'value': 'none'}
     assert [c.label for c in table.columns[:2]] == ['alm', 'Filter']
 
 
