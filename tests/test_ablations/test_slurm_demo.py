@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope='module')
 def demo_grid(tmp_path_factory) -> Path:
     """The demo config for 2 epochs on 6 random 112² pairs (tested on 2 others); axes: w/o ALM
-    and a broken ALM."""
+    and a broken ALM (a registered type that is no ALM: passes the plan check, fails to build)."""
     root = tmp_path_factory.mktemp('demo_grid')
     rng = np.random.default_rng(0)
     for split, count in (('trainval', 6), ('test', 2)):   # training refuses test overlap
@@ -38,7 +38,7 @@ def demo_grid(tmp_path_factory) -> Path:
 from ablations.demo_tiny import stages
 base = 'configs/danet/danet_demo_synthetic.py'
 mode = 'one_at_a_time'
-axes = {{'model.generator.alm.type': [('w/o ALM', 'PlainALM'), ('broken', 'NoSuchALM')]}}
+axes = {{'model.generator.alm.type': [('w/o ALM', 'PlainALM'), ('broken', 'CharbonnierLoss')]}}
 seeds = [0]
 testsets = ['SynthTest']
 cfg_options = {{'train_dataloader.dataset.ann_file': {str(data)!r},
@@ -62,7 +62,7 @@ def run_grid(grid: Path, work: Path, *executor) -> dict:
     for run_dir in (work / 'demo_slurm').iterdir():
         if (run_dir / 'FAILED.json').exists():
             failed = json.loads((run_dir / 'FAILED.json').read_text())
-            outcome[run_dir.name] = ('failed', failed['stage'], 'NoSuchALM' in failed['tail'])
+            outcome[run_dir.name] = ('failed', failed['stage'], 'CharbonnierLoss' in failed['tail'])
         elif run_dir.name != '.submitit':
             results = json.loads((run_dir / 'results' / 'SynthTest.json').read_text())
             outcome[run_dir.name] = (results['summary'], results['images'])
