@@ -170,7 +170,9 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
         if box:
             region = check_box(box, reference.shape, f'image {stem}')
         else:
-            region = differing_box(outputs + ([gt] if gt is not None else []),
+            # with ground truth: where outputs and truth disagree; without: where the methods
+            # changed the photo most
+            region = differing_box(outputs + [gt] if gt is not None else tiles,
                                    max(8, min(reference.shape[:2]) // 4))
         row = i * rows_per_image
         place = inset_place(reference, region)     # one corner for the whole row
