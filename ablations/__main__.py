@@ -103,7 +103,10 @@ def cmd_run(args, grid, specs) -> int:
     executor = make_executor(args.executor, args.work_root / grid.name / '.submitit',
                              args.timeout_min, args.partition, args.gpus, args.cpus)
     start = time.time()
-    signal.signal(signal.SIGTERM, signal.default_int_handler)   # cancel the jobs, as Ctrl-C does
+    # SIGTERM cancels the jobs as Ctrl-C does; SIGINT too even where the runner was started with
+    # it ignored (nohup, a background shell job), so `kill -INT` always cancels
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.default_int_handler)
     try:
         outcomes = dispatch(grid, todo, args.work_root, executor, args.max_parallel,
                             progress_s=args.progress_every)
