@@ -3,17 +3,31 @@
     python tools/benchmark_inference.py --models danet mprnet --shapes 256x256 320x480 \
         --out FILE.json
     python tools/benchmark_inference.py --reference [--threads 1 2] [--repeats 7] [--out F.json]
+    python tools/benchmark_inference.py --options compile bf16 onnxruntime [--models danet]
+        [--shapes 320x480] [--threads 1] [--out F.json]
 
 ``--reference``: ours ÷ the authors' DANet re-stated (``danet/apis/ab_benchmark.py``), per image,
 interleaved between two worker processes, with page faults per call and the load average.
+``--options``: each engine option against the fp32 engine (``danet/apis/options_bench.py``).
 """
 import argparse
 import os
 import sys
 from pathlib import Path
 
-from danet.apis.benchmark import GENERATORS, format_report, peak_memory, time_models, to_json
+import torch
+
+from danet.apis.benchmark import (
+    GENERATORS,
+    build_generator,
+    format_report,
+    peak_memory,
+    time_models,
+    to_json,
+)
+from danet.apis.options_bench import OPTIONS, OPTIONS_HEADER, measure_options
 from danet.utils.fileio import atomic_write_text
+from danet.utils.memory import keep_freed_memory
 
 GOLDEN = (Path(__file__).resolve().parents[2]
           / 'shared/data/reference_outputs/danet_official_random.pth')
@@ -48,7 +62,13 @@ def main(argv=None) -> None:
                         help='torch threads of the --reference workers')
     parser.add_argument('--weights', type=Path, default=GOLDEN,
                         help='official-format DANet state dict for --reference')
+    parser.add_argument('--options', nargs='+', choices=OPTIONS,
+                        help='time these engine options against the fp32 engine, interleaved '
+                             '(first --threads value; default shape 320x480)')
     args = parser.parse_args(argv)
+    if args.options:
+        _options(args)
+        return
     if args.reference:
         _reference(args)
         return
@@ -73,6 +93,21 @@ def _reference(args) -> None:
     print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
     print(HEADER)
     rows = compare(str(args.weights), shapes, args.threads, warmup, args.repeats or 7)
+    if args.out:
+        atomic_write_text(args.out, to_json(dict(rows=rows)))
+
+
+def _options(args) -> None:
+    torch.set_num_threads(args.threads[0])
+    keep_freed_memory()
+    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
+    print(OPTIONS_HEADER)
+    rows = []
+    for name in args.models:
+        for shape in args.shapes or [(320, 480)]:
+            rows += [dict(row, model=name) for row in measure_options(
+                build_generator(name), args.options, shape,
+                2 if args.warmup is None else args.warmup, args.repeats or 7)]
     if args.out:
         atomic_write_text(args.out, to_json(dict(rows=rows)))
 

@@ -21,9 +21,12 @@ class OneDNNConv2d(nn.Conv2d):
     """``nn.Conv2d`` (same parameters and keys) that runs oneDNN on channels-last CPU input."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if (x.device.type == 'cpu' and x.dtype == torch.float32 and x.ndim == 4
-                and self.padding_mode == 'zeros' and torch.backends.mkldnn.is_available()
-                and not torch.is_autocast_enabled('cpu') and not torch.jit.is_tracing()
+        # under torch.compile (checked first: dynamo cannot trace the checks below) inductor
+        # picks its own kernels
+        if (not torch.compiler.is_compiling() and x.device.type == 'cpu'
+                and x.dtype == torch.float32 and x.ndim == 4 and self.padding_mode == 'zeros'
+                and torch.backends.mkldnn.is_available() and not torch.is_autocast_enabled('cpu')
+                and not torch.jit.is_tracing()
                 and x.is_contiguous(memory_format=torch.channels_last)):
             return torch.mkldnn_convolution(x, self.weight, self.bias, self.padding, self.stride,
                                             self.dilation, self.groups)
