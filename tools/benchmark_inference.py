@@ -5,10 +5,12 @@
     python tools/benchmark_inference.py --reference [--threads 1 2] [--repeats 7] [--out F.json]
     python tools/benchmark_inference.py --options compile bf16 onnxruntime [--models danet]
         [--shapes 320x480] [--threads 1] [--out F.json]
+    python tools/benchmark_inference.py --profile [--shapes 320x480] [--threads 1]
 
 ``--reference``: ours ÷ the authors' DANet re-stated (``danet/apis/ab_benchmark.py``), per image,
 interleaved between two worker processes, with page faults per call and the load average.
 ``--options``: each engine option against the fp32 engine (``danet/apis/options_bench.py``).
+``--profile``: self time per op of our forward and the reference's (``danet/apis/op_profile.py``).
 """
 import argparse
 import os
@@ -65,7 +67,12 @@ def main(argv=None) -> None:
     parser.add_argument('--options', nargs='+', choices=OPTIONS,
                         help='time these engine options against the fp32 engine, interleaved '
                              '(first --threads value; default shape 320x480)')
+    parser.add_argument('--profile', action='store_true',
+                        help="self time per op, ours vs the reference (first shape and --threads)")
     args = parser.parse_args(argv)
+    if args.profile:
+        _profile(args)
+        return
     if args.options:
         _options(args)
         return
@@ -95,6 +102,18 @@ def _reference(args) -> None:
     rows = compare(str(args.weights), shapes, args.threads, warmup, args.repeats or 7)
     if args.out:
         atomic_write_text(args.out, to_json(dict(rows=rows)))
+
+
+def _profile(args) -> None:
+    from danet.apis.op_profile import compare_profiles, format_profiles
+    shape = (args.shapes or [(320, 480)])[0]
+    load = os.getloadavg()[0]
+    result = compare_profiles(str(args.weights), shape, args.threads[0], args.repeats or 3)
+    print(f'{shape[0]}x{shape[1]}, {args.threads[0]} thread(s), load {load:.2f}-'
+          f'{os.getloadavg()[0]:.2f}')
+    print(format_profiles(result))
+    if args.out:
+        atomic_write_text(args.out, to_json(result))
 
 
 def _options(args) -> None:
