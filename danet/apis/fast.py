@@ -5,9 +5,10 @@ all run ``InferenceEngine``. Preparing puts the model in eval mode, freezes its 
 stores the generator's weights channels-last (oneDNN's layout: DANet 1.15–1.2×, MPRNet ~1.4×
 faster on CPU, ``docs/inference.md``); each call converts the input to channels-last, runs under
 ``torch.inference_mode`` and returns contiguous outputs equal to the plain forward to float
-rounding (tested <= 1e-4). Options: ``compile`` (``torch.compile``, inductor; minutes for the
-first call per shape) and ``bf16`` (CPU autocast to bfloat16: faster where the CPU has bf16
-units, changes outputs; not for reported metrics).
+rounding (tested <= 1e-4). Options (measured in ``docs/inference.md``, "Options"): ``compile``
+(``torch.compile``, inductor with freezing; minutes for the first call per shape) and ``bf16``
+(CPU autocast to bfloat16: faster where the CPU has bf16 units, changes outputs). An autocast the
+caller opens (the test loop's ``fp16``) stays in force inside the engine.
 """
 import contextlib
 

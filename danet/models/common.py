@@ -10,7 +10,8 @@ breaks oneDNN's blocked layout between layers. ``OneDNNConv2d`` (what ``conv`` b
 oneDNN directly for channels-last CPU fp32 input (1×1 at 160×240: 1.25× faster on one thread);
 ``CALayer`` runs its two 1×1 "convolutions" of pooled 1×1 maps as matrix-vector products
 (``F.linear`` on the same weights). No channels-last DANet or MPRNet forward takes the slow
-kernel (``tests/test_models/test_conv_kernels.py``); the plain NCHW path is left to PyTorch.
+kernel (``tests/test_models/test_conv_kernels.py``); the plain NCHW path is left to PyTorch, and
+so is ``torch.compile`` (inductor chooses its own kernels).
 """
 import torch
 import torch.nn.functional as F
