@@ -1,7 +1,7 @@
 """Count a generator's parameters and MACs (one multiply-add = one MAC).
 
-    python tools/count_flops.py configs/_base_/models/danet.py --shape 3 256 256 --out c.json
-    python tools/count_flops.py configs/_base_/models/danet.py configs/_base_/models/mprnet.py \
+    python tools/count_macs.py configs/_base_/models/danet.py --shape 3 256 256 --out c.json
+    python tools/count_macs.py configs/_base_/models/danet.py configs/_base_/models/mprnet.py \
         --variant plain_alm model.generator.alm.type=PlainALM
 
 One config and no ``--variant`` prints a per-module table; otherwise one comparison table with a
