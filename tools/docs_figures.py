@@ -3,20 +3,13 @@
 ``python tools/docs_figures.py [--demo-dir work_dirs/demo]`` runs ``python -m analysis report``
 over the demo with single-column plots, draws a real-photo figure (rainy inputs, no ground
 truth), and copies every PNG, scaled to at most 700 pixels wide (figures of photographs with a
-256-colour palette), into ``docs/img/analysis/``.
+256-colour palette), into ``docs/img/analysis/``. Logic: ``analysis/docs_figures.py``.
 """
 import argparse
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
-from PIL import Image
-
-from danet.utils.fileio import atomic_path
-
-DOCS = Path(__file__).resolve().parents[1] / 'docs' / 'img' / 'analysis'
-MAX_WIDTH = 700
+from analysis.docs_figures import DOCS, docs_figures
+from danet.utils.cli import run_main
 
 
 def main(argv=None) -> None:
@@ -24,40 +17,8 @@ def main(argv=None) -> None:
     parser.add_argument('--demo-dir', type=Path, default=Path('work_dirs/demo'))
     parser.add_argument('--out', type=Path, default=DOCS)
     args = parser.parse_args(argv)
-    demo = args.demo_dir
-    grid, rainy, clean = (demo / 'ablations' / 'demo_tiny', demo / 'data' / 'rain' / 'test' /
-                          'rainy', demo / 'data' / 'rain' / 'test' / 'clean')
-    if not (grid.is_dir() and rainy.is_dir() and clean.is_dir()):
-        print(f'error: {demo}: no finished demo (expected {grid} and {rainy}); run `make demo` '
-              'first or give --demo-dir', file=sys.stderr)
-        sys.exit(2)
-    with tempfile.TemporaryDirectory() as tmp:
-        _draw(Path(tmp), demo, grid, rainy, clean, args.out)
-
-
-def _draw(work: Path, demo: Path, grid: Path, rainy: Path, clean: Path, out: Path) -> None:
-    analysis = [sys.executable, '-m', 'analysis']
-    subprocess.run([*analysis, 'report', str(grid), str(demo / 'rainy_input'), '--out',
-                    str(work), '--layout', 'single', '--rainy', str(rainy), '--gt', str(clean),
-                    '--testset', 'SynthTest'], check=True)
-    base = sorted(grid.glob('base_s0_*/images/SynthTest'))[0]
-    alm = sorted(grid.glob('w-o-alm_s0_*/images/SynthTest'))[0]
-    subprocess.run([*analysis, 'figure', '--rainy', str(rainy), '--method', f'base={base}',
-                    '--method', f'w/o ALM={alm}', '--n-images', '1', '--out',
-                    str(work / 'figures' / 'real_photo_SynthTest')], check=True)
-    out.mkdir(parents=True, exist_ok=True)
-    for png in sorted(work.glob('*/*.png')):
-        with Image.open(png) as img:
-            scale = min(1.0, MAX_WIDTH / img.width)
-            small = img.convert('RGB').resize((round(img.width * scale),
-                                               round(img.height * scale)), Image.LANCZOS)
-        if png.parent.name == 'figures':      # photographs: a 256-colour palette keeps it small
-            small = small.quantize(256)
-        target = out / png.name
-        with atomic_path(target, suffix='.png') as tmp:
-            small.save(tmp, format='PNG', optimize=True)
-        print(f'{target} ({target.stat().st_size // 1024} KiB)')
+    docs_figures(args.demo_dir, args.out)
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

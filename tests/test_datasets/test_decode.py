@@ -1,7 +1,6 @@
 """The one image decoder: explicit rules for 16-bit, palette, RGBA, CMYK, gray and bilevel
 images, and the same pixels wherever the platform reads an image (packing + dataset, derain,
 folder evaluation, analysis figures)."""
-import importlib.util
 import struct
 import zlib
 
@@ -10,18 +9,11 @@ import pytest
 from PIL import Image
 
 from analysis.figures import read_rgb
+from danet.apis.derain_files import read_image
 from danet.datasets.h5_dataset import H5PairedDataset
 from danet.datasets.image_files import decode_rgb
 from danet.evaluation.folder_eval import _decode as eval_decode
 from data_tools.pack import pack
-
-
-def _derain_reader(repo_root):
-    spec = importlib.util.spec_from_file_location('derain', repo_root / 'tools' / 'derain.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.read_image
-
 
 RAMP16 = np.linspace(0, 65535, 8 * 32).round().astype(np.uint16).reshape(8, 32)
 
@@ -113,7 +105,6 @@ def test_every_reader_gets_the_same_pixels(tmp_path, repo_root):
     dataset = H5PairedDataset(str(tmp_path / 'p.h5'))
     packed = {dataset.names[i]: dataset[i]['inputs'].permute(1, 2, 0).numpy()
               for i in range(len(dataset))}
-    read_image = _derain_reader(repo_root)
     for name in expected:
         path = src / 'rainy' / name
         one = decode_rgb(path, convert=True)[0]
