@@ -58,6 +58,13 @@ def _cases(folder):
     alpha = rng.integers(0, 256, (8, 32, 1), dtype=np.uint8)
     Image.fromarray(np.concatenate([rgb, alpha], axis=2)).save(folder / 'rgba.png')
     expected['rgba.png'] = rgb
+    Image.fromarray(np.concatenate([rgb[..., :1], alpha], axis=2), mode='LA').save(
+        folder / 'gray_alpha.png')
+    expected['gray_alpha.png'] = np.repeat(rgb[..., :1], 3, axis=2)   # alpha dropped, not blended
+    exif = Image.Exif()
+    exif[0x0112] = 6   # orientation "rotate 90": not applied, pixels as stored
+    Image.fromarray(rgb).save(folder / 'rgb_exif.png', exif=exif)
+    expected['rgb_exif.png'] = rgb
     cmyk = np.concatenate([rgb, np.full((8, 32, 1), 50, np.uint8)], axis=2)
     Image.fromarray(cmyk, mode='CMYK').save(folder / 'cmyk.tif')
     k = 255 - 50
@@ -71,7 +78,7 @@ def test_each_kind_follows_its_rule(tmp_path):
         assert got.dtype == np.uint8 and got.shape == (8, 32, 3), name
         tolerance = 1 if name == 'cmyk.tif' else 0   # PIL's integer CMYK arithmetic
         assert np.abs(got.astype(int) - want).max() <= tolerance, name
-        assert (note is None) == (name == 'rgb.png'), (name, note)
+        assert (note is None) == (name in ('rgb.png', 'rgb_exif.png')), (name, note)
 
 
 def test_sixteen_bit_ramp_is_not_saturated(tmp_path):
