@@ -3,14 +3,17 @@ extracted here and checked on a fresh copy of the repository.
 
 The README's "researcher's day" block runs as written, in order, on toy data (a few images of each
 set under ``../shared/data``). Every other command gets the check its ``RULES`` entry names (first
-match wins; no entry: run as written, exit 0): ``help`` (the program's ``--help`` must list every
-``--flag`` the command uses), ``make`` (``make -n TARGET``), ``script`` (``bash -n``) or ``none``;
-a command not run as written is then skipped with the rule's reason (cluster, GPU, real weights,
-long run), which pytest prints (``-ra``).
+match wins; no entry: run as written, exit 0): ``help`` (the program's ``--help``, run in this
+process, must list every ``--flag`` the command uses), ``make`` (``make -n TARGET``), ``script``
+(``bash -n``) or ``none``; a command not run as written is then skipped with the rule's reason
+(cluster, GPU, real weights, long run), which pytest prints (``-ra``).
 """
+import contextlib
 import functools
+import io
 import os
 import re
+import runpy
 import shlex
 import shutil
 import subprocess
@@ -162,10 +165,25 @@ def documented() -> list:
 
 @functools.cache
 def _help(program: tuple[str, ...], cwd: Path) -> str:
-    proc = subprocess.run([*program, '--help'], cwd=cwd, env=clone_env(cwd), capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, f'$ {" ".join(program)} --help\n{proc.stderr[-2000:]}'
-    return proc.stdout
+    """``program --help`` run in this process (``runpy``: the real entry point, without a new
+    interpreter's imports)."""
+    args, out = [*program[1:], '--help'], io.StringIO()
+    argv, here = sys.argv, os.getcwd()
+    try:
+        os.chdir(cwd)
+        with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exit_info:
+            if args[0] == '-m':
+                sys.argv = args[1:]
+                runpy.run_module(args[1], run_name='__main__', alter_sys=True)
+            else:
+                sys.argv = args
+                runpy.run_path(args[0], run_name='__main__')
+    finally:
+        sys.argv = argv
+        os.chdir(here)
+    assert exit_info.value.code in (0, None), f'$ {" ".join(program)} --help: exit code ' \
+        f'{exit_info.value.code}'
+    return out.getvalue()
 
 
 def check_flags(command: str, cwd: Path) -> None:
@@ -202,4 +220,5 @@ def test_documented_command(command, clone):
         script = clone / re.search(r'tools/\w+\.sh', command).group(0)
         assert os.access(script, os.X_OK), f'{script} is not executable'
         subprocess.run(['bash', '-n', str(script)], check=True)
-    pytest.skip(f'{check} check only, {reason}: {command.splitlines()[0][:70]}')
+    shown = re.sub(r'\s+#.*', '', command.splitlines()[0])[:80]
+    pytest.skip(f'{check} check only, {reason}: {shown}')
