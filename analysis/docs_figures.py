@@ -1,4 +1,5 @@
-"""The sample figures of docs/analysis.md from a finished demo (``tools/docs_figures.py``):
+"""The sample figures of docs/analysis.md from a finished demo (``python -m analysis
+docs-figures``):
 ``python -m analysis report`` over the demo with single-column plots, a real-photo figure (rainy
 inputs, no ground truth), and every PNG scaled to at most 700 pixels wide (figures of photographs
 with a 256-colour palette) into ``docs/img/analysis/``."""
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from analysis.store import AnalysisError
 from danet.utils.fileio import atomic_path
 
 DOCS = Path(__file__).resolve().parents[1] / 'docs' / 'img' / 'analysis'
@@ -16,12 +18,12 @@ MAX_WIDTH = 700
 
 
 def docs_figures(demo: Path, out: Path = DOCS) -> None:
-    """Draw the figures of the demo under ``demo`` into ``out``; ``FileNotFoundError`` when
+    """Draw the figures of the demo under ``demo`` into ``out``; ``AnalysisError`` when
     ``demo`` holds no finished demo."""
     grid, rainy, clean = (demo / 'ablations' / 'demo_tiny', demo / 'data' / 'rain' / 'test' /
                           'rainy', demo / 'data' / 'rain' / 'test' / 'clean')
     if not (grid.is_dir() and rainy.is_dir() and clean.is_dir()):
-        raise FileNotFoundError(f'{demo}: no finished demo (expected {grid} and {rainy}); run '
+        raise AnalysisError(f'{demo}: no finished demo (expected {grid} and {rainy}); run '
                                 '`make demo` first or give --demo-dir')
     with tempfile.TemporaryDirectory() as tmp:
         _draw(Path(tmp), demo, grid, rainy, clean, out)
