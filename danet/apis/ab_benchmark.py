@@ -49,7 +49,7 @@ def _model(weights: dict, **kwargs):
 
 
 def _ours(weights: dict):
-    from danet.apis.fast import InferenceEngine
+    from danet.engine.inference import InferenceEngine
     from danet.apis.inference import derain
     engine = InferenceEngine(_model(weights))
 

@@ -12,7 +12,7 @@ import time
 import torch
 from tqdm import tqdm
 
-from danet.apis.fast import prepare_for_inference
+from danet.engine.inference import prepare_for_inference
 from danet.apis.tiling import tiled_forward
 from danet.registry import MODELS
 from danet.utils.complexity import complexity_report

@@ -16,7 +16,7 @@ Differences from ``mmengine.runner.Runner``:
 * checkpoints are loaded strictly and always with ``torch.load(weights_only=True)``: training
   checkpoints are saved as plain data (``danet.engine.checkpoint_state``), resuming reads only a
   checkpoint inside this run's ``work_dir``, every other checkpoint goes through
-  ``danet.apis.inference.read_checkpoint``.
+  ``danet.models.checkpoint.read_checkpoint``.
 
 ``run_training`` and ``run_testing`` apply ``danet.utils.memory.keep_freed_memory`` first.
 """
@@ -35,11 +35,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from danet.apis.inference import read_checkpoint, refuse_unsafe
 from danet.engine.checkpoint_state import PlainCheckpointHook, from_plain
 from danet.engine.options import apply_training_options
 from danet.engine.overlap import check_overlap
 from danet.engine.seeding import WorkerSeeder
+from danet.models.checkpoint import read_checkpoint, refuse_unsafe
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths

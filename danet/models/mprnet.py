@@ -144,6 +144,11 @@ class MPRNet(nn.Module):
 
     size_divisor = 8
 
+    @staticmethod
+    def official_keys(state_dict: dict) -> dict:
+        """Official MPRNet keys are ours (the converter only checks them)."""
+        return dict(state_dict)
+
     def __init__(self, in_c: int = 3, out_c: int = 3, n_feat: int = 40, scale_unetfeats: int = 20,
                  scale_orsnetfeats: int = 16, num_cab: int = 8):
         super().__init__()

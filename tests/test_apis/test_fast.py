@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from danet.apis.fast import InferenceEngine, prepare_for_inference
+from danet.engine.inference import InferenceEngine, prepare_for_inference
 from danet.apis.tiling import tiled_forward
 from danet.models.derain_model import DerainModel
 from danet.models.mprnet import MPRNet

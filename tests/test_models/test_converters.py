@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from danet.models.converters import GENERATOR_PREFIX, CheckpointMismatchError, convert_checkpoint
+from danet.models.checkpoint import CheckpointMismatchError
+from danet.models.converters import GENERATOR_PREFIX, convert_checkpoint
 from danet.registry import MODELS
 
 GOLDEN = {'mprnet': ('mprnet_official_random.pth', 'MPRNet'),

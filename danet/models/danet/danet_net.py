@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from danet.models.common import conv
+from danet.models.danet.official import from_official
 from danet.registry import MODELS
 
 
@@ -76,6 +77,8 @@ class DANet(nn.Module):
             n_feat, num_cab, reduction, self.dsnet.sampling.scale,
             alm or dict(type='PaperALM'), texture_trunk or dict(type='DualBranchTrunk'),
             reconstruction or dict(type='PixelShuffleReconstruction'))
+
+    official_keys = staticmethod(from_official)  # kuijiang94/DANet's release -> our keys
 
     @property
     def size_divisor(self) -> int:
