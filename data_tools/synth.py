@@ -22,6 +22,7 @@ from scipy.ndimage import convolve, gaussian_filter
 from tqdm import tqdm
 
 from danet.datasets.image_files import IMAGE_SUFFIXES, decode_rgb, list_images
+from danet.datasets.pack import SYNTHESIS_FILE
 from danet.utils.fileio import atomic_write_json
 from data_tools.degrade import HAZE_RANGES, LOWLIGHT_RANGES, add_haze, add_low_light
 
@@ -72,7 +73,6 @@ def add_rain(img: np.ndarray, params: RainParams, rng: np.random.Generator) -> n
     return np.round(np.clip(rainy, 0, 1) * 255).astype(np.uint8)
 
 
-SYNTHESIS_FILE = 'synthesis.json'
 # task -> (folder of the degraded images, model name, parameter ranges)
 TASKS = {'derain': ('rainy', 'streaks screen-blended (data_tools.synth.add_rain)', None),
          'dehaze': ('hazy', 'atmospheric scattering, ground-plane depth (data_tools.degrade)',

@@ -7,7 +7,6 @@ then draws random ``--crop``² crops (+ flip/rot) through ``H5PairedDataset`` an
 ``FolderPairedDataset`` with the same DataLoader settings and prints crops/s and their ratio.
 """
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -15,10 +14,9 @@ from pathlib import Path
 from mmengine.dataset import pseudo_collate
 from torch.utils.data import DataLoader, RandomSampler
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from danet.datasets.folder_dataset import FolderPairedDataset  # noqa: E402
-from danet.datasets.h5_dataset import H5PairedDataset  # noqa: E402
-from data_tools.pack import pack  # noqa: E402
+from danet.datasets.folder_dataset import FolderPairedDataset
+from danet.datasets.h5_dataset import H5PairedDataset
+from danet.datasets.pack import pack
 
 
 def crops_per_second(dataset, crops: int, workers: int, batch: int) -> float:

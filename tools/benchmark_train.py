@@ -36,12 +36,11 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader, RandomSampler
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from danet.datasets.h5_dataset import H5PairedDataset  # noqa: E402
-from danet.registry import MODELS, SCOPE  # noqa: E402
-from danet.utils.fileio import atomic_write_json  # noqa: E402
-from danet.utils.memory import keep_freed_memory  # noqa: E402
-from data_tools.pack import pack  # noqa: E402
+from danet.datasets.h5_dataset import H5PairedDataset
+from danet.datasets.pack import pack
+from danet.registry import MODELS, SCOPE
+from danet.utils.fileio import atomic_write_json
+from danet.utils.memory import keep_freed_memory
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN40 = REPO.parent / 'shared' / 'data' / 'Train40'

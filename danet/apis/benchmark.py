@@ -12,13 +12,14 @@ import time
 import torch
 from tqdm import tqdm
 
-from danet.engine.inference import prepare_for_inference
 from danet.apis.tiling import tiled_forward
+from danet.engine.inference import prepare_for_inference
+from danet.models import generators
 from danet.registry import MODELS
 from danet.utils.complexity import complexity_report
 from danet.utils.memory import keep_freed_memory
 
-GENERATORS = {'danet': 'DANet', 'mprnet': 'MPRNet'}
+GENERATORS = generators()  # lower-case name -> every generator registered in MODELS
 
 
 def median_seconds(fn, warmup: int = 1, repeats: int = 5) -> float:

@@ -7,12 +7,12 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.structures import BaseDataElement
 
-from danet.datasets.h5format import ground_truth_hash, pixel_hash
 from danet.evaluation.functional import quantize
 from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, EvalProtocol, build_protocol
 from danet.evaluation.results import build_results, write_results
 from danet.registry import METRICS
+from danet.utils.hashing import ground_truth_hash, pixel_hash
 
 
 def score_pair(pred: np.ndarray, gt: np.ndarray, metrics: Sequence[str],

@@ -7,6 +7,7 @@ appears under every CAB's ``body.1.weight`` key, as in the release).
 import torch
 from torch import nn
 
+from danet.models import Generator
 from danet.models.common import CAB, DownSample, UpSample, conv
 from danet.registry import MODELS
 
@@ -133,7 +134,7 @@ def _cat_levels(a: list[torch.Tensor], b: list[torch.Tensor], dim: int) -> list[
 
 
 @MODELS.register_module()
-class MPRNet(nn.Module):
+class MPRNet(Generator):
     """Three-stage progressive deraining network; ``forward`` returns ``[stage3, stage2, stage1]``.
 
     The released configuration is the default (3x3 kernels, CA reduction 4, bias-free convs).

@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from danet.models import Generator
 from danet.registry import MODELS
 
 
@@ -98,7 +99,7 @@ _STACK = dict(type='ResBlockStack')
 
 
 @MODELS.register_module()
-class ProgressiveDerainNet(nn.Module):
+class ProgressiveDerainNet(Generator):
     """A PReNet-style progressive network.
 
     Args:

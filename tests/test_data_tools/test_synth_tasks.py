@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from danet.datasets.image_files import decode_rgb
+from danet.datasets.pack import pack
 from data_tools.__main__ import main
 from data_tools.degrade import add_low_light, ground_plane_depth, srgb_to_linear
-from data_tools.pack import pack
 
 
 @pytest.fixture(scope='module')

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from analysis.figures import read_rgb
+from danet.apis.folder_eval import _decode as eval_decode
 from danet.datasets.h5_dataset import H5PairedDataset
 from danet.datasets.image_files import decode_rgb
-from danet.evaluation.folder_eval import _decode as eval_decode
-from data_tools.pack import pack
+from danet.datasets.pack import pack
 
 
 def _derain_reader(repo_root):

@@ -7,6 +7,7 @@ image. Each sub-network creates ONE PReLU and injects it into all its components
 import torch
 from torch import nn
 
+from danet.models import Generator
 from danet.models.common import conv
 from danet.models.danet.official import from_official
 from danet.registry import MODELS
@@ -48,7 +49,7 @@ class BackgroundReconstructor(nn.Module):
 
 
 @MODELS.register_module()
-class DANet(nn.Module):
+class DANet(Generator):
     """The DANet generator; ``forward(x)`` returns ``[final B x 3 x H x W, B_S]``.
 
     Defaults build the released network (2,943,138 parameters). Components (config dicts):
