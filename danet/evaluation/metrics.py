@@ -53,8 +53,8 @@ class DerainMetric(BaseMetric):
     ``ground_truth_hash`` of the ground truths scored, as ``tools/eval_folder.py`` records it.
 
     Args:
-        metrics: keys of ``METRIC_TABLE`` (default the full-reference ones: ``psnr_y, ssim_y,
-            psnr_rgb, ssim_rgb, lpips_alex``; ``niqe`` scores the prediction alone).
+        metrics: keys of ``METRIC_TABLE`` (default ``FULL_REFERENCE_KEYS``, every metric of the
+            table that needs the ground truth; a no-reference one scores the prediction alone).
         protocol: evaluation protocol, a name or ``dict(type=NAME, crop_border=N)``
             (``danet.evaluation.protocols``; default ``mprnet_matlab``).
         results_dir: folder for the results file, or None to write nothing.
