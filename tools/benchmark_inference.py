@@ -9,27 +9,22 @@
 
 ``--reference``: ours ÷ the authors' DANet re-stated (``danet/apis/ab_benchmark.py``), per image,
 interleaved between two worker processes, with page faults per call and the load average.
-``--options``: each engine option against the fp32 engine (``danet/apis/options_bench.py``).
-``--profile``: self time per op of our forward and the reference's (``danet/apis/op_profile.py``).
+``--options``: each engine option against the fp32 engine. ``--profile``: self time per op of our
+forward and the reference's.
+Logic: ``danet/apis/benchmark_inference.py``.
 """
 import argparse
-import os
-import sys
 from pathlib import Path
 
-import torch
-
-from danet.apis.benchmark import (
-    GENERATORS,
-    build_generator,
-    format_report,
-    peak_memory,
-    time_models,
-    to_json,
+from danet.apis.benchmark import GENERATORS
+from danet.apis.benchmark_inference import (
+    inference_benchmark,
+    options_benchmark,
+    profile_benchmark,
+    reference_benchmark,
 )
-from danet.apis.options_bench import OPTIONS, OPTIONS_HEADER, measure_options
-from danet.utils.fileio import atomic_write_text
-from danet.utils.memory import keep_freed_memory
+from danet.apis.options_bench import OPTIONS
+from danet.utils.cli import run_main
 
 GOLDEN = (Path(__file__).resolve().parents[2]
           / 'shared/data/reference_outputs/danet_official_random.pth')
@@ -69,67 +64,17 @@ def main(argv=None) -> None:
                              '(first --threads value; default shape 320x480)')
     parser.add_argument('--profile', action='store_true',
                         help="self time per op, ours vs the reference (first shape and --threads)")
-    args = parser.parse_args(argv)
-    if args.profile:
-        _profile(args)
-        return
-    if args.options:
-        _options(args)
-        return
-    if args.reference:
-        _reference(args)
-        return
-    shapes = args.shapes or [(256, 256), (320, 480)]
-    warmup = 1 if args.warmup is None else args.warmup
-    report = time_models(args.models, shapes, warmup, args.repeats or 5, args.compile)
-    if not args.skip_peak:
-        report['peak_memory'] = peak_memory('danet', *args.peak_shape, args.peak_tile or None)
-    print(format_report(report))
-    if args.out:
-        atomic_write_text(args.out, to_json(report))
-
-
-def _reference(args) -> None:
-    from danet.apis.ab_benchmark import HEADER, compare
-    if not args.weights.is_file():
-        print(f'--weights: {args.weights} not found; give an official-format DANet state dict '
-              '(shared/data/reference_outputs/danet_official_random.pth)', file=sys.stderr)
-        sys.exit(2)
-    shapes = args.shapes or [(256, 256), (320, 480), (512, 512)]
-    warmup = 2 if args.warmup is None else args.warmup
-    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
-    print(HEADER)
-    rows = compare(str(args.weights), shapes, args.threads, warmup, args.repeats or 7)
-    if args.out:
-        atomic_write_text(args.out, to_json(dict(rows=rows)))
-
-
-def _profile(args) -> None:
-    from danet.apis.op_profile import compare_profiles, format_profiles
-    shape = (args.shapes or [(320, 480)])[0]
-    load = os.getloadavg()[0]
-    result = compare_profiles(str(args.weights), shape, args.threads[0], args.repeats or 3)
-    print(f'{shape[0]}x{shape[1]}, {args.threads[0]} thread(s), load {load:.2f}-'
-          f'{os.getloadavg()[0]:.2f}')
-    print(format_profiles(result))
-    if args.out:
-        atomic_write_text(args.out, to_json(result))
-
-
-def _options(args) -> None:
-    torch.set_num_threads(args.threads[0])
-    keep_freed_memory()
-    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
-    print(OPTIONS_HEADER)
-    rows = []
-    for name in args.models:
-        for shape in args.shapes or [(320, 480)]:
-            rows += [dict(row, model=name) for row in measure_options(
-                build_generator(name), args.options, shape,
-                2 if args.warmup is None else args.warmup, args.repeats or 7)]
-    if args.out:
-        atomic_write_text(args.out, to_json(dict(rows=rows)))
+    a = parser.parse_args(argv)
+    if a.profile:
+        profile_benchmark(a.weights, a.shapes, a.threads[0], a.repeats, a.out)
+    elif a.options:
+        options_benchmark(a.models, a.options, a.shapes, a.threads[0], a.warmup, a.repeats, a.out)
+    elif a.reference:
+        reference_benchmark(a.weights, a.shapes, a.threads, a.warmup, a.repeats, a.out)
+    else:
+        inference_benchmark(a.models, a.shapes, a.warmup, a.repeats, a.compile,
+                            None if a.skip_peak else a.peak_shape, a.peak_tile, a.out)
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

@@ -25,7 +25,7 @@ def profile_side(side: str, shape, threads: int, weights_path: str, repeats: int
     weights = weights.get('state_dict', weights)
     if side == 'ours':
         from danet.apis.ab_benchmark import _model
-        from danet.apis.fast import InferenceEngine
+        from danet.engine.inference import InferenceEngine
         keep_freed_memory()
         forward = InferenceEngine(_model(weights)).final
     else:

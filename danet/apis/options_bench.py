@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from danet.apis.export import export_onnx, onnx_session
-from danet.apis.fast import InferenceEngine
+from danet.engine.inference import InferenceEngine
 
 OPTIONS = ('compile', 'bf16', 'onnxruntime')
 TOLERANCE = 1e-4  # max |option - fp32 engine| for an option to be safe as a default

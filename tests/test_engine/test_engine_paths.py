@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
 
-from danet.apis.fast import InferenceEngine
+from danet.engine.inference import InferenceEngine
 from danet.registry import MODELS
 from tools import derain as derain_tool
 from tools import test as test_tool
