@@ -243,11 +243,13 @@ def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False)
 
 def testset_name(loader: dict) -> str:
     """The name a test dataloader config writes its results under (``results/<name>.json``):
-    its dataset's ``testset``, else the stem of its ``ann_file`` or the name of its ``path``."""
+    its dataset's ``testset``, else its ``ann_file``'s stem (a folder's name for
+    ``FolderPairedDataset``)."""
     dataset = loader['dataset']
     if dataset.get('testset'):
         return dataset['testset']
-    return Path(dataset['ann_file']).stem if 'ann_file' in dataset else Path(dataset['path']).name
+    path = Path(dataset['ann_file'])
+    return path.name if dataset.get('type') == 'FolderPairedDataset' else path.stem
 
 
 def select_testsets(cfg: Config, names: list[str] | None) -> list[int]:
