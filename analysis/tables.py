@@ -32,7 +32,7 @@ TIED_MARK = '≈'
 MINUS = '−'                          # U+2212 in Δ cells
 DELTA_METRICS = ('psnr_y',)          # Δ columns (all metrics are in stats.csv)
 MIN_RANKED = 3                       # fewer measured methods in a column: no best/second marks
-REFERENCE_METHODS = {'rainy input', 'input', 'rainy'}   # reference rows (lower-cased names)
+REFERENCE_METHODS = {'input', 'rainy'}   # reference rows (lower-cased), and any '<task> input'
 BASE_LABEL = 'base'   # the base's choice when run.json predates ``base_axes``
 
 
@@ -303,8 +303,10 @@ def load_external(path: Path = EXTERNAL_RESULTS) -> list[dict]:
 
 
 def is_reference(method: str) -> bool:
-    """The rainy input itself (named e.g. ``Rainy input``): shown for reference, never ranked."""
-    return method.strip().lower() in REFERENCE_METHODS
+    """The degraded input itself (``Rainy input``, ``Hazy input``, ``Low-light input``): shown for
+    reference, never ranked."""
+    name = method.strip().lower()
+    return name in REFERENCE_METHODS or name.endswith(' input')
 
 
 def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Table:

@@ -241,11 +241,11 @@ def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False)
 
 def testset_name(loader: dict) -> str:
     """The name a test dataloader config writes its results under (``results/<name>.json``):
-    its dataset's ``testset``, else the stem of its ``ann_file`` or the name of its ``path``."""
+    its dataset's ``testset``, else the stem of its ``ann_file`` (a folder's old key: ``path``)."""
     dataset = loader['dataset']
     if dataset.get('testset'):
         return dataset['testset']
-    return Path(dataset['ann_file']).stem if 'ann_file' in dataset else Path(dataset['path']).name
+    return Path(dataset.get('ann_file') or dataset['path']).stem
 
 
 def select_testsets(cfg: Config, names: list[str] | None) -> list[int]:
@@ -290,7 +290,7 @@ def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
     ``work_dir`` receives ``results/<testset>.json``, ``env.json`` and ``complexity.json``
     (generator at ``complexity_shape``), and with ``save_images`` the predictions under
     ``images/``. ``protocol`` (a name or ``dict(type=NAME, crop_border=N)``) replaces the
-    configured evaluation protocol of every ``DerainMetric``. The selection and the protocol
+    configured evaluation protocol of every ``RestorationMetric``. The selection and the protocol
     leave ``cfg`` and so its config hash unchanged."""
     indices = select_testsets(cfg, testsets)
     if isinstance(cfg.test_dataloader, list):
