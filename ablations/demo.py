@@ -53,18 +53,19 @@ TASKS = {'derain': Task('demo_tiny.py', 'rainy'), 'dehaze': Task('demo_dehaze.py
 @dataclass(frozen=True)
 class Size:
     """How big the demo is: photo size, complexity shape and variants, and the grid cut-downs
-    (``None`` keeps the grid file's value; ``axes`` keeps the first N axes of each grid)."""
+    (``None`` keeps the grid file's value; ``axes`` keeps the first N axes of each task's grid)."""
 
     photo_size: int
     flops_shape: tuple
     variants: list
-    axes: int | None = None
+    axes: dict | None = None
     epochs: int | None = None
     seeds: list | None = None
 
 
 FULL = Size(512, (3, 256, 256), COMPLEXITY_VARIANTS)
-QUICK = Size(128, (3, 64, 64), COMPLEXITY_VARIANTS[:1], axes=1, epochs=3, seeds=[0])  # tests
+QUICK = Size(128, (3, 64, 64), COMPLEXITY_VARIANTS[:1], axes={'derain': 1, 'dehaze': 0,
+              'lowlight': 0}, epochs=3, seeds=[0])   # tests: 4 runs
 
 
 def sh(*argv) -> None:
@@ -109,7 +110,7 @@ def grid_file(task: str, work: Path, size: Size) -> tuple[Path, dict]:
                            'val_dataloader.dataset.ann_file': str(data / 'trainval.h5'),
                            'test_dataloader.0.dataset.ann_file': str(data / 'test.h5')}
     if size.axes is not None:
-        grid['axes'] = dict(list(grid['axes'].items())[:size.axes])
+        grid['axes'] = dict(list(grid['axes'].items())[:size.axes[task]])
         for name in ('base_labels', 'axis_names'):   # may name only axes that are kept
             grid[name] = {k: v for k, v in grid.get(name, {}).items() if k in grid['axes']}
     if size.seeds is not None:

@@ -277,7 +277,8 @@ def ablation_table(df: pd.DataFrame, paired=None) -> Table:
     metric_columns = _metric_columns(grid, methods,
                                      ['psnr_y', 'ssim_y', 'lpips_alex', *_no_reference()])
     columns += _delta_columns(metric_columns, methods, paired) if paired else metric_columns
-    seeds = grid.drop_duplicates('run_dir').groupby('method')['run_dir'].count()
+    # per test set: grids of several tasks share variant names but not test sets
+    seeds = grid.drop_duplicates(['run_dir', 'testset']).groupby(['method', 'testset']).size()
     span = f'{seeds.min()}' if seeds.min() == seeds.max() else f'{seeds.min()}–{seeds.max()}'
     notes = [f'Mean ± std over {span} seeds.' if seeds.max() > 1 else 'Single seed per variant.']
     if paired:

@@ -3,8 +3,8 @@ grid per task, one report. The pipeline is ``ablations/demo.py``; docs/demo.md h
 
     python tools/demo.py [--work-dir work_dirs/demo] [--quick]
 
-``--quick`` (used by tests/test_demo.py) shrinks everything: per task one seed of the base and
-one variant for 3 epochs on 128-px photos.
+``--quick`` (used by tests/test_demo.py) shrinks everything: 3 epochs on 128-px photos, the
+derain grid's base and one variant, the other tasks' base only.
 """
 import argparse
 from pathlib import Path
