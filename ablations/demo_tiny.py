@@ -2,7 +2,7 @@
 DANet, trained briefly on rain synthesised over scikit-image's photographs, one seed, 4 runs
 (``ablations/demo_dehaze.py`` and ``demo_lowlight.py`` reuse its schedule and stages).
 
-Each run trains, then tests on the held-out photographs (``SynthRain``) with ``--save-images``
+Each run trains, then tests on the held-out photographs (``SynthTest``) with ``--save-images``
 for the report's comparison figure. ``tools/test.py`` also writes ``complexity.json`` (the
 generator at 3×256×256), so the default separate ``count_flops`` stage, ~20 s of imports per
 run on a loaded 2-core machine, is left out.
@@ -22,7 +22,7 @@ axis_names = {'model.generator.alm.type': 'ALM',
               'model.association_constraint.type': 'Assoc. constraint',
               'model.generator.alm.mask.type': 'Mask'}
 seeds = [0]
-testsets = ['SynthRain']
+testsets = ['SynthTest']
 cfg_options = {'train_cfg.max_epochs': 40, 'train_cfg.val_interval': 10,
                'param_scheduler.0.T_max': 40, 'default_hooks.checkpoint.interval': 40}
 _train, _test = _DEFAULT_STAGES[:2]   # no flops stage: see the docstring

@@ -37,7 +37,7 @@ def test_quick_demo_writes_report_and_resumes(tmp_path):
                  'comparison.md', 'plots/psnr_vs_gmacs.png', 'plots/ablation_bars.png',
                  'plots/training_curves.png', 'plots/per_image_psnr.png', 'stats.csv',
                  'plots/forest_psnr.png', 'plots/paired_diffs_psnr.png',
-                 'figures/comparison_SynthRain.png'):
+                 'figures/comparison_SynthTest.png'):
         assert (report / name).stat().st_size > 0, name
     assert f'report: {report / "index.html"}' in out
 
@@ -52,7 +52,7 @@ def test_quick_demo_writes_report_and_resumes(tmp_path):
     table = (report / 'ablation.md').read_text()
     assert table.strip() in out
     rows = _table_rows(table)
-    testsets = {'demo_tiny': 'SynthRain', 'demo_dehaze': 'SynthHaze',
+    testsets = {'demo_tiny': 'SynthTest', 'demo_dehaze': 'SynthHaze',
                 'demo_lowlight': 'SynthLowLight'}
     runs = {grid: [p.parent for p in (tmp_path / 'ablations' / grid).glob('*/DONE.json')]
             for grid in testsets}
@@ -69,7 +69,7 @@ def test_quick_demo_writes_report_and_resumes(tmp_path):
             assert (run / 'complexity.json').is_file()
     assert rows['w/o ALM']['SynthHaze PSNR'] == '–'   # that variant ran for deraining only
     comparison = _table_rows((report / 'comparison.md').read_text())
-    for name, testset in (('Rainy input', 'SynthRain'), ('Hazy input', 'SynthHaze'),
+    for name, testset in (('Rainy input', 'SynthTest'), ('Hazy input', 'SynthHaze'),
                           ('Low-light input', 'SynthLowLight')):
         filled = [c for c in testsets.values() if comparison[name][f'{c} PSNR'] != '–']
         assert filled == [testset], name

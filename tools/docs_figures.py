@@ -25,8 +25,8 @@ def main(argv=None) -> None:
     parser.add_argument('--out', type=Path, default=DOCS)
     args = parser.parse_args(argv)
     demo = args.demo_dir
-    grid, rainy, clean = (demo / 'ablations' / 'demo_tiny', demo / 'data' / 'rain' / 'test' /
-                          'rainy', demo / 'data' / 'rain' / 'test' / 'clean')
+    test = demo / 'data' / 'derain' / 'synth' / 'test'   # the demo's derain task
+    grid, rainy, clean = demo / 'ablations' / 'demo_tiny', test / 'rainy', test / 'clean'
     if not (grid.is_dir() and rainy.is_dir() and clean.is_dir()):
         print(f'error: {demo}: no finished demo (expected {grid} and {rainy}); run `make demo` '
               'first or give --demo-dir', file=sys.stderr)
@@ -37,7 +37,7 @@ def main(argv=None) -> None:
 
 def _draw(work: Path, demo: Path, grid: Path, rainy: Path, clean: Path, out: Path) -> None:
     analysis = [sys.executable, '-m', 'analysis']
-    subprocess.run([*analysis, 'report', str(grid), str(demo / 'rainy_input'), '--out',
+    subprocess.run([*analysis, 'report', str(grid), str(demo / 'derain_input'), '--out',
                     str(work), '--layout', 'single', '--rainy', str(rainy), '--gt', str(clean),
                     '--testset', 'SynthTest'], check=True)
     base = sorted(grid.glob('base_s0_*/images/SynthTest'))[0]

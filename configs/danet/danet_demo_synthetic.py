@@ -2,7 +2,7 @@
 # trained for a minute on rain synthesised over scikit-image's photographs; the dehaze and
 # low-light demo configs change only the data. ablations/demo.py writes it:
 #   work_dirs/demo/data/derain/trainval.h5  train/val split of 6 photos (pack --val-fraction)
-#   work_dirs/demo/data/derain/test.h5      3 further photos never seen in training ("SynthRain")
+#   work_dirs/demo/data/derain/test.h5      3 further photos never seen in training ("SynthTest")
 _base_ = ['./danet_smoke_cpu.py']
 
 # One epoch is a single pass over ~5 photos (2 iterations), so schedules count in tens of epochs;
@@ -15,7 +15,7 @@ test_dataloader = [
     dict(batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
          collate_fn=dict(type='pseudo_collate'),
          dataset=dict(type='H5PairedDataset', ann_file='work_dirs/demo/data/derain/test.h5',
-                      testset='SynthRain', test_mode=True, pipeline=[])),
+                      testset='SynthTest', test_mode=True, pipeline=[])),
 ]
 test_evaluator = [
     dict(type='Evaluator', metrics=[dict(type='RestorationMetric',
