@@ -14,29 +14,24 @@ class FolderPairedDataset(PairedImageDataset):
     real photos without targets).
 
     ``ann_file`` is the folder (the argument name ``H5PairedDataset`` uses for its file, so a
-    test loader switches between them by ``type``; ``path`` is its old name). Every image is
+    test loader switches between them by ``type``; it was called ``path``). Every image is
     decoded on each access (no content hash: ``dataset_hash`` is None; pack the folder to get
     one). Non-RGB images raise unless ``convert=True``. ``split`` is not supported here (pack with
     ``--val-fraction``). Other arguments as ``H5PairedDataset``.
     """
 
-    def __init__(self, ann_file: str | None = None, pipeline: Sequence = (),
-                 layout: str = 'pairs', test_mode: bool = False, testset: str | None = None,
-                 convert: bool = False, path: str | None = None):
+    def __init__(self, ann_file: str, pipeline: Sequence = (), layout: str = 'pairs',
+                 test_mode: bool = False, testset: str | None = None, convert: bool = False):
         super().__init__(pipeline, None, test_mode)
-        if (ann_file is None) == (path is None):
-            raise TypeError('FolderPairedDataset: give the folder as ann_file (path is its old '
-                            'name), exactly once')
-        path = ann_file if path is None else path
-        groups, problems = discover(path, layout)
+        groups, problems = discover(ann_file, layout)
         if problems:
-            raise BadInputError(problems, f'cannot read {path} as layout {layout!r}')
+            raise BadInputError(problems, f'cannot read {ann_file} as layout {layout!r}')
         self.items = [(name, degraded, group.clean) for group in groups
                       for name, degraded in group.rainy]
         self.names = [name for name, _, _ in self.items]
         self.convert = convert
         self.dataset_hash = None
-        self.testset = testset or Path(path).name
+        self.testset = testset or Path(ann_file).name
         self.indices = list(range(len(self.items)))
 
     def _load(self, index: int) -> tuple:

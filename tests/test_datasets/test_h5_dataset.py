@@ -15,7 +15,7 @@ from data_tools.pack import pack
 def test_full_images_match_folder_dataset(tiny_pairs):
     src, h5 = tiny_pairs
     packed = DATASETS.build(dict(type='H5PairedDataset', ann_file=str(h5), test_mode=True))
-    folder = DATASETS.build(dict(type='FolderPairedDataset', path=str(src), test_mode=True))
+    folder = DATASETS.build(dict(type='FolderPairedDataset', ann_file=str(src), test_mode=True))
     assert len(packed) == len(folder) == 6 and packed.dataset_hash and folder.dataset_hash is None
     for i in range(6):
         a, b = packed[i], folder[i]

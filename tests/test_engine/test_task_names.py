@@ -5,7 +5,6 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from danet.datasets.folder_dataset import FolderPairedDataset
 from danet.registry import DATASETS, METRICS, MODELS, RENAMED_TYPES
 from danet.structures import DerainSample, RestorationSample
 from danet.utils.provenance import config_hash
@@ -34,13 +33,11 @@ def test_a_config_hashes_the_same_under_old_and_new_type_names():
     assert config_hash(old) != new
 
 
-def test_folder_dataset_takes_ann_file_and_its_old_name_path(tmp_path):
+def test_folder_and_packed_datasets_take_their_file_as_ann_file(tmp_path):
     for folder in ('hazy', 'clean'):
         (tmp_path / folder).mkdir()
         Image.fromarray(np.full((8, 8, 3), 9, np.uint8)).save(tmp_path / folder / 'a.png')
-    new = DATASETS.build(dict(type='FolderPairedDataset', ann_file=str(tmp_path)))
-    old = DATASETS.build(dict(type='FolderPairedDataset', path=str(tmp_path)))
-    assert new.names == old.names and len(new) == 1
-    assert new[0]['inputs'].shape == (3, 8, 8) and 'gt_img' in new[0]['data_samples']
-    with pytest.raises(TypeError, match='ann_file'):
-        FolderPairedDataset()
+    folder = DATASETS.build(dict(type='FolderPairedDataset', ann_file=str(tmp_path)))
+    item = folder[0]
+    assert item['inputs'].shape == (3, 8, 8) and 'gt_img' in item['data_samples']
+    assert folder.testset == tmp_path.name
