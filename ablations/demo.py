@@ -9,8 +9,8 @@ themselves. The test set is 3 photographs held out of training by image (the mot
 pair and the astronaut), so no background is seen in both. docs/demo.md has the timings.
 
 Each task's degraded test images are scored against their ground truths (``tools/eval_folder.py``
-into ``<task>_input/results/``): the report's reference rows ``Rainy input``, ``Hazy input``,
-``Low-light input``.
+into ``rainy_input/``, ``hazy_input/``, ``low_input/``): the report's reference rows ``Rainy
+input``, ``Hazy input``, ``Low-light input``.
 """
 import runpy
 import shlex
@@ -174,10 +174,15 @@ def pack(data: Path, py: str) -> None:
             sh(py, '-m', 'data_tools', 'pack', src / 'test', out / 'test.h5', '--layout', 'pairs')
 
 
+def input_dir(work: Path, task: str) -> Path:
+    """Where a task's degraded test inputs are scored: ``rainy_input``, ``hazy_input``, ..."""
+    return work / f'{TASKS[task].folder}_input'
+
+
 def score_inputs(work: Path, grids: dict, py: str) -> None:
     """Each task's degraded test images against their targets: the reference rows."""
     for task, (_, grid) in grids.items():
-        out = work / f'{task}_input'
+        out = input_dir(work, task)
         if out.exists():
             continue
         test = work / 'data' / task / 'synth' / 'test'
@@ -212,7 +217,7 @@ def run(work: Path = DEFAULT_WORK, quick: bool = False) -> Path:
             '(finished runs are skipped)', [],
          lambda: [run_grid(path, runs) for path, _ in grids.values()])
     step(6, "score each task's degraded test inputs (the tables' reference rows)",
-         [work / f'{task}_input' for task in TASKS], lambda: score_inputs(work, grids, py))
+         [input_dir(work, task) for task in TASKS], lambda: score_inputs(work, grids, py))
 
     index = report / 'index.html'
     finished = [p.stat().st_mtime for p in [
@@ -224,7 +229,7 @@ def run(work: Path = DEFAULT_WORK, quick: bool = False) -> Path:
     step(7, 'report (a column group per task test set)', [index],
          lambda: sh(py, '-m', 'analysis', 'report',
                     *(runs / path.stem for path, _ in grids.values()),
-                    *(work / f'{task}_input' for task in TASKS), '--out', report,
+                    *(input_dir(work, task) for task in TASKS), '--out', report,
                     '--rainy', derain / 'rainy', '--gt', derain / 'clean',
                     '--testset', grids['derain'][1]['testsets'][0]))
     print('\n' + (report / 'ablation.md').read_text())

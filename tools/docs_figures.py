@@ -37,7 +37,7 @@ def main(argv=None) -> None:
 
 def _draw(work: Path, demo: Path, grid: Path, rainy: Path, clean: Path, out: Path) -> None:
     analysis = [sys.executable, '-m', 'analysis']
-    subprocess.run([*analysis, 'report', str(grid), str(demo / 'derain_input'), '--out',
+    subprocess.run([*analysis, 'report', str(grid), str(demo / 'rainy_input'), '--out',
                     str(work), '--layout', 'single', '--rainy', str(rainy), '--gt', str(clean),
                     '--testset', 'SynthTest'], check=True)
     base = sorted(grid.glob('base_s0_*/images/SynthTest'))[0]
