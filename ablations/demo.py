@@ -202,7 +202,7 @@ def run(work: Path = DEFAULT_WORK, quick: bool = False) -> Path:
 
     step(1, f'complexity of DANet, its component variants and MPRNet at '
             f'{"x".join(map(str, size.flops_shape))}', [work / 'complexity.json'],
-         lambda: sh(py, 'tools/count_flops.py', 'configs/danet/danet_rain13k.py',
+         lambda: sh(py, 'tools/count_macs.py', 'configs/danet/danet_rain13k.py',
                     'configs/mprnet/mprnet_rain13k.py', '--shape', *size.flops_shape,
                     *sum(size.variants, []), '--out', work / 'complexity.json'))
     step(2, "export scikit-image's photographs, split by image into trainval/test",

@@ -1,11 +1,11 @@
-"""``python -m analysis {collect,table,plot,figure,report,stats,compare}``: outputs from stored
-results."""
+"""``python -m analysis {collect,table,plot,figure,report,stats,compare,docs-figures}``: outputs
+from stored results."""
 import argparse
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from analysis import figures, plots, report, stats, store, style, tables
+from analysis import docs_figures, figures, plots, report, stats, store, style, tables
 from danet.evaluation.results import ResultsError
 from danet.utils.fileio import atomic_write_json, atomic_write_text
 
@@ -79,6 +79,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('b', type=Path)
     p.add_argument('--testset', help='only this test set (default: every shared one)')
     p.add_argument('--json', type=Path, help='write {testset: {metric: numbers}} here')
+    p = sub.add_parser('docs-figures', help="regenerate docs/analysis.md's sample figures from "
+                                            'a finished demo (`make demo` first)')
+    p.add_argument('--demo-dir', type=Path, default=Path('work_dirs/demo'))
+    p.add_argument('--out', type=Path, default=docs_figures.DOCS)
     return parser.parse_args(argv)
 
 
@@ -130,6 +134,9 @@ def run(args: argparse.Namespace) -> None:
         return
     if args.command == 'compare':
         compare(args)
+        return
+    if args.command == 'docs-figures':
+        docs_figures.docs_figures(args.demo_dir, args.out)
         return
     if args.command == 'report':
         page = report.build_report(args.work_dirs, args.out, args.external, gt=args.gt,

@@ -75,7 +75,9 @@ STRATEGIES = _child('strategy', MMENGINE_STRATEGIES)
 DATASETS = _child('dataset', MMENGINE_DATASETS, 'danet.datasets.h5_dataset',
                   'danet.datasets.folder_dataset')
 DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS)
-TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'danet.datasets.transforms')
+# mmcv's transforms (Compose, RandomApply, KeyMapper, ...) register in the parent root
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'danet.datasets.transforms',
+                    'mmcv.transforms')
 MODELS = _child('model', MMENGINE_MODELS, 'danet.models.danet', 'danet.models.mprnet',
                 'danet.models.prenet', 'danet.models.pcnet',
                 'danet.models.losses', 'danet.models.derain_model',

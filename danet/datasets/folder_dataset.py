@@ -13,11 +13,10 @@ class FolderPairedDataset(PairedImageDataset):
     inputs ``rainy/``, ``hazy/`` or ``low/NAME`` ↔ ``clean/NAME``; without ``clean/`` a set of
     real photos without targets).
 
-    ``ann_file`` is the folder (the argument name ``H5PairedDataset`` uses for its file, so a
-    test loader switches between them by ``type``; it was called ``path``). Every image is
-    decoded on each access (no content hash: ``dataset_hash`` is None; pack the folder to get
-    one). Non-RGB images raise unless ``convert=True``. ``split`` is not supported here (pack with
-    ``--val-fraction``). Other arguments as ``H5PairedDataset``.
+    Every image is decoded on each access (no content hash: ``dataset_hash`` is None; pack the
+    folder to get one). Non-RGB images raise unless ``convert=True``. ``split`` is not
+    supported here (pack with ``--val-fraction``). ``ann_file`` is the folder (the argument name
+    every dataset here takes for what it reads); the others as ``H5PairedDataset``.
     """
 
     def __init__(self, ann_file: str, pipeline: Sequence = (), layout: str = 'pairs',

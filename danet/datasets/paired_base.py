@@ -3,6 +3,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from mmcv.transforms import Compose
 from torch.utils.data import Dataset
 
 from danet.datasets.transforms import as_array
@@ -22,7 +23,9 @@ class PairedImageDataset(Dataset):
     sets without targets; collate with ``mmengine.dataset.pseudo_collate``. ``ori_shape`` is the
     stored image's (H, W) before any transform; ``augment`` (only when a transform drew
     something) holds the draws of :data:`AUGMENT_KEYS`. Subclasses set ``names``,
-    ``dataset_hash`` and ``testset`` and implement ``_load``.
+    ``dataset_hash`` and ``testset`` and implement ``_load``. ``pipeline``: transform configs
+    (``danet`` or mmcv ``TRANSFORMS``; mmcv's wrappers build their children under the default
+    scope, which the runner sets) or callables, run as one mmcv ``Compose``.
     """
 
     def __init__(self, pipeline: Sequence = (), split: str | None = None,
@@ -30,7 +33,8 @@ class PairedImageDataset(Dataset):
         if split not in (None, *SPLITS):
             raise ValueError(f'split must be one of None, {", ".join(SPLITS)}; got {split!r}')
         self.split, self.test_mode = split, test_mode
-        self.pipeline = [TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline]
+        self.pipeline = Compose([TRANSFORMS.build(t) if isinstance(t, dict) else t
+                                 for t in pipeline])
         self.indices: list[int] = []
 
     @property
@@ -49,8 +53,7 @@ class PairedImageDataset(Dataset):
         img, gt = self._load(index)
         ori_shape = tuple(int(n) for n in img.shape[:2])
         results = {'img': img, 'gt': gt, 'name': self.names[index]}
-        for transform in self.pipeline:
-            results = transform(results)
+        results = self.pipeline(results)
         sample = RestorationSample(metainfo={
             'name': self.names[index], 'ori_shape': ori_shape,
             'dataset_hash': self.dataset_hash, 'testset': self.testset})

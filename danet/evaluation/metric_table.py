@@ -1,7 +1,8 @@
 """The one table of metrics: adding a metric means adding a row here.
 
-The results schema (``results.METRIC_KEYS``), ``RestorationMetric``/``score_pair``, ``eval_folder``
-and the analysis labels, decimals and ranking direction all read this table.
+The results schema (``results.build_results``/``validate_results``), ``RestorationMetric``/
+``score_pair``, ``eval_folder`` and the analysis labels, decimals and ranking direction all read
+this table.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,5 @@ METRIC_TABLE: dict[str, MetricSpec] = {m.key: m for m in (
     MetricSpec('niqe', _niqe, False, 4, 'NIQE', reference='none'),
     MetricSpec('brisque', _brisque, False, 2, 'BRISQUE', reference='none'),
 )}
-METRIC_KEYS = tuple(METRIC_TABLE)
 FULL_REFERENCE_KEYS = tuple(k for k, m in METRIC_TABLE.items() if m.reference == 'full')
 NO_REFERENCE_KEYS = tuple(k for k, m in METRIC_TABLE.items() if m.reference == 'none')
