@@ -1,5 +1,5 @@
 """The README demo (``make demo``): complexity table, data synthesised for three tasks, a tiny
-grid per task, one report. The pipeline is ``ablations/demo.py``; docs/demo.md has the timings.
+grid per task, one report. The pipeline is ``danet/apis/demo.py``; docs/demo.md has the timings.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--quick]
 
@@ -9,7 +9,7 @@ derain grid's base and one variant, the other tasks' base only.
 import argparse
 from pathlib import Path
 
-from ablations.demo import DEFAULT_WORK, run
+from danet.apis.demo import DEFAULT_WORK, run
 from danet.utils.cli import run_main
 
 

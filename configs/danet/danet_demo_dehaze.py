@@ -1,5 +1,5 @@
 # The demo's dehaze grid (ablations/demo_dehaze.py): the demo DANet and schedule
-# (danet_demo_synthetic.py) on haze synthesised over the same photographs (ablations/demo.py).
+# (danet_demo_synthetic.py) on haze synthesised over the same photographs (danet/apis/demo.py).
 _base_ = ['./danet_demo_synthetic.py']
 task = dict(name='dehaze', degraded='hazy', degraded_folder='hazy', target='clean',
             synth='python -m data_tools synth CLEAN_DIR OUT_DIR --task dehaze --seed N')

@@ -1,5 +1,5 @@
 # The demo's low-light grid (ablations/demo_lowlight.py): the demo DANet and schedule
-# (danet_demo_synthetic.py) on low light synthesised over the same photographs (ablations/demo.py).
+# (danet_demo_synthetic.py) on low light synthesised over the same photographs (danet/apis/demo.py).
 _base_ = ['./danet_demo_synthetic.py']
 task = dict(name='lowlight', degraded='low-light', degraded_folder='low', target='clean',
             synth='python -m data_tools synth CLEAN_DIR OUT_DIR --task lowlight --seed N')

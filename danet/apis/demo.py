@@ -24,7 +24,7 @@ from pathlib import Path
 
 from danet.datasets.image_files import INPUT_NAMES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_WORK = ROOT / 'work_dirs' / 'demo'
 TEST_PHOTOS = ('astronaut', 'motorcycle_left', 'motorcycle_right')
 SPLITS = ('trainval', 'test')
@@ -121,7 +121,7 @@ def grid_file(task: str, work: Path, size: Size) -> tuple[Path, dict]:
             'default_hooks.checkpoint.interval')})
     path = work / source.name
     tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(f'"""Written by the demo (ablations/demo.py) from ablations/{source.name}."""\n'
+    tmp.write_text(f'"""Written by the demo (danet/apis/demo.py) from ablations/{source.name}."""\n'
                    + ''.join(f'{key} = {value!r}\n' for key, value in grid.items()))
     tmp.replace(path)
     return path, grid
