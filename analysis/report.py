@@ -6,7 +6,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
-from analysis import figures, plots, stats, store, tables
+from analysis import figures, plots, protocol_table, stats, store, tables
 from analysis.style import method_colors
 from analysis.tables import DECIMALS, plural, signed
 from danet.utils.fileio import atomic_write_text
@@ -58,11 +58,15 @@ def render_page(**context) -> str:
 
 def write_tables(df, out_dir: Path, external_path=tables.EXTERNAL_RESULTS,
                  paired: stats.Paired | None = None) -> dict[str, tables.Table]:
-    """ablation (``tables.has_ablation``) and comparison tables as .tex, .md and .csv."""
+    """ablation (``tables.has_ablation``), comparison and, when a model was scored under several
+    protocols, protocol tables (``protocol_table``) as .tex, .md and .csv."""
     built = {}
     if tables.has_ablation(df):
         built['ablation'] = tables.ablation_table(df, paired)
-    built['comparison'] = tables.comparison_table(df, tables.load_external(external_path), paired)
+    external = tables.load_external(external_path)
+    built['comparison'] = tables.comparison_table(df, external, paired)
+    if protocol_table.has_protocol_comparison(df):
+        built['protocols'] = protocol_table.protocol_table(df, external)
     for name, table in built.items():
         for ext, render in tables.RENDERERS.items():
             atomic_write_text(out_dir / f'{name}.{ext}', render(table))

@@ -321,9 +321,11 @@ def ablation_table(df: pd.DataFrame, paired=None) -> Table:
 
 def has_ablation(df: pd.DataFrame) -> bool:
     """Whether the grid runs make an ablation table: not when the grid varies one axis without
-    a base run, whose table would only repeat the method comparison (e.g. one model per row)."""
+    a base run, whose table would only repeat the method comparison (e.g. one model per row).
+    An evaluation-protocol axis is no ablation (``protocol_table`` shows it)."""
     grid = df[df['source'] == 'grid']
-    axes = [c for c in grid.columns if c.startswith('axis:') and grid[c].notna().any()]
+    axes = [c for c in grid.columns if c.startswith('axis:') and not c.endswith('protocol')
+            and grid[c].notna().any()]
     return not grid.empty and (len(axes) != 1 or (grid['method'] == BASE).any())
 
 
