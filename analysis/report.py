@@ -14,6 +14,11 @@ from danet.utils.fileio import atomic_write_text
 TWINS = (('tex', 'LaTeX'), ('csv', 'CSV'), ('md', 'Markdown'))
 MIN_WILCOXON_IMAGES = 6   # two-sided exact signed-rank p >= 2/2^n: below 0.05 needs n >= 6
 TEMPLATES = Path(__file__).with_name('templates')
+PLOT_TITLES = {'psnr_vs_gmacs': 'PSNR vs GMACs (bubble area: parameters)',
+               'ablation_bars': 'Ablation: PSNR per variant',
+               'training_curves': 'Training curves', 'per_image_psnr': 'Per-image PSNR',
+               'forest_psnr': 'Δ PSNR vs base (95% CI)',
+               'paired_diffs_psnr': 'Per-image Δ PSNR vs base'}
 
 
 def inline_code(text: str) -> Markup:
@@ -138,7 +143,8 @@ def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=N
     atomic_write_text(page, render_page(
         overview=_overview(df), findings=findings,
         tables=[table_context(t, name, list(references)) for name, t in built.items()],
-        images=[{'title': p.stem.replace('_', ' '), 'src': p.relative_to(out_dir).as_posix(),
+        images=[{'title': PLOT_TITLES.get(p.stem, p.stem.replace('_', ' ')),
+                 'src': p.relative_to(out_dir).as_posix(),
                  'alt': p.stem} for p in pngs],
         missing=missing, references=list(references.values())))
     return page
