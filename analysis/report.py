@@ -63,15 +63,18 @@ def render_page(**context) -> str:
 
 def write_tables(df, out_dir: Path, external_path=tables.EXTERNAL_RESULTS,
                  paired: stats.Paired | None = None) -> dict[str, tables.Table]:
-    """ablation (``tables.has_ablation``), comparison and, when a model was scored under several
-    protocols, protocol tables (``protocol_table``) as .tex, .md and .csv."""
+    """The ablation table (``tables.has_ablation``), and the comparison table or, when the same
+    models were scored under several protocols, the protocol table (``protocol_table``; a
+    comparison table would only spread it over a column group per protocol), as .tex, .md
+    and .csv."""
     built = {}
     if tables.has_ablation(df):
         built['ablation'] = tables.ablation_table(df, paired)
     external = tables.load_external(external_path)
-    built['comparison'] = tables.comparison_table(df, external, paired)
-    if protocol_table.has_protocol_comparison(df):
+    if protocol_table.has_protocol_comparison(df):   # the same models under several protocols
         built['protocols'] = protocol_table.protocol_table(df, external)
+    else:
+        built['comparison'] = tables.comparison_table(df, external, paired)
     for name, table in built.items():
         for ext, render in tables.RENDERERS.items():
             atomic_write_text(out_dir / f'{name}.{ext}', render(table))
@@ -160,9 +163,11 @@ def _references(built: dict, external_path) -> dict[str, str]:
 def _overview(df) -> str:
     """``N runs, M methods, test sets: ...``, the opening line of the page and the summary."""
     runs = df.drop_duplicates('run_dir')
-    testsets = sorted(df['testset_key'].unique())
+    testsets = sorted(df['testset'].unique())
+    protocols = sorted(df['protocol'].dropna().unique()) if 'protocol' in df else []
     return (f'{plural(len(runs), "run")}, {plural(runs["method"].nunique(), "method")}, '
-            f'{"test set" if len(testsets) == 1 else "test sets"}: {", ".join(testsets)}.')
+            f'{"test set" if len(testsets) == 1 else "test sets"}: {", ".join(testsets)}'
+            + (f'; protocols: {", ".join(protocols)}' if len(protocols) > 1 else '') + '.')
 
 
 def summary_sentences(comparisons: list[stats.Comparison], metric: str = 'psnr_y') -> list[str]:

@@ -112,3 +112,4 @@ def test_protocol_table_one_row_per_model_and_test_set(tmp_path):
     assert 'prenet_matlab PSNR' in proc.stdout
     assert (out / 'protocols.tex').is_file() and (out / 'protocols.csv').is_file()
     assert not (out / 'ablation.md').exists()      # one model axis + a protocol axis: no ablation
+    assert not (out / 'comparison.md').exists()    # it would spread this table over 3 groups
