@@ -98,8 +98,8 @@ def figure_missing(gt, rainy, folders: dict, testset: str) -> str:
     """Why the comparison figure cannot be drawn and how to get its inputs ('' when it can)."""
     if not folders:
         return (f'no run saved its output images for {testset}: test with `tools/test.py ... '
-                f'--save-images` (in a grid: a test stage with --save-images, as in '
-                f'ablations/demo_tiny.py) or add folders with --method NAME=DIR')
+                f'--save-images` (in a grid: a test stage with `--save-images`, as in '
+                f'`ablations/demo_tiny.py`) or add folders with `--method NAME=DIR`')
     if gt is None and rainy is None:
         return ('no --gt (ground-truth folder) was given, nor --rainy for real photographs '
                 'without ground truth: pass them to `python -m analysis report`')
