@@ -65,10 +65,10 @@ def protocol_table(df: pd.DataFrame, external: list[dict]) -> Table:
                 found = part.loc[(part['testset'] == testset) & (part['model'] == model)
                                  & (part['metric'] == metric), 'value'].dropna()
                 values.append(Stat(float(found.mean()) if len(found) else math.nan))
-            columns.append(Column(protocol, tables.METRIC_LABELS[metric], values,
-                                  tables.DECIMALS[metric]))
+            columns.append(Column(tables.protocol_title(protocol), tables.METRIC_LABELS[metric],
+                                  values, tables.DECIMALS[metric]))
     notes = ([tables.quoted_note(used)] if used else []) + [
-        f'{tables.protocol_words(p)}.' for p in protocols]
+        f'{tables.protocol_title(p)} = {tables.protocol_words(p)}.' for p in protocols]
     notes.append('The same predictions scored under each protocol (mean over the test set; '
                  'not ranked: the columns compare scoring conventions, not methods). '
                  '– : not scored under that protocol.')

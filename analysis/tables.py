@@ -35,6 +35,8 @@ MIN_RANKED = 3                       # fewer measured methods in a column: no be
 REFERENCE_METHODS = {'rainy input', 'input', 'rainy'}   # reference rows (lower-cased names)
 BASE_LABEL = 'base'   # the base's choice when run.json predates ``base_axes``
 QUOTED_DECIMALS = {'psnr': 2, 'ssim': 3}   # as papers print them (0.890, not 0.8900)
+PROTOCOL_TITLES = {'mprnet_matlab': "MPRNet's MATLAB", 'prenet_matlab': "PReNet's scripts",
+                   'basicsr': 'BasicSR'}
 PROTOCOL_WORDS = {   # danet/evaluation/protocols.py, in words
     'mprnet_matlab': "MPRNet's evaluate_PSNR_SSIM.m (rounded 8-bit output, Y of MATLAB "
                      'rgb2ycbcr on 8-bit, SSIM valid)',
@@ -437,10 +439,16 @@ def _mixed_notes(df: pd.DataFrame) -> list[str]:
 # ---------------------------------------------------------------- rendering
 LATEX_SPECIALS = {'&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#', '_': r'\_', '{': r'\{',
                   '}': r'\}', '~': r'\textasciitilde{}', '^': r'\^{}', '\\': r'\textbackslash{}',
-                  '✓': r'\checkmark', '✗': r'$\times$', '±': r'$\pm$', '–': '--',
+                  '✓': r'\checkmark', '✗': r'$\times$', '±': r'$\pm$', '×': r'$\times$', '–': '--',
                   QUOTED_MARK: r'$^\dagger$', TIED_MARK: r'$\approx$', 'Δ': r'$\Delta$',
                   MINUS: '$-$'}
 QUOTED_HEADER = 'Quoted from papers (not re-evaluated here, not ranked)'
+
+
+def protocol_title(label: str) -> str:
+    """A column header for a protocol: ``PReNet's scripts``, ``BasicSR, crop 4``."""
+    name, _, crop = label.partition(' crop ')
+    return PROTOCOL_TITLES.get(name, name) + (f', crop {crop}' if crop else '')
 
 
 def protocol_words(label: str) -> str:

@@ -97,8 +97,8 @@ def test_protocol_table_one_row_per_model_and_test_set(tmp_path):
     text = (out / 'protocols.md').read_text()
     lines = text.splitlines()
     assert lines[0] == ('| Method | Test set | Published† PSNR | Published† SSIM | '
-                        'prenet_matlab PSNR | prenet_matlab SSIM | basicsr PSNR | basicsr SSIM | '
-                        'mprnet_matlab PSNR | mprnet_matlab SSIM |')
+                        "PReNet's scripts PSNR | PReNet's scripts SSIM | BasicSR PSNR | "
+                        "BasicSR SSIM | MPRNet's MATLAB PSNR | MPRNet's MATLAB SSIM |")
     rows = {tuple(cell.strip() for cell in line.split('|')[1:3]): line for line in lines[2:5]}
     assert set(rows) == {('PRN', 'Rain100H'), ('PReNet', 'Rain100H'), ('PReNet', 'Rain100L')}
     prenet_h = [c.strip() for c in rows[('PReNet', 'Rain100H')].split('|')[3:-1]]
@@ -106,10 +106,10 @@ def test_protocol_table_one_row_per_model_and_test_set(tmp_path):
                         '0.9000']
     assert rows[('PRN', 'Rain100H')].split('|')[3].strip() == '–'   # nothing published
     assert '**' not in text and '<u>' not in text                   # not ranked
-    assert "prenet_matlab: PReNet's scripts (truncated 8-bit output" in text
+    assert "PReNet's scripts = prenet_matlab: PReNet's scripts (truncated 8-bit output" in text
     assert 'PReNet (README): PReNet README; evaluated with prenet_matlab' in text
     assert '## What the evaluation protocol does' not in proc.stdout   # printed as a table
-    assert 'prenet_matlab PSNR' in proc.stdout
+    assert "PReNet's scripts PSNR" in proc.stdout
     assert (out / 'protocols.tex').is_file() and (out / 'protocols.csv').is_file()
     assert not (out / 'ablation.md').exists()      # one model axis + a protocol axis: no ablation
     assert not (out / 'comparison.md').exists()    # it would spread this table over 3 groups
