@@ -9,7 +9,7 @@ then ``python -m ablations run prenet_protocols_rain100h``.
 """
 from ablations.stages import DEFAULT_STAGES as _DEFAULT_STAGES
 
-_MODELS = [('PRN', 'PRN6'), ('PReNet', 'PReNet6'), ('PRN_r', 'PRN6_r'), ('PReNet_r', 'PReNet6_r')]
+_MODELS = [('PRN_r', 'PRN6_r'), ('PReNet_r', 'PReNet6_r'), ('PRN', 'PRN6'), ('PReNet', 'PReNet6')]
 base = 'configs/prenet/prenet_rain100h.py'
 mode = 'listed'
 axes = {}
