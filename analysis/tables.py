@@ -246,8 +246,9 @@ def macs_note(df: pd.DataFrame) -> list[str]:
 
 
 def ordered(methods) -> list[str]:
-    """Methods in a stable reading order: the grid's base first, then by name."""
-    return sorted(dict.fromkeys(methods), key=lambda m: (m != BASE, m))
+    """Methods in a stable reading order: the rainy input, the grid's base, then by name."""
+    return sorted(dict.fromkeys(methods), key=lambda m: (not is_reference(m), m != BASE,
+                                                         m.lower(), m))
 
 
 def component_mark(label: str) -> str:
