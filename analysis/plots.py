@@ -77,6 +77,19 @@ def _size_handles(params: pd.Series, area) -> list:
                    mew=0.5, label=f'{text} {unit} params') for text, v in shown.items()]
 
 
+def complexity_text(df: pd.DataFrame, method: str) -> str:
+    """``150.5 K, 59.0 GMACs`` for a variant's tick label ('' without complexity.json)."""
+    runs = df[df['method'] == method].drop_duplicates('run_dir')
+    params, gmacs = runs['params'].dropna(), runs['gmacs'].dropna()
+    parts = []
+    if len(params):
+        value = params.iloc[0]
+        parts.append(f'{value / 1e3:.1f} K' if value < 1e6 else f'{value / 1e6:.2f} M')
+    if len(gmacs):
+        parts.append(f'{gmacs.iloc[0]:.1f} GMACs')
+    return ', '.join(parts)
+
+
 def gmacs_label(df: pd.DataFrame) -> str:
     """``GMACs (input 256×256)`` when every run's MACs were counted at one size, else GMACs."""
     shapes = df.loc[df['gmacs'].notna(), 'macs_shape'].dropna().unique() \
@@ -137,7 +150,8 @@ def ablation_bars(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout
     start at its value (dashed line), so their lengths are the gain over the input; without
     one, a bar from 0 would hide the differences and one from an arbitrary floor exaggerate
     them, so each variant's mean is a short line instead, on a range fitted to the data. Each
-    seed is a point with its own marker; ±std bars (no caps) only for variants with 2+ seeds."""
+    seed is a point with its own marker; ±std bars (no caps) only for variants with 2+ seeds.
+    Each tick names the variant with its parameters and GMACs."""
     part = df[(df['metric'] == metric) & (df['source'] == 'grid')]
     testsets = sorted(part['testset_key'].unique())
     fig, axes = _panels(max(len(testsets), 1), layout, max_cols=2)
@@ -170,10 +184,13 @@ def ablation_bars(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout
         low, high = min(values), max(values)
         pad = 0.08 * (high - low or 1)
         ax.set_ylim(low - pad, high + pad)
-        ax.set_xticks(x, methods, rotation=30, ha='right')
+        ax.set_xticks(x, [f'{m}\n{complexity_text(rows, m)}'.strip() for m in methods],
+                      rotation=30, ha='right')
         how = ('\nbars start at the rainy input' if ref is not None
                else '\nline: mean, points: seeds')
-        ax.set(title=f'{testset} ({protocol(rows)})', ylabel=axis_label(metric) + how)
+        ax.set(title=f'{testset} ({protocol(rows)})', ylabel=axis_label(metric) + how,
+               xlabel=f'variant: parameters, {gmacs_label(rows)}' if rows['gmacs'].notna().any()
+               else '')
     handles, labels = axes[0].get_legend_handles_labels() if axes else ([], [])
     if handles:
         fig.legend(handles, labels, loc='outside lower center', frameon=False,
