@@ -69,7 +69,7 @@ def protocol_table(df: pd.DataFrame, external: list[dict]) -> Table:
                                   values, tables.DECIMALS[metric]))
     notes = ([tables.quoted_note(used)] if used else []) + [
         f'{tables.protocol_title(p)} = {tables.protocol_words(p)}.' for p in protocols]
-    notes.append('The same predictions scored under each protocol (mean over the test set; '
+    notes.append('The same model outputs scored under each protocol (mean over the test set; '
                  'not ranked: the columns compare scoring conventions, not methods). '
                  '– : not scored under that protocol.')
     return Table('What the evaluation protocol does', [Row(m, method=m) for _, m in pairs],
