@@ -14,6 +14,7 @@ from analysis import tables
 from analysis.tables import Column, Row, Stat, Table
 
 METRICS = ('psnr_y', 'ssim_y')
+MEASURED_DECIMALS = {'psnr_y': 3}   # protocols move PSNR by hundredths of a dB
 
 
 def with_models(df: pd.DataFrame) -> pd.DataFrame:
@@ -66,7 +67,7 @@ def protocol_table(df: pd.DataFrame, external: list[dict]) -> Table:
                                  & (part['metric'] == metric), 'value'].dropna()
                 values.append(Stat(float(found.mean()) if len(found) else math.nan))
             columns.append(Column(tables.protocol_title(protocol), tables.METRIC_LABELS[metric],
-                                  values, tables.DECIMALS[metric]))
+                                  values, MEASURED_DECIMALS.get(metric, tables.DECIMALS[metric])))
     notes = ([tables.quoted_note(used)] if used else []) + [
         f'{tables.protocol_title(p)} = {tables.protocol_words(p)}.' for p in protocols]
     notes.append('The same model outputs scored under each protocol (mean over the test set; '

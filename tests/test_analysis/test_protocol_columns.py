@@ -102,7 +102,7 @@ def test_protocol_table_one_row_per_model_and_test_set(tmp_path):
     rows = {tuple(cell.strip() for cell in line.split('|')[1:3]): line for line in lines[2:5]}
     assert set(rows) == {('PRN', 'Rain100H'), ('PReNet', 'Rain100H'), ('PReNet', 'Rain100L')}
     prenet_h = [c.strip() for c in rows[('PReNet', 'Rain100H')].split('|')[3:-1]]
-    assert prenet_h == ['29.46', '0.899', '29.40', '0.9000', '29.45', '0.9000', '29.43',
+    assert prenet_h == ['29.46', '0.899', '29.400', '0.9000', '29.450', '0.9000', '29.430',
                         '0.9000']
     assert rows[('PRN', 'Rain100H')].split('|')[3].strip() == '–'   # nothing published
     assert '**' not in text and '<u>' not in text                   # not ranked
