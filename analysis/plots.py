@@ -86,7 +86,7 @@ def complexity_text(df: pd.DataFrame, method: str) -> str:
         value = params.iloc[0]
         parts.append(f'{value / 1e3:.1f} K' if value < 1e6 else f'{value / 1e6:.2f} M')
     if len(gmacs):
-        parts.append(f'{gmacs.iloc[0]:.1f} GMACs')
+        parts.append(f'{gmacs.iloc[0]:.3g} GMACs')
     return ', '.join(parts)
 
 
@@ -151,7 +151,7 @@ def ablation_bars(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout
     one, a bar from 0 would hide the differences and one from an arbitrary floor exaggerate
     them, so each variant's mean is a short line instead, on a range fitted to the data. Each
     seed is a point with its own marker; ±std bars (no caps) only for variants with 2+ seeds.
-    Each tick names the variant with its parameters and GMACs."""
+    In the double-column layout each tick names the variant with its parameters and GMACs."""
     part = df[(df['metric'] == metric) & (df['source'] == 'grid')]
     testsets = sorted(part['testset_key'].unique())
     fig, axes = _panels(max(len(testsets), 1), layout, max_cols=2)
@@ -184,13 +184,14 @@ def ablation_bars(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout
         low, high = min(values), max(values)
         pad = 0.08 * (high - low or 1)
         ax.set_ylim(low - pad, high + pad)
-        ax.set_xticks(x, [f'{m}\n{complexity_text(rows, m)}'.strip() for m in methods],
-                      rotation=30, ha='right')
+        wide = layout == 'double'        # a single column has no room for a second line
+        ax.set_xticks(x, [f'{m}\n{complexity_text(rows, m)}'.strip() if wide else m
+                          for m in methods], rotation=30, ha='right')
         how = ('\nbars start at the rainy input' if ref is not None
                else '\nline: mean, points: seeds')
         ax.set(title=f'{testset} ({protocol(rows)})', ylabel=axis_label(metric) + how,
-               xlabel=f'variant: parameters, {gmacs_label(rows)}' if rows['gmacs'].notna().any()
-               else '')
+               xlabel=f'variant: parameters, {gmacs_label(rows)}'
+               if wide and rows['gmacs'].notna().any() else '')
     handles, labels = axes[0].get_legend_handles_labels() if axes else ([], [])
     if handles:
         fig.legend(handles, labels, loc='outside lower center', frameon=False,
