@@ -22,4 +22,4 @@ axis_names = {'model.generator.alm.type': 'ALM',
               'model.generator.sampling.type': 'Sampling space'}
 seeds = [0, 1, 2]
 testsets = ['Rain100L', 'Rain100H', 'Test100', 'Test1200', 'Test2800']
-flops_shape = [3, 256, 256]
+macs_shape = [3, 256, 256]

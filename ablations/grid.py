@@ -10,8 +10,8 @@ A grid file is plain data (module-level names)::
     cfg_options = {'train_cfg.max_iters': 100}        # optional, applied to every run
     include = [{...}]; exclude = [{...}]              # optional (see cells)
     seed_key = 'randomness.seed'                      # optional
-    flops_shape = [3, 256, 256]                       # optional, for count_flops
-    stages = [...]                                    # optional, replaces the default stages
+    macs_shape = [3, 256, 256]                        # optional, for the macs stage
+    stages = ['test']                                 # optional stage names (default: all three)
     base_labels = {'model.generator.alm.mask.type': 'learned mask'}   # optional (see base_axes)
     axis_names = {'model.generator.alm.mask.type': 'Mask'}            # optional table headers
 
@@ -33,13 +33,13 @@ from pathlib import Path
 from mmengine.config import Config
 
 from ablations.spec import REPO_ROOT, AxisValue, Grid, GridError, RunSpec
-from ablations.stages import DEFAULT_STAGES, grid_stages
+from ablations.stages import STAGES, StageError, grid_stages, resolve_stages
 from danet.utils.config import check_cfg_options, check_dataset_paths, check_types, value_at
 from danet.utils.provenance import config_hash
 
 GRID_DIR = Path(__file__).resolve().parent
 REQUIRED_KEYS = ('base', 'axes', 'mode', 'seeds', 'testsets')
-OPTIONAL_KEYS = ('cfg_options', 'include', 'exclude', 'seed_key', 'flops_shape', 'stages',
+OPTIONAL_KEYS = ('cfg_options', 'include', 'exclude', 'seed_key', 'macs_shape', 'stages',
                  'base_labels', 'axis_names')
 MODES = ('factorial', 'one_at_a_time', 'listed')
 CHECKPOINT_KEY = 'checkpoint'   # cell key: evaluate this checkpoint instead of training
@@ -87,6 +87,11 @@ def load_grid(name_or_path: str) -> Grid:
     seeds = _nonempty_list(path, 'seeds', names['seeds'])
     if not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
         raise GridError(f'{path}: seeds must be integers, got {seeds}')
+    if 'stages' in names:
+        try:
+            names['stages'] = resolve_stages(_nonempty_list(path, 'stages', names['stages']))
+        except StageError as err:
+            raise GridError(f'{path}: stages: {err}') from None
     grid = Grid(name=path.stem, path=path, base=names['base'], axes=axes, mode=names['mode'],
                 seeds=list(seeds), testsets=list(_nonempty_list(path, 'testsets',
                                                                 names['testsets'])),
@@ -223,7 +228,7 @@ def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
             check_types(cfg)
         except KeyError as err:
             bad_types.append(f'{spec.run_id}: {err.args[0]}')
-        if not any(stage in DEFAULT_STAGES for stage in grid_stages(grid)):
+        if not any(stage in STAGES.values() for stage in grid_stages(grid)):
             continue  # a grid's own stages read what they read: not checked here
         # an evaluate-only run (a cell checkpoint) reads only its test sets
         loaders = [] if spec.checkpoint else ['train_dataloader', 'val_dataloader']

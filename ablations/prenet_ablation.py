@@ -9,8 +9,6 @@ Convert the release first (once):
         work_dirs/prenet_release
 then ``python -m ablations run prenet_ablation`` and ``python -m analysis report``.
 """
-from ablations.stages import DEFAULT_STAGES as _DEFAULT_STAGES
-
 _W = 'work_dirs/prenet_release/'
 base = 'configs/prenet/prenet_rain100h.py'
 mode = 'listed'
@@ -33,4 +31,4 @@ include = [
 ]
 seeds = [0]
 testsets = ['Rain100H']
-stages = [_DEFAULT_STAGES[1]]   # test only
+stages = ['test']   # evaluate only

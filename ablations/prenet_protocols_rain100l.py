@@ -7,8 +7,6 @@ Convert the release first (once):
         work_dirs/prenet_release
 then ``python -m ablations run prenet_protocols_rain100l``.
 """
-from ablations.stages import DEFAULT_STAGES as _DEFAULT_STAGES
-
 _MODELS = [('PRN_r', 'PRN6_r'), ('PReNet_r', 'PReNet6_r'), ('PRN', 'PRN6'), ('PReNet', 'PReNet6')]
 base = 'configs/prenet/prenet_rain100h.py'
 mode = 'listed'
@@ -19,4 +17,4 @@ include = [{'model.generator.type': model,
            for model, weights in _MODELS for protocol in ('mprnet_matlab', 'basicsr')]
 seeds = [0]
 testsets = ['Rain100L']
-stages = [_DEFAULT_STAGES[1]]   # test only
+stages = ['test']   # evaluate only

@@ -5,11 +5,9 @@ Convert the release first (once):
     python tools/convert_checkpoint.py --prenet-release ../shared/data/released_weights/PReNet \
         work_dirs/prenet_release
 then ``python -m ablations run prenet_readme_rain100h`` and ``python -m analysis report``
-(docs/reproductions.md). ``tools/test.py`` also writes complexity.json, so there is no flops
+(docs/reproductions.md). ``tools/test.py`` also writes complexity.json, so there is no macs
 stage.
 """
-from ablations.stages import DEFAULT_STAGES as _DEFAULT_STAGES
-
 base = 'configs/prenet/prenet_rain100h.py'
 mode = 'listed'
 axes = {}
@@ -25,4 +23,4 @@ include = [
 ]
 seeds = [0]
 testsets = ['Rain100H']
-stages = [_DEFAULT_STAGES[1]]   # test only
+stages = ['test']   # evaluate only

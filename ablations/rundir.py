@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ablations.stages import outputs_problem
+from ablations.stages import finished_as, outputs_problem
 from danet.utils.fileio import atomic_write_json
 from danet.utils.processes import pid_alive
 
@@ -152,7 +152,7 @@ def _read(path: Path) -> str:
 
 def current_stage(run_dir: Path, stages: list[dict]) -> str:
     finished = read_json(run_dir / PROGRESS) or {}
-    return next((s['name'] for s in stages if s['name'] not in finished), 'finishing')
+    return next((s['name'] for s in stages if not finished_as(s, finished)), 'finishing')
 
 
 def record_stage(run_dir: Path, name: str, started: float, finished: float) -> None:

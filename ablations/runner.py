@@ -28,7 +28,14 @@ from ablations.rundir import (
 )
 from ablations.slurm import ACTIVE, NEVER_RUNS, SlurmQueue
 from ablations.spec import REPO_ROOT, Grid, RunSpec
-from ablations.stages import StageError, grid_stages, outputs_problem, prepare_resume, stage_argv
+from ablations.stages import (
+    StageError,
+    finished_as,
+    grid_stages,
+    outputs_problem,
+    prepare_resume,
+    stage_argv,
+)
 from danet.utils.fileio import atomic_write_json
 
 WORK_ROOT = REPO_ROOT / 'work_dirs' / 'ablations'
@@ -83,11 +90,12 @@ def execute_run(grid: Grid, spec: RunSpec, run_dir: str, attempt: str = '') -> s
         rerun = False
         for stage in grid_stages(grid, spec):
             name = stage['name']
-            if not rerun and name in finished and \
+            if not rerun and finished_as(stage, finished) and \
                     outputs_problem(stage, run_dir, grid.testsets) is None:
                 continue
             rerun = True
-            forget_stage(run_dir, name)
+            for former in (name, *stage.get('formerly', ())):
+                forget_stage(run_dir, former)
             started = time.time()
             _run_stage(stage, spec, grid, run_dir)
             record_stage(run_dir, name, started, time.time())

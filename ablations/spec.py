@@ -28,7 +28,7 @@ class Grid:
     include: list[dict] = field(default_factory=list)
     exclude: list[dict] = field(default_factory=list)
     seed_key: str = 'randomness.seed'
-    flops_shape: list[int] = field(default_factory=lambda: [3, 256, 256])
+    macs_shape: list[int] = field(default_factory=lambda: [3, 256, 256])
     stages: list[dict] | None = None
     base_labels: dict[str, str] = field(default_factory=dict)   # axis key -> the base's label
     axis_names: dict[str, str] = field(default_factory=dict)    # axis key -> column title

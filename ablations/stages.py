@@ -1,14 +1,17 @@
 """The stages of one run as data: commands with placeholders, expected outputs, resume rules.
 
-A stage is ``dict(name, argv, outputs, resume=None)``. ``argv`` items are formatted with
+Grid files name their stages (``stages = ['test']``: keys of ``STAGES``); a stage is
+``dict(name, argv, outputs, resume=None, formerly=())``, and a grid may also give its own dicts
+(tests do). ``argv`` items are formatted with
 ``{python} {base} {run_dir} {seed} {checkpoint}``; the items ``{cfg_options}``,
-``{flops_shape}``, ``{testsets}`` (the grid's test sets) and ``{resume}`` expand to several
+``{macs_shape}``, ``{testsets}`` (the grid's test sets) and ``{resume}`` expand to several
 arguments (or none). ``outputs`` are paths relative to the run dir (``{testset}`` expands once
 per test set) that must be valid for the stage to count as finished.
 ``resume=dict(when=PATH, argv=[...], fresh_clears=DIR)``: if ``PATH`` exists the stage restarts
 with ``argv`` for ``{resume}``; otherwise ``DIR`` (a partial attempt with nothing to resume from)
 is removed first. ``{checkpoint}`` is the cell's ``checkpoint`` (evaluate-only runs, whose
-training stages are skipped) or else the one the train stage left.
+training stages are skipped) or else the one the train stage left. ``formerly``: names the
+stage had before (``macs`` was ``flops``); runs that finished it under such a name count it done.
 """
 import json
 import shutil
@@ -18,21 +21,28 @@ from pathlib import Path
 from ablations.spec import Grid, RunSpec, cfg_option_args
 from danet.evaluation.results import ResultsError, read_results
 
-DEFAULT_STAGES = [
-    dict(name='train',
-         argv=['{python}', 'tools/train.py', '{base}', '--work-dir', '{run_dir}/train', '{resume}',
-               '--cfg-options', '{cfg_options}'],
-         outputs=['train/last_checkpoint'],
-         resume=dict(when='train/last_checkpoint', argv=['--resume'], fresh_clears='train')),
-    dict(name='test',
-         argv=['{python}', 'tools/test.py', '{base}', '{checkpoint}', '--work-dir', '{run_dir}',
-               '--testsets', '{testsets}', '--cfg-options', '{cfg_options}'],
-         outputs=['results/{testset}.json']),
-    dict(name='flops',
-         argv=['{python}', 'tools/count_flops.py', '{base}', '--shape', '{flops_shape}',
-               '--out', '{run_dir}/complexity.json', '--cfg-options', '{cfg_options}'],
-         outputs=['complexity.json']),
-]
+_TEST_ARGV = ['{python}', 'tools/test.py', '{base}', '{checkpoint}', '--work-dir', '{run_dir}',
+              '--testsets', '{testsets}']
+STAGES = {
+    'train': dict(name='train',
+                  argv=['{python}', 'tools/train.py', '{base}', '--work-dir', '{run_dir}/train',
+                        '{resume}', '--cfg-options', '{cfg_options}'],
+                  outputs=['train/last_checkpoint'],
+                  resume=dict(when='train/last_checkpoint', argv=['--resume'],
+                              fresh_clears='train')),
+    'test': dict(name='test', argv=[*_TEST_ARGV, '--cfg-options', '{cfg_options}'],
+                 outputs=['results/{testset}.json']),
+    # test with --save-images (the report's comparison figure); tools/test.py also writes
+    # complexity.json at 3x256x256, so such grids need no separate macs stage
+    'test_images': dict(name='test_images',
+                        argv=[*_TEST_ARGV, '--save-images', '--cfg-options', '{cfg_options}'],
+                        outputs=['results/{testset}.json', 'complexity.json']),
+    'macs': dict(name='macs',
+                 argv=['{python}', 'tools/count_macs.py', '{base}', '--shape', '{macs_shape}',
+                       '--out', '{run_dir}/complexity.json', '--cfg-options', '{cfg_options}'],
+                 outputs=['complexity.json'], formerly=('flops',)),
+}
+DEFAULT_STAGES = ('train', 'test', 'macs')
 CHECKPOINT_POINTER = 'train/last_checkpoint'
 
 
@@ -40,13 +50,35 @@ class StageError(RuntimeError):
     """A stage that cannot start or whose outputs are missing or invalid."""
 
 
+def resolve_stages(stages) -> list[dict]:
+    """Stage names (keys of ``STAGES``) or stage dicts -> stage dicts.
+
+    Raises ``StageError`` naming an unknown stage and the known ones."""
+    found = []
+    for stage in stages:
+        if isinstance(stage, dict):
+            found.append(stage)
+        elif stage in STAGES:
+            found.append(STAGES[stage])
+        else:
+            raise StageError(f'unknown stage {stage!r}; known stages: {", ".join(STAGES)} '
+                             f'(or a stage dict, see ablations/stages.py)')
+    return found
+
+
 def grid_stages(grid: Grid, spec: RunSpec | None = None) -> list[dict]:
     """The grid's stages; a run whose cell gives a ``checkpoint`` (evaluate-only) skips the
     stages marked ``trains=True`` (the default ``train``)."""
-    stages = grid.stages if grid.stages is not None else DEFAULT_STAGES
+    stages = resolve_stages(grid.stages if grid.stages is not None else DEFAULT_STAGES)
     if spec is not None and spec.checkpoint:
         stages = [s for s in stages if not s.get('trains', s['name'] == 'train')]
     return stages
+
+
+def finished_as(stage: dict, finished: dict) -> str | None:
+    """The name under which ``finished`` (``progress.json``) records the stage, or None: its
+    name, else a former one (``formerly``: a run finished before a rename is not redone)."""
+    return next((n for n in (stage['name'], *stage.get('formerly', ())) if n in finished), None)
 
 
 def stage_outputs(stage: dict, testsets: list[str]) -> list[str]:
@@ -98,7 +130,7 @@ def stage_argv(stage: dict, spec: RunSpec, grid: Grid, run_dir: Path,
                resume_args: list[str]) -> list[str]:
     """The stage's command with every placeholder filled."""
     lists = {'{cfg_options}': cfg_option_args(spec.overrides),
-             '{flops_shape}': [str(n) for n in grid.flops_shape],
+             '{macs_shape}': [str(n) for n in grid.macs_shape],
              '{testsets}': list(grid.testsets),
              '{resume}': resume_args}
     fields = dict(python=sys.executable, base=spec.base, run_dir=str(run_dir), seed=spec.seed)

@@ -1,11 +1,11 @@
-"""``python -m analysis {collect,table,plot,figure,report,stats,compare}``: outputs from stored
-results."""
+"""``python -m analysis {collect,table,plot,figure,report,stats,compare,docs-figures}``: outputs
+from stored results."""
 import argparse
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from analysis import figures, plots, report, stats, store, style, tables
+from analysis import docs_figures, figures, plots, report, stats, store, style, tables
 from danet.evaluation.results import ResultsError
 from danet.utils.fileio import atomic_write_json, atomic_write_text
 
@@ -48,7 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
     image_args = argparse.ArgumentParser(add_help=False, parents=[layout])
     image_args.add_argument('--gt', type=Path, help='ground-truth image folder')
-    image_args.add_argument('--rainy', type=Path, help='rainy input folder (first column)')
+    image_args.add_argument('--rainy', type=Path,
+                            help='degraded input folder (first column; rainy/, hazy/, low/)')
     image_args.add_argument('--method', dest='methods', action='append', type=_name_dir,
                             default=[], metavar='NAME=DIR', help='a method\'s output folder')
 
@@ -58,6 +59,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--n-images', type=int, default=3)
     p.add_argument('--box', type=_box, help='inset box x,y,w,h (default: most differing)')
     p.add_argument('--error-maps', action='store_true')
+    p.add_argument('--niqe', action='append', type=Path, default=[], metavar='RESULTS_JSON',
+                   help='without --gt: caption each tile with its NIQE from this results file '
+                        '(tools/eval_folder.py --no-reference); its method names the column')
 
     p = sub.add_parser('report', parents=[image_args], help='everything plus HTML and Markdown')
     p.add_argument('work_dirs', nargs='+', type=Path)
@@ -75,6 +79,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('b', type=Path)
     p.add_argument('--testset', help='only this test set (default: every shared one)')
     p.add_argument('--json', type=Path, help='write {testset: {metric: numbers}} here')
+    p = sub.add_parser('docs-figures', help="regenerate docs/analysis.md's sample figures from "
+                                            'a finished demo (`make demo` first)')
+    p.add_argument('--demo-dir', type=Path, default=Path('work_dirs/demo'))
+    p.add_argument('--out', type=Path, default=docs_figures.DOCS)
     return parser.parse_args(argv)
 
 
@@ -120,11 +128,15 @@ def run(args: argparse.Namespace) -> None:
         paths = figures.write_figure(args.out, gt_dir=args.gt, methods=dict(args.methods),
                                      rainy_dir=args.rainy, names=args.images,
                                      n_images=args.n_images, box=args.box,
-                                     error_maps=args.error_maps, layout=args.layout)
+                                     error_maps=args.error_maps, layout=args.layout,
+                                     niqe=dict(map(figures.read_niqe, args.niqe)))
         print('\n'.join(map(str, paths)))
         return
     if args.command == 'compare':
         compare(args)
+        return
+    if args.command == 'docs-figures':
+        docs_figures.docs_figures(args.demo_dir, args.out)
         return
     if args.command == 'report':
         page = report.build_report(args.work_dirs, args.out, args.external, gt=args.gt,

@@ -1,9 +1,13 @@
-"""Comparison figures: rows = images, columns = rainy | each method | ground truth.
+"""Comparison figures: rows = images, columns = degraded input | each method | ground truth.
 
 Each tile shows a zoomed inset of one box (given, or where the methods differ most), placed in
 the corner that hides the least and joined to the box, and its Y-channel PSNR/SSIM against the
-ground truth; optional error-map rows with a colour bar. Without ground truth (real photographs)
-the crops sit side by side under the whole tiles. Images pair by file stem.
+ground truth as stored per image in the results file of the method's folder (``stored_scores``:
+never recomputed here); optional error-map rows with a colour bar. Without ground truth (real
+photographs) the crops sit side by side under the whole tiles, each tile captioned with its stored
+NIQE when given (``niqe``: per column, per image, from results files ``tools/eval_folder.py
+--no-reference`` wrote). The input column is named after its folder (``rainy/`` → Rainy input,
+``hazy/``, ``low/``). Images pair by file stem.
 """
 from pathlib import Path
 
@@ -11,11 +15,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from analysis.stats import DEFAULT_PROTOCOL
-from analysis.store import AnalysisError
+from analysis.store import AnalysisError, protocol_label
 from analysis.style import RC, save, width
-from danet.datasets.image_files import decode_rgb, list_images
-from danet.evaluation.functional import calculate_psnr, calculate_ssim
+from danet.datasets.image_files import INPUT_NAMES, decode_rgb, list_images
+from danet.evaluation.metric_table import METRIC_TABLE
+from danet.evaluation.results import read_results
 
 ZOOM_COLOR = '#D55E00'   # vermilion (Okabe-Ito), visible on grey rain and on cividis
 ERROR_CMAP = 'cividis'
@@ -28,6 +32,28 @@ def image_files(folder) -> dict[str, Path]:
     if not folder.is_dir():
         raise AnalysisError(f'{folder}: image folder not found')
     return {p.stem: p for p in list_images(folder)}
+
+
+def stored_scores(folder) -> tuple[dict[str, dict], dict | None]:
+    """Per-image rows (by stem) and conventions of the results stored for the images in
+    ``folder`` (``<run>/images/<testset>/`` -> ``<run>/results/<testset>.json``, or a
+    ``results/<testset>.json`` up to three levels above); ``({}, None)`` when none is stored."""
+    folder = Path(folder)
+    for parent in list(folder.parents)[:3]:
+        path = parent / 'results' / f'{folder.name}.json'
+        if path.is_file():
+            results = read_results(path)
+            return {Path(r['name']).stem: r for r in results['images']}, results['conventions']
+    return {}, None
+
+
+def _caption(row: dict | None) -> str:
+    """Stored Y-channel PSNR/SSIM of one image, in the metric table's labels and decimals."""
+    if not row or 'psnr_y' not in row:
+        return 'no stored scores\n(tools/eval_folder.py)'
+    lines = [f'{METRIC_TABLE[k].label} {row[k]:.{METRIC_TABLE[k].decimals}f}'
+             + (' dB' if k == 'psnr_y' else '') for k in ('psnr_y', 'ssim_y') if k in row]
+    return '\n'.join(lines)
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -104,7 +130,7 @@ def _tile(ax, img, box, caption, place, cmap=None, vmax=None):
     return shown
 
 
-def _pick(common, gts, method_files, names, n_images, where):
+def _pick(common, gts, scores, names, n_images, where):
     if names:
         missing = [n for n in names if Path(n).stem not in common]
         if missing:
@@ -114,14 +140,27 @@ def _pick(common, gts, method_files, names, n_images, where):
         raise AnalysisError(f'no image stem is shared by every folder ({where})')
     if gts is None:
         return common[:n_images]
-    scores = {s: [calculate_psnr(read_rgb(f[s]), read_rgb(gts[s]))
-                  for f in method_files.values()] for s in common}
-    return sorted(common, key=lambda s: -np.ptp(scores[s]))[:n_images]
+    psnr = {s: [rows[s]['psnr_y'] for rows in scores.values() if 'psnr_y' in rows.get(s, {})]
+            for s in common}     # the images whose stored PSNR moves most across the methods
+    return sorted(common, key=lambda s: -np.ptp(psnr[s]) if psnr[s] else 0)[:n_images]
+
+
+def read_niqe(results_file: Path) -> tuple[str, dict[str, float]]:
+    """The ``method`` of a results file and its per-image ``niqe`` by image stem."""
+    try:
+        data = read_results(results_file)
+    except (OSError, ValueError, KeyError) as err:
+        raise AnalysisError(f'{results_file}: cannot read a results file ({err})') from err
+    values = {Path(row['name']).stem: row['niqe'] for row in data['images'] if 'niqe' in row}
+    if not values:
+        raise AnalysisError(f'{results_file}: no per-image niqe; score the folder with '
+                            '`tools/eval_folder.py DIR --no-reference ...`')
+    return data['method'], values
 
 
 def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=None,
                       n_images: int = 3, box=None, error_maps: bool = False,
-                      layout: str = 'double'):
+                      layout: str = 'double', niqe: dict[str, dict[str, float]] | None = None):
     """Build the figure; ``box`` is (x, y, w, h) or None for the most differing region.
 
     Without ``gt_dir`` (real rainy photographs) ``rainy_dir`` is required: each image gets a
@@ -139,9 +178,14 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
     common = [s for s in stems if all(s in files for files in method_files.values())
               and (rainy_files is None or s in rainy_files)]
     where = ', '.join(map(str, [gt_dir or rainy_dir, *methods.values()]))
-    chosen = _pick(common, gts, method_files, names, n_images, where)
+    stored = {name: stored_scores(folder) for name, folder in methods.items()}
+    scores = {name: rows for name, (rows, _) in stored.items()}
+    rainy_scores = stored_scores(rainy_dir)[0] if rainy_dir else {}
+    protocols = sorted({protocol_label(c) for _, c in stored.values() if c})
+    chosen = _pick(common, gts, scores, names, n_images, where)
 
-    columns = ((['Rainy input'] if rainy_files else []) + list(methods)
+    input_name = INPUT_NAMES.get(Path(rainy_dir).name, 'Input') if rainy_dir else None
+    columns = (([input_name] if rainy_files else []) + list(methods)
                + (['Ground truth'] if gts is not None else []))
     if layout == 'single' and len(columns) > SINGLE_MAX_COLUMNS:
         raise AnalysisError(f'{len(columns)} image columns do not fit a single column (3.5 in, '
@@ -177,13 +221,19 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
         row = i * rows_per_image
         place = inset_place(reference, region)     # one corner for the whole row
         if gt is None:
-            _real_photo_rows(axes[row], axes[row + 1], tiles, region)
+            values = [(niqe or {}).get(name, {}).get(stem) for name in columns]
+            captions = ['' if v is None else f'NIQE {v:.2f}' for v in values]
+            if any(captions):
+                captions[0] += ' (lower: more natural)'
+            _real_photo_rows(axes[row], axes[row + 1], tiles, region, captions)
         else:
-            for j, tile in enumerate(tiles):
-                caption = (f'PSNR {calculate_psnr(tile, gt):.2f} dB\n'
-                           f'SSIM {calculate_ssim(tile, gt):.4f}')
+            captions = [_caption(s.get(stem)) for s in scores.values()]
+            if rainy_files:     # the input: its stored scores if eval_folder scored it, else none
+                captions.insert(0, _caption(rainy_scores[stem]) if stem in rainy_scores else '')
+            for j, (tile, caption) in enumerate(zip(tiles, captions, strict=True)):
                 _tile(axes[row, j], tile, region, caption, place)
-            _tile(axes[row, -1], gt, region, f'PSNR/SSIM: Y channel,\n{DEFAULT_PROTOCOL}', place)
+            _tile(axes[row, -1], gt, region,
+                  f'PSNR/SSIM: Y channel,\n{" / ".join(protocols) or "none stored"}', place)
             if error_maps:
                 _error_row(fig, axes[row + 1], tiles, gt, region, place)
         axes[row, 0].set_ylabel(stem, fontsize=7)
@@ -206,11 +256,12 @@ def _error_row(fig, axes, tiles, gt, region, place):
     bar.ax.tick_params(labelsize=6)
 
 
-def _real_photo_rows(top, bottom, tiles, region):
-    """No ground truth: whole tiles with the box, then the crops side by side."""
+def _real_photo_rows(top, bottom, tiles, region, captions):
+    """No ground truth: whole tiles with the box and their captions, then the crops side by
+    side."""
     x, y, w, h = region
-    for ax, tile in zip(top, tiles, strict=True):
-        _tile(ax, tile, region, '', None)
+    for ax, tile, caption in zip(top, tiles, captions, strict=True):
+        _tile(ax, tile, region, caption, None)
     for ax, tile in zip(bottom, tiles, strict=True):
         ax.imshow(tile[y:y + h, x:x + w], vmin=0, vmax=255)
         ax.set(xticks=[], yticks=[])

@@ -32,7 +32,7 @@ TIED_MARK = '≈'
 MINUS = '−'                          # U+2212 in Δ cells
 DELTA_METRICS = ('psnr_y',)          # Δ columns (all metrics are in stats.csv)
 MIN_RANKED = 3                       # fewer measured methods in a column: no best/second marks
-REFERENCE_METHODS = {'rainy input', 'input', 'rainy'}   # reference rows (lower-cased names)
+REFERENCE_METHODS = {'input', 'rainy'}   # reference rows (lower-cased), and any '<task> input'
 BASE_LABEL = 'base'   # the base's choice when run.json predates ``base_axes``
 QUOTED_DECIMALS = {'psnr': 2, 'ssim': 3}   # as papers print them (0.890, not 0.8900)
 PROTOCOL_TITLES = {'mprnet_matlab': "MPRNet's MATLAB", 'prenet_matlab': "PReNet's scripts",
@@ -312,7 +312,8 @@ def ablation_table(df: pd.DataFrame, paired=None) -> Table:
     metric_columns = _metric_columns(grid, methods,
                                      ['psnr_y', 'ssim_y', 'lpips_alex', *_no_reference()])
     columns += _delta_columns(metric_columns, methods, paired) if paired else metric_columns
-    seeds = grid.groupby(['method', 'testset_key'])['run_dir'].nunique()
+    # per test set: grids of several tasks share variant names but not test sets
+    seeds = grid.drop_duplicates(['run_dir', 'testset']).groupby(['method', 'testset']).size()
     span = f'{seeds.min()}' if seeds.min() == seeds.max() else f'{seeds.min()}–{seeds.max()}'
     notes = [f'Mean ± std over {span} seeds.' if seeds.max() > 1 else 'Single seed per variant.']
     if paired:
@@ -349,8 +350,10 @@ def load_external(path: Path = EXTERNAL_RESULTS) -> list[dict]:
 
 
 def is_reference(method: str) -> bool:
-    """The rainy input itself (named e.g. ``Rainy input``): shown for reference, never ranked."""
-    return method.strip().lower() in REFERENCE_METHODS
+    """The degraded input itself (``Rainy input``, ``Hazy input``, ``Low-light input``): shown for
+    reference, never ranked."""
+    name = method.strip().lower()
+    return name in REFERENCE_METHODS or name.endswith(' input')
 
 
 def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Table:

@@ -32,6 +32,12 @@ from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZER
 from mmengine.registry import Registry
 
 SCOPE = 'danet'
+# Types renamed when tasks other than deraining arrived → their old names, which stay registered
+# (same classes) so old configs build; config hashes are taken over the old names
+# (``danet.utils.provenance``), so results recorded before the rename keep matching their configs.
+RENAMED_TYPES = {'RestorationModel': 'DerainModel',
+                 'RestorationDataPreprocessor': 'DerainDataPreprocessor',
+                 'RestorationMetric': 'DerainMetric'}
 
 
 class DerainRegistry(Registry):
@@ -69,7 +75,9 @@ STRATEGIES = _child('strategy', MMENGINE_STRATEGIES)
 DATASETS = _child('dataset', MMENGINE_DATASETS, 'danet.datasets.h5_dataset',
                   'danet.datasets.folder_dataset')
 DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS)
-TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'danet.datasets.transforms')
+# mmcv's transforms (Compose, RandomApply, KeyMapper, ...) register in the parent root
+TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'danet.datasets.transforms',
+                    'mmcv.transforms')
 MODELS = _child('model', MMENGINE_MODELS, 'danet.models.danet', 'danet.models.mprnet',
                 'danet.models.prenet', 'danet.models.pcnet',
                 'danet.models.losses', 'danet.models.derain_model',

@@ -15,7 +15,7 @@ from data_tools.synth import RainParams
 
 
 def _pack(args) -> int:
-    from data_tools.pack import pack
+    from danet.datasets.pack import pack
     manifest = pack(args.src, args.out, args.layout, compression=args.compression,
                     skip_bad=args.skip_bad, convert=args.convert, overwrite=args.overwrite,
                     val_fraction=args.val_fraction, split_seed=args.split_seed,
@@ -24,7 +24,7 @@ def _pack(args) -> int:
                     provenance={'source': args.source, 'license': args.license})
     excluded = (f'; excluded {len(manifest["excluded"])} background(s) found in '
                 f'{", ".join(args.exclude_overlap_with)}' if args.exclude_overlap_with else '')
-    print(f'packed {len(manifest["rainy"])} rainy / {len(manifest["clean"])} clean images '
+    print(f'packed {len(manifest["rainy"])} degraded / {len(manifest["clean"])} clean images '
           f'into {args.out}; skipped {len(manifest["skipped"])}{excluded}')
     for path, reason in manifest['skipped']:
         print(f'  skipped {path}: {reason}')
@@ -45,7 +45,7 @@ def _verify(args) -> int:
 
 
 def _inspect(args) -> int:
-    from data_tools.card import dataset_card
+    from danet.datasets.card import dataset_card
     card = dataset_card(args.path)
     card['images'] = f'{len(card["images"])} per-image hashes: python -m data_tools card PATH'
     print(json.dumps(card, indent=2))
@@ -53,8 +53,8 @@ def _inspect(args) -> int:
 
 
 def _card(args) -> int:
+    from danet.datasets.card import card_markdown, dataset_card
     from danet.utils.fileio import atomic_write_text
-    from data_tools.card import card_markdown, dataset_card
     card = dataset_card(args.path)
     text = card_markdown(card) if args.format == 'md' else json.dumps(card, indent=2) + '\n'
     if args.out:

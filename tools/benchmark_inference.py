@@ -6,14 +6,14 @@
 
 ``--reference``: ours ÷ the authors' DANet re-stated (``danet/apis/ab_benchmark.py``), per image,
 interleaved between two worker processes, with page faults per call and the load average.
+Logic: ``danet/apis/benchmark_inference.py``.
 """
 import argparse
-import os
-import sys
 from pathlib import Path
 
-from danet.apis.benchmark import GENERATORS, format_report, peak_memory, time_models, to_json
-from danet.utils.fileio import atomic_write_text
+from danet.apis.benchmark import GENERATORS
+from danet.apis.benchmark_inference import inference_benchmark, reference_benchmark
+from danet.utils.cli import run_main
 
 GOLDEN = (Path(__file__).resolve().parents[2]
           / 'shared/data/reference_outputs/danet_official_random.pth')
@@ -48,34 +48,13 @@ def main(argv=None) -> None:
                         help='torch threads of the --reference workers')
     parser.add_argument('--weights', type=Path, default=GOLDEN,
                         help='official-format DANet state dict for --reference')
-    args = parser.parse_args(argv)
-    if args.reference:
-        _reference(args)
-        return
-    shapes = args.shapes or [(256, 256), (320, 480)]
-    warmup = 1 if args.warmup is None else args.warmup
-    report = time_models(args.models, shapes, warmup, args.repeats or 5, args.compile)
-    if not args.skip_peak:
-        report['peak_memory'] = peak_memory('danet', *args.peak_shape, args.peak_tile or None)
-    print(format_report(report))
-    if args.out:
-        atomic_write_text(args.out, to_json(report))
-
-
-def _reference(args) -> None:
-    from danet.apis.ab_benchmark import HEADER, compare
-    if not args.weights.is_file():
-        print(f'--weights: {args.weights} not found; give an official-format DANet state dict '
-              '(shared/data/reference_outputs/danet_official_random.pth)', file=sys.stderr)
-        sys.exit(2)
-    shapes = args.shapes or [(256, 256), (320, 480), (512, 512)]
-    warmup = 2 if args.warmup is None else args.warmup
-    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
-    print(HEADER)
-    rows = compare(str(args.weights), shapes, args.threads, warmup, args.repeats or 7)
-    if args.out:
-        atomic_write_text(args.out, to_json(dict(rows=rows)))
+    a = parser.parse_args(argv)
+    if a.reference:
+        reference_benchmark(a.weights, a.shapes, a.threads, a.warmup, a.repeats, a.out)
+    else:
+        inference_benchmark(a.models, a.shapes, a.warmup, a.repeats, a.compile,
+                            None if a.skip_peak else a.peak_shape, a.peak_tile, a.out)
 
 
 if __name__ == '__main__':
-    main()
+    run_main(main)

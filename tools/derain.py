@@ -5,62 +5,12 @@ Any input ``decode_rgb`` converts (gray, 16-bit, palette, alpha, CMYK); each out
 ``<stem><suffix>.png`` is an RGB PNG of the input's size, written atomically. An input is never
 overwritten: writing into the inputs' folder needs a ``--suffix``, and two inputs that would give
 the same output name (``x.jpg``, ``x.png``) are refused before any work. An unreadable image is
-skipped; the failures are listed at the end (exit code 1)."""
+skipped; the failures are listed at the end (exit code 1). Logic: ``danet/apis/derain_files.py``."""
 import argparse
-import sys
 from pathlib import Path
 
-import numpy as np
-from mmengine.registry import init_default_scope
-from PIL import Image
-from tqdm import tqdm
-
-from danet.apis.inference import derain, init_model
-from danet.datasets.image_files import IMAGE_SUFFIXES, decode_rgb, list_images
-from danet.registry import SCOPE
+from danet.apis.derain_files import derain_files
 from danet.utils.cli import run_main
-from danet.utils.fileio import atomic_path
-from danet.utils.memory import keep_freed_memory
-from danet.utils.threads import apply_thread_policy
-
-
-def input_images(source: Path) -> list[Path]:
-    """``source`` itself if it is a file, else the images in the folder."""
-    if source.is_file():
-        return [source]
-    if not source.is_dir():
-        raise FileNotFoundError(f'input not found: {source}')
-    images = list_images(source)
-    if not images:
-        raise FileNotFoundError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in {source}')
-    return images
-
-
-def output_paths(images: list[Path], output_dir: Path, suffix: str) -> list[Path]:
-    """The output of each image; refuses to overwrite an input or to write two images to one
-    name (``ValueError`` naming the files and the fix)."""
-    outputs = [output_dir / f'{path.stem}{suffix}.png' for path in images]
-    inputs = {path.resolve() for path in images}
-    clobbered = [out.name for out in outputs if out.resolve() in inputs]
-    if clobbered or (not suffix and output_dir.resolve() in {p.parent for p in inputs}):
-        named = f' ({", ".join(clobbered[:3])})' if clobbered else ''
-        raise ValueError(f'{output_dir} holds the input images{named}: '
-                         'writing there could overwrite them; choose another OUTPUT_DIR or '
-                         'set a --suffix (e.g. --suffix _derained) that no input name has')
-    seen: dict[Path, Path] = {}
-    for image, out in zip(images, outputs, strict=True):
-        if out in seen:
-            raise ValueError(f'{seen[out].name} and {image.name} would both be written to {out}; '
-                             'rename or move one of them')
-        seen[out] = image
-    return outputs
-
-
-def read_image(path: Path) -> np.ndarray:
-    """H×W×3 uint8 by the platform's one decoder (``decode_rgb`` rules: gray replicated,
-    16-bit keeps the high byte, palette looked up, alpha dropped); ``OSError``/``ValueError``
-    for a file it cannot decode."""
-    return decode_rgb(path, convert=True)[0]
 
 
 def main(argv=None):
@@ -75,27 +25,9 @@ def main(argv=None):
     parser.add_argument('--overlap', type=int, default=32, help='tile overlap in pixels')
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
-    init_default_scope(SCOPE)
-    keep_freed_memory()
-    images = input_images(args.input)
-    outputs = output_paths(images, args.output_dir, args.suffix)
-    apply_thread_policy()
-    model = init_model(args.config, args.checkpoint, device=args.device)
-    failures = []
-    for path, out in tqdm(list(zip(images, outputs, strict=True)), desc='derain', unit='img'):
-        try:
-            image = read_image(path)
-        except (OSError, ValueError) as err:  # PIL: UnidentifiedImageError, truncated files
-            failures.append(f'{path}: {err}')
-            continue
-        restored = derain(model, image, tile=args.tile, overlap=args.overlap)
-        with atomic_path(out, suffix='.png') as tmp:
-            Image.fromarray(restored).save(tmp, format='PNG')
-    if failures:
-        print(f'derain: {len(failures)} of {len(images)} image(s) failed:\n  ' +
-              '\n  '.join(failures), file=sys.stderr)
-        return 1
-    return 0
+    return derain_files(args.config, args.checkpoint, args.input, args.output_dir, args.suffix,
+                        args.tile, args.overlap, args.device)
+
 
 if __name__ == '__main__':
     run_main(main)

@@ -4,18 +4,23 @@ A layout maps a source folder to *groups*: one clean image (or none, for rainy-o
 real photos) and the rainy images rendered from it. Pairing is always by name, never by
 sorted position. Files whose name starts with ``.`` are ignored (``.DS_Store`` and the like).
 """
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from mmengine import fileio
 from PIL import Image
 
 LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400')
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
-# For each layout with rainy/clean sub-folders: accepted folder names, first match wins.
+# The degraded-input folder each task's synthesis writes (``data_tools synth --task``) → what the
+# tables and figures call that input.
+INPUT_NAMES = {'rainy': 'Rainy input', 'hazy': 'Hazy input', 'low': 'Low-light input'}
+# For each layout with degraded/clean sub-folders: accepted folder names, first match wins.
 _FOLDERS = {
-    'pairs': (('rainy', 'hazy', 'low'), ('clean',)),
+    'pairs': (tuple(INPUT_NAMES), ('clean',)),
     'mprnet': (('input',), ('target',)),
     'rain1400': (('rainy_image', 'rainy'), ('ground_truth', 'clean')),
 }
@@ -149,14 +154,23 @@ def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str
 
     Pixels are taken as stored (EXIF orientation is not applied). The returned note names the
     source kind, e.g. ``'I;16 16-bit->RGB'``.
+
+    The file is read with ``mmengine.fileio.get`` (any MMEngine file backend) and decoded by
+    mmcv's ``imfrombytes`` (Pillow backend, ``color_ignore_orientation``, RGB order) wherever
+    that does what these rules say: 8-bit RGB and every convertible mode but two. Our own rules
+    remain for 16/32-bit ``I`` (mmcv's Pillow conversion clips at 255 instead of keeping the
+    high byte) and ``LA`` (mmcv composites it over a fixed colour instead of dropping alpha);
+    mmcv cannot report the stored mode, so PIL reads the header first (for the refusals and
+    the note).
     """
-    with Image.open(path) as img:
+    content = fileio.get(path)
+    with Image.open(io.BytesIO(content)) as img:
         raw_mode = img.tile[0].args if img.tile and isinstance(img.tile[0].args, str) else ''
         if img.tile and isinstance(img.tile[0].args, tuple) and img.tile[0].args:
             raw_mode = str(img.tile[0].args[0])
         sixteen = ';16' in raw_mode or img.mode.startswith('I')
         if img.mode == 'RGB' and not sixteen:
-            return np.asarray(img.convert('RGB')), None
+            return _mmcv_rgb(content), None
         kind = f'{img.mode}{" 16-bit" if sixteen else ""}'
         if not convert:
             raise ValueError(f'{kind} image, not 8-bit RGB (pass --convert to convert it)')
@@ -167,4 +181,14 @@ def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str
         if img.mode not in _CONVERTIBLE and img.mode != 'RGB':
             raise ValueError(f'{kind} image: no rule to convert it to 8-bit RGB '
                              '(save it as 8- or 16-bit gray or RGB)')
-        return np.asarray(img.convert('RGB')), f'{kind}->RGB'
+        if img.mode == 'LA':
+            return np.asarray(img.convert('RGB')), f'{kind}->RGB'
+    return _mmcv_rgb(content), f'{kind}->RGB'
+
+
+def _mmcv_rgb(content: bytes) -> np.ndarray:
+    """mmcv's Pillow decode to H×W×3 uint8 RGB, EXIF orientation ignored (imported here: mmcv
+    loads torch, which modules that only list images do not need)."""
+    from mmcv import imfrombytes
+    return imfrombytes(content, flag='color_ignore_orientation', channel_order='rgb',
+                       backend='pillow')

@@ -1,5 +1,10 @@
 """Paired transforms on the dataset's dict: ``img`` (rainy) and optional ``gt`` (clean).
 
+Each follows mmcv's ``BaseTransform`` contract (``transform(results) -> results``, dict in, dict
+out) and lives in the ``danet`` ``TRANSFORMS`` registry, a child of the root that mmcv's own
+transforms register in: a pipeline mixes both (``RandomApply``, ``RandomChoice``, ``KeyMapper``
+wrap ours) and reads like any OpenMMLab config.
+
 Values may be lazy arrays (``h5py.Dataset``) that read only what a slice touches, or numpy
 H×W×3 uint8; every transform returns numpy. Randomness comes from numpy's global RNG, seeded
 per epoch from the run's seed (``EpochSeedHook`` in the main process; each DataLoader worker from
@@ -7,6 +12,7 @@ per epoch from the run's seed (``EpochSeedHook`` in the main process; each DataL
 draws afresh and runs repeat for a given seed.
 """
 import numpy as np
+from mmcv.transforms import BaseTransform
 
 from danet.registry import TRANSFORMS
 
@@ -28,7 +34,7 @@ def pair_size(results: dict) -> tuple[int, int]:
     return h, w
 
 
-class _PairedCrop:
+class _PairedCrop(BaseTransform):
     """A square ``crop_size`` window taken from both images of a pair."""
 
     def __init__(self, crop_size: int):
@@ -49,7 +55,7 @@ class PairedRandomCrop(_PairedCrop):
     def __init__(self, crop_size: int = 256):
         super().__init__(crop_size)
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         size = self.crop_size
         h, w = pair_size(results)
         if h < size or w < size:
@@ -67,7 +73,7 @@ class PairedRandomCrop(_PairedCrop):
 
 
 @TRANSFORMS.register_module()
-class PairedFlipRot8:
+class PairedFlipRot8(BaseTransform):
     """DANet's augmentation (DANET_SPEC §3): draw k uniformly in 0..8; 1 vertical flip,
     2 horizontal flip, 3–5 rot90 by 1–3 quarter turns, 6 rot90 of the vertical flip,
     7 rot90 of the horizontal flip; 0 and 8 leave the pair unchanged (identity p = 2/9).
@@ -79,7 +85,7 @@ class PairedFlipRot8:
         6: lambda x: np.rot90(np.flipud(x)), 7: lambda x: np.rot90(np.fliplr(x)),
     }
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         mode = int(np.random.randint(0, 9))
         op = self._OPS.get(mode)
         for key in KEYS:
@@ -103,7 +109,7 @@ class PairedCenterCrop(_PairedCrop):
     def __init__(self, crop_size: int = 96):
         super().__init__(crop_size)
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         size = self.crop_size
         h, w = pair_size(results)
         top, left = max(0, (h - size) // 2), max(0, (w - size) // 2)
@@ -117,7 +123,7 @@ class PairedCenterCrop(_PairedCrop):
 
 
 @TRANSFORMS.register_module()
-class PairedRainStrength:
+class PairedRainStrength(BaseTransform):
     """Rescale the rain of a pair: ``img = gt + s * (img - gt)`` with ``s ~ U(low, high)``,
     applied with probability ``prob`` (rounded back to uint8).
 
@@ -132,7 +138,7 @@ class PairedRainStrength:
                              f'high={high}, prob={prob}')
         self.low, self.high, self.prob = low, high, prob
 
-    def __call__(self, results: dict) -> dict:
+    def transform(self, results: dict) -> dict:
         strength = 1.0
         if results.get('gt') is not None and np.random.rand() < self.prob:
             strength = float(np.random.uniform(self.low, self.high))

@@ -21,7 +21,7 @@ def _source(dataset: dict) -> tuple[str, str, str | None] | None:
     if dataset.get('type') == 'H5PairedDataset':
         return dataset['ann_file'], 'pairs', dataset.get('split')
     if dataset.get('type') == 'FolderPairedDataset':
-        return dataset['path'], dataset.get('layout', 'pairs'), None
+        return dataset['ann_file'], dataset.get('layout', 'pairs'), None
     return None
 
 

@@ -1,4 +1,5 @@
-"""``DerainMetric``: per-image PSNR/SSIM (Y and RGB) and LPIPS, as deraining papers report them."""
+"""``RestorationMetric`` (old name ``DerainMetric``): per-image PSNR/SSIM (Y and RGB), LPIPS and
+NIQE, as restoration papers report them."""
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -7,12 +8,12 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.structures import BaseDataElement
 
-from danet.datasets.h5format import ground_truth_hash, pixel_hash
 from danet.evaluation.functional import quantize
 from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, EvalProtocol, build_protocol
 from danet.evaluation.results import build_results, write_results
 from danet.registry import METRICS
+from danet.utils.hashing import ground_truth_hash, pixel_hash
 
 
 def score_pair(pred: np.ndarray, gt: np.ndarray, metrics: Sequence[str],
@@ -41,8 +42,8 @@ def make_lpips_scorer(metrics: Sequence[str], device: str = 'cpu'):
 
 
 @METRICS.register_module()
-class DerainMetric(BaseMetric):
-    """Scores ``pred_img`` against ``gt_img`` of each ``DerainSample``, keeping per-image rows.
+class RestorationMetric(BaseMetric):
+    """Scores ``pred_img`` against ``gt_img`` of each ``RestorationSample``, keeping per-image rows.
 
     The prediction (float 3×H×W in [0, 1]) is quantised to uint8 as the protocol saves it
     (rounded or truncated); a float ground truth is rounded. ``compute_metrics`` returns the
@@ -53,8 +54,8 @@ class DerainMetric(BaseMetric):
     ``ground_truth_hash`` of the ground truths scored, as ``tools/eval_folder.py`` records it.
 
     Args:
-        metrics: keys of ``METRIC_TABLE`` (default the full-reference ones: ``psnr_y, ssim_y,
-            psnr_rgb, ssim_rgb, lpips_alex``; ``niqe`` scores the prediction alone).
+        metrics: keys of ``METRIC_TABLE`` (default ``FULL_REFERENCE_KEYS``, every metric of the
+            table that needs the ground truth; a no-reference one scores the prediction alone).
         protocol: evaluation protocol, a name or ``dict(type=NAME, crop_border=N)``
             (``danet.evaluation.protocols``; default ``mprnet_matlab``).
         results_dir: folder for the results file, or None to write nothing.
@@ -86,12 +87,12 @@ class DerainMetric(BaseMetric):
             name = sample.get('name', f'#{len(self.results)}')
             for key in ('pred_img', 'gt_img'):
                 if sample.get(key) is None:
-                    raise KeyError(f'DerainMetric: sample {name!r} has no {key}')
+                    raise KeyError(f'{type(self).__name__}: sample {name!r} has no {key}')
             pred = self.protocol.quantize(sample['pred_img'])
             gt = _to_uint8_hwc(sample['gt_img'])
             if pred.shape != gt.shape:
-                raise ValueError(f'DerainMetric: sample {name!r}: pred_img {pred.shape} and '
-                                 f'gt_img {gt.shape} differ (HWC after quantisation)')
+                raise ValueError(f'{type(self).__name__}: sample {name!r}: pred_img {pred.shape} '
+                                 f'and gt_img {gt.shape} differ (HWC after quantisation)')
             row = {'name': name,
                    **score_pair(pred, gt, self.metrics, self.protocol, self.lpips_scorer)}
             self.results.append((row, sample.get('testset'), pixel_hash(gt)))
@@ -105,13 +106,17 @@ class DerainMetric(BaseMetric):
         self.last_rows = rows
         if self.results_dir is not None:
             if testset is None:
-                raise ValueError('DerainMetric: writing results needs one testset in the '
+                raise ValueError(f'{type(self).__name__}: writing results needs one testset in the '
                                  f'samples\' metainfo, got {sorted(map(str, testsets))}')
             results_file = build_results(
                 testset, self.method, rows, self.protocol.conventions(), self.config_hash,
                 ground_truth_hash(h for _, _, h in results))
             write_results(self.results_dir / f'{testset}.json', results_file)
         return {k: float(np.mean([row[k] for row in rows])) for k in self.metrics}
+
+
+DerainMetric = RestorationMetric   # the name before tasks other than deraining (same class)
+METRICS.register_module(name='DerainMetric', module=RestorationMetric)
 
 
 def _to_uint8_hwc(img) -> np.ndarray:

@@ -12,7 +12,7 @@ from mmengine.config import Config, DictAction
 
 NEW_KEY_PREFIX = '+'
 # Dataset arguments that name a file the dataset reads.
-DATASET_PATH_KEYS = ('ann_file', 'path', 'data_root')
+DATASET_PATH_KEYS = ('ann_file', 'data_root')
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

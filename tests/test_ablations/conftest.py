@@ -16,7 +16,7 @@ sleep = 0.0
 
 def write_grid(tmp_path: Path, name: str = 'fake', axes: str | None = None,
                extra: str = '') -> Path:
-    """A grid file over a tiny base config, with fake train/test/flops stages."""
+    """A grid file over a tiny base config, with fake train/test/macs stages."""
     base = tmp_path / 'base.py'
     base.write_text(FAKE_BASE)
     axes = axes or "{'model.variant': [('variant B', 'b')], 'fail': [('broken', True)]}"
@@ -36,8 +36,8 @@ def write_grid(tmp_path: Path, name: str = 'fake', axes: str | None = None,
             dict(name='test', argv=['{{python}}', {FAKE_STAGE!r}, 'test', '{{run_dir}}',
                                     '{{checkpoint}}', 'SetA'],
                  outputs=['results/{{testset}}.json']),
-            dict(name='flops', argv=['{{python}}', {FAKE_STAGE!r}, 'flops', '{{run_dir}}'],
-                 outputs=['complexity.json']),
+            dict(name='macs', argv=['{{python}}', {FAKE_STAGE!r}, 'macs', '{{run_dir}}'],
+                 outputs=['complexity.json'], formerly=('flops',)),
         ]
         """) + extra)
     return grid

@@ -1,8 +1,8 @@
-"""A stand-in for tools/train.py, test.py and count_flops.py: deterministic, resumable, fast.
+"""A stand-in for tools/train.py, test.py and count_macs.py: deterministic, resumable, fast.
 
     fake_stage.py train RUN_DIR [--resume] [--cfg-options k=v ...]
     fake_stage.py test RUN_DIR CHECKPOINT TESTSET [--cfg-options ...]
-    fake_stage.py flops RUN_DIR
+    fake_stage.py macs RUN_DIR
 
 ``train`` runs ``iters`` steps (``sleep`` seconds each), checkpointing after every step, and
 refuses a non-empty work dir without ``--resume``; ``fail=True`` in the options makes it fail.
@@ -56,9 +56,9 @@ def test(run_dir: Path, argv):
                   build_results(argv[4], 'fake', images, conventions, 'cfg', 'data'))
 
 
-def flops(run_dir: Path, argv):
+def macs(run_dir: Path, argv):
     atomic_write_json(run_dir / 'complexity.json', {'params': 1, 'macs': 2})
 
 
 if __name__ == '__main__':
-    {'train': train, 'test': test, 'flops': flops}[sys.argv[1]](Path(sys.argv[2]), sys.argv)
+    {'train': train, 'test': test, 'macs': macs}[sys.argv[1]](Path(sys.argv[2]), sys.argv)

@@ -21,14 +21,14 @@ def test_listed_cells_with_a_checkpoint_are_only_evaluated(make_grid, tmp_path, 
     write_run_json(run_dir, evaluated)
     assert json.loads((run_dir / RUN_JSON).read_text())['checkpoint'] == str(given)
     assert execute_run(grid, evaluated, str(run_dir)) == 'done'
-    assert list(json.loads((run_dir / DONE).read_text())['stages']) == ['test', 'flops']
+    assert list(json.loads((run_dir / DONE).read_text())['stages']) == ['test', 'macs']
     assert not (run_dir / 'train').exists()
     results = run_dir / 'results' / 'SetA.json'
     assert json.loads(results.read_text())['images'][0]['psnr_y'] == 500 % 97
 
     other = run_dir_of(tmp_path, trained)
     assert execute_run(grid, trained, str(other)) == 'done'
-    assert list(json.loads((other / DONE).read_text())['stages']) == ['train', 'test', 'flops']
+    assert list(json.loads((other / DONE).read_text())['stages']) == ['train', 'test', 'macs']
 
     results.unlink()   # a damaged evaluate-only run is picked up again and still not trained
     assert select_runs(grid, [evaluated, trained], tmp_path, False) == [evaluated]

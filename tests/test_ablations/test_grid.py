@@ -8,6 +8,7 @@ from ablations.__main__ import main
 from ablations.grid import cells, expand, load_grid
 from ablations.runner import write_run_json
 from ablations.spec import AxisValue, GridError, format_cfg_value
+from ablations.stages import STAGES, grid_stages
 
 TWO_AXES = "{'model.variant': ['b', ('variant C', 'c')], 'iters': [4, 5]}"
 
@@ -47,6 +48,10 @@ def test_grid_errors_name_file_and_key(make_grid):
     typo = make_grid(name='typo', extra="seed = [1]\n")
     with pytest.raises(GridError, match=r"typo.py: unknown key\(s\) \['seed'\]"):
         load_grid(str(typo))
+    bad_stage = make_grid(name='bad_stage', extra="stages = ['tset']\n")
+    with pytest.raises(GridError, match=r"bad_stage.py: stages: unknown stage 'tset'; "
+                                        r"known stages: train, test, test_images, macs"):
+        load_grid(str(bad_stage))
     unknown_cfg = make_grid(name='unknown_cfg', axes="{'model.varient': ['b']}")
     with pytest.raises(GridError, match='model.varient.*model.variant'):
         expand(load_grid(str(unknown_cfg)))
@@ -71,6 +76,17 @@ def test_plan_json_lists_every_run(make_grid, tmp_path, capsys):
     assert runs[1]['overrides'] == {'model.variant': 'b', 'randomness.seed': 0}
     assert runs[1]['axes'] == {'model.variant': {'label': 'variant B', 'value': 'b'}}
     assert "'model.variant=b'" in runs[1]['command']
+
+
+def test_shipped_grids_name_their_stages():
+    names = {g: [s['name'] for s in grid_stages(load_grid(g))]
+             for g in ('danet_components', 'demo_tiny', 'prenet_ablation',
+                       'prenet_readme_rain100h')}
+    assert names == {'danet_components': ['train', 'test', 'macs'],
+                     'demo_tiny': ['train', 'test_images'],
+                     'prenet_ablation': ['test'], 'prenet_readme_rain100h': ['test']}
+    assert '--save-images' in STAGES['test_images']['argv']
+    assert STAGES['macs']['argv'][1] == 'tools/count_macs.py'
 
 
 def test_shipped_grids_expand():

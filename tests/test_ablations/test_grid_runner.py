@@ -36,7 +36,7 @@ def test_run_completes_and_failure_is_recorded(grid_and_runs, tmp_path, capsys):
     assert execute_run(grid, runs['broken'], str(broken)) == 'failed'
     assert execute_run(grid, runs['variant-b'], str(ok)) == 'done'
     done = json.loads((ok / DONE).read_text())
-    assert list(done['stages']) == ['train', 'test', 'flops']
+    assert list(done['stages']) == ['train', 'test', 'macs']
     assert state(grid, ok).state == 'done'
     failed = json.loads((broken / FAILED).read_text())
     assert failed['stage'] == 'train' and 'fake training diverged' in failed['tail']
@@ -68,8 +68,22 @@ def test_corrupt_results_reported_and_only_test_redone(grid_and_runs, tmp_path):
     assert execute_run(grid, runs['base'], str(run_dir)) == 'done'
     assert results.read_text() == good
     logs = {s: (run_dir / 'logs' / f'{s}.log').read_text().count('===') for s in
-            ('train', 'test', 'flops')}
-    assert logs == {'train': 1, 'test': 2, 'flops': 2}
+            ('train', 'test', 'macs')}
+    assert logs == {'train': 1, 'test': 2, 'macs': 2}
+
+
+def test_a_stage_finished_under_its_former_name_is_not_redone(grid_and_runs, tmp_path):
+    """A run interrupted after its ``flops`` stage (now ``macs``) finishes without redoing it."""
+    grid, runs = grid_and_runs
+    run_dir = run_dir_of(tmp_path, runs['base'])
+    execute_run(grid, runs['base'], str(run_dir))
+    progress = json.loads((run_dir / 'progress.json').read_text())
+    progress['flops'] = progress.pop('macs')
+    (run_dir / 'progress.json').write_text(json.dumps(progress))
+    (run_dir / DONE).unlink()
+    assert execute_run(grid, runs['base'], str(run_dir)) == 'done'
+    assert (run_dir / 'logs' / 'macs.log').read_text().count('===') == 1
+    assert state(grid, run_dir).state == 'done'
 
 
 def test_lock_excludes_a_second_runner_and_stale_locks_are_broken(grid_and_runs, tmp_path):

@@ -1,7 +1,7 @@
 """A results store made by really running a tiny grid (``python -m ablations run``).
 
 The grid applies classical filters (``make_predictions.py``) to real Rain100L pairs, scores them
-with ``tools/eval_folder.py`` and takes its complexity from one ``tools/count_flops.py`` run over
+with ``tools/eval_folder.py`` and takes its complexity from one ``tools/count_macs.py`` run over
 the real DANet smoke config and its ALM variant (``pick_complexity.py``): 3 variants × 2 seeds.
 A further ``eval_folder`` output (the rainy input itself) stands for an external method.
 Nothing in the store is written by hand.
@@ -44,7 +44,7 @@ stages = [
          argv=['{{python}}', 'tools/eval_folder.py', '{{run_dir}}/images/Rain100L', {gt!r},
                '--testset', 'Rain100L', '--method', 'filter', '--out-dir', '{{run_dir}}/results',
                '--no-lpips']),
-    dict(name='flops', outputs=['complexity.json'],
+    dict(name='macs', outputs=['complexity.json'],
          argv=['{{python}}', {pick!r}, {counts!r}, '{{run_dir}}/complexity.json',
                '--cfg-options', '{{cfg_options}}']),
 ]
@@ -83,7 +83,7 @@ def store_root(pairs, tmp_path_factory) -> Path:
                                 predict=str(HERE / 'make_predictions.py'),
                                 pick=str(HERE / 'pick_complexity.py'), counts=str(counts)))
     env = {**os.environ, 'PYTHONPATH': str(REPO_ROOT)}
-    _run([sys.executable, 'tools/count_flops.py', str(base), '--shape', '3', '32', '32',
+    _run([sys.executable, 'tools/count_macs.py', str(base), '--shape', '3', '32', '32',
           '--variant', ALM_OFF, ALM_OFF, '--out', str(counts)], env)
     _run([sys.executable, '-m', 'ablations', 'run', str(grid), '--work-root', str(root / 'grid'),
           '--max-parallel', '2'], env)

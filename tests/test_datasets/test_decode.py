@@ -1,7 +1,6 @@
 """The one image decoder: explicit rules for 16-bit, palette, RGBA, CMYK, gray and bilevel
 images, and the same pixels wherever the platform reads an image (packing + dataset, derain,
 folder evaluation, analysis figures)."""
-import importlib.util
 import struct
 import zlib
 
@@ -10,18 +9,11 @@ import pytest
 from PIL import Image
 
 from analysis.figures import read_rgb
+from danet.apis.derain_files import read_image
+from danet.apis.folder_eval import _decode as eval_decode
 from danet.datasets.h5_dataset import H5PairedDataset
 from danet.datasets.image_files import decode_rgb
-from danet.evaluation.folder_eval import _decode as eval_decode
-from data_tools.pack import pack
-
-
-def _derain_reader(repo_root):
-    spec = importlib.util.spec_from_file_location('derain', repo_root / 'tools' / 'derain.py')
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.read_image
-
+from danet.datasets.pack import pack
 
 RAMP16 = np.linspace(0, 65535, 8 * 32).round().astype(np.uint16).reshape(8, 32)
 
@@ -66,6 +58,13 @@ def _cases(folder):
     alpha = rng.integers(0, 256, (8, 32, 1), dtype=np.uint8)
     Image.fromarray(np.concatenate([rgb, alpha], axis=2)).save(folder / 'rgba.png')
     expected['rgba.png'] = rgb
+    Image.fromarray(np.concatenate([rgb[..., :1], alpha], axis=2), mode='LA').save(
+        folder / 'gray_alpha.png')
+    expected['gray_alpha.png'] = np.repeat(rgb[..., :1], 3, axis=2)   # alpha dropped, not blended
+    exif = Image.Exif()
+    exif[0x0112] = 6   # orientation "rotate 90": not applied, pixels as stored
+    Image.fromarray(rgb).save(folder / 'rgb_exif.png', exif=exif)
+    expected['rgb_exif.png'] = rgb
     cmyk = np.concatenate([rgb, np.full((8, 32, 1), 50, np.uint8)], axis=2)
     Image.fromarray(cmyk, mode='CMYK').save(folder / 'cmyk.tif')
     k = 255 - 50
@@ -79,7 +78,7 @@ def test_each_kind_follows_its_rule(tmp_path):
         assert got.dtype == np.uint8 and got.shape == (8, 32, 3), name
         tolerance = 1 if name == 'cmyk.tif' else 0   # PIL's integer CMYK arithmetic
         assert np.abs(got.astype(int) - want).max() <= tolerance, name
-        assert (note is None) == (name == 'rgb.png'), (name, note)
+        assert (note is None) == (name in ('rgb.png', 'rgb_exif.png')), (name, note)
 
 
 def test_sixteen_bit_ramp_is_not_saturated(tmp_path):
@@ -113,7 +112,6 @@ def test_every_reader_gets_the_same_pixels(tmp_path, repo_root):
     dataset = H5PairedDataset(str(tmp_path / 'p.h5'))
     packed = {dataset.names[i]: dataset[i]['inputs'].permute(1, 2, 0).numpy()
               for i in range(len(dataset))}
-    read_image = _derain_reader(repo_root)
     for name in expected:
         path = src / 'rainy' / name
         one = decode_rgb(path, convert=True)[0]

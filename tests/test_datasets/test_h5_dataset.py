@@ -3,19 +3,20 @@ import numpy as np
 import pytest
 import torch
 from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader
 
 from danet.datasets.folder_dataset import FolderPairedDataset
 from danet.datasets.h5_dataset import H5PairedDataset
 from danet.datasets.image_files import decode_rgb
+from danet.datasets.pack import pack
 from danet.registry import DATASETS
-from data_tools.pack import pack
 
 
 def test_full_images_match_folder_dataset(tiny_pairs):
     src, h5 = tiny_pairs
     packed = DATASETS.build(dict(type='H5PairedDataset', ann_file=str(h5), test_mode=True))
-    folder = DATASETS.build(dict(type='FolderPairedDataset', path=str(src), test_mode=True))
+    folder = DATASETS.build(dict(type='FolderPairedDataset', ann_file=str(src), test_mode=True))
     assert len(packed) == len(folder) == 6 and packed.dataset_hash and folder.dataset_hash is None
     for i in range(6):
         a, b = packed[i], folder[i]
@@ -34,7 +35,7 @@ def test_train_crops_from_h5_equal_crops_of_full_image(tiny_pairs):
     np.random.seed(5)
     item = dataset[0]
     np.random.seed(5)
-    box = dataset.pipeline[0](dict(img=np.zeros((40, 56, 3)), gt=None))['crop_box']
+    box = dataset.pipeline.transforms[0](dict(img=np.zeros((40, 56, 3)), gt=None))['crop_box']
     top, left = box[:2]
     full = decode_rgb(src / 'rainy' / '00.png')[0]
     expected = torch.from_numpy(full[top:top + 16, left:left + 16].transpose(2, 0, 1).copy())
@@ -42,13 +43,18 @@ def test_train_crops_from_h5_equal_crops_of_full_image(tiny_pairs):
     assert item['data_samples'].metainfo['ori_shape'] == (40, 56)
 
 
-def test_two_workers_read_every_item(tiny_pairs):
+def test_two_workers_read_every_item_through_an_openmmlab_pipeline(tiny_pairs):
+    """Ours inside mmcv's wrappers (built under the ``danet`` default scope, as the runner
+    sets it), in two worker processes."""
     _, h5 = tiny_pairs
-    dataset = H5PairedDataset(h5, pipeline=[dict(type='PairedRandomCrop', crop_size=16),
-                                            dict(type='PairedFlipRot8')])
+    init_default_scope('danet')
+    dataset = H5PairedDataset(h5, pipeline=[
+        dict(type='PairedRandomCrop', crop_size=16),
+        dict(type='RandomApply', transforms=[dict(type='PairedFlipRot8')], prob=1.0)])
     loader = DataLoader(dataset, batch_size=2, num_workers=2, collate_fn=pseudo_collate)
-    names = [s.name for batch in loader for s in batch['data_samples']]
-    assert sorted(names) == sorted(dataset.names)
+    samples = [s for batch in loader for s in batch['data_samples']]
+    assert sorted(s.name for s in samples) == sorted(dataset.names)
+    assert all('flip_rot_mode' in s.augment for s in samples)
     assert all(b['inputs'][0].shape == (3, 16, 16) for b in loader)
 
 

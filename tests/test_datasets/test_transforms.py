@@ -1,6 +1,7 @@
 """Paired transforms: same window and same flip on both images, DANet's 9-way draw, seeding."""
 import numpy as np
 import pytest
+from mmcv.transforms import BaseTransform
 
 from danet.datasets.transforms import (
     PairedCenterCrop,
@@ -8,6 +9,14 @@ from danet.datasets.transforms import (
     PairedRainStrength,
     PairedRandomCrop,
 )
+
+
+def test_transforms_follow_the_mmcv_contract_and_registry():
+    from danet.registry import TRANSFORMS
+    for name in ('PairedRandomCrop', 'PairedCenterCrop', 'PairedFlipRot8', 'PairedRainStrength'):
+        transform = TRANSFORMS.build(dict(type=name))
+        assert isinstance(transform, BaseTransform) and transform.transform(pair(8, 8)) is not None
+    assert TRANSFORMS.get('RandomApply').__module__ == 'mmcv.transforms.wrappers'
 
 
 def pair(h, w):

@@ -1,11 +1,8 @@
-"""Regenerate the sample figures of docs/analysis.md from the demo (run ``make demo`` first).
-
-``python tools/docs_figures.py [--demo-dir work_dirs/demo]`` runs ``python -m analysis report``
-over the demo with single-column plots, draws a real-photo figure (rainy inputs, no ground
-truth), and copies every PNG, scaled to at most 700 pixels wide (figures of photographs with a
-256-colour palette), into ``docs/img/analysis/``.
-"""
-import argparse
+"""The sample figures of docs/analysis.md from a finished demo (``python -m analysis
+docs-figures``):
+``python -m analysis report`` over the demo with single-column plots, a real-photo figure (rainy
+inputs, no ground truth), and every PNG scaled to at most 700 pixels wide (figures of photographs
+with a 256-colour palette) into ``docs/img/analysis/``."""
 import subprocess
 import sys
 import tempfile
@@ -13,26 +10,23 @@ from pathlib import Path
 
 from PIL import Image
 
+from analysis.store import AnalysisError
 from danet.utils.fileio import atomic_path
 
 DOCS = Path(__file__).resolve().parents[1] / 'docs' / 'img' / 'analysis'
 MAX_WIDTH = 700
 
 
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--demo-dir', type=Path, default=Path('work_dirs/demo'))
-    parser.add_argument('--out', type=Path, default=DOCS)
-    args = parser.parse_args(argv)
-    demo = args.demo_dir
-    grid, rainy, clean = (demo / 'ablations' / 'demo_tiny', demo / 'data' / 'rain' / 'test' /
-                          'rainy', demo / 'data' / 'rain' / 'test' / 'clean')
+def docs_figures(demo: Path, out: Path = DOCS) -> None:
+    """Draw the figures of the demo under ``demo`` into ``out``; ``AnalysisError`` when
+    ``demo`` holds no finished demo."""
+    test = demo / 'data' / 'derain' / 'synth' / 'test'   # the demo's derain task
+    grid, rainy, clean = demo / 'ablations' / 'demo_tiny', test / 'rainy', test / 'clean'
     if not (grid.is_dir() and rainy.is_dir() and clean.is_dir()):
-        print(f'error: {demo}: no finished demo (expected {grid} and {rainy}); run `make demo` '
-              'first or give --demo-dir', file=sys.stderr)
-        sys.exit(2)
+        raise AnalysisError(f'{demo}: no finished demo (expected {grid} and {rainy}); run '
+                                '`make demo` first or give --demo-dir')
     with tempfile.TemporaryDirectory() as tmp:
-        _draw(Path(tmp), demo, grid, rainy, clean, args.out)
+        _draw(Path(tmp), demo, grid, rainy, clean, out)
 
 
 def _draw(work: Path, demo: Path, grid: Path, rainy: Path, clean: Path, out: Path) -> None:
@@ -57,7 +51,3 @@ def _draw(work: Path, demo: Path, grid: Path, rainy: Path, clean: Path, out: Pat
         with atomic_path(target, suffix='.png') as tmp:
             small.save(tmp, format='PNG', optimize=True)
         print(f'{target} ({target.stat().st_size // 1024} KiB)')
-
-
-if __name__ == '__main__':
-    main()

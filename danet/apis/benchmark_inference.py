@@ -1,0 +1,42 @@
+"""The runs behind ``tools/benchmark_inference.py``: the generators timed side by side
+(``danet.apis.benchmark``), or ours ÷ the authors' DANet re-stated, interleaved per image
+between two worker processes (``danet.apis.ab_benchmark``)."""
+import os
+from pathlib import Path
+
+from danet.apis.benchmark import format_report, peak_memory, time_models, to_json
+from danet.utils.fileio import atomic_write_text
+
+
+def inference_benchmark(models: list[str], shapes=None, warmup: int | None = None,
+                        repeats: int | None = None, compile: bool = False,
+                        peak_shape=(3072, 2048), peak_tile: int | None = 1024,
+                        out: str | None = None) -> dict:
+    """Time ``models`` at ``shapes`` (default 256x256, 320x480; 1 warm-up, 5 timed calls), then
+    DANet's peak memory at ``peak_shape`` (``peak_shape=None`` skips it); print, write ``out``."""
+    report = time_models(models, shapes or [(256, 256), (320, 480)],
+                         1 if warmup is None else warmup, repeats or 5, compile)
+    if peak_shape:
+        report['peak_memory'] = peak_memory('danet', *peak_shape, peak_tile or None)
+    print(format_report(report))
+    if out:
+        atomic_write_text(out, to_json(report))
+    return report
+
+
+def reference_benchmark(weights: Path, shapes=None, threads=(1, 2), warmup: int | None = None,
+                        repeats: int | None = None, out: str | None = None) -> list[dict]:
+    """Ours ÷ the re-stated authors' DANet (official-format ``weights``) per shape (default
+    256x256, 320x480, 512x512; 2 warm-up, 7 timed calls) and thread count."""
+    from danet.apis.ab_benchmark import HEADER, compare
+    if not Path(weights).is_file():
+        raise FileNotFoundError(f'--weights: {weights} not found; give an official-format DANet '
+                                'state dict (shared/data/reference_outputs/'
+                                'danet_official_random.pth)')
+    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
+    print(HEADER)
+    rows = compare(str(weights), shapes or [(256, 256), (320, 480), (512, 512)], list(threads),
+                   2 if warmup is None else warmup, repeats or 7)
+    if out:
+        atomic_write_text(out, to_json(dict(rows=rows)))
+    return rows
