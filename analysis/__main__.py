@@ -35,7 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('work_dirs', nargs='+', type=Path)
     p.add_argument('--out', type=Path, required=True, help='CSV file to write')
 
-    p = sub.add_parser('table', help='ablation and comparison tables (.tex, .md, .csv)')
+    p = sub.add_parser('table', help='ablation, comparison or protocol tables (.tex, .md, .csv)')
     p.add_argument('work_dirs', nargs='+', type=Path)
     p.add_argument('--out-dir', type=Path, required=True)
     p.add_argument('--external', type=Path, default=tables.EXTERNAL_RESULTS,

@@ -16,12 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from analysis.store import BASE, LOWER_IS_BETTER, METRICS, AnalysisError, Run
+from analysis.store import BASE, DEFAULT_PROTOCOL, LOWER_IS_BETTER, METRICS, AnalysisError, Run
 
 ALPHA = 0.05
 N_BOOT = 5000
 RNG_SEED = 0
-DEFAULT_PROTOCOL = 'mprnet_matlab'   # results files written before protocols were recorded
 
 
 @dataclass
