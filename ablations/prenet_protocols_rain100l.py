@@ -7,7 +7,7 @@ Convert the release first (once):
         work_dirs/prenet_release
 then ``python -m ablations run prenet_protocols_rain100l``.
 """
-_MODELS = [('PRN', 'PRN6'), ('PReNet', 'PReNet6'), ('PRN_r', 'PRN6_r'), ('PReNet_r', 'PReNet6_r')]
+_MODELS = [('PRN_r', 'PRN6_r'), ('PReNet_r', 'PReNet6_r'), ('PRN', 'PRN6'), ('PReNet', 'PReNet6')]
 base = 'configs/prenet/prenet_rain100h.py'
 mode = 'listed'
 axes = {}
