@@ -2,8 +2,9 @@
 
 Each tile shows a zoomed inset of one box (given, or where the methods differ most), placed in
 the corner that hides the least and joined to the box, and its Y-channel PSNR/SSIM against the
-ground truth; optional error-map rows with a colour bar. Without ground truth (real photographs)
-the crops sit side by side under the whole tiles. Images pair by file stem.
+ground truth as stored per image in the results file of the method's folder (``stored_scores``:
+never recomputed here); optional error-map rows with a colour bar. Without ground truth (real
+photographs) the crops sit side by side under the whole tiles. Images pair by file stem.
 """
 from pathlib import Path
 
@@ -11,11 +12,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from analysis.stats import DEFAULT_PROTOCOL
-from analysis.store import AnalysisError
+from analysis.store import AnalysisError, protocol_label
 from analysis.style import RC, save, width
 from danet.datasets.image_files import decode_rgb, list_images
-from danet.evaluation.functional import calculate_psnr, calculate_ssim
+from danet.evaluation.metric_table import METRIC_TABLE
+from danet.evaluation.results import read_results
 
 ZOOM_COLOR = '#D55E00'   # vermilion (Okabe-Ito), visible on grey rain and on cividis
 ERROR_CMAP = 'cividis'
@@ -28,6 +29,28 @@ def image_files(folder) -> dict[str, Path]:
     if not folder.is_dir():
         raise AnalysisError(f'{folder}: image folder not found')
     return {p.stem: p for p in list_images(folder)}
+
+
+def stored_scores(folder) -> tuple[dict[str, dict], dict | None]:
+    """Per-image rows (by stem) and conventions of the results stored for the images in
+    ``folder`` (``<run>/images/<testset>/`` -> ``<run>/results/<testset>.json``, or a
+    ``results/<testset>.json`` up to three levels above); ``({}, None)`` when none is stored."""
+    folder = Path(folder)
+    for parent in list(folder.parents)[:3]:
+        path = parent / 'results' / f'{folder.name}.json'
+        if path.is_file():
+            results = read_results(path)
+            return {Path(r['name']).stem: r for r in results['images']}, results['conventions']
+    return {}, None
+
+
+def _caption(row: dict | None) -> str:
+    """Stored Y-channel PSNR/SSIM of one image, in the metric table's labels and decimals."""
+    if not row or 'psnr_y' not in row:
+        return 'no stored scores\n(tools/eval_folder.py)'
+    lines = [f'{METRIC_TABLE[k].label} {row[k]:.{METRIC_TABLE[k].decimals}f}'
+             + (' dB' if k == 'psnr_y' else '') for k in ('psnr_y', 'ssim_y') if k in row]
+    return '\n'.join(lines)
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -104,7 +127,7 @@ def _tile(ax, img, box, caption, place, cmap=None, vmax=None):
     return shown
 
 
-def _pick(common, gts, method_files, names, n_images, where):
+def _pick(common, gts, scores, names, n_images, where):
     if names:
         missing = [n for n in names if Path(n).stem not in common]
         if missing:
@@ -114,9 +137,9 @@ def _pick(common, gts, method_files, names, n_images, where):
         raise AnalysisError(f'no image stem is shared by every folder ({where})')
     if gts is None:
         return common[:n_images]
-    scores = {s: [calculate_psnr(read_rgb(f[s]), read_rgb(gts[s]))
-                  for f in method_files.values()] for s in common}
-    return sorted(common, key=lambda s: -np.ptp(scores[s]))[:n_images]
+    psnr = {s: [rows[s]['psnr_y'] for rows in scores.values() if 'psnr_y' in rows.get(s, {})]
+            for s in common}     # the images whose stored PSNR moves most across the methods
+    return sorted(common, key=lambda s: -np.ptp(psnr[s]) if psnr[s] else 0)[:n_images]
 
 
 def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=None,
@@ -139,7 +162,11 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
     common = [s for s in stems if all(s in files for files in method_files.values())
               and (rainy_files is None or s in rainy_files)]
     where = ', '.join(map(str, [gt_dir or rainy_dir, *methods.values()]))
-    chosen = _pick(common, gts, method_files, names, n_images, where)
+    stored = {name: stored_scores(folder) for name, folder in methods.items()}
+    scores = {name: rows for name, (rows, _) in stored.items()}
+    rainy_scores = stored_scores(rainy_dir)[0] if rainy_dir else {}
+    protocols = sorted({protocol_label(c) for _, c in stored.values() if c})
+    chosen = _pick(common, gts, scores, names, n_images, where)
 
     columns = ((['Rainy input'] if rainy_files else []) + list(methods)
                + (['Ground truth'] if gts is not None else []))
@@ -179,11 +206,13 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
         if gt is None:
             _real_photo_rows(axes[row], axes[row + 1], tiles, region)
         else:
-            for j, tile in enumerate(tiles):
-                caption = (f'PSNR {calculate_psnr(tile, gt):.2f} dB\n'
-                           f'SSIM {calculate_ssim(tile, gt):.4f}')
+            captions = [_caption(s.get(stem)) for s in scores.values()]
+            if rainy_files:     # the input: its stored scores if eval_folder scored it, else none
+                captions.insert(0, _caption(rainy_scores[stem]) if stem in rainy_scores else '')
+            for j, (tile, caption) in enumerate(zip(tiles, captions, strict=True)):
                 _tile(axes[row, j], tile, region, caption, place)
-            _tile(axes[row, -1], gt, region, f'PSNR/SSIM: Y channel,\n{DEFAULT_PROTOCOL}', place)
+            _tile(axes[row, -1], gt, region,
+                  f'PSNR/SSIM: Y channel,\n{" / ".join(protocols) or "none stored"}', place)
             if error_maps:
                 _error_row(fig, axes[row + 1], tiles, gt, region, place)
         axes[row, 0].set_ylabel(stem, fontsize=7)

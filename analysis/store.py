@@ -1,4 +1,4 @@
-"""Read the results store: run directories, results files, complexity, latency and training logs."""
+"""Read the results store: run directories, results files, complexity and training logs."""
 import json
 import math
 from dataclasses import dataclass, field
@@ -43,7 +43,6 @@ class Run:
     path: Path
     meta: dict = field(default_factory=dict)           # run.json, empty when absent
     complexity: dict = field(default_factory=dict)     # complexity.json, empty when absent
-    latency_ms: float = math.nan
     results: dict[str, dict] = field(default_factory=dict)   # testset -> results JSON
 
     @property
@@ -76,23 +75,12 @@ class Run:
         return methods.pop() if len(methods) == 1 else self.path.name
 
 
-def _latency(run_dir: Path) -> float:
-    """Mean latency in ms from a ``tools/benchmark_inference.py`` JSON, if one is stored."""
-    for path in sorted(run_dir.glob('benchmark*.json')):
-        data = read_json(path)
-        for key in ('latency_ms', 'mean_ms', 'mean_latency_ms'):
-            if isinstance(data.get(key), int | float):
-                return float(data[key])
-    return math.nan
-
-
 def load_run(run_dir: Path) -> Run:
     run = Run(path=run_dir)
     if (run_dir / 'run.json').is_file():
         run.meta = read_json(run_dir / 'run.json')
     if (run_dir / 'complexity.json').is_file():
         run.complexity = read_json(run_dir / 'complexity.json')
-    run.latency_ms = _latency(run_dir)
     for path in sorted((run_dir / 'results').glob('*.json')):
         data = read_results(path)
         run.results[data['testset']] = data
@@ -145,7 +133,7 @@ def tidy(runs: list[Run]) -> pd.DataFrame:
             'source': run.source, 'run_dir': str(run.path), 'grid': run.meta.get('grid'),
             'run_id': run.meta.get('run_id', run.path.name), 'method': run.method,
             'seed': run.seed, 'params': run.complexity.get('params', math.nan),
-            'gmacs': run.complexity.get('gmacs', math.nan), 'latency_ms': run.latency_ms,
+            'gmacs': run.complexity.get('gmacs', math.nan),
         }
         base.update({f'axis:{key}': _axis_label(axis)
                      for key, axis in run.axes.items()})

@@ -15,7 +15,7 @@ from data_tools.synth import RainParams
 
 
 def _pack(args) -> int:
-    from data_tools.pack import pack
+    from danet.datasets.pack import pack
     manifest = pack(args.src, args.out, args.layout, compression=args.compression,
                     skip_bad=args.skip_bad, convert=args.convert, overwrite=args.overwrite,
                     val_fraction=args.val_fraction, split_seed=args.split_seed,
@@ -45,7 +45,7 @@ def _verify(args) -> int:
 
 
 def _inspect(args) -> int:
-    from data_tools.card import dataset_card
+    from danet.datasets.card import dataset_card
     card = dataset_card(args.path)
     card['images'] = f'{len(card["images"])} per-image hashes: python -m data_tools card PATH'
     print(json.dumps(card, indent=2))
@@ -53,8 +53,8 @@ def _inspect(args) -> int:
 
 
 def _card(args) -> int:
+    from danet.datasets.card import card_markdown, dataset_card
     from danet.utils.fileio import atomic_write_text
-    from data_tools.card import card_markdown, dataset_card
     card = dataset_card(args.path)
     text = card_markdown(card) if args.format == 'md' else json.dumps(card, indent=2) + '\n'
     if args.out:

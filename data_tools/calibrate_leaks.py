@@ -13,8 +13,8 @@ import numpy as np
 from PIL import Image
 
 from danet.datasets import fingerprint as fpm
-from danet.datasets import h5format as fmt
 from danet.datasets.image_files import decode_rgb, discover
+from danet.utils.hashing import pixel_hash
 from data_tools.synth import RainParams, add_rain
 
 THRESHOLDS = (0.85, 0.9, 0.93, 0.95, 0.97)
@@ -75,7 +75,7 @@ def _load(folders, limit):
             if group.clean is None:
                 raise ValueError(f'{folder}: calibration needs paired folders (rainy/ + clean/)')
             img = decode_rgb(group.clean, convert=True)[0]
-            key = fmt.pixel_hash(img)
+            key = pixel_hash(img)
             if key not in seen:
                 if limit and len(clean) >= limit:
                     continue  # past the limit: neither the background nor its rainy images

@@ -22,7 +22,8 @@ from scipy.ndimage import convolve, gaussian_filter
 from tqdm import tqdm
 
 from danet.datasets.image_files import IMAGE_SUFFIXES, decode_rgb, list_images
-from danet.utils.fileio import atomic_write_json
+from danet.datasets.pack import SYNTHESIS_FILE
+from danet.utils.fileio import atomic_dir, atomic_path, atomic_write_json
 from data_tools.degrade import HAZE_RANGES, LOWLIGHT_RANGES, add_haze, add_low_light
 
 # Colour photographs bundled with scikit-image (no download needed).
@@ -72,7 +73,6 @@ def add_rain(img: np.ndarray, params: RainParams, rng: np.random.Generator) -> n
     return np.round(np.clip(rainy, 0, 1) * 255).astype(np.uint8)
 
 
-SYNTHESIS_FILE = 'synthesis.json'
 # task -> (folder of the degraded images, model name, parameter ranges)
 TASKS = {'derain': ('rainy', 'streaks screen-blended (data_tools.synth.add_rain)', None),
          'dehaze': ('hazy', 'atmospheric scattering, ground-plane depth (data_tools.degrade)',
@@ -85,7 +85,8 @@ def synthesise(clean_dir: str | Path, out_dir: str | Path, seed: int,
                params: RainParams = RainParams(), task: str = 'derain') -> int:
     """Write ``out_dir/<degraded>/NAME.png``, ``out_dir/clean/NAME.png`` for every image in
     ``clean_dir`` and ``out_dir/synthesis.json``; return the count. ``params`` applies to
-    ``derain``. Refuses an ``out_dir`` that already holds files."""
+    ``derain``. Refuses an ``out_dir`` that already holds files; the folder is built beside it
+    and renamed into place when complete, so a stopped run leaves nothing at ``out_dir``."""
     if task not in TASKS:
         raise ValueError(f'task {task!r}: choose one of {", ".join(TASKS)}')
     folder, model, ranges = TASKS[task]
@@ -97,22 +98,24 @@ def synthesise(clean_dir: str | Path, out_dir: str | Path, seed: int,
         raise ValueError(f'no images ({", ".join(IMAGE_SUFFIXES)}) in {clean_dir}')
     if out_dir.exists() and any(out_dir.iterdir()):
         raise FileExistsError(f'{out_dir} is not empty')
-    for sub in (folder, 'clean'):
-        (out_dir / sub).mkdir(parents=True, exist_ok=True)
-    drawn = {}
-    for path in tqdm(sources, desc=f'synth {task}', unit='img'):
-        clean, _ = decode_rgb(path, convert=True)
-        rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
-        name = path.stem + '.png'
-        if task == 'derain':
-            degraded, drawn[name] = add_rain(clean, params, rng), asdict(params)
-        else:
-            degraded, drawn[name] = (add_haze if task == 'dehaze' else add_low_light)(clean, rng)
-        Image.fromarray(degraded).save(out_dir / folder / name)
-        Image.fromarray(clean).save(out_dir / 'clean' / name)
-    atomic_write_json(out_dir / SYNTHESIS_FILE, {
-        'task': task, 'seed': seed, 'model': model, 'degraded_folder': folder,
-        'ranges': ranges, 'images': drawn})
+    with atomic_dir(out_dir) as tmp:
+        for sub in (folder, 'clean'):
+            (tmp / sub).mkdir()
+        drawn = {}
+        for path in tqdm(sources, desc=f'synth {task}', unit='img'):
+            clean, _ = decode_rgb(path, convert=True)
+            rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
+            name = path.stem + '.png'
+            if task == 'derain':
+                degraded, drawn[name] = add_rain(clean, params, rng), asdict(params)
+            else:
+                add = add_haze if task == 'dehaze' else add_low_light
+                degraded, drawn[name] = add(clean, rng)
+            Image.fromarray(degraded).save(tmp / folder / name)
+            Image.fromarray(clean).save(tmp / 'clean' / name)
+        atomic_write_json(tmp / SYNTHESIS_FILE, {
+            'task': task, 'seed': seed, 'model': model, 'degraded_folder': folder,
+            'ranges': ranges, 'images': drawn})
     return len(sources)
 
 
@@ -128,6 +131,7 @@ def export_photos(out_dir: str | Path, max_size: int = 512) -> list[Path]:
         img = Image.fromarray(decode_rgb(source / name, convert=True)[0])
         img.thumbnail((max_size, max_size), Image.Resampling.LANCZOS)
         target = out_dir / (Path(name).stem + '.png')
-        img.save(target)
+        with atomic_path(target) as tmp:
+            img.save(tmp, format='PNG')
         written.append(target)
     return written

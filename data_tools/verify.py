@@ -5,6 +5,7 @@ import numpy as np
 from tqdm import tqdm
 
 from danet.datasets import h5format as fmt
+from danet.utils.hashing import pixel_hash
 
 
 def verify(path: str | Path) -> list[tuple[str, str]]:
@@ -21,7 +22,7 @@ def verify(path: str | Path) -> list[tuple[str, str]]:
         except Exception as err:  # a corrupt chunk surfaces as any h5py/OS error
             bad.append((label, f'unreadable: {err}'))
             continue
-        if fmt.pixel_hash(img) != entry['sha256']:
+        if pixel_hash(img) != entry['sha256']:
             bad.append((label, 'pixel hash differs from the manifest'))
     if fmt.content_hash(manifest) != packed.content_hash:
         bad.append(('content_hash', 'manifest does not match the stored content hash'))

@@ -10,19 +10,15 @@ converts every file of PReNet's released ``logs/`` folder into ``OUT_DIR/<set>_<
 import argparse
 import sys
 
-from danet.models.converters import (
-    ARCHS,
-    CheckpointMismatchError,
-    convert_checkpoint,
-    convert_prenet_release,
-)
+from danet.models.checkpoint import CheckpointMismatchError
+from danet.models.converters import convert_checkpoint, convert_prenet_release, official_archs
 from danet.utils.cli import run_main
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument('--arch', choices=sorted(ARCHS))
+    which.add_argument('--arch', choices=sorted(official_archs()))
     which.add_argument('--prenet-release', action='store_true',
                        help='SRC is PReNet\'s released logs/ folder, DST a folder')
     parser.add_argument('src', help='official checkpoint (.pth), or the release folder')

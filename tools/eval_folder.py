@@ -12,8 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from danet.apis.folder_eval import evaluate_folder_no_reference, evaluate_folders
 from danet.datasets.image_files import BadInputError
-from danet.evaluation.folder_eval import evaluate_folder_no_reference, evaluate_folders
 from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, protocol_names
 from danet.evaluation.results import write_results

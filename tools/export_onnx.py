@@ -13,8 +13,8 @@ from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 
 from danet.apis.export import compare_onnx, export_onnx, onnx_session
-from danet.apis.fast import InferenceEngine
 from danet.apis.inference import init_model
+from danet.engine.inference import InferenceEngine
 from danet.registry import SCOPE
 
 

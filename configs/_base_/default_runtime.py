@@ -24,8 +24,8 @@ default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', by_epoch=True, interval=5, max_keep_ckpts=3,
                     save_last=True, save_best='val/psnr_y', rule='greater'))
 
-# ProvenanceHook writes env.json; EpochSeedHook reseeds with seed + epoch so that --resume
-# continues exactly like an uninterrupted run.
+# ProvenanceHook writes env.json; EpochSeedHook reseeds the main process from (seed, epoch, rank)
+# so that --resume at an epoch boundary repeats an uninterrupted run's draws (engine/hooks.py).
 custom_hooks = [dict(type='ProvenanceHook'), dict(type='EpochSeedHook')]
 
 # Training options (danet/engine/options.py, docs/training.md "Training options"):

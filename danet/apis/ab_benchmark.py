@@ -49,8 +49,8 @@ def _model(weights: dict, **kwargs):
 
 
 def _ours(weights: dict):
-    from danet.apis.fast import InferenceEngine
     from danet.apis.inference import derain
+    from danet.engine.inference import InferenceEngine
     engine = InferenceEngine(_model(weights))
 
     def predict(image):

@@ -12,13 +12,14 @@ import time
 import torch
 from tqdm import tqdm
 
-from danet.apis.fast import prepare_for_inference
 from danet.apis.tiling import tiled_forward
+from danet.engine.inference import InferenceEngine
+from danet.models import generators
 from danet.registry import MODELS
 from danet.utils.complexity import complexity_report
 from danet.utils.memory import keep_freed_memory
 
-GENERATORS = {'danet': 'DANet', 'mprnet': 'MPRNet'}
+GENERATORS = generators()  # lower-case name -> every generator registered in MODELS
 
 
 def median_seconds(fn, warmup: int = 1, repeats: int = 5) -> float:
@@ -63,9 +64,9 @@ def time_models(models: list[str], shapes: list[tuple[int, int]], warmup: int = 
         x = torch.rand(1, 3, h, w)
         gmacs = complexity_report(build_generator(name), shape=(3, h, w))['gmacs']
         paths = {'plain': plain_forward(build_generator(name)),
-                 'fast': prepare_for_inference(build_generator(name))}
+                 'fast': InferenceEngine(build_generator(name))}
         if compile:
-            paths['compiled'] = prepare_for_inference(build_generator(name), compile=True)
+            paths['compiled'] = InferenceEngine(build_generator(name), compile=True)
         for path, fn in paths.items():
             seconds = median_seconds(lambda fn=fn, x=x: fn(x), warmup, repeats)
             rows.append(dict(model=name, shape=[h, w], path=path, latency_ms=1000 * seconds,
@@ -88,7 +89,7 @@ def derain_large_image(name: str, height: int, width: int, tile: int | None,
     """One engine inference of a random ``height``×``width`` image (tiled if ``tile``), under
     the tools' memory policy (``keep_freed_memory``; ``DANET_MALLOC=default`` turns it off)."""
     keep_freed_memory()
-    fast = prepare_for_inference(build_generator(name))
+    fast = InferenceEngine(build_generator(name))
     x = torch.rand(1, 3, height, width)
     if tile:
         tiled_forward(fast.final, x, tile, overlap, fast.size_divisor, progress=True)

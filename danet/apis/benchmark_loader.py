@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, RandomSampler
 
 from danet.datasets.folder_dataset import FolderPairedDataset
 from danet.datasets.h5_dataset import H5PairedDataset
-from data_tools.pack import pack
+from danet.datasets.pack import pack
 
 
 def crops_per_second(dataset, crops: int, workers: int, batch: int) -> float:

@@ -29,10 +29,10 @@ from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader, RandomSampler
 
 from danet.datasets.h5_dataset import H5PairedDataset
+from danet.datasets.pack import pack
 from danet.registry import MODELS, SCOPE
 from danet.utils.fileio import atomic_write_json
 from danet.utils.memory import keep_freed_memory
-from data_tools.pack import pack
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN40 = REPO.parent / 'shared' / 'data' / 'Train40'

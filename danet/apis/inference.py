@@ -1,6 +1,4 @@
 """Python API: build a model from a config (+ checkpoint) and derain images of any size."""
-import pickle
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -9,8 +7,9 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from torch import nn
 
-from danet.apis.fast import InferenceEngine
+from danet.engine.inference import InferenceEngine
 from danet.evaluation.functional import quantize
+from danet.models.checkpoint import load_weights
 from danet.models.data_preprocessor import to_float_rgb
 from danet.registry import MODELS, SCOPE
 
@@ -21,9 +20,9 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
 
     The checkpoint is an MMEngine checkpoint (``state_dict`` keys prefixed ``generator.``) or a
     bare state dict, always read with ``torch.load(weights_only=True)``: a file whose pickle
-    needs anything else is refused wherever it lies (see :func:`refuse_unsafe`). Weights of
-    another architecture raise a ``ValueError`` naming the missing, unexpected and mismatched
-    keys.
+    needs anything else is refused wherever it lies. Weights of another architecture raise a
+    ``ValueError`` naming the missing, unexpected and mismatched keys
+    (``danet.models.checkpoint``).
     """
     cfg = Config.fromfile(str(config)) if isinstance(config, str | Path) else config.copy()
     if cfg_options:
@@ -35,57 +34,6 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
     if checkpoint is not None:
         load_weights(model, checkpoint)
     return model.to(device).eval()
-
-
-@contextmanager
-def refuse_unsafe(path: str | Path):
-    """Turn ``torch.load(weights_only=True)``'s refusal of ``path`` into a ``ValueError`` that
-    names what the pickle asks for and how to keep only the weights of a file one trusts."""
-    try:
-        yield
-    except pickle.UnpicklingError:
-        try:
-            needs = ', '.join(torch.serialization.get_unsafe_globals_in_checkpoint(path))
-        except Exception:  # noqa: BLE001 - not even a readable archive
-            needs = 'objects other than tensors and plain data'
-        raise ValueError(
-            f'{path}: refused to unpickle, it needs {needs} (loading it could run code). '
-            'Only weights-only checkpoints are read. If you trust the file, keep its weights: '
-            f'torch.save(torch.load(SRC, weights_only=False)["state_dict"], DST)') from None
-
-
-def read_checkpoint(path: str | Path) -> dict:
-    """The state dict stored in ``path`` (see ``init_model`` for what is trusted)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f'checkpoint not found: {path}')
-    with refuse_unsafe(path):
-        stored = torch.load(path, map_location='cpu', weights_only=True)
-    state = stored.get('state_dict', stored) if isinstance(stored, dict) else None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise ValueError(f'{path}: not a checkpoint; expected a dict of tensors or a dict with a '
-                         f'"state_dict" entry')
-    return state
-
-
-def load_weights(model: nn.Module, checkpoint: str | Path) -> None:
-    """Load ``checkpoint`` strictly; a mismatch names the differing keys and shapes."""
-    state = read_checkpoint(checkpoint)
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    mismatched = [f'{k}: checkpoint {tuple(state[k].shape)} vs model {tuple(v.shape)}'
-                  for k, v in expected.items() if k in state and state[k].shape != v.shape]
-    if missing or unexpected or mismatched:
-        def listing(title, keys):
-            shown = ', '.join(keys[:8]) + (f', ... ({len(keys)} in all)' if len(keys) > 8 else '')
-            return f'\n  {title}: {shown}' if keys else ''
-        raise ValueError(
-            f'{checkpoint} does not fit this model (another architecture, or official weights '
-            f'not converted with danet.models.converters?)'
-            + listing('missing', missing) + listing('unexpected', unexpected)
-            + listing('shape mismatch', mismatched))
-    model.load_state_dict(state)
 
 
 def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tensor,

@@ -5,7 +5,7 @@ Layout of a packed file (format version 2)::
     /lq/000000, /lq/000001, ...   degraded inputs (rainy), uint8 H×W×3 RGB, chunked CHUNK×CHUNK×3
     /gt/000000, ...               targets (clean), uint8 H×W×3 RGB, each background once
     /manifest                     JSON string (see ``Manifest`` keys below)
-    /card                         JSON string: the dataset card (``data_tools.card``)
+    /card                         JSON string: the dataset card (``danet.datasets.card``)
     /fingerprints/{gt,lq}         perceptual fingerprints (``danet.datasets.fingerprint_store``)
     attrs: format_version, packer_version, layout, command, source, created, content_hash,
            num_rainy, num_clean
@@ -27,6 +27,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from danet.utils.hashing import ground_truth_hash
+
 FORMAT_VERSION = 2
 CHUNK = 64
 LQ, GT, MANIFEST, CARD = 'lq', 'gt', 'manifest', 'card'
@@ -38,13 +40,6 @@ def image_key(index: int) -> str:
     return f'{index:06d}'
 
 
-def pixel_hash(img: np.ndarray) -> str:
-    """SHA-256 of decoded pixels: the shape, then the C-ordered uint8 bytes."""
-    digest = hashlib.sha256(repr(tuple(img.shape)).encode())
-    digest.update(np.ascontiguousarray(img, dtype=np.uint8).tobytes())
-    return digest.hexdigest()
-
-
 def content_hash(manifest: dict) -> str:
     """One hash of the dataset's content: every rainy name with its pixel hash and its clean
     image's pixel hash. Independent of source paths, packing order, compression and chunking."""
@@ -52,16 +47,6 @@ def content_hash(manifest: dict) -> str:
     rows = sorted((r['name'], r['sha256'], clean[r['clean']]['sha256'] if r['clean'] is not None
                    else '') for r in manifest['rainy'])
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
-
-
-def ground_truth_hash(pixel_hashes) -> str:
-    """Hash of a test set's ground truth: its distinct clean images' pixel hashes, sorted.
-
-    Results files carry it as ``dataset_hash``; ``tools/test.py`` (from the images it scores)
-    and ``tools/eval_folder.py`` (from the GT folder) compute it the same way, so scores of our
-    runs and of other methods' released images are comparable exactly when they share it.
-    """
-    return hashlib.sha256(json.dumps(sorted(set(pixel_hashes))).encode()).hexdigest()
 
 
 class PackedFile:

@@ -48,16 +48,17 @@ class ProvenanceHook(Hook):
 @HOOKS.register_module()
 class EpochSeedHook(Hook):
     """Reseed python, numpy and torch of the main process from ``(seed, epoch, rank)`` before
-    each training epoch.
+    each training epoch (an iteration-based loop calls it once, at its start).
 
     This covers what the main process draws: the transforms when ``num_workers=0``, the
     progressive loop's crops and any randomness in the model or loss; the rank is always mixed
-    in, so ranks never repeat each other's draws (the model's initial weights, drawn before
-    training, still follow ``randomness.diff_rank_seed``). DataLoader *workers* do not inherit
-    it: they are seeded from ``(seed, epoch, rank, worker_id)`` by
-    ``danet.engine.seeding.WorkerSeeder``, which ``DerainRunner`` installs on every loader. Both
-    depend only on the seed, the epoch and the rank, so a run resumed at an epoch boundary
-    continues exactly as an uninterrupted one.
+    in, so ranks never repeat each other's draws. The model's initial weights are drawn before
+    training, from MMEngine's ``randomness`` settings, not here. DataLoader workers are seeded
+    separately, from ``(seed, epoch, rank, worker_id)``, by ``danet.engine.seeding.WorkerSeeder``,
+    which ``DerainRunner.build_dataloader`` installs when the run has a seed and the config names
+    no ``worker_init_fn`` of its own. A run resumed at an epoch boundary then repeats the
+    uninterrupted run's draws, except with ``persistent_workers=True``: those workers start once,
+    their streams run on across epochs and restart on resume (``danet.engine.seeding``).
     """
 
     priority = 'VERY_HIGH'

@@ -9,7 +9,7 @@ from mmengine.runner.loops import BaseLoop
 from PIL import Image
 from tqdm import tqdm
 
-from danet.apis.fast import InferenceEngine
+from danet.engine.inference import InferenceEngine
 from danet.evaluation.protocols import EvalProtocol, build_protocol
 from danet.registry import LOOPS
 from danet.utils.fileio import atomic_path

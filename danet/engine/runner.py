@@ -16,7 +16,7 @@ Differences from ``mmengine.runner.Runner``:
 * checkpoints are loaded strictly and always with ``torch.load(weights_only=True)``: training
   checkpoints are saved as plain data (``danet.engine.checkpoint_state``), resuming reads only a
   checkpoint inside this run's ``work_dir``, every other checkpoint goes through
-  ``danet.apis.inference.read_checkpoint``.
+  ``danet.models.checkpoint.read_checkpoint``.
 
 ``run_training`` and ``run_testing`` apply ``danet.utils.memory.keep_freed_memory`` first.
 """
@@ -24,6 +24,7 @@ import copy
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 from pathlib import Path
 
@@ -35,11 +36,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from danet.apis.inference import read_checkpoint, refuse_unsafe
 from danet.engine.checkpoint_state import PlainCheckpointHook, from_plain
 from danet.engine.options import apply_training_options
 from danet.engine.overlap import check_overlap
 from danet.engine.seeding import WorkerSeeder
+from danet.models.checkpoint import check_state_dict, read_checkpoint, refuse_unsafe
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths
@@ -184,12 +185,13 @@ class DerainRunner(Runner):
             checkpoint = dict(state_dict=read_checkpoint(filename))
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(self.model) else self.model
-        try:
-            checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
-                                                   revise_keys=list(revise_keys))
-        except RuntimeError as err:
-            raise ValueError(f'{filename} does not fit the model of this config '
-                             f'(another architecture?):\n{err}') from err
+        if strict:  # the one key check (danet.models.checkpoint), on the keys as they will load
+            state = checkpoint['state_dict']
+            for pattern, replacement in revise_keys:
+                state = {re.sub(pattern, replacement, k): v for k, v in state.items()}
+            check_state_dict(model, state, filename)
+        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
+                                               revise_keys=list(revise_keys))
         self._has_loaded = True
         self.logger.info(f'Loaded checkpoint {filename}')
         return checkpoint

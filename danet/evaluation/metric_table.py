@@ -1,7 +1,8 @@
 """The one table of metrics: adding a metric means adding a row here.
 
-The results schema (``results.METRIC_KEYS``), ``DerainMetric``/``score_pair``, ``eval_folder``
-and the analysis labels, decimals and ranking direction all read this table.
+The results schema (``results.build_results``/``validate_results``), ``DerainMetric``/
+``score_pair``, ``eval_folder`` and the analysis labels, decimals and ranking direction all read
+this table.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,5 @@ METRIC_TABLE: dict[str, MetricSpec] = {m.key: m for m in (
     MetricSpec('lpips_alex', _lpips, False, 4, 'LPIPS', uses_lpips=True),
     MetricSpec('niqe', _niqe, False, 4, 'NIQE', reference='none'),
 )}
-METRIC_KEYS = tuple(METRIC_TABLE)
 FULL_REFERENCE_KEYS = tuple(k for k, m in METRIC_TABLE.items() if m.reference == 'full')
 NO_REFERENCE_KEYS = tuple(k for k, m in METRIC_TABLE.items() if m.reference == 'none')

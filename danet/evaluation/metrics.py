@@ -7,12 +7,12 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmengine.structures import BaseDataElement
 
-from danet.datasets.h5format import ground_truth_hash, pixel_hash
 from danet.evaluation.functional import quantize
 from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, EvalProtocol, build_protocol
 from danet.evaluation.results import build_results, write_results
 from danet.registry import METRICS
+from danet.utils.hashing import ground_truth_hash, pixel_hash
 
 
 def score_pair(pred: np.ndarray, gt: np.ndarray, metrics: Sequence[str],
@@ -53,8 +53,8 @@ class DerainMetric(BaseMetric):
     ``ground_truth_hash`` of the ground truths scored, as ``tools/eval_folder.py`` records it.
 
     Args:
-        metrics: keys of ``METRIC_TABLE`` (default the full-reference ones: ``psnr_y, ssim_y,
-            psnr_rgb, ssim_rgb, lpips_alex``; ``niqe`` scores the prediction alone).
+        metrics: keys of ``METRIC_TABLE`` (default ``FULL_REFERENCE_KEYS``, every metric of the
+            table that needs the ground truth; a no-reference one scores the prediction alone).
         protocol: evaluation protocol, a name or ``dict(type=NAME, crop_border=N)``
             (``danet.evaluation.protocols``; default ``mprnet_matlab``).
         results_dir: folder for the results file, or None to write nothing.

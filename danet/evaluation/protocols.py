@@ -3,7 +3,7 @@
 A protocol fixes how a float prediction becomes the uint8 image that is scored (rounded or
 truncated), how Y is taken (rounded uint8 or float), the PSNR peak, the SSIM variant, the border
 crop, and how grayscale and palette files are read (as the paper's script reads them; see
-``folder_eval.read_image``). Protocols are registered in ``TASK_UTILS`` and built from
+``danet.apis.folder_eval.read_image``). Protocols are registered in ``TASK_UTILS`` and built from
 ``dict(type=NAME, crop_border=N)`` (or just ``NAME``); ``conventions()`` is what every
 results file records.
 

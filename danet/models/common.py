@@ -102,7 +102,3 @@ class UpSample(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.up(x)
 
-
-def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
-    """Number of distinct parameters (a shared PReLU counts once, as ``parameters()`` does)."""
-    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

@@ -1,17 +1,18 @@
 """Official DANet / MPRNet / PReNet-family checkpoints -> platform (MMEngine-style) checkpoints.
 
 ``convert_checkpoint`` reads an untrusted file with ``torch.load(weights_only=True)``, maps its keys
-onto our generator, checks them against a freshly built one (every missing, unexpected or
-mis-shaped key, and every shared parameter whose copies differ, in one error) and only then
-writes ``{'meta': ..., 'state_dict': {'generator.<key>': tensor}}`` atomically.
+onto our generator with the generator class's ``official_keys``, checks them against a freshly
+built one (``danet.models.checkpoint.check_state_dict``: every missing, unexpected or mis-shaped
+key, and every shared parameter whose copies differ, in one error) and only then writes
+``{'meta': ..., 'state_dict': {'generator.<key>': tensor}}`` atomically. The archs are the
+registered generators that define ``official_keys``, by lower-case name (``official_archs``).
 """
-from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from torch import nn
 
+from danet.models import generators
+from danet.models.checkpoint import CheckpointMismatchError, check_state_dict, read_checkpoint
 from danet.registry import MODELS
 from danet.utils.fileio import atomic_path
 
@@ -19,91 +20,27 @@ CONVERTER_VERSION = 1
 GENERATOR_PREFIX = 'generator.'
 
 
-class CheckpointMismatchError(ValueError):
-    """The checkpoint does not fit the generator; the message lists every problem."""
-
-
-def _danet_from_official(state_dict: dict) -> dict:
-    from danet.models.danet.official import from_official
-    return from_official(state_dict)
-
-
-def _prenet_from_official(state_dict: dict) -> dict:
-    """PReNet keys: gates ``conv_[ifgozb]`` go to ``recurrent``, ``res_convK`` to ``resblocks``."""
-    def ours(key: str) -> str:
-        head = key.split('.', 1)[0]
-        if head.startswith('res_conv'):
-            return 'resblocks.' + key
-        if head in ('conv_i', 'conv_f', 'conv_g', 'conv_o', 'conv_z', 'conv_b'):
-            return 'recurrent.' + key
-        return key
-    return {ours(k): v for k, v in state_dict.items()}
-
-
-# arch -> (generator type in MODELS, official-key -> our-key mapping)
-ARCHS: dict[str, tuple[str, Callable[[dict], dict]]] = {
-    'mprnet': ('MPRNet', dict),
-    'danet': ('DANet', _danet_from_official),
-    'prenet': ('PReNet', _prenet_from_official),
-    'prn': ('PRN', _prenet_from_official),
-    'prenet_r': ('PReNet_r', _prenet_from_official),
-    'prn_r': ('PRN_r', _prenet_from_official),
-    'prenet_gru': ('PReNet_GRU', _prenet_from_official),
-    'prenet_x': ('PReNet_x', _prenet_from_official),
-    # the ablation PReNet_LSTM and real-photo Generator_lstm files: PReNet's keys and shapes
-    'prenet_lstm': ('PReNet_LSTM', _prenet_from_official),
-    'prenet_real': ('PReNet_real', _prenet_from_official),
-}
-
-
-def load_official_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
-    """The tensors of an official checkpoint: a bare state_dict or ``{'state_dict': ...}``,
-    with any DataParallel ``module.`` prefix removed."""
-    checkpoint = torch.load(path, map_location='cpu', weights_only=True)
-    if not isinstance(checkpoint, dict):
-        raise CheckpointMismatchError(f'{path}: expected a dict, found {type(checkpoint).__name__}')
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    bad = [k for k, v in state_dict.items() if not isinstance(v, torch.Tensor)]
-    if bad:
-        raise CheckpointMismatchError(f'{path}: entries that are not tensors: {", ".join(bad)}')
-    return {k.removeprefix('module.'): v for k, v in state_dict.items()}
-
-
-def check_against(generator: nn.Module, state_dict: dict[str, torch.Tensor], source: str) -> None:
-    """Raise ``CheckpointMismatchError`` listing every key that does not fit ``generator``."""
-    expected = generator.state_dict(keep_vars=True)
-    problems = [f'missing key: {k}' for k in expected if k not in state_dict]
-    problems += [f'unexpected key: {k}' for k in state_dict if k not in expected]
-    problems += [f'shape mismatch at {k}: checkpoint {tuple(v.shape)}, '
-                 f'model {tuple(expected[k].shape)}'
-                 for k, v in state_dict.items() if k in expected and v.shape != expected[k].shape]
-    aliases = defaultdict(list)  # one parameter shared by several modules -> all its keys
-    for key, tensor in expected.items():
-        aliases[id(tensor)].append(key)
-    for keys in aliases.values():
-        present = [k for k in keys if k in state_dict and state_dict[k].shape == expected[k].shape]
-        if any(not torch.equal(state_dict[present[0]], state_dict[k]) for k in present[1:]):
-            problems.append(f'shared parameter differs between its copies: {", ".join(present)}')
-    if problems:
-        raise CheckpointMismatchError(
-            f'{source} does not fit {type(generator).__name__} ({len(problems)} problems):\n  '
-            + '\n  '.join(problems))
+def official_archs() -> dict[str, str]:
+    """arch (lower-case name) -> registered generator whose class maps official keys."""
+    return generators(having='official_keys')
 
 
 def convert_state_dict(state_dict: dict[str, torch.Tensor], arch: str,
                        source: str = 'checkpoint') -> dict[str, torch.Tensor]:
     """Map official keys for ``arch`` onto our generator's keys and validate them."""
-    if arch not in ARCHS:
-        raise ValueError(f'unknown arch {arch!r}; choose from {", ".join(ARCHS)}')
-    generator_type, mapping = ARCHS[arch]
-    converted = mapping(state_dict)
-    check_against(MODELS.build(dict(type=generator_type)), converted, source)
+    archs = official_archs()
+    if arch not in archs:
+        raise ValueError(f'unknown arch {arch!r}; choose from {", ".join(archs)}')
+    generator = MODELS.build(dict(type=archs[arch]))
+    converted = generator.official_keys(state_dict)
+    check_state_dict(generator, converted, source)
     return converted
 
 
 def convert_checkpoint(src: str | Path, dst: str | Path, arch: str) -> dict:
     """Convert the official checkpoint ``src`` into a platform checkpoint ``dst``; return meta."""
-    converted = convert_state_dict(load_official_state_dict(src), arch, source=str(src))
+    official = {k.removeprefix('module.'): v for k, v in read_checkpoint(src).items()}
+    converted = convert_state_dict(official, arch, source=str(src))
     meta = dict(source=str(Path(src).resolve()), arch=arch, converter_version=CONVERTER_VERSION,
                 num_tensors=len(converted))
     checkpoint = dict(meta=meta, state_dict={GENERATOR_PREFIX + k: v.contiguous()

@@ -7,6 +7,7 @@ appears under every CAB's ``body.1.weight`` key, as in the release).
 import torch
 from torch import nn
 
+from danet.models import Generator
 from danet.models.common import CAB, DownSample, UpSample, conv
 from danet.registry import MODELS
 
@@ -133,7 +134,7 @@ def _cat_levels(a: list[torch.Tensor], b: list[torch.Tensor], dim: int) -> list[
 
 
 @MODELS.register_module()
-class MPRNet(nn.Module):
+class MPRNet(Generator):
     """Three-stage progressive deraining network; ``forward`` returns ``[stage3, stage2, stage1]``.
 
     The released configuration is the default (3x3 kernels, CA reduction 4, bias-free convs).
@@ -143,6 +144,11 @@ class MPRNet(nn.Module):
     """
 
     size_divisor = 8
+
+    @staticmethod
+    def official_keys(state_dict: dict) -> dict:
+        """Official MPRNet keys are ours (the converter only checks them)."""
+        return dict(state_dict)
 
     def __init__(self, in_c: int = 3, out_c: int = 3, n_feat: int = 40, scale_unetfeats: int = 20,
                  scale_orsnetfeats: int = 16, num_cab: int = 8):

@@ -9,6 +9,7 @@ by every block that takes ``act``. Inputs must have sides divisible by 4 (``size
 import torch
 from torch import nn
 
+from danet.models import Generator
 from danet.registry import MODELS
 
 
@@ -136,7 +137,7 @@ class _PCNetBody(nn.Module):
 
 
 @MODELS.register_module()
-class PCNet(nn.Module):
+class PCNet(Generator):
     """PCNet generator; ``forward`` returns ``[background, re-synthesised rainy image]``.
 
     Args:

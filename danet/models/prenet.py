@@ -14,6 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from danet.models import Generator
 from danet.registry import MODELS
 
 
@@ -98,7 +99,7 @@ _STACK = dict(type='ResBlockStack')
 
 
 @MODELS.register_module()
-class ProgressiveDerainNet(nn.Module):
+class ProgressiveDerainNet(Generator):
     """A PReNet-style progressive network.
 
     Args:
@@ -164,12 +165,26 @@ VARIANTS = {
 }
 
 
+def official_keys(state_dict: dict) -> dict:
+    """Official PReNet keys -> ours: gates ``conv_[ifgozb]`` go to ``recurrent``, ``res_convK``
+    to ``resblocks``."""
+    def ours(key: str) -> str:
+        head = key.split('.', 1)[0]
+        if head.startswith('res_conv'):
+            return 'resblocks.' + key
+        if head in ('conv_i', 'conv_f', 'conv_g', 'conv_o', 'conv_z', 'conv_b'):
+            return 'recurrent.' + key
+        return key
+    return {ours(k): v for k, v in state_dict.items()}
+
+
 def _variant(name: str, fixed: dict) -> type:
     def __init__(self, stages: int = 6, **kwargs):
         ProgressiveDerainNet.__init__(self, stages=stages, **{**fixed, **kwargs})
 
     doc = f'``ProgressiveDerainNet`` with the authors\' ``{name}`` choices: {fixed or "defaults"}.'
-    return type(name, (ProgressiveDerainNet,), dict(__init__=__init__, __doc__=doc))
+    return type(name, (ProgressiveDerainNet,), dict(__init__=__init__, __doc__=doc,
+                                                    official_keys=staticmethod(official_keys)))
 
 
 for _name, _fixed in VARIANTS.items():

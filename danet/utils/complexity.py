@@ -1,10 +1,12 @@
 """Parameter and MAC counting for generators, with fvcore.
 
-One multiply-add is one MAC (fvcore calls it a "flop"). fvcore's default handles count convolutions,
-matmuls, norms, bilinear/nearest upsampling (4/1 per output element) and adaptive average pooling.
-Element-wise ops and pixel (un)shuffle get explicit zero-MAC handles here, so they are listed by
-name with their call counts in ``counted_ops`` instead of being dropped; whatever has no handle at
-all is reported in ``unsupported_ops``.
+One multiply-add is one MAC (fvcore calls it a "flop"). ``MAC_HANDLES`` is the whole table of
+counted ops, built from fvcore's public handles (the same rules as fvcore's defaults):
+convolutions, matmuls, norms, bilinear/nearest upsampling (4/1 per output element) and adaptive
+average pooling. Element-wise ops and pixel (un)shuffle get explicit zero-MAC handles, so they are
+listed by name with their call counts in ``counted_ops`` instead of being dropped; whatever has no
+handle at all is reported in ``unsupported_ops``. Handles are installed with fvcore's public
+``clear_op_handles``/``set_op_handle``.
 """
 import warnings
 from collections import Counter
@@ -14,7 +16,6 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
 
-from danet.models.common import count_parameters
 from danet.registry import MODELS
 from danet.utils.config import check_cfg_options
 
@@ -22,11 +23,39 @@ with warnings.catch_warnings():  # fvcore scripts its focal loss at import (depr
     warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated',
                             category=FutureWarning)
     from fvcore.nn import FlopCountAnalysis
+    from fvcore.nn.jit_handles import (
+        addmm_flop_jit,
+        batchnorm_flop_jit,
+        bmm_flop_jit,
+        conv_flop_jit,
+        einsum_flop_jit,
+        elementwise_flop_counter,
+        linear_flop_jit,
+        matmul_flop_jit,
+        norm_flop_counter,
+    )
+
+MAC_HANDLES = {
+    'aten::_convolution': conv_flop_jit, 'aten::addmm': addmm_flop_jit, 'aten::bmm': bmm_flop_jit,
+    'aten::einsum': einsum_flop_jit, 'aten::matmul': matmul_flop_jit, 'aten::mm': matmul_flop_jit,
+    'aten::linear': linear_flop_jit, 'aten::batch_norm': batchnorm_flop_jit,
+    'aten::group_norm': norm_flop_counter(2), 'aten::layer_norm': norm_flop_counter(2),
+    'aten::instance_norm': norm_flop_counter(1),
+    'aten::upsample_nearest2d': elementwise_flop_counter(0, 1),
+    'aten::upsample_bilinear2d': elementwise_flop_counter(0, 4),
+    'aten::adaptive_avg_pool2d': elementwise_flop_counter(1, 0),
+    'aten::grid_sampler': elementwise_flop_counter(0, 4),  # bilinear
+}
 
 ZERO_MAC_OPS = (
     'aten::add', 'aten::add_', 'aten::sub', 'aten::rsub', 'aten::mul', 'aten::mul_', 'aten::div',
     'aten::abs', 'aten::sigmoid', 'aten::prelu', 'aten::mean', 'aten::amax',
     'aten::pixel_shuffle', 'aten::pixel_unshuffle')
+
+
+def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
+    """Number of distinct parameters (a shared PReLU counts once, as ``parameters()`` does)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)
 
 
 def generator_cfg_from_config(path: str, cfg_options: dict | None = None) -> dict:
@@ -63,10 +92,9 @@ def complexity_report(generator: nn.Module | dict, shape=(3, 256, 256),
     generator.eval()
     analysis = FlopCountAnalysis(generator, torch.rand(1, *shape))
     calls, op_macs = Counter(), Counter()
-    for op, handle in list(analysis._op_handles.items()):  # fvcore exposes no public getter
+    analysis.clear_op_handles()
+    for op, handle in [*MAC_HANDLES.items(), *((op, None) for op in ZERO_MAC_OPS)]:
         analysis.set_op_handle(op, _counting(op, handle, calls, op_macs))
-    for op in ZERO_MAC_OPS:
-        analysis.set_op_handle(op, _counting(op, None, calls, op_macs))
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings('none')
     with torch.no_grad():
         macs = int(analysis.total())

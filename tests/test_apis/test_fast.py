@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from danet.apis.fast import InferenceEngine, prepare_for_inference
 from danet.apis.tiling import tiled_forward
+from danet.engine.inference import InferenceEngine
 from danet.models.derain_model import DerainModel
 from danet.models.mprnet import MPRNet
 
@@ -19,7 +19,7 @@ def test_fast_forward_matches_plain_forward(channels_last):
     x = torch.rand(2, 3, 32, 48)
     with torch.no_grad():
         expected = net(x)
-    fast = prepare_for_inference(net, channels_last=channels_last)
+    fast = InferenceEngine(net, channels_last=channels_last)
     outputs = fast(x)
     assert len(outputs) == len(expected)
     for ours, plain in zip(outputs, expected, strict=True):
@@ -31,7 +31,7 @@ def test_fast_forward_matches_plain_forward(channels_last):
 
 
 def test_fast_forward_feeds_tiled_forward():
-    fast = prepare_for_inference(_tiny_mprnet())
+    fast = InferenceEngine(_tiny_mprnet())
     x = torch.rand(1, 3, 40, 40)
     out = tiled_forward(fast.final, x, tile=32, overlap=16, size_divisor=fast.size_divisor)
     assert out.shape == x.shape and torch.isfinite(out).all()

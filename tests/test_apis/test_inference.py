@@ -59,11 +59,12 @@ def test_checkpoint_weights_are_loaded(tmp_path):
 
 def test_other_architecture_names_missing_and_mismatched_keys(tmp_path):
     other = init_model(_config(channels=1))
-    with pytest.raises(ValueError, match=r'generator.gain: checkpoint \(1, 1, 1, 1\) vs model '
-                                         r'\(1, 3, 1, 1\)'):
+    with pytest.raises(ValueError, match=r'shape mismatch at generator.gain: '
+                                         r'checkpoint \(1, 1, 1, 1\), model \(1, 3, 1, 1\)'):
         init_model(_config(), _save(tmp_path / 'a.pth', other))
     torch.save({'conv.weight': torch.zeros(1)}, tmp_path / 'official.pth')
-    with pytest.raises(ValueError, match='(?s)missing: generator.gain.*unexpected: conv.weight'):
+    with pytest.raises(ValueError,
+                       match='(?s)missing key: generator.gain.*unexpected key: conv.weight'):
         init_model(_config(), tmp_path / 'official.pth')
 
 

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from danet.apis.fast import InferenceEngine
 from danet.apis.inference import derain
 from danet.apis.reference import ReferenceDANet, recipe_loss
+from danet.engine.inference import InferenceEngine
 from danet.models.danet.official import from_official
 from danet.registry import MODELS
 

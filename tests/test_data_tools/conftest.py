@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from data_tools.pack import pack
+from danet.datasets.pack import pack
 
 
 @pytest.fixture(scope='session')

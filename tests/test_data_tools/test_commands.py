@@ -5,11 +5,11 @@ import h5py
 import numpy as np
 
 from danet.datasets import h5format as fmt
+from danet.datasets.card import dataset_card
 from danet.datasets.image_files import decode_rgb
+from danet.datasets.pack import pack
 from danet.evaluation.functional import calculate_psnr
 from data_tools.__main__ import main
-from data_tools.card import dataset_card
-from data_tools.pack import pack
 
 
 def test_verify_passes_then_catches_a_flipped_byte(rain100l_h5, tmp_path, capsys):

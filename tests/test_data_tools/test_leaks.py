@@ -14,9 +14,9 @@ from danet.datasets import fingerprint as fpm
 from danet.datasets import h5format as fmt
 from danet.datasets.h5_dataset import H5PairedDataset
 from danet.datasets.image_files import decode_rgb
+from danet.datasets.pack import pack
 from data_tools.__main__ import main
 from data_tools.calibrate_leaks import calibrate
-from data_tools.pack import pack
 
 V1_FILE = Path(__file__).resolve().parents[1] / 'data' / 'format_v1.h5'
 GEOMETRY = ('crop 1-4 px', 'resize 0.5-1.5x', 'JPEG q30-90', 'brightness/contrast',

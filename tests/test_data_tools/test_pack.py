@@ -15,8 +15,9 @@ from PIL import Image
 
 from danet.datasets import h5format as fmt
 from danet.datasets.image_files import decode_rgb
+from danet.datasets.pack import pack, remove_stale_partials
+from danet.utils.hashing import pixel_hash
 from data_tools.__main__ import main
-from data_tools.pack import pack, remove_stale_partials
 
 
 def assert_round_trip(h5_path, src):
@@ -25,7 +26,7 @@ def assert_round_trip(h5_path, src):
         assert np.array_equal(packed.rainy(i)[()], decode_rgb(src / entry['path'])[0])
         clean = packed.manifest['clean'][entry['clean']]
         assert np.array_equal(packed.clean(i)[()], decode_rgb(src / clean['path'])[0])
-        assert entry['sha256'] == fmt.pixel_hash(decode_rgb(src / entry['path'])[0])
+        assert entry['sha256'] == pixel_hash(decode_rgb(src / entry['path'])[0])
     packed.close()
     return packed
 

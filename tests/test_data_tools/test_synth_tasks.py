@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from danet.datasets.image_files import decode_rgb
+from danet.datasets.pack import pack
 from data_tools.__main__ import main
 from data_tools.degrade import add_low_light, ground_plane_depth, srgb_to_linear
-from data_tools.pack import pack
 
 
 @pytest.fixture(scope='module')
@@ -69,3 +69,18 @@ def test_tasks_are_seeded_and_pack_records_the_synthesis(photos, tmp_path):
     manifest = pack(tmp_path / 'a', tmp_path / 'low.h5', workers=1)
     assert len(manifest['rainy']) == len(a['images'])
     assert manifest['synthesis'] == a
+
+
+def test_a_stopped_synth_leaves_nothing_at_the_destination(photos, tmp_path, monkeypatch):
+    from data_tools import synth
+    calls = []
+
+    def failing(img, rng):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return img, {}
+    monkeypatch.setattr(synth, 'add_haze', failing)
+    with pytest.raises(KeyboardInterrupt):
+        synth.synthesise(photos, tmp_path / 'out', seed=0, task='dehaze')
+    assert len(calls) == 2 and list(tmp_path.iterdir()) == []

@@ -10,10 +10,10 @@ from PIL import Image
 
 from analysis.figures import read_rgb
 from danet.apis.derain_files import read_image
+from danet.apis.folder_eval import _decode as eval_decode
 from danet.datasets.h5_dataset import H5PairedDataset
 from danet.datasets.image_files import decode_rgb
-from danet.evaluation.folder_eval import _decode as eval_decode
-from data_tools.pack import pack
+from danet.datasets.pack import pack
 
 RAMP16 = np.linspace(0, 65535, 8 * 32).round().astype(np.uint16).reshape(8, 32)
 

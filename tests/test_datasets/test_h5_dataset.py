@@ -9,8 +9,8 @@ from torch.utils.data import DataLoader
 from danet.datasets.folder_dataset import FolderPairedDataset
 from danet.datasets.h5_dataset import H5PairedDataset
 from danet.datasets.image_files import decode_rgb
+from danet.datasets.pack import pack
 from danet.registry import DATASETS
-from data_tools.pack import pack
 
 
 def test_full_images_match_folder_dataset(tiny_pairs):

@@ -6,8 +6,8 @@ import pytest
 from mmengine.hooks import Hook
 from PIL import Image
 
+from danet.datasets.pack import pack
 from danet.engine.runner import DerainRunner, load_run_config, run_training
-from data_tools.pack import pack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SMOKE_CONFIG = 'configs/danet/danet_smoke_cpu.py'

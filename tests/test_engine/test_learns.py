@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from danet.datasets.h5_dataset import H5PairedDataset
+from danet.datasets.pack import pack
 from danet.engine.runner import load_run_config, run_testing, run_training
 from danet.evaluation.functional import calculate_psnr, calculate_ssim
-from data_tools.pack import pack
 
 SMOKE_CONFIG = 'configs/danet/danet_smoke_cpu.py'
 TESTSETS = ('Rain100L', 'Rain100H')

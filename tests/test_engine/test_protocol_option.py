@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from danet.evaluation.folder_eval import evaluate_folders
+from danet.apis.folder_eval import evaluate_folders
 
 
 def test_protocol_option_scores_records_and_saves_under_the_protocol(

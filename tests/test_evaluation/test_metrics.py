@@ -4,11 +4,11 @@ import pytest
 import torch
 from PIL import Image
 
-from danet.datasets.h5format import ground_truth_hash, pixel_hash
 from danet.evaluation.functional import calculate_psnr, calculate_ssim
 from danet.evaluation.results import read_results
 from danet.registry import METRICS
 from danet.structures import DerainSample
+from danet.utils.hashing import ground_truth_hash, pixel_hash
 
 NAMES = ('001.png', '002.png')
 NO_LPIPS = ('psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb')

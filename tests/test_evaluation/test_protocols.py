@@ -18,7 +18,7 @@ from PIL import Image
 from scipy.ndimage import uniform_filter
 from scipy.signal import convolve2d
 
-from danet.evaluation.folder_eval import evaluate_folders, read_image
+from danet.apis.folder_eval import evaluate_folders, read_image
 from danet.evaluation.functional import calculate_psnr, calculate_ssim
 from danet.evaluation.metric_table import METRIC_TABLE, MetricSpec
 from danet.evaluation.metrics import score_pair

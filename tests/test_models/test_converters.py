@@ -2,7 +2,8 @@
 import pytest
 import torch
 
-from danet.models.converters import GENERATOR_PREFIX, CheckpointMismatchError, convert_checkpoint
+from danet.models.checkpoint import CheckpointMismatchError
+from danet.models.converters import GENERATOR_PREFIX, convert_checkpoint
 from danet.registry import MODELS
 
 GOLDEN = {'mprnet': ('mprnet_official_random.pth', 'MPRNet'),
@@ -99,3 +100,27 @@ def test_command_line_tool(shared_data, tmp_path, capsys):
     assert main(['--arch', 'mprnet', str(src), str(tmp_path / 'bad.pth')]) == 1
     assert 'missing key: tail.weight' in capsys.readouterr().err
     assert not (tmp_path / 'bad.pth').exists()
+
+
+def test_archs_are_the_registered_generators_that_map_official_keys(tmp_path):
+    from danet.models import Generator, generators
+    from danet.models.converters import official_archs
+    assert official_archs()['prenet_r'] == 'PReNet_r' and 'pcnet' not in official_archs()
+    assert {'danet', 'mprnet', 'pcnet', 'prn'} <= set(generators())
+
+    class TinyNet(Generator):   # a new architecture: its class alone makes it convertible
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 3, 1)
+
+        @staticmethod
+        def official_keys(state_dict):
+            return {k.replace('body.', 'conv.'): v for k, v in state_dict.items()}
+    MODELS.register_module(module=TinyNet)
+    try:
+        torch.save({'body.weight': torch.ones(3, 3, 1, 1), 'body.bias': torch.zeros(3)},
+                   tmp_path / 'tiny.pth')
+        assert convert_checkpoint(tmp_path / 'tiny.pth', tmp_path / 'out.pth', 'tinynet')[
+            'num_tensors'] == 2
+    finally:
+        MODELS.module_dict.pop('TinyNet')

@@ -4,8 +4,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from danet.models.common import count_parameters
 from danet.registry import MODELS
+from danet.utils.complexity import count_parameters
 
 PAPER_PARAMS = 2_943_138
 

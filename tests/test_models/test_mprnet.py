@@ -2,9 +2,9 @@
 import pytest
 import torch
 
-from danet.models.common import count_parameters
 from danet.models.mprnet import MPRNet
 from danet.registry import MODELS
+from danet.utils.complexity import count_parameters
 
 
 @pytest.fixture(scope='module')

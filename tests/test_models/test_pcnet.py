@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from danet.models.common import count_parameters
 from danet.registry import MODELS
+from danet.utils.complexity import count_parameters
 
 GOLDEN = Path(__file__).resolve().parents[1] / 'data' / 'pcnet_authors_random.pth'
 

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from danet.models.common import count_parameters
 from danet.models.converters import GENERATOR_PREFIX, convert_checkpoint
 from danet.registry import MODELS
+from danet.utils.complexity import count_parameters
 
 GOLDEN = Path(__file__).resolve().parents[1] / 'data' / 'prenet_released_golden.pth'
 

@@ -8,8 +8,8 @@ import torch
 pytest.importorskip('onnxruntime')
 
 from danet.apis.export import compare_onnx, onnx_session  # noqa: E402
-from danet.apis.fast import InferenceEngine  # noqa: E402
 from danet.apis.inference import init_model  # noqa: E402
+from danet.engine.inference import InferenceEngine  # noqa: E402
 
 
 @pytest.mark.slow

@@ -7,7 +7,9 @@ image. Each sub-network creates ONE PReLU and injects it into all its components
 import torch
 from torch import nn
 
+from danet.models import Generator
 from danet.models.common import conv
+from danet.models.danet.official import from_official
 from danet.registry import MODELS
 
 
@@ -47,7 +49,7 @@ class BackgroundReconstructor(nn.Module):
 
 
 @MODELS.register_module()
-class DANet(nn.Module):
+class DANet(Generator):
     """The DANet generator; ``forward(x)`` returns ``[final B x 3 x H x W, B_S]``.
 
     Defaults build the released network (2,943,138 parameters). Components (config dicts):
@@ -76,6 +78,8 @@ class DANet(nn.Module):
             n_feat, num_cab, reduction, self.dsnet.sampling.scale,
             alm or dict(type='PaperALM'), texture_trunk or dict(type='DualBranchTrunk'),
             reconstruction or dict(type='PixelShuffleReconstruction'))
+
+    official_keys = staticmethod(from_official)  # kuijiang94/DANet's release -> our keys
 
     @property
     def size_divisor(self) -> int:

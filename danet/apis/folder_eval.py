@@ -14,12 +14,12 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from danet.datasets.h5format import ground_truth_hash, pixel_hash
 from danet.datasets.image_files import BadInputError, decode_rgb, list_images
 from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE, NO_REFERENCE_KEYS
 from danet.evaluation.metrics import check_metric_keys, make_lpips_scorer, score_pair
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, EvalProtocol, build_protocol
 from danet.evaluation.results import build_results
+from danet.utils.hashing import ground_truth_hash, pixel_hash
 
 
 def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:

@@ -15,6 +15,7 @@ from danet.datasets import h5format as fmt
 from danet.datasets.fingerprint_store import compute_packed_fingerprints, read_packed_fingerprints
 from danet.evaluation.functional import SSIM_WINDOW, calculate_psnr, calculate_ssim
 from danet.evaluation.protocols import build_protocol
+from danet.utils.hashing import ground_truth_hash
 
 PROTOCOL = ('PSNR/SSIM of each degraded image against its target on the Y channel of MATLAB '
             'rgb2ycbcr (uint8), whole image (no border crop), peak 255, SSIM Gaussian 11x11 '
@@ -46,7 +47,7 @@ def build_card(manifest: dict, attrs: dict, metrics: list, fps: dict,
         'paired': sum(r['clean'] is not None for r in rainy),
         'sizes': dict(Counter(f'{w}x{h}' for h, w in (r['shape'] for r in rainy)).most_common()),
         'content_hash': attrs['content_hash'],
-        'ground_truth_hash': fmt.ground_truth_hash(c['sha256'] for c in clean) if clean else None,
+        'ground_truth_hash': ground_truth_hash(c['sha256'] for c in clean) if clean else None,
         'split': None if split is None else {k: len(v) for k, v in split.items()},
         'skipped': len(manifest['skipped']),
         'converted': sum('converted' in e for e in rainy + clean),

@@ -67,8 +67,3 @@ class InferenceEngine:
             finals = [image for batch in batches for image in self.final(batch)]
             return attach_predictions(finals, data['data_samples'])
 
-
-def prepare_for_inference(model: nn.Module, *, channels_last: bool = True,
-                          compile: bool = False, bf16: bool = False) -> InferenceEngine:
-    """Prepare ``model`` (a ``DerainModel`` or a bare generator) in place and wrap it."""
-    return InferenceEngine(model, channels_last=channels_last, compile=compile, bf16=bf16)

@@ -24,14 +24,16 @@ from tqdm import tqdm
 
 from danet.datasets import fingerprint as fpm
 from danet.datasets import h5format as fmt
+from danet.datasets.card import build_card, pair_metrics
 from danet.datasets.fingerprint_store import load_fingerprints, write_packed_fingerprints
 from danet.datasets.image_files import BadInputError, Group, decode_rgb, discover
+from danet.datasets.split import split_by_background
+from danet.utils.hashing import pixel_hash
 from danet.utils.processes import pid_alive
-from data_tools import PACKER_VERSION
-from data_tools.card import build_card, pair_metrics
-from data_tools.split import split_by_background
-from data_tools.synth import SYNTHESIS_FILE
 
+PACKER_VERSION = '1.0'
+SYNTHESIS_FILE = 'synthesis.json'
+"""Written beside synthesised images (``data_tools.synth``); copied into the manifest."""
 COMPRESSIONS = ('none', 'gzip', 'lzf')
 SPACE_MARGIN = 1 << 20
 """Bytes kept free beyond each image (HDF5's metadata and the manifest)."""
@@ -42,7 +44,7 @@ def _decode(path: Path, convert: bool) -> dict:
         img, note = decode_rgb(path, convert)
     except Exception as err:  # any decoder failure is a bad file, reported by name
         return {'path': path, 'error': f'{type(err).__name__}: {err}'}
-    return {'path': path, 'img': img, 'converted': note, 'sha256': fmt.pixel_hash(img)}
+    return {'path': path, 'img': img, 'converted': note, 'sha256': pixel_hash(img)}
 
 
 def _decode_group(args: tuple[Group, bool]) -> tuple[dict | None, list[tuple[str, dict]],
