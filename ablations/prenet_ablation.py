@@ -1,6 +1,7 @@
 """PReNet's ablation weights on Rain100H (``test_Ablation.sh``, ``statistic_Ablation.m``):
-T = 5/6/7 with a ConvLSTM, a GRU, no recurrent unit (PReNet_x), the recursive SSIM loss, and
-PReNet itself; evaluate-only cells under prenet_matlab. The ablation classes (PReNet_LSTM,
+T = 5/6/7 with a ConvLSTM, a ConvGRU, the previous estimate alone as stage input (PReNet_x,
+still with its ConvLSTM: 3 input channels instead of 6), the recursive SSIM loss, and PReNet
+itself; evaluate-only cells under prenet_matlab. The ablation classes (PReNet_LSTM,
 PReNet_GRU, PReNet_x) predict the image directly, PReNet the residual to the input.
 
 Convert the release first (once):

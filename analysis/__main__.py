@@ -35,7 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('work_dirs', nargs='+', type=Path)
     p.add_argument('--out', type=Path, required=True, help='CSV file to write')
 
-    p = sub.add_parser('table', help='ablation and comparison tables (.tex, .md, .csv)')
+    p = sub.add_parser('table', help='ablation, comparison or protocol tables (.tex, .md, .csv)')
     p.add_argument('work_dirs', nargs='+', type=Path)
     p.add_argument('--out-dir', type=Path, required=True)
     p.add_argument('--external', type=Path, default=tables.EXTERNAL_RESULTS,
@@ -48,7 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
     image_args = argparse.ArgumentParser(add_help=False, parents=[layout])
     image_args.add_argument('--gt', type=Path, help='ground-truth image folder')
-    image_args.add_argument('--rainy', type=Path, help='rainy input folder (first column)')
+    image_args.add_argument('--rainy', type=Path,
+                            help='degraded input folder (first column; rainy/, hazy/, low/)')
     image_args.add_argument('--method', dest='methods', action='append', type=_name_dir,
                             default=[], metavar='NAME=DIR', help='a method\'s output folder')
 
@@ -58,6 +59,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--n-images', type=int, default=3)
     p.add_argument('--box', type=_box, help='inset box x,y,w,h (default: most differing)')
     p.add_argument('--error-maps', action='store_true')
+    p.add_argument('--niqe', action='append', type=Path, default=[], metavar='RESULTS_JSON',
+                   help='without --gt: caption each tile with its NIQE from this results file '
+                        '(tools/eval_folder.py --no-reference); its method names the column')
 
     p = sub.add_parser('report', parents=[image_args], help='everything plus HTML and Markdown')
     p.add_argument('work_dirs', nargs='+', type=Path)
@@ -124,7 +128,8 @@ def run(args: argparse.Namespace) -> None:
         paths = figures.write_figure(args.out, gt_dir=args.gt, methods=dict(args.methods),
                                      rainy_dir=args.rainy, names=args.images,
                                      n_images=args.n_images, box=args.box,
-                                     error_maps=args.error_maps, layout=args.layout)
+                                     error_maps=args.error_maps, layout=args.layout,
+                                     niqe=dict(map(figures.read_niqe, args.niqe)))
         print('\n'.join(map(str, paths)))
         return
     if args.command == 'compare':

@@ -20,8 +20,8 @@ MAX_WIDTH = 700
 def docs_figures(demo: Path, out: Path = DOCS) -> None:
     """Draw the figures of the demo under ``demo`` into ``out``; ``AnalysisError`` when
     ``demo`` holds no finished demo."""
-    grid, rainy, clean = (demo / 'ablations' / 'demo_tiny', demo / 'data' / 'rain' / 'test' /
-                          'rainy', demo / 'data' / 'rain' / 'test' / 'clean')
+    test = demo / 'data' / 'derain' / 'synth' / 'test'   # the demo's derain task
+    grid, rainy, clean = demo / 'ablations' / 'demo_tiny', test / 'rainy', test / 'clean'
     if not (grid.is_dir() and rainy.is_dir() and clean.is_dir()):
         raise AnalysisError(f'{demo}: no finished demo (expected {grid} and {rainy}); run '
                                 '`make demo` first or give --demo-dir')

@@ -1,10 +1,13 @@
-"""Comparison figures: rows = images, columns = rainy | each method | ground truth.
+"""Comparison figures: rows = images, columns = degraded input | each method | ground truth.
 
 Each tile shows a zoomed inset of one box (given, or where the methods differ most), placed in
 the corner that hides the least and joined to the box, and its Y-channel PSNR/SSIM against the
 ground truth as stored per image in the results file of the method's folder (``stored_scores``:
 never recomputed here); optional error-map rows with a colour bar. Without ground truth (real
-photographs) the crops sit side by side under the whole tiles. Images pair by file stem.
+photographs) the crops sit side by side under the whole tiles, each tile captioned with its stored
+NIQE when given (``niqe``: per column, per image, from results files ``tools/eval_folder.py
+--no-reference`` wrote). The input column is named after its folder (``rainy/`` → Rainy input,
+``hazy/``, ``low/``). Images pair by file stem.
 """
 from pathlib import Path
 
@@ -14,7 +17,7 @@ from matplotlib.patches import Rectangle
 
 from analysis.store import AnalysisError, protocol_label
 from analysis.style import RC, save, width
-from danet.datasets.image_files import decode_rgb, list_images
+from danet.datasets.image_files import INPUT_NAMES, decode_rgb, list_images
 from danet.evaluation.metric_table import METRIC_TABLE
 from danet.evaluation.results import read_results
 
@@ -142,9 +145,22 @@ def _pick(common, gts, scores, names, n_images, where):
     return sorted(common, key=lambda s: -np.ptp(psnr[s]) if psnr[s] else 0)[:n_images]
 
 
+def read_niqe(results_file: Path) -> tuple[str, dict[str, float]]:
+    """The ``method`` of a results file and its per-image ``niqe`` by image stem."""
+    try:
+        data = read_results(results_file)
+    except (OSError, ValueError, KeyError) as err:
+        raise AnalysisError(f'{results_file}: cannot read a results file ({err})') from err
+    values = {Path(row['name']).stem: row['niqe'] for row in data['images'] if 'niqe' in row}
+    if not values:
+        raise AnalysisError(f'{results_file}: no per-image niqe; score the folder with '
+                            '`tools/eval_folder.py DIR --no-reference ...`')
+    return data['method'], values
+
+
 def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=None,
                       n_images: int = 3, box=None, error_maps: bool = False,
-                      layout: str = 'double'):
+                      layout: str = 'double', niqe: dict[str, dict[str, float]] | None = None):
     """Build the figure; ``box`` is (x, y, w, h) or None for the most differing region.
 
     Without ``gt_dir`` (real rainy photographs) ``rainy_dir`` is required: each image gets a
@@ -168,7 +184,8 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
     protocols = sorted({protocol_label(c) for _, c in stored.values() if c})
     chosen = _pick(common, gts, scores, names, n_images, where)
 
-    columns = ((['Rainy input'] if rainy_files else []) + list(methods)
+    input_name = INPUT_NAMES.get(Path(rainy_dir).name, 'Input') if rainy_dir else None
+    columns = (([input_name] if rainy_files else []) + list(methods)
                + (['Ground truth'] if gts is not None else []))
     if layout == 'single' and len(columns) > SINGLE_MAX_COLUMNS:
         raise AnalysisError(f'{len(columns)} image columns do not fit a single column (3.5 in, '
@@ -204,7 +221,11 @@ def comparison_figure(gt_dir, methods: dict[str, Path], rainy_dir=None, names=No
         row = i * rows_per_image
         place = inset_place(reference, region)     # one corner for the whole row
         if gt is None:
-            _real_photo_rows(axes[row], axes[row + 1], tiles, region)
+            values = [(niqe or {}).get(name, {}).get(stem) for name in columns]
+            captions = ['' if v is None else f'NIQE {v:.2f}' for v in values]
+            if any(captions):
+                captions[0] += ' (lower: more natural)'
+            _real_photo_rows(axes[row], axes[row + 1], tiles, region, captions)
         else:
             captions = [_caption(s.get(stem)) for s in scores.values()]
             if rainy_files:     # the input: its stored scores if eval_folder scored it, else none
@@ -235,11 +256,12 @@ def _error_row(fig, axes, tiles, gt, region, place):
     bar.ax.tick_params(labelsize=6)
 
 
-def _real_photo_rows(top, bottom, tiles, region):
-    """No ground truth: whole tiles with the box, then the crops side by side."""
+def _real_photo_rows(top, bottom, tiles, region, captions):
+    """No ground truth: whole tiles with the box and their captions, then the crops side by
+    side."""
     x, y, w, h = region
-    for ax, tile in zip(top, tiles, strict=True):
-        _tile(ax, tile, region, '', None)
+    for ax, tile, caption in zip(top, tiles, captions, strict=True):
+        _tile(ax, tile, region, caption, None)
     for ax, tile in zip(bottom, tiles, strict=True):
         ax.imshow(tile[y:y + h, x:x + w], vmin=0, vmax=255)
         ax.set(xticks=[], yticks=[])

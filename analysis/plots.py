@@ -9,9 +9,8 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
-from analysis.stats import DEFAULT_PROTOCOL
 from analysis.style import MARKERS, RC, method_colors, save, width
-from analysis.tables import METRIC_LABELS, is_reference
+from analysis.tables import METRIC_LABELS, has_ablation, is_reference, ordered
 
 
 def _panels(n: int, layout: str = 'double', aspect: float = 0.8, max_cols: int = 3,
@@ -37,9 +36,9 @@ def legend_cols(layout: str) -> int:
 
 
 def protocol(df: pd.DataFrame) -> str:
-    """The evaluation protocol(s) behind ``df``'s rows in words (``store.protocol_label``)."""
+    """The evaluation protocol(s) behind ``df``'s rows (``store.protocol_label``)."""
     names = sorted(df['protocol'].dropna().unique()) if 'protocol' in df else []
-    return ' / '.join(names) or DEFAULT_PROTOCOL
+    return ' / '.join(names) or 'protocol not recorded'
 
 
 def axis_label(metric: str, prefix: str = '') -> str:
@@ -70,10 +69,33 @@ def _fit_limits(ax, xs, ys, sizes, log_x: bool, pad_pt: float = 4.0) -> None:
 
 
 def _size_handles(params: pd.Series, area) -> list:
-    """Legend entries for the real parameter counts (min, middle, max; distinct at 3 digits)."""
-    shown = {f'{v / 1e6:.3g}': v for v in (params.min(), params.median(), params.max())}
+    """Legend entries for the real parameter counts (min, middle, max; distinct at 3 digits),
+    in K when all are below a million (as the tables)."""
+    scale, unit = (1e3, 'K') if params.max() < 1e6 else (1e6, 'M')
+    shown = {f'{v / scale:.3g}': v for v in (params.min(), params.median(), params.max())}
     return [Line2D([], [], ls='', marker='o', ms=np.sqrt(area(v)), color='0.75', mec='black',
-                   mew=0.5, label=f'{text} M params') for text, v in shown.items()]
+                   mew=0.5, label=f'{text} {unit} params') for text, v in shown.items()]
+
+
+def complexity_text(df: pd.DataFrame, method: str) -> str:
+    """``150.5 K, 59.0 GMACs`` for a variant's tick label ('' without complexity.json)."""
+    runs = df[df['method'] == method].drop_duplicates('run_dir')
+    params, gmacs = runs['params'].dropna(), runs['gmacs'].dropna()
+    parts = []
+    if len(params):
+        value = params.iloc[0]
+        parts.append(f'{value / 1e3:.1f} K' if value < 1e6 else f'{value / 1e6:.2f} M')
+    if len(gmacs):
+        parts.append(f'{gmacs.iloc[0]:.3g} GMACs')
+    return ', '.join(parts)
+
+
+def gmacs_label(df: pd.DataFrame) -> str:
+    """``GMACs (input 256×256)`` when every run's MACs were counted at one size, else GMACs."""
+    shapes = df.loc[df['gmacs'].notna(), 'macs_shape'].dropna().unique() \
+        if 'macs_shape' in df else []
+    return f'GMACs (input {shapes[0]})' if len(shapes) == 1 else 'GMACs'
+
 
 
 def bubble(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout: str = 'double'):
@@ -98,7 +120,8 @@ def bubble(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout: str =
         if log_x:
             ax.set_xscale('log')
         ax.set(title=f'{testset} ({protocol(part[part["testset_key"] == testset])})',
-               xlabel='GMACs' + (' (log scale)' if log_x else ''), ylabel=axis_label(metric))
+               xlabel=gmacs_label(part) + (', log scale' if log_x else ''),
+               ylabel=axis_label(metric))
         ax.grid(alpha=0.3, lw=0.5)
         _fit_limits(ax, rows['gmacs'], rows['value'], sizes, log_x)
     handles = [Line2D([], [], ls='', marker='o', ms=6, color=colors[m], mec='black', mew=0.5,
@@ -123,23 +146,31 @@ def _reference(df: pd.DataFrame, testset: str, metric: str) -> float | None:
 
 
 def ablation_bars(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout: str = 'double'):
-    """Mean metric per grid variant, one panel per test set. Bars start at the rainy input's
-    value (dashed line; else at 0), so their lengths are the gain over the input; each seed is
-    a point with its own marker; ±std bars (no caps) only for variants with 2+ seeds."""
+    """Mean metric per grid variant, one panel per test set. With a rainy-input row the bars
+    start at its value (dashed line), so their lengths are the gain over the input; without
+    one, a bar from 0 would hide the differences and one from an arbitrary floor exaggerate
+    them, so each variant's mean is a short line instead, on a range fitted to the data. Each
+    seed is a point with its own marker; ±std bars (no caps) only for variants with 2+ seeds.
+    In the double-column layout each tick names the variant with its parameters and GMACs."""
     part = df[(df['metric'] == metric) & (df['source'] == 'grid')]
     testsets = sorted(part['testset_key'].unique())
     fig, axes = _panels(max(len(testsets), 1), layout, max_cols=2)
     seeds = sorted(part['seed'].dropna().unique())
     for ax, testset in zip(axes, testsets, strict=False):
         rows = part[part['testset_key'] == testset]
-        methods = list(dict.fromkeys(rows['method']))
+        methods = ordered(rows['method'])
         stats = rows.groupby('method', sort=False)['value'].agg(['mean', 'std', 'count'])
         stats = stats.loc[methods]
         ref = _reference(df, testset, metric)
-        floor = ref if ref is not None else 0.0
         x = np.arange(len(methods))
-        ax.bar(x, stats['mean'] - floor, bottom=floor, width=0.6, zorder=2,
-               color=[colors[m] for m in methods], edgecolor='black', linewidth=0.5)
+        if ref is not None:
+            ax.bar(x, stats['mean'] - ref, bottom=ref, width=0.6, zorder=2,
+                   color=[colors[m] for m in methods], edgecolor='black', linewidth=0.5)
+            ax.axhline(ref, color='0.3', lw=0.8, ls='--', zorder=1, label='rainy input')
+        else:
+            ax.hlines(stats['mean'], x - 0.3, x + 0.3, colors=[colors[m] for m in methods],
+                      lw=3, zorder=2)
+            ax.grid(axis='y', alpha=0.3, lw=0.5)
         multi = stats['count'] >= 2
         ax.errorbar(x[multi.to_numpy()], stats['mean'][multi], yerr=stats['std'][multi],
                     fmt='none', ecolor='black', elinewidth=0.8, capsize=0, zorder=3)
@@ -149,16 +180,18 @@ def ablation_bars(df: pd.DataFrame, colors: dict, metric: str = 'psnr_y', layout
             ax.scatter([methods.index(m) + offset for m in pts.index], pts.values, s=12,
                        marker=MARKERS[k % len(MARKERS)], facecolor='white', edgecolor='black',
                        linewidth=0.6, zorder=4, label=f'seed {int(seed)}')
-        if ref is not None:
-            ax.axhline(ref, color='0.3', lw=0.8, ls='--', zorder=1, label='rainy input')
-        values = list(rows['value']) + [floor]
+        values = list(rows['value']) + ([ref] if ref is not None else [])
         low, high = min(values), max(values)
         pad = 0.08 * (high - low or 1)
         ax.set_ylim(low - pad, high + pad)
-        ax.set_xticks(x, methods, rotation=30, ha='right')
-        base = 'the rainy input' if ref is not None else '0'
-        ax.set(title=f'{testset} ({protocol(rows)})',
-               ylabel=axis_label(metric) + f'\nbars start at {base}')
+        wide = layout == 'double'        # a single column has no room for a second line
+        ax.set_xticks(x, [f'{m}\n{complexity_text(rows, m)}'.strip() if wide else m
+                          for m in methods], rotation=30, ha='right')
+        how = ('\nbars start at the rainy input' if ref is not None
+               else '\nline: mean, points: seeds')
+        ax.set(title=f'{testset} ({protocol(rows)})', ylabel=axis_label(metric) + how,
+               xlabel=f'variant: parameters, {gmacs_label(rows)}'
+               if wide and rows['gmacs'].notna().any() else '')
     handles, labels = axes[0].get_legend_handles_labels() if axes else ([], [])
     if handles:
         fig.legend(handles, labels, loc='outside lower center', frameon=False,
@@ -174,13 +207,13 @@ def training_curves(curves: pd.DataFrame, colors: dict, layout: str = 'double'):
     metrics = [k for k in METRIC_LABELS if k in set(curves['key'])]
     keys = losses + metrics
     fig, axes = _panels(len(keys), layout, max_cols=3, single_cols=2)
-    proto = protocol(curves) if 'conventions' in curves else DEFAULT_PROTOCOL
     for ax, key in zip(axes, keys, strict=True):
         for (method, _), part in curves[curves['key'] == key].groupby(['method', 'run_dir'],
                                                                        sort=False):
             ax.plot(part['step'], part['value'], color=colors[method], lw=1, label=method,
                     marker='o' if key in metrics else None, ms=3)
         if key in metrics:
+            proto = protocol(curves[curves['key'] == key])
             ax.set(title=f'val. {METRIC_LABELS[key]}',
                    ylabel=axis_label(key, 'validation ') + f'\n{proto}, val split')
         elif key == 'loss':
@@ -203,19 +236,23 @@ def training_curves(curves: pd.DataFrame, colors: dict, layout: str = 'double'):
 
 
 def per_image(images: pd.DataFrame, colors: dict, layout: str = 'double'):
-    """Distribution of per-image PSNR (averaged over seeds) per method, one panel per test set."""
-    testsets = sorted(images['testset'].unique())
-    fig, axes = _panels(max(len(testsets), 1), layout, max_cols=2)
-    for ax, testset in zip(axes, testsets, strict=False):
-        part = images[images['testset'] == testset].groupby(['method', 'name'], sort=False)[
+    """Distribution of per-image PSNR (averaged over seeds) per method, one panel per test set
+    and protocol."""
+    images = images.assign(panel=images['testset'] + ' (' + images['protocol'] + ')')
+    panels = sorted(images['panel'].unique())
+    fig, axes = _panels(max(len(panels), 1), layout, max_cols=2)
+    for ax, panel in zip(axes, panels, strict=False):
+        part = images[images['panel'] == panel].groupby(['method', 'name'], sort=False)[
             'value'].mean().reset_index()
-        methods = list(dict.fromkeys(part['method']))
+        methods = ordered(part['method'])
         data = [part.loc[part['method'] == m, 'value'] for m in methods]
-        box = ax.boxplot(data, patch_artist=True, widths=0.6)
+        box = ax.boxplot(data, patch_artist=True, widths=0.6,
+                         medianprops=dict(color='black', lw=1.2),
+                         flierprops=dict(marker='o', ms=3, mfc='none', mec='0.3'))
         for patch, method in zip(box['boxes'], methods, strict=True):
             patch.set(facecolor=colors[method])
         ax.set_xticks(range(1, len(methods) + 1), methods, rotation=30, ha='right')
-        ax.set(title=testset, ylabel=axis_label('psnr_y', 'per-image '))
+        ax.set(title=panel, ylabel=axis_label('psnr_y', 'per-image '))
     return fig
 
 
@@ -286,7 +323,7 @@ def write_all(df: pd.DataFrame, images: pd.DataFrame, curves: pd.DataFrame, out_
         jobs = []
         if df['gmacs'].notna().any():
             jobs.append(('psnr_vs_gmacs', lambda: bubble(df, colors, layout=layout)))
-        if (df['source'] == 'grid').any():
+        if has_ablation(df):
             jobs.append(('ablation_bars', lambda: ablation_bars(df, colors, layout=layout)))
         if not curves.empty:
             jobs.append(('training_curves', lambda: training_curves(curves, colors, layout=layout)))

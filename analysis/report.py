@@ -1,59 +1,80 @@
 """One folder with everything: tidy CSV, tables, statistics, plots, comparison figure, HTML page,
 Markdown summary."""
-import html
 import math
 from pathlib import Path
 
-from analysis import figures, plots, stats, store, tables
+import jinja2
+from markupsafe import Markup
+
+from analysis import figures, plots, protocol_table, stats, store, tables
 from analysis.style import method_colors
 from analysis.tables import DECIMALS, plural, signed
 from danet.utils.fileio import atomic_write_text
 
-HTML_MARKS = {'best': '<b>%s</b>', 'second': '<u>%s</u>', '': '%s',
-              'tied': '%s ' + tables.TIED_MARK}
 TWINS = (('tex', 'LaTeX'), ('csv', 'CSV'), ('md', 'Markdown'))
 MIN_WILCOXON_IMAGES = 6   # two-sided exact signed-rank p >= 2/2^n: below 0.05 needs n >= 6
-CSS = ('body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}'
-       'table{border-collapse:collapse;margin:1em 0}th,td{padding:4px 8px;text-align:center}'
-       'thead{border-top:2px solid #000;border-bottom:1px solid #000}'
-       'tbody{border-bottom:2px solid #000}td:first-child{text-align:left}'
-       'img{max-width:100%;border:1px solid #ddd;margin:.5em 0}.note{color:#555;font-size:90%}'
-       'td{white-space:nowrap}')
+TEMPLATES = Path(__file__).with_name('templates')
+PLOT_TITLES = {'psnr_vs_gmacs': 'PSNR vs GMACs (bubble area: parameters)',
+               'ablation_bars': 'Ablation: PSNR per variant',
+               'training_curves': 'Training curves', 'per_image_psnr': 'Per-image PSNR',
+               'forest_psnr': 'Δ PSNR vs base (95% CI)',
+               'paired_diffs_psnr': 'Per-image Δ PSNR vs base'}
 
 
-def to_html(table: tables.Table, stem: str | None = None, references: list[str] = ()) -> str:
-    """The table; citations become numbered links into ``references`` (cite keys, in order);
-    with ``stem``, links to the table's LaTeX, CSV and Markdown files."""
-    head = ''.join(f'<th>{html.escape(f"{c.group} {c.label}".strip())}</th>'
-                   for c in table.columns)
+def inline_code(text: str) -> Markup:
+    """Escape ``text`` for HTML, turning Markdown `code` spans into ``<code>`` elements."""
+    parts = str(text).split('`')
+    if len(parts) % 2 == 0:            # an unpaired backtick: show it as it is
+        return Markup.escape(text)
+    return Markup('').join(Markup('<code>%s</code>') % part if i % 2 else Markup.escape(part)
+                           for i, part in enumerate(parts))
+
+
+ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                         trim_blocks=True, lstrip_blocks=True,
+                         undefined=jinja2.StrictUndefined)
+ENV.filters['inline_code'] = inline_code
+
+
+def table_context(table: tables.Table, stem: str | None = None,
+                  references: list[str] = ()) -> dict:
+    """What the template needs of a table: headers, rows of (text, mark) cells, citation
+    numbers into ``references`` (cite keys, in order), notes and the twins' file stem."""
     emphasis = table.marks()
-    body = []
+    rows = []
     for i, row in enumerate(table.rows):
-        if i == table.quoted_start:
-            body.append(f'<tr class="block"><td colspan="{len(table.columns) + 1}">'
-                        f'<i>{html.escape(tables.QUOTED_HEADER)}</i></td></tr>')
-        label = html.escape(row.label)
-        if row.cite in references:
-            n = list(references).index(row.cite) + 1
-            label += f' <a href="#ref-{n}">[{n}]</a>'
-        cells = ''.join('<td>' + HTML_MARKS[emphasis[j][i]]
-                        % html.escape(tables._cell_text(c.values[i], c)) + '</td>'
-                        for j, c in enumerate(table.columns))
-        body.append(f'<tr><td>{label}</td>{cells}</tr>')
-    notes = ''.join(f'<p class="note">{html.escape(n)}</p>' for n in table.notes)
-    links = ('<p class="note">Also as ' + ' · '.join(
-        f'<a href="{stem}.{ext}">{name}</a>' for ext, name in TWINS) + '</p>') if stem else ''
-    return (f'<h2>{html.escape(table.title)}</h2><table><thead><tr><th>Method</th>{head}</tr>'
-            f'</thead><tbody>{"".join(body)}</tbody></table>{notes}{links}')
+        rows.append({'label': row.label,
+                     'ref': list(references).index(row.cite) + 1 if row.cite in references
+                     else None,
+                     'block': tables.QUOTED_HEADER if i == table.quoted_start else '',
+                     'cells': [(tables.cell_text(c.values[i], c), emphasis[j][i])
+                               for j, c in enumerate(table.columns)]})
+    spans = tables.column_groups(table)
+    return {'title': table.title, 'stem': stem, 'notes': table.notes, 'rows': rows,
+            'groups': [(g, n) for g, _, n in spans] if any(g for g, _, _ in spans) else [],
+            'labels': [c.label for c in table.columns]}
+
+
+def render_page(**context) -> str:
+    """The report page (``templates/report.html.j2``) from ``context``."""
+    return ENV.get_template('report.html.j2').render(**context, twins=TWINS,
+                                                     tied_mark=tables.TIED_MARK)
 
 
 def write_tables(df, out_dir: Path, external_path=tables.EXTERNAL_RESULTS,
                  paired: stats.Paired | None = None) -> dict[str, tables.Table]:
-    """ablation (when grid runs exist) and comparison tables as .tex, .md and .csv."""
+    """The ablation table (``tables.has_ablation``), and the comparison table or, when the same
+    models were scored under several protocols, the protocol table (``protocol_table``; a
+    comparison table would only spread it over a column group per protocol), as .tex, .md
+    and .csv."""
     built = {}
-    if (df['source'] == 'grid').any():
+    if tables.has_ablation(df):
         built['ablation'] = tables.ablation_table(df, paired)
-    built['comparison'] = tables.comparison_table(df, tables.load_external(external_path), paired)
+    external = tables.load_external(external_path)
+    if protocol_table.has_protocol_comparison(df):   # the same models under several protocols
+        built['protocols'] = protocol_table.protocol_table(df, external)
+    else:
+        built['comparison'] = tables.comparison_table(df, external, paired)
     for name, table in built.items():
         for ext, render in tables.RENDERERS.items():
             atomic_write_text(out_dir / f'{name}.{ext}', render(table))
@@ -77,8 +98,8 @@ def figure_missing(gt, rainy, folders: dict, testset: str) -> str:
     """Why the comparison figure cannot be drawn and how to get its inputs ('' when it can)."""
     if not folders:
         return (f'no run saved its output images for {testset}: test with `tools/test.py ... '
-                f'--save-images` (in a grid: a test stage with --save-images, as in '
-                f'ablations/demo_tiny.py) or add folders with --method NAME=DIR')
+                f'--save-images` (in a grid: a test stage with `--save-images`, as in '
+                f'`ablations/demo_tiny.py`) or add folders with `--method NAME=DIR`')
     if gt is None and rainy is None:
         return ('no --gt (ground-truth folder) was given, nor --rainy for real photographs '
                 'without ground truth: pass them to `python -m analysis report`')
@@ -121,24 +142,14 @@ def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=N
     findings = summary_sentences(paired.comparisons)
     write_markdown(out_dir / 'summary.md', df, built, pngs, out_dir, findings, missing)
     references = _references(built, external_path)
-    refs = ''.join(f'<li id="ref-{i}">{html.escape(text)}</li>'
-                   for i, text in enumerate(references.values(), 1))
     page = out_dir / 'index.html'
-    images = ''.join(f'<h3>{html.escape(p.stem.replace("_", " "))}</h3>'
-                     f'<img src="{html.escape(p.relative_to(out_dir).as_posix())}" '
-                     f'alt="{html.escape(p.stem)}">' for p in pngs)
-    words = ''.join(f'<li>{html.escape(f)}</li>' for f in findings)
-    atomic_write_text(page, f'<!DOCTYPE html><html><head><meta charset="utf-8">'
-                            f'<title>Results report</title><style>{CSS}</style></head><body>'
-                            f'<h1>Results report</h1><p>{html.escape(_overview(df))}</p>'
-                            + (f'<h2>What the data supports</h2><ul>{words}</ul>' if words else '')
-                            + ''.join(to_html(t, name, list(references))
-                                      for name, t in built.items())
-                            + f'<h2>Plots and figures</h2>{images}'
-                            + (f'<p class="note">No comparison figure: {html.escape(missing)}.'
-                               '</p>' if missing else '')
-                            + (f'<h2>References</h2><ol>{refs}</ol>' if refs else '')
-                            + '</body></html>\n')
+    atomic_write_text(page, render_page(
+        overview=_overview(df), findings=findings,
+        tables=[table_context(t, name, list(references)) for name, t in built.items()],
+        images=[{'title': PLOT_TITLES.get(p.stem, p.stem.replace('_', ' ')),
+                 'src': p.relative_to(out_dir).as_posix(),
+                 'alt': p.stem} for p in pngs],
+        missing=missing, references=list(references.values())))
     return page
 
 
@@ -152,9 +163,11 @@ def _references(built: dict, external_path) -> dict[str, str]:
 def _overview(df) -> str:
     """``N runs, M methods, test sets: ...``, the opening line of the page and the summary."""
     runs = df.drop_duplicates('run_dir')
-    testsets = sorted(df['testset_key'].unique())
+    testsets = sorted(df['testset'].unique())
+    protocols = sorted(df['protocol'].dropna().unique()) if 'protocol' in df else []
     return (f'{plural(len(runs), "run")}, {plural(runs["method"].nunique(), "method")}, '
-            f'{"test set" if len(testsets) == 1 else "test sets"}: {", ".join(testsets)}.')
+            f'{"test set" if len(testsets) == 1 else "test sets"}: {", ".join(testsets)}'
+            + (f'; protocols: {", ".join(protocols)}' if len(protocols) > 1 else '') + '.')
 
 
 def summary_sentences(comparisons: list[stats.Comparison], metric: str = 'psnr_y') -> list[str]:

@@ -16,12 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from analysis.store import BASE, LOWER_IS_BETTER, METRICS, AnalysisError, Run
+from analysis.store import BASE, DEFAULT_PROTOCOL, LOWER_IS_BETTER, METRICS, AnalysisError, Run
 
 ALPHA = 0.05
 N_BOOT = 5000
 RNG_SEED = 0
-DEFAULT_PROTOCOL = 'mprnet_matlab'   # results files written before protocols were recorded
 
 
 @dataclass
@@ -196,22 +195,26 @@ def grid_comparisons(runs: list[Run], metrics=('psnr_y', 'ssim_y', 'lpips_alex')
                      all_pairs: bool = False, n_boot: int = N_BOOT) -> list[Comparison]:
     """Each grid variant vs the base (or every pair), per test set and metric, Holm per family.
 
-    Pairs scored on different data or protocols are left out with a printed note.
+    Pairs scored on different data or protocols are left out with a printed note. Grids of
+    different tasks (their runs score different test sets) are compared each within itself.
     """
-    groups = by_method([r for r in runs if r.source == 'grid'])
-    if BASE not in groups and not all_pairs:
-        return []
-    names = list(groups)
-    if all_pairs:
-        pairs = [(x, y) for i, x in enumerate(names) for y in names[i + 1:]]
-    else:
-        pairs = [(BASE, m) for m in names if m != BASE]
+    parts: dict[frozenset, list[Run]] = {}
+    for run in runs:
+        if run.source == 'grid':
+            parts.setdefault(frozenset(run.results), []).append(run)
     found = []
-    for a, b in pairs:
-        try:
-            found += compare_groups(groups[a], groups[b], metrics, n_boot=n_boot)
-        except AnalysisError as err:
-            print(f'[analysis] statistics: {a} vs {b} left out: {err}')
+    for part in parts.values():
+        groups = by_method(part)
+        names = list(groups)
+        if all_pairs:
+            pairs = [(x, y) for i, x in enumerate(names) for y in names[i + 1:]]
+        else:
+            pairs = [(BASE, m) for m in names if m != BASE and BASE in groups]
+        for a, b in pairs:
+            try:
+                found += compare_groups(groups[a], groups[b], metrics, n_boot=n_boot)
+            except AnalysisError as err:
+                print(f'[analysis] statistics: {a} vs {b} left out: {err}')
     families: dict[tuple, list[Comparison]] = {}
     for c in found:
         families.setdefault((c.testset, c.metric), []).append(c)
@@ -228,7 +231,7 @@ def to_frame(comparisons: list[Comparison]) -> pd.DataFrame:
 
 def per_image_diffs(runs: list[Run], a: str, b: str, testset: str, metric: str) -> pd.Series:
     """B − A per image (averaged over seeds), indexed by image name, largest |Δ| first."""
-    groups = by_method(runs)
+    groups = by_method([r for r in runs if testset in r.results])   # grids of several tasks
     mat_a, names = score_matrix(groups[a], testset, metric)
     mat_b, _ = score_matrix(groups[b], testset, metric)
     diffs = pd.Series(mat_b.mean(axis=0) - mat_a.mean(axis=0), index=names)
@@ -261,9 +264,10 @@ class Paired:
         if key not in self._cache:
             self._cache[key] = None
             if a in self.groups and b in self.groups:
+                runs_a, runs_b = ([r for r in self.groups[m] if testset in r.results]
+                                  for m in (a, b))   # grids of several tasks share names
                 try:
-                    found = compare_groups(self.groups[a], self.groups[b], (metric,), (testset,),
-                                           self.n_boot)
+                    found = compare_groups(runs_a, runs_b, (metric,), (testset,), self.n_boot)
                     self._cache[key] = found[0].significant if found else None
                 except AnalysisError:
                     pass

@@ -9,6 +9,7 @@ import pandas as pd
 from danet.evaluation.metric_table import METRIC_TABLE as METRICS
 from danet.evaluation.results import read_results
 
+DEFAULT_PROTOCOL = 'mprnet_matlab'   # danet's default; results files from before protocols
 LOWER_IS_BETTER = frozenset(k for k, m in METRICS.items() if not m.higher_is_better)
 
 
@@ -104,6 +105,12 @@ def discover_runs(work_dirs) -> list[Run]:
     return runs
 
 
+def macs_shape(complexity: dict) -> str | None:
+    """``256×256``: the input height × width the MACs of ``complexity.json`` were counted at."""
+    shape = complexity.get('shape')
+    return '×'.join(map(str, shape[-2:])) if isinstance(shape, list) and len(shape) >= 2 else None
+
+
 def _convention_key(data: dict) -> str:
     return json.dumps(data['conventions'], sort_keys=True)
 
@@ -134,6 +141,7 @@ def tidy(runs: list[Run]) -> pd.DataFrame:
             'run_id': run.meta.get('run_id', run.path.name), 'method': run.method,
             'seed': run.seed, 'params': run.complexity.get('params', math.nan),
             'gmacs': run.complexity.get('gmacs', math.nan),
+            'macs_shape': macs_shape(run.complexity),
         }
         base.update({f'axis:{key}': _axis_label(axis)
                      for key, axis in run.axes.items()})
@@ -207,23 +215,60 @@ def group_words(groups: list[tuple[str, str]]) -> list[str]:
 
 
 def per_image(runs: list[Run], metric: str = 'psnr_y') -> pd.DataFrame:
-    """One row per run × test set × image with ``metric``."""
+    """One row per run × test set × image with ``metric`` and the results' protocol."""
     rows = [{'method': run.method, 'seed': run.seed, 'testset': testset, 'name': row['name'],
-             'value': row.get(metric)}
+             'value': row.get(metric), 'protocol': protocol_label(data['conventions'])}
             for run in runs for testset, data in run.results.items() for row in data['images']]
     return pd.DataFrame(rows).dropna(subset=['value'])
 
 
+def _protocols_in(node) -> list[str]:
+    """Every ``DerainMetric``'s protocol label in an evaluator config (its default when unset)."""
+    found = []
+    if isinstance(node, dict):
+        if node.get('type') == 'DerainMetric':
+            spec = node.get('protocol') or DEFAULT_PROTOCOL
+            if isinstance(spec, dict):
+                spec = protocol_label({'protocol': spec.get('type', DEFAULT_PROTOCOL),
+                                       'crop_border': spec.get('crop_border', 0)})
+            found.append(str(spec))
+        for value in node.values():
+            found += _protocols_in(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            found += _protocols_in(value)
+    return found
+
+
+def validation_protocol(run_dir: Path) -> str | None:
+    """The protocol of the run's ``val_evaluator``, read from its stored config (the grid's
+    ``config.py``, else MMEngine's ``vis_data/config.py``); None without a readable config."""
+    from mmengine.config import Config
+    for path in [run_dir / 'config.py', *sorted(run_dir.glob('**/vis_data/config.py'))]:
+        if path.is_file():
+            try:
+                cfg = Config.fromfile(str(path), import_custom_modules=False)
+            except Exception as err:   # noqa: BLE001 - any failure: name the file, go on
+                print(f'[analysis] {path}: config not readable ({err}); validation protocol '
+                      'unknown')
+                return None
+            found = list(dict.fromkeys(_protocols_in(cfg.to_dict().get('val_evaluator'))))
+            return ' / '.join(found) or None
+    return None
+
+
 def training_curves(runs: list[Run]) -> pd.DataFrame:
     """Losses (total ``loss`` and each ``loss_<term>``) and validation metrics from MMEngine
-    ``scalars.json`` logs (one row per value).
+    ``scalars.json`` logs (one row per value), with the run's validation ``protocol``.
 
     ``step`` is the training iteration. Epoch-based runs log validation with ``step`` = epoch;
     such a value is moved to the last iteration of that epoch so both curves share one axis.
     """
     rows = []
     for run in runs:
-        for log in sorted(run.path.glob('**/scalars.json')):
+        logs = sorted(run.path.glob('**/scalars.json'))
+        protocol = validation_protocol(run.path) if logs else None
+        for log in logs:
             entries = []
             for n, line in enumerate(log.read_text().splitlines(), 1):
                 if not line.strip():
@@ -244,5 +289,7 @@ def training_curves(runs: list[Run]) -> pd.DataFrame:
                     if isinstance(value, int | float) and wanted:
                         rows.append({'method': run.method, 'seed': run.seed,
                                      'run_dir': str(run.path), 'step': step,
-                                     'key': name, 'value': float(value)})
-    return pd.DataFrame(rows, columns=['method', 'seed', 'run_dir', 'step', 'key', 'value'])
+                                     'key': name, 'value': float(value),
+                                     'protocol': protocol})
+    return pd.DataFrame(rows, columns=['method', 'seed', 'run_dir', 'step', 'key', 'value',
+                                       'protocol'])

@@ -23,6 +23,7 @@ RC = {
     'savefig.dpi': 200,
 }
 WIDTHS = {'single': 3.5, 'double': 7.0}   # inches: one column / full width of a two-column paper
+PALETTE_ORDER = (0, 1, 2, 4, 9, 3, 5, 7, 8, 6)   # indices into seaborn's 'colorblind'
 MARKERS = ('o', 's', '^', 'D', 'v', 'P', 'X', '*')   # one per seed
 
 
@@ -33,9 +34,12 @@ def width(layout: str) -> float:
 
 def method_colors(methods) -> dict[str, tuple]:
     """A fixed colour per method: sorted names → seaborn's colour-blind palette (10 colours,
-    then the same hues again, so reports with more methods repeat colours)."""
+    then the same hues again, so reports with more methods repeat colours), reordered so that
+    the first five (blue, orange, green, pink, sky blue) are far apart: orange and vermilion,
+    adjacent in seaborn's order, are told apart badly side by side."""
     names = sorted(set(methods))
-    palette = sns.color_palette('colorblind', n_colors=10)
+    base = sns.color_palette('colorblind', n_colors=10)
+    palette = [base[i] for i in PALETTE_ORDER]
     return {name: palette[i % len(palette)] for i, name in enumerate(names)}
 
 

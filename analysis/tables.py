@@ -32,8 +32,18 @@ TIED_MARK = '≈'
 MINUS = '−'                          # U+2212 in Δ cells
 DELTA_METRICS = ('psnr_y',)          # Δ columns (all metrics are in stats.csv)
 MIN_RANKED = 3                       # fewer measured methods in a column: no best/second marks
-REFERENCE_METHODS = {'rainy input', 'input', 'rainy'}   # reference rows (lower-cased names)
+REFERENCE_METHODS = {'input', 'rainy'}   # reference rows (lower-cased), and any '<task> input'
 BASE_LABEL = 'base'   # the base's choice when run.json predates ``base_axes``
+QUOTED_DECIMALS = {'psnr': 2, 'ssim': 3}   # as papers print them (0.890, not 0.8900)
+PROTOCOL_TITLES = {'mprnet_matlab': "MPRNet's MATLAB", 'prenet_matlab': "PReNet's scripts",
+                   'basicsr': 'BasicSR'}
+PROTOCOL_WORDS = {   # danet/evaluation/protocols.py, in words
+    'mprnet_matlab': "MPRNet's evaluate_PSNR_SSIM.m (rounded 8-bit output, Y of MATLAB "
+                     'rgb2ycbcr on 8-bit, SSIM valid)',
+    'prenet_matlab': "PReNet's scripts (truncated 8-bit output, float Y, Wang's ssim.m with "
+                     'its downsampling)',
+    'basicsr': 'BasicSR (rounded 8-bit output, float Y, SSIM valid)',
+}
 
 
 @dataclass
@@ -43,10 +53,12 @@ class Stat:
     mean: float
     std: float = math.nan
     n: int = 1
+    decimals: int | None = None   # fewer than the column's: a quoted number's own precision
 
     def text(self, decimals: int) -> str:
         if math.isnan(self.mean):
             return '–'
+        decimals = min(decimals, self.decimals) if self.decimals is not None else decimals
         body = f'{self.mean:.{decimals}f}'
         return f'{body} ± {self.std:.{decimals}f}' if self.n > 1 else body
 
@@ -207,13 +219,36 @@ def stats_notes(paired, testsets: list[str]) -> list[str]:
 
 
 def _complexity_columns(df: pd.DataFrame, methods: list[str]) -> list[Column]:
+    """Params (in K when every model has fewer than a million, else M) and GMACs, headed by
+    the input size they were counted at when all rows share one (``GMACs (256×256)``)."""
     runs = df.drop_duplicates('run_dir')
-    params = [_stat(runs.loc[runs['method'] == m, 'params'] / 1e6) for m in methods]
+    small = runs['params'].dropna().lt(1e6).all()
+    scale, unit = (1e3, 'K') if small else (1e6, 'M')
+    params = [_stat(runs.loc[runs['method'] == m, 'params'] / scale) for m in methods]
     gmacs = [_stat(runs.loc[runs['method'] == m, 'gmacs']) for m in methods]
     for stat in params + gmacs:
         stat.n = 1   # identical across seeds: show the value, not ± 0
-    return [Column('', 'Params (M)', params, DECIMALS['params']),
-            Column('', 'GMACs', gmacs, DECIMALS['gmacs'])]
+    counted = runs.loc[runs['gmacs'].notna(), 'macs_shape'] if 'macs_shape' in runs else ()
+    shapes = sorted(set(counted.dropna())) if len(counted) else []
+    return [Column('', f'Params ({unit})', params, 1 if small else DECIMALS['params']),
+            Column('', f'GMACs ({shapes[0]})' if len(shapes) == 1 else 'GMACs', gmacs,
+                   DECIMALS['gmacs'])]
+
+
+def macs_note(df: pd.DataFrame) -> list[str]:
+    """When the MACs were counted at several input sizes: which size per method."""
+    runs = df.drop_duplicates('run_dir')
+    if 'macs_shape' not in runs or runs['macs_shape'].dropna().nunique() < 2:
+        return []
+    sizes = runs.dropna(subset=['macs_shape']).groupby('macs_shape')['method'].unique()
+    return ['GMACs counted at different input sizes (H×W): ' + '; '.join(
+        f'{shape}: {", ".join(ordered(methods))}' for shape, methods in sizes.items()) + '.']
+
+
+def ordered(methods) -> list[str]:
+    """Methods in a stable reading order: the rainy input, the grid's base, then by name."""
+    return sorted(dict.fromkeys(methods), key=lambda m: (not is_reference(m), m != BASE,
+                                                         m.lower(), m))
 
 
 def component_mark(label: str) -> str:
@@ -262,7 +297,7 @@ def ablation_table(df: pd.DataFrame, paired=None) -> Table:
     grid = df[df['source'] == 'grid']
     if grid.empty:
         raise AnalysisError('ablation table: no grid runs (run.json) among the collected results')
-    methods = list(dict.fromkeys(grid['method']))
+    methods = ordered(grid['method'])
     axis_cols = [c for c in grid.columns if c.startswith('axis:') and grid[c].notna().any()]
     rank = {c.removeprefix('base:'): i for i, c in enumerate(c for c in grid.columns
                                                            if c.startswith('base:'))}
@@ -277,13 +312,25 @@ def ablation_table(df: pd.DataFrame, paired=None) -> Table:
     metric_columns = _metric_columns(grid, methods,
                                      ['psnr_y', 'ssim_y', 'lpips_alex', *_no_reference()])
     columns += _delta_columns(metric_columns, methods, paired) if paired else metric_columns
-    seeds = grid.drop_duplicates('run_dir').groupby('method')['run_dir'].count()
+    # per test set: grids of several tasks share variant names but not test sets
+    seeds = grid.drop_duplicates(['run_dir', 'testset']).groupby(['method', 'testset']).size()
     span = f'{seeds.min()}' if seeds.min() == seeds.max() else f'{seeds.min()}–{seeds.max()}'
     notes = [f'Mean ± std over {span} seeds.' if seeds.max() > 1 else 'Single seed per variant.']
     if paired:
         notes += stats_notes(paired, sorted(grid['testset'].unique()))
     return Table('Ablation', [Row(m, method=m) for m in methods], columns,
-                 notes + _mixed_notes(grid), paired.separated if paired else None)
+                 notes + macs_note(grid) + _mixed_notes(grid),
+                 paired.separated if paired else None)
+
+
+def has_ablation(df: pd.DataFrame) -> bool:
+    """Whether the grid runs make an ablation table: not when the grid varies one axis without
+    a base run, whose table would only repeat the method comparison (e.g. one model per row).
+    An evaluation-protocol axis is no ablation (``protocol_table`` shows it)."""
+    grid = df[df['source'] == 'grid']
+    axes = [c for c in grid.columns if c.startswith('axis:') and not c.endswith('protocol')
+            and grid[c].notna().any()]
+    return not grid.empty and (len(axes) != 1 or (grid['method'] == BASE).any())
 
 
 def load_external(path: Path = EXTERNAL_RESULTS) -> list[dict]:
@@ -303,8 +350,10 @@ def load_external(path: Path = EXTERNAL_RESULTS) -> list[dict]:
 
 
 def is_reference(method: str) -> bool:
-    """The rainy input itself (named e.g. ``Rainy input``): shown for reference, never ranked."""
-    return method.strip().lower() in REFERENCE_METHODS
+    """The degraded input itself (``Rainy input``, ``Hazy input``, ``Low-light input``): shown for
+    reference, never ranked."""
+    name = method.strip().lower()
+    return name in REFERENCE_METHODS or name.endswith(' input')
 
 
 def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Table:
@@ -313,7 +362,8 @@ def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Tab
     Quoted numbers form the last block and, like the rainy input, are never ranked. A quoted
     entry with no number on any shown test set is left out (and named in a note).
     """
-    methods = list(dict.fromkeys(df.sort_values('source', kind='stable')['method']))
+    methods = list(dict.fromkeys(ordered(df.loc[df['source'] != 'grid', 'method'])
+                                 + ordered(df.loc[df['source'] == 'grid', 'method'])))
     shown = set(df['testset_key'])
     quoted, omitted = [], []
     for entry in (e for e in external if e['method'] not in methods):
@@ -328,7 +378,7 @@ def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Tab
             for metric, value in metrics.items():
                 quoted_rows.append({'method': f'{entry["method"]}{QUOTED_MARK}',
                                     'testset_key': testset, 'metric': metric, 'value': value,
-                                    'run_dir': f'quoted:{entry["cite"]}',
+                                    'run_dir': f'quoted:{entry["cite"]}:{entry["method"]}',
                                     'params': entry.get('params', math.nan),
                                     'gmacs': entry.get('gmacs', math.nan)})
     merged = pd.concat([df, pd.DataFrame(quoted_rows)], ignore_index=True)
@@ -336,28 +386,45 @@ def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Tab
     labels = [r.label for r in rows]
     columns = _complexity_columns(merged, labels)
     columns += _metric_columns(merged, labels, ['psnr_y', 'ssim_y', *_no_reference()])
-    notes = [f'{QUOTED_MARK} quoted from the cited paper, not re-evaluated here and not ranked: '
-             + '; '.join(f'{e["method"]}: {e.get("source", e["cite"])}, '
-                         f'{e.get("protocol", "as evaluated in the paper")}' for e in quoted)
-             + '.'] if quoted else []
+    for col in columns:          # quoted numbers keep the precision papers print them with
+        for i in range(len(methods), len(rows)):
+            if col.key and isinstance(col.values[i], Stat):
+                col.values[i].decimals = QUOTED_DECIMALS.get(col.key[1].split('_')[0])
+    notes = [quoted_note(quoted)] if quoted else []
     if omitted:
         names = '; '.join(f'{e["method"]} ({e.get("source", e["cite"])})' for e in omitted)
         notes.append(f'Quoted results without numbers on these test sets are omitted: {names}.')
     if any(r.reference for r in rows[:len(methods)]):
         notes.append('The rainy input is a reference row, not ranked.')
-    if paired:
-        notes.append(f'{TIED_MARK}: best and second are not significantly different (Wilcoxon '
-                     f'signed-rank test on paired per-image scores and 95% bootstrap CI, '
-                     f'p < {stats.ALPHA}).')
-    return Table('Method comparison', rows, columns, notes + _mixed_notes(df),
-                 paired.separated if paired else None)
+    table = Table('Method comparison', rows, columns, notes, paired.separated if paired else None)
+    if any('tied' in marks for marks in table.marks()):
+        table.notes.append(f'{TIED_MARK}: best and second are not significantly different '
+                           f'(Wilcoxon signed-rank test on paired per-image scores and 95% '
+                           f'bootstrap CI, p < {stats.ALPHA}).')
+    table.notes += macs_note(df) + _mixed_notes(df)
+    return table
+
+
+def quoted_note(quoted: list[dict]) -> str:
+    """The † footnote: each source once, with the methods quoted from it and its protocol."""
+    by_source: dict[tuple, list[str]] = {}
+    for e in quoted:
+        key = (e.get('source', e['cite']), e.get('protocol'))
+        by_source.setdefault(key, []).append(e['method'])
+    parts = [f'{", ".join(names)}: {source}; '
+             + (f'evaluated with {protocol_words(proto)}' if proto
+                else 'as evaluated in the paper')
+             for (source, proto), names in by_source.items()]
+    return (f'{QUOTED_MARK} quoted, not re-evaluated here and not ranked. '
+            + ' — '.join(parts) + '.')
 
 
 def _mixed_notes(df: pd.DataFrame) -> list[str]:
     """The evaluation protocol(s) of the table, then, per test set scored in several ways, what
     differs between its columns."""
     protocols = df.groupby('protocol')['testset'].unique() if 'protocol' in df else {}
-    notes = [f'Evaluation protocol: {p} ({", ".join(sorted(t))}).' for p, t in protocols.items()]
+    notes = [f'Evaluation protocol ({", ".join(sorted(t))}): {protocol_words(p)}.'
+             for p, t in protocols.items()]
     for testset in sorted(df.loc[df['mixed'], 'testset'].unique()):
         groups = df.loc[df['testset'] == testset, ['dataset_hash', 'conventions']]
         groups = groups.drop_duplicates()
@@ -376,21 +443,36 @@ def _mixed_notes(df: pd.DataFrame) -> list[str]:
 # ---------------------------------------------------------------- rendering
 LATEX_SPECIALS = {'&': r'\&', '%': r'\%', '$': r'\$', '#': r'\#', '_': r'\_', '{': r'\{',
                   '}': r'\}', '~': r'\textasciitilde{}', '^': r'\^{}', '\\': r'\textbackslash{}',
-                  '✓': r'\checkmark', '✗': r'$\times$', '±': r'$\pm$', '–': '--',
+                  '✓': r'\checkmark', '✗': r'$\times$', '±': r'$\pm$', '×': r'$\times$', '–': '--',
                   QUOTED_MARK: r'$^\dagger$', TIED_MARK: r'$\approx$', 'Δ': r'$\Delta$',
                   MINUS: '$-$'}
 QUOTED_HEADER = 'Quoted from papers (not re-evaluated here, not ranked)'
+
+
+def protocol_title(label: str) -> str:
+    """A column header for a protocol: ``PReNet's scripts``, ``BasicSR, crop 4``."""
+    name, _, crop = label.partition(' crop ')
+    return PROTOCOL_TITLES.get(name, name) + (f', crop {crop}' if crop else '')
+
+
+def protocol_words(label: str) -> str:
+    """``prenet_matlab`` → ``prenet_matlab: PReNet's scripts (...)``; ``basicsr crop 4`` keeps
+    its crop; an unknown name stays as it is."""
+    name, _, crop = label.partition(' crop ')
+    words = PROTOCOL_WORDS.get(name)
+    text = f'{name}: {words}' if words else name
+    return text + (f', {crop}-pixel border cropped' if crop else '')
 
 
 def latex_escape(text: str) -> str:
     return ''.join(LATEX_SPECIALS.get(ch, ch) for ch in str(text))
 
 
-def _cell_text(value, column: Column) -> str:
+def cell_text(value, column: Column) -> str:
     return value.text(column.decimals) if isinstance(value, Stat | Delta) else str(value)
 
 
-def _groups(table: Table) -> list[tuple[str, int, int]]:
+def column_groups(table: Table) -> list[tuple[str, int, int]]:
     """(group, first column index, span) for consecutive columns sharing a group."""
     spans = []
     for i, col in enumerate(table.columns):
@@ -407,7 +489,7 @@ def to_latex(table: Table) -> str:
              'tied': r'%s\,' + latex_escape(TIED_MARK)}
     lines = [f'% {table.title}: generated by `python -m analysis table`; do not edit by hand.',
              r'\begin{tabular}{l' + 'c' * len(table.columns) + '}', r'\toprule']
-    spans = _groups(table)
+    spans = column_groups(table)
     if any(group for group, _, _ in spans):
         head = ['']
         rules = []
@@ -426,7 +508,7 @@ def to_latex(table: Table) -> str:
             lines += [r'\midrule', rf'\multicolumn{{{len(table.columns) + 1}}}{{l}}'
                                    rf'{{\emph{{{QUOTED_HEADER}}}}} \\']
         label = latex_escape(row.label) + (rf'~\cite{{{row.cite}}}' if row.cite else '')
-        cells = [marks[emphasis[j][i]] % latex_escape(_cell_text(c.values[i], c))
+        cells = [marks[emphasis[j][i]] % latex_escape(cell_text(c.values[i], c))
                  for j, c in enumerate(table.columns)]
         lines.append(' & '.join([label] + cells) + r' \\')
     lines += [r'\bottomrule', r'\end{tabular}']
@@ -443,7 +525,7 @@ def to_markdown(table: Table) -> str:
         if i == table.quoted_start:
             lines.append(f'| *{QUOTED_HEADER}* |' + ' |' * len(table.columns))
         label = row.label + (f' [{row.cite}]' if row.cite else '')
-        cells = [marks[emphasis[j][i]] % _cell_text(c.values[i], c)
+        cells = [marks[emphasis[j][i]] % cell_text(c.values[i], c)
                  for j, c in enumerate(table.columns)]
         lines.append('| ' + ' | '.join([label] + cells) + ' |')
     return '\n'.join(lines + [''] + [f'_{n}_' for n in table.notes]) + '\n'

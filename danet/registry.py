@@ -32,6 +32,12 @@ from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZER
 from mmengine.registry import Registry
 
 SCOPE = 'danet'
+# Types renamed when tasks other than deraining arrived → their old names, which stay registered
+# (same classes) so old configs build; config hashes are taken over the old names
+# (``danet.utils.provenance``), so results recorded before the rename keep matching their configs.
+RENAMED_TYPES = {'RestorationModel': 'DerainModel',
+                 'RestorationDataPreprocessor': 'DerainDataPreprocessor',
+                 'RestorationMetric': 'DerainMetric'}
 
 
 class DerainRegistry(Registry):

@@ -24,7 +24,7 @@ def _pack(args) -> int:
                     provenance={'source': args.source, 'license': args.license})
     excluded = (f'; excluded {len(manifest["excluded"])} background(s) found in '
                 f'{", ".join(args.exclude_overlap_with)}' if args.exclude_overlap_with else '')
-    print(f'packed {len(manifest["rainy"])} rainy / {len(manifest["clean"])} clean images '
+    print(f'packed {len(manifest["rainy"])} degraded / {len(manifest["clean"])} clean images '
           f'into {args.out}; skipped {len(manifest["skipped"])}{excluded}')
     for path, reason in manifest['skipped']:
         print(f'  skipped {path}: {reason}')

@@ -1,4 +1,5 @@
-"""The README demo end to end at toy size (``tools/demo.py --quick``), then resumed."""
+"""The README demo end to end at toy size (``tools/demo.py --quick``: a grid per task), then
+resumed."""
 import json
 import re
 import subprocess
@@ -46,20 +47,35 @@ def test_quick_demo_writes_report_and_resumes(tmp_path):
     assert test_names == {'astronaut', 'motorcycle_left', 'motorcycle_right'}
     assert not test_names & {p.stem for p in (clean / 'trainval').iterdir()}
 
-    # One table row per grid run, its PSNR the run's stored result; the table is printed.
+    # One grid per task; each run's PSNR is in its task's test-set column of the ablation table,
+    # and each task's degraded input is a reference row in its own column only.
     table = (report / 'ablation.md').read_text()
     assert table.strip() in out
     rows = _table_rows(table)
-    runs = [p.parent for p in (tmp_path / 'ablations' / 'demo_tiny').glob('*/DONE.json')]
-    assert len(runs) == 2 and len(rows) == 2
-    for run in runs:
-        axes = json.loads((run / 'run.json').read_text())['axes']   # one axis at a time
-        method = next(iter(axes.values()))['label'] if axes else 'base'
-        psnr = json.loads((run / 'results' / 'SynthTest.json').read_text())['summary']['psnr_y']
-        assert float(rows[method]['SynthTest PSNR']) == round(psnr, 2)
-        assert (run / 'complexity.json').is_file()
+    testsets = {'demo_tiny': 'SynthTest', 'demo_dehaze': 'SynthHaze',
+                'demo_lowlight': 'SynthLowLight'}
+    runs = {grid: [p.parent for p in (tmp_path / 'ablations' / grid).glob('*/DONE.json')]
+            for grid in testsets}
+    assert {grid: len(r) for grid, r in runs.items()} == {'demo_tiny': 2, 'demo_dehaze': 1,
+                                                          'demo_lowlight': 1}
+    assert set(rows) == {'base', 'w/o ALM'}
+    for grid, testset in testsets.items():
+        for run in runs[grid]:
+            axes = json.loads((run / 'run.json').read_text())['axes']   # one axis at a time
+            method = next(iter(axes.values()))['label'] if axes else 'base'
+            psnr = json.loads((run / 'results' / f'{testset}.json').read_text()
+                              )['summary']['psnr_y']
+            assert float(rows[method][f'{testset} PSNR']) == round(psnr, 2)
+            assert (run / 'complexity.json').is_file()
+    assert rows['w/o ALM']['SynthHaze PSNR'] == '–'   # that variant ran for deraining only
+    comparison = _table_rows((report / 'comparison.md').read_text())
+    for name, testset in (('Rainy input', 'SynthTest'), ('Hazy input', 'SynthHaze'),
+                          ('Low-light input', 'SynthLowLight')):
+        filled = [c for c in testsets.values() if comparison[name][f'{c} PSNR'] != '–']
+        assert filled == [testset], name
 
     # A second run finds everything done and only prints the table again.
     again = _demo(tmp_path)
     assert again.count('already done') == 6
-    assert '0 of 2 runs to do' in again and table.strip() in again
+    assert again.count('0 of 2 runs to do') == 1 and again.count('0 of 1 runs to do') == 2
+    assert table.strip() in again

@@ -1,7 +1,5 @@
-# DANet for low-light enhancement: the paper's recipe (patch 256, batch 16, Adam 2e-4,
-# StepLR(80, 0.8), 1000 epochs) on pairs synthesised by `data_tools synth --task lowlight`
-# (configs/_base_/tasks/lowlight.py, docs/tasks.md), as the authors retrained the same network
-# per task.
+# DANet for low-light enhancement: its own recipe (model + schedule bases) on pairs synthesised by
+# `data_tools synth --task lowlight` (configs/_base_/tasks/lowlight.py, docs/tasks.md).
 _base_ = [
     '../_base_/models/danet.py',
     '../_base_/tasks/lowlight.py',

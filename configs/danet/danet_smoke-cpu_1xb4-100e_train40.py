@@ -34,9 +34,9 @@ test_dataloader = [
 ]
 # LPIPS is left out for speed.
 test_evaluator = [
-    dict(type='Evaluator', metrics=[dict(type='DerainMetric',
+    dict(type='Evaluator', metrics=[dict(type='RestorationMetric',
                                          metrics=['psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb'])]),
-    dict(type='Evaluator', metrics=[dict(type='DerainMetric',
+    dict(type='Evaluator', metrics=[dict(type='RestorationMetric',
                                          metrics=['psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb'])]),
 ]
 

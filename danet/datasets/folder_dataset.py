@@ -9,13 +9,14 @@ from danet.registry import DATASETS
 
 @DATASETS.register_module()
 class FolderPairedDataset(PairedImageDataset):
-    """Pairs from a folder in one of ``data_tools``' layouts (default ``pairs``:
-    ``rainy/NAME`` ↔ ``clean/NAME``; without ``clean/`` a rainy-only set of real photos).
+    """Pairs from a folder in one of ``data_tools``' layouts (default ``pairs``: the degraded
+    inputs ``rainy/``, ``hazy/`` or ``low/NAME`` ↔ ``clean/NAME``; without ``clean/`` a set of
+    real photos without targets).
 
     Every image is decoded on each access (no content hash: ``dataset_hash`` is None; pack the
     folder to get one). Non-RGB images raise unless ``convert=True``. ``split`` is not
     supported here (pack with ``--val-fraction``). ``ann_file`` is the folder (the argument name
-every dataset here takes for what it reads); the others as ``H5PairedDataset``.
+    every dataset here takes for what it reads); the others as ``H5PairedDataset``.
     """
 
     def __init__(self, ann_file: str, pipeline: Sequence = (), layout: str = 'pairs',
@@ -24,8 +25,8 @@ every dataset here takes for what it reads); the others as ``H5PairedDataset``.
         groups, problems = discover(ann_file, layout)
         if problems:
             raise BadInputError(problems, f'cannot read {ann_file} as layout {layout!r}')
-        self.items = [(name, rainy, group.clean) for group in groups
-                      for name, rainy in group.rainy]
+        self.items = [(name, degraded, group.clean) for group in groups
+                      for name, degraded in group.rainy]
         self.names = [name for name, _, _ in self.items]
         self.convert = convert
         self.dataset_hash = None
@@ -33,7 +34,7 @@ every dataset here takes for what it reads); the others as ``H5PairedDataset``.
         self.indices = list(range(len(self.items)))
 
     def _load(self, index: int) -> tuple:
-        _, rainy_path, clean_path = self.items[index]
-        rainy, _ = decode_rgb(rainy_path, self.convert)
-        clean = None if clean_path is None else decode_rgb(clean_path, self.convert)[0]
-        return rainy, clean
+        _, input_path, target_path = self.items[index]
+        degraded, _ = decode_rgb(input_path, self.convert)
+        target = None if target_path is None else decode_rgb(target_path, self.convert)[0]
+        return degraded, target

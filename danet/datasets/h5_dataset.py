@@ -1,5 +1,6 @@
-"""``H5PairedDataset``: rainy/clean pairs (or rainy-only photos) from a file packed by
-``python -m data_tools pack``."""
+"""``H5PairedDataset``: degraded/target pairs (or degraded photos without targets) from a file
+packed by ``python -m data_tools pack`` (the file format calls the inputs ``rainy`` for every
+task)."""
 from collections.abc import Sequence
 from pathlib import Path
 

@@ -15,9 +15,12 @@ from PIL import Image
 
 LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400')
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
-# For each layout with rainy/clean sub-folders: accepted folder names, first match wins.
+# The degraded-input folder each task's synthesis writes (``data_tools synth --task``) → what the
+# tables and figures call that input.
+INPUT_NAMES = {'rainy': 'Rainy input', 'hazy': 'Hazy input', 'low': 'Low-light input'}
+# For each layout with degraded/clean sub-folders: accepted folder names, first match wins.
 _FOLDERS = {
-    'pairs': (('rainy', 'hazy', 'low'), ('clean',)),
+    'pairs': (tuple(INPUT_NAMES), ('clean',)),
     'mprnet': (('input',), ('target',)),
     'rain1400': (('rainy_image', 'rainy'), ('ground_truth', 'clean')),
 }

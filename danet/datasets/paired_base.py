@@ -8,7 +8,7 @@ from torch.utils.data import Dataset
 
 from danet.datasets.transforms import as_array
 from danet.registry import TRANSFORMS
-from danet.structures import DerainSample
+from danet.structures import RestorationSample
 
 SPLITS = ('train', 'val')
 # What the random transforms record of their draws; kept in the sample's ``augment`` metainfo.
@@ -18,14 +18,14 @@ AUGMENT_KEYS = ('crop_box', 'flip_rot_mode', 'rain_strength')
 class PairedImageDataset(Dataset):
     """Base of ``H5PairedDataset`` and ``FolderPairedDataset``.
 
-    An item is ``dict(inputs=uint8 3×H×W, data_samples=DerainSample(gt_img=uint8 3×H×W,
-    metainfo=dict(name, ori_shape, dataset_hash, testset)))``, ``gt_img`` absent for rainy-only
-    sets; collate with ``mmengine.dataset.pseudo_collate``. ``ori_shape`` is the stored image's
-    (H, W) before any transform; ``augment`` (only when a transform drew something) holds the
-    draws of :data:`AUGMENT_KEYS`. Subclasses set ``names``, ``dataset_hash`` and ``testset`` and
-    implement ``_load``. ``pipeline``: transform configs (``danet`` or mmcv ``TRANSFORMS``; mmcv's
-    wrappers build their children under the default scope, which the runner sets) or callables,
-    run as one mmcv ``Compose``.
+    An item is ``dict(inputs=degraded uint8 3×H×W, data_samples=RestorationSample(gt_img=target
+    uint8 3×H×W, metainfo=dict(name, ori_shape, dataset_hash, testset)))``, ``gt_img`` absent for
+    sets without targets; collate with ``mmengine.dataset.pseudo_collate``. ``ori_shape`` is the
+    stored image's (H, W) before any transform; ``augment`` (only when a transform drew
+    something) holds the draws of :data:`AUGMENT_KEYS`. Subclasses set ``names``,
+    ``dataset_hash`` and ``testset`` and implement ``_load``. ``pipeline``: transform configs
+    (``danet`` or mmcv ``TRANSFORMS``; mmcv's wrappers build their children under the default
+    scope, which the runner sets) or callables, run as one mmcv ``Compose``.
     """
 
     def __init__(self, pipeline: Sequence = (), split: str | None = None,
@@ -42,7 +42,7 @@ class PairedImageDataset(Dataset):
         return {'testset': self.testset, 'dataset_hash': self.dataset_hash, 'split': self.split}
 
     def _load(self, index: int) -> tuple:
-        """``(rainy, clean or None)`` for stored image ``index``, numpy or lazy arrays."""
+        """``(degraded input, target or None)`` for stored image ``index``, numpy or lazy arrays."""
         raise NotImplementedError
 
     def __len__(self) -> int:
@@ -54,7 +54,7 @@ class PairedImageDataset(Dataset):
         ori_shape = tuple(int(n) for n in img.shape[:2])
         results = {'img': img, 'gt': gt, 'name': self.names[index]}
         results = self.pipeline(results)
-        sample = DerainSample(metainfo={
+        sample = RestorationSample(metainfo={
             'name': self.names[index], 'ori_shape': ori_shape,
             'dataset_hash': self.dataset_hash, 'testset': self.testset})
         augment = {key: results[key] for key in AUGMENT_KEYS if key in results}

@@ -11,12 +11,13 @@ from tqdm import tqdm
 
 from danet.engine.inference import InferenceEngine
 from danet.evaluation.protocols import EvalProtocol, build_protocol
-from danet.registry import LOOPS
+from danet.registry import LOOPS, RENAMED_TYPES
 from danet.utils.fileio import atomic_path
 from danet.utils.provenance import config_hash
 
 RESULTS_DIR = 'results'
 IMAGES_DIR = 'images'
+METRIC_TYPES = ('RestorationMetric', RENAMED_TYPES['RestorationMetric'])
 
 
 def method_name(cfg) -> str:
@@ -29,7 +30,7 @@ class MultiTestLoop(BaseLoop):
     """Run each ``test_dataloader[i]`` through the model's ``InferenceEngine`` (prepared once:
     eval, frozen, channels-last) and score it with ``test_evaluator[i]``.
 
-    A single evaluator dict is shared out to every dataloader. ``DerainMetric`` entries that do
+    A single evaluator dict is shared out to every dataloader. ``RestorationMetric`` entries that do
     not set them get ``results_dir=<work_dir>/results``, the run's ``config_hash`` and the
     ``method`` name, so each test set writes ``results/<testset>.json``; ``protocol``, when
     given, replaces theirs. Returned metrics are prefixed by the test set (``Rain100L/psnr_y``).
@@ -67,7 +68,7 @@ class MultiTestLoop(BaseLoop):
         evaluator = copy.deepcopy(evaluator)
         metrics = evaluator.get('metrics', evaluator) if isinstance(evaluator, dict) else None
         for metric in metrics if isinstance(metrics, list) else [metrics]:
-            if isinstance(metric, dict) and metric.get('type') == 'DerainMetric':
+            if isinstance(metric, dict) and metric.get('type') in METRIC_TYPES:
                 metric.setdefault('results_dir', f'{self.runner.work_dir}/{RESULTS_DIR}')
                 metric.setdefault('config_hash', config_hash(self.runner.cfg))
                 metric.setdefault('method', method_name(self.runner.cfg))

@@ -1,6 +1,6 @@
 """The one table of metrics: adding a metric means adding a row here.
 
-The results schema (``results.build_results``/``validate_results``), ``DerainMetric``/
+The results schema (``results.build_results``/``validate_results``), ``RestorationMetric``/
 ``score_pair``, ``eval_folder`` and the analysis labels, decimals and ranking direction all read
 this table.
 """
@@ -36,6 +36,11 @@ def _niqe(protocol, pred, gt, scorer) -> float:
     return niqe_score(pred)
 
 
+def _brisque(protocol, pred, gt, scorer) -> float:
+    from danet.evaluation.brisque import brisque_score
+    return brisque_score(pred)
+
+
 def _rgb(img: np.ndarray) -> np.ndarray:
     return np.repeat(img[..., None], 3, axis=2) if img.ndim == 2 else img
 
@@ -47,6 +52,7 @@ METRIC_TABLE: dict[str, MetricSpec] = {m.key: m for m in (
     MetricSpec('ssim_rgb', lambda p, a, b, _: p.ssim(a, b, 'rgb'), True, 4, 'SSIM (RGB)'),
     MetricSpec('lpips_alex', _lpips, False, 4, 'LPIPS', uses_lpips=True),
     MetricSpec('niqe', _niqe, False, 4, 'NIQE', reference='none'),
+    MetricSpec('brisque', _brisque, False, 2, 'BRISQUE', reference='none'),
 )}
 FULL_REFERENCE_KEYS = tuple(k for k, m in METRIC_TABLE.items() if m.reference == 'full')
 NO_REFERENCE_KEYS = tuple(k for k, m in METRIC_TABLE.items() if m.reference == 'none')

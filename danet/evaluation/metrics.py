@@ -1,4 +1,5 @@
-"""``DerainMetric``: per-image PSNR/SSIM (Y and RGB) and LPIPS, as deraining papers report them."""
+"""``RestorationMetric`` (old name ``DerainMetric``): per-image PSNR/SSIM (Y and RGB), LPIPS and
+NIQE, as restoration papers report them."""
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,8 +42,8 @@ def make_lpips_scorer(metrics: Sequence[str], device: str = 'cpu'):
 
 
 @METRICS.register_module()
-class DerainMetric(BaseMetric):
-    """Scores ``pred_img`` against ``gt_img`` of each ``DerainSample``, keeping per-image rows.
+class RestorationMetric(BaseMetric):
+    """Scores ``pred_img`` against ``gt_img`` of each ``RestorationSample``, keeping per-image rows.
 
     The prediction (float 3×H×W in [0, 1]) is quantised to uint8 as the protocol saves it
     (rounded or truncated); a float ground truth is rounded. ``compute_metrics`` returns the
@@ -86,12 +87,12 @@ class DerainMetric(BaseMetric):
             name = sample.get('name', f'#{len(self.results)}')
             for key in ('pred_img', 'gt_img'):
                 if sample.get(key) is None:
-                    raise KeyError(f'DerainMetric: sample {name!r} has no {key}')
+                    raise KeyError(f'{type(self).__name__}: sample {name!r} has no {key}')
             pred = self.protocol.quantize(sample['pred_img'])
             gt = _to_uint8_hwc(sample['gt_img'])
             if pred.shape != gt.shape:
-                raise ValueError(f'DerainMetric: sample {name!r}: pred_img {pred.shape} and '
-                                 f'gt_img {gt.shape} differ (HWC after quantisation)')
+                raise ValueError(f'{type(self).__name__}: sample {name!r}: pred_img {pred.shape} '
+                                 f'and gt_img {gt.shape} differ (HWC after quantisation)')
             row = {'name': name,
                    **score_pair(pred, gt, self.metrics, self.protocol, self.lpips_scorer)}
             self.results.append((row, sample.get('testset'), pixel_hash(gt)))
@@ -105,13 +106,17 @@ class DerainMetric(BaseMetric):
         self.last_rows = rows
         if self.results_dir is not None:
             if testset is None:
-                raise ValueError('DerainMetric: writing results needs one testset in the '
+                raise ValueError(f'{type(self).__name__}: writing results needs one testset in the '
                                  f'samples\' metainfo, got {sorted(map(str, testsets))}')
             results_file = build_results(
                 testset, self.method, rows, self.protocol.conventions(), self.config_hash,
                 ground_truth_hash(h for _, _, h in results))
             write_results(self.results_dir / f'{testset}.json', results_file)
         return {k: float(np.mean([row[k] for row in rows])) for k in self.metrics}
+
+
+DerainMetric = RestorationMetric   # the name before tasks other than deraining (same class)
+METRICS.register_module(name='DerainMetric', module=RestorationMetric)
 
 
 def _to_uint8_hwc(img) -> np.ndarray:

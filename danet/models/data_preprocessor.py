@@ -1,4 +1,5 @@
-"""``DerainDataPreprocessor``: dataset items → float RGB batch in [0, 1] on the model device."""
+"""``RestorationDataPreprocessor`` (old name ``DerainDataPreprocessor``): dataset items → float
+RGB batch in [0, 1] on the model device."""
 from collections.abc import Sequence
 
 import torch
@@ -6,7 +7,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseDataPreprocessor
 
 from danet.registry import MODELS
-from danet.structures import DerainSample
+from danet.structures import RestorationSample
 
 
 def to_float_rgb(image: torch.Tensor, what: str) -> tuple[torch.Tensor, bool]:
@@ -33,7 +34,7 @@ def pad_to_multiple(x: torch.Tensor, divisor: int) -> torch.Tensor:
 
 
 @MODELS.register_module()
-class DerainDataPreprocessor(BaseDataPreprocessor):
+class RestorationDataPreprocessor(BaseDataPreprocessor):
     """Convert images (uint8 0–255 or float 0–1; 1 or 3 channels) to float RGB in [0, 1].
 
     ``inputs`` may be a list of C×H×W tensors (``pseudo_collate``) or one B×C×H×W tensor.
@@ -48,7 +49,7 @@ class DerainDataPreprocessor(BaseDataPreprocessor):
     ``inputs`` is one B×3×H×W tensor, otherwise a list of 1×3×H×W tensors.
 
     Args:
-        size_divisor: pad multiple in prediction; ``None`` lets ``DerainModel`` take its
+        size_divisor: pad multiple in prediction; ``None`` lets ``RestorationModel`` take its
             generator's ``size_divisor``.
     """
 
@@ -66,7 +67,7 @@ class DerainDataPreprocessor(BaseDataPreprocessor):
         inputs = list(data['inputs'])
         samples = data.get('data_samples')
         if samples is None:
-            samples = [DerainSample() for _ in inputs]
+            samples = [RestorationSample() for _ in inputs]
         if len(samples) != len(inputs):
             raise ValueError(f'data preprocessor: {len(inputs)} inputs but {len(samples)} '
                              'data_samples')
@@ -98,3 +99,7 @@ class DerainDataPreprocessor(BaseDataPreprocessor):
             raise ValueError(f'data preprocessor: training images must share one size, got '
                              f'{sorted(shapes)}')
         return [image[None] for image in images]
+
+
+DerainDataPreprocessor = RestorationDataPreprocessor   # the name before other tasks (same class)
+MODELS.register_module(name='DerainDataPreprocessor', module=RestorationDataPreprocessor)

@@ -1,4 +1,5 @@
-"""``DerainModel``: generator + loss terms + association constraint + data preprocessor."""
+"""``RestorationModel`` (registered also under its old name ``DerainModel``): generator + loss
+terms + association constraint + data preprocessor, for every task (derain, dehaze, lowlight)."""
 from collections.abc import Sequence
 
 import torch
@@ -7,7 +8,7 @@ from torch import nn
 
 from danet.models.losses import LossTerm, build_loss_terms
 from danet.registry import MODELS
-from danet.structures import DerainSample
+from danet.structures import RestorationSample
 
 
 def _build(cfg: dict | nn.Module) -> nn.Module:
@@ -15,8 +16,9 @@ def _build(cfg: dict | nn.Module) -> nn.Module:
 
 
 @MODELS.register_module()
-class DerainModel(BaseModel):
-    """Wraps a deraining generator for MMEngine's Runner.
+class RestorationModel(BaseModel):
+    """Wraps an image-restoration generator (degraded input → restored image) for MMEngine's
+    Runner; the task (rain, haze, low light) is in the data, not here.
 
     Args:
         generator: config (or module) of a network whose ``forward`` returns a list of outputs,
@@ -24,13 +26,13 @@ class DerainModel(BaseModel):
         losses: loss-term configs applied to the generator outputs (see ``danet.models.losses``).
         association_constraint: ``BackgroundSupervision`` / ``NoAssociationConstraint`` config, or
             ``None`` for generators without one (MPRNet).
-        data_preprocessor: defaults to ``DerainDataPreprocessor``; its ``size_divisor`` is taken
-            from the generator unless set.
+        data_preprocessor: defaults to ``RestorationDataPreprocessor``; its ``size_divisor`` is
+            taken from the generator unless set.
         channels_last: store the generator's weights channels-last and feed it channels-last
             inputs (oneDNN's layout; a faster CPU training step, ``docs/training.md``).
 
     ``forward`` modes: ``'loss'`` → ``{'loss_<name>': tensor}`` for every term (zero when off);
-    ``'predict'`` → ``DerainSample`` list with ``pred_img`` (3×H×W in [0, 1], cropped to the
+    ``'predict'`` → ``RestorationSample`` list with ``pred_img`` (3×H×W in [0, 1], cropped to the
     unpadded size); ``'tensor'`` → the raw generator outputs.
     """
 
@@ -38,7 +40,7 @@ class DerainModel(BaseModel):
                  association_constraint: dict | nn.Module | None = None,
                  data_preprocessor: dict | nn.Module | None = None, init_cfg: dict | None = None,
                  channels_last: bool = False):
-        preprocessor = _build(data_preprocessor or dict(type='DerainDataPreprocessor'))
+        preprocessor = _build(data_preprocessor or dict(type='RestorationDataPreprocessor'))
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
         self.generator = _build(generator)
         self.losses = build_loss_terms(losses, type(self).__name__)
@@ -48,8 +50,8 @@ class DerainModel(BaseModel):
         keys += getattr(self.association_constraint, 'loss_keys', [])
         repeated = sorted({key for key in keys if keys.count(key) > 1})
         if repeated:
-            raise ValueError(f'DerainModel: loss keys must be unique across losses and the '
-                             f'association constraint, repeated: {repeated}')
+            raise ValueError(f'{type(self).__name__}: loss keys must be unique across losses and '
+                             f'the association constraint, repeated: {repeated}')
         if getattr(self.data_preprocessor, 'size_divisor', 0) is None:
             self.data_preprocessor.size_divisor = getattr(self.generator, 'size_divisor', 1)
         self.channels_last = channels_last
@@ -64,8 +66,8 @@ class DerainModel(BaseModel):
             return self.predict(inputs, data_samples)
         if mode == 'tensor':
             return self.run_generator(inputs)
-        raise ValueError(f"DerainModel: unknown forward mode {mode!r} (use 'loss', 'predict' or "
-                         "'tensor')")
+        raise ValueError(f"RestorationModel: unknown forward mode {mode!r} (use 'loss', 'predict' "
+                         "or 'tensor')")
 
     def run_generator(self, inputs: torch.Tensor) -> list[torch.Tensor]:
         """The generator's outputs as a list, final image first."""
@@ -74,11 +76,11 @@ class DerainModel(BaseModel):
         outputs = self.generator(inputs)
         return [outputs] if isinstance(outputs, torch.Tensor) else list(outputs)
 
-    def loss(self, inputs: torch.Tensor, data_samples: list[DerainSample]) -> dict:
+    def loss(self, inputs: torch.Tensor, data_samples: list[RestorationSample]) -> dict:
         """Every loss term's value under ``loss_<name>``."""
         missing = [i for i, s in enumerate(data_samples or []) if 'gt_img' not in s]
         if not data_samples or missing:
-            raise ValueError(f'DerainModel.loss needs gt_img in every data sample; missing in '
+            raise ValueError(f'RestorationModel.loss needs gt_img in every data sample; missing in '
                              f'samples {missing or "all"}')
         target = torch.stack([sample.gt_img for sample in data_samples])
         outputs = self.run_generator(inputs)
@@ -88,16 +90,20 @@ class DerainModel(BaseModel):
             losses.update(self.association_constraint(outputs, target))
         return losses
 
-    def predict(self, inputs: torch.Tensor | list, data_samples: list[DerainSample]
-                ) -> list[DerainSample]:
+    def predict(self, inputs: torch.Tensor | list, data_samples: list[RestorationSample]
+                ) -> list[RestorationSample]:
         """Final outputs, clamped to [0, 1] and cropped to each sample's ``img_shape``."""
         batches = [inputs] if isinstance(inputs, torch.Tensor) else inputs
         finals = [image for batch in batches for image in self.run_generator(batch)[0]]
         return attach_predictions(finals, data_samples)
 
 
-def attach_predictions(finals: Sequence[torch.Tensor], data_samples: list[DerainSample]
-                       ) -> list[DerainSample]:
+DerainModel = RestorationModel   # the name before tasks other than deraining (same class)
+MODELS.register_module(name='DerainModel', module=RestorationModel)
+
+
+def attach_predictions(finals: Sequence[torch.Tensor], data_samples: list[RestorationSample]
+                       ) -> list[RestorationSample]:
     """Set each sample's ``pred_img``: its final output cropped to ``img_shape``, clamped."""
     for final, sample in zip(finals, data_samples, strict=True):
         height, width = sample.metainfo.get('img_shape', final.shape[-2:])

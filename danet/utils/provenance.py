@@ -3,7 +3,9 @@
 ``config_hash`` is the sha256 of a canonical JSON form of the resolved config data (keys sorted,
 tuples as lists) with the keys that name *where* a run happens rather than *what* it computes
 (:data:`VOLATILE_KEYS`) removed, so the same experiment in another directory, resumed, or written
-with other formatting hashes the same; no formatter (yapf) is involved.
+with other formatting hashes the same; no formatter (yapf) is involved. Renamed types
+(``danet.registry.RENAMED_TYPES``) are hashed under their old names, so a config written with
+either name hashes the same.
 """
 import hashlib
 import importlib.metadata
@@ -18,6 +20,7 @@ from pathlib import Path
 import torch
 from mmengine.config import Config
 
+from danet.registry import RENAMED_TYPES
 from danet.utils.fileio import atomic_write_json
 from danet.utils.threads import applied_policy
 
@@ -30,9 +33,19 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 def canonical_config(cfg: Config) -> str:
     """The config data without :data:`VOLATILE_KEYS` as canonical JSON (sorted keys, no
     whitespace); values JSON cannot hold (a class, a function) appear as their ``repr``."""
-    data = {k: v for k, v in cfg.to_dict().items() if k not in VOLATILE_KEYS}
+    data = _old_type_names({k: v for k, v in cfg.to_dict().items() if k not in VOLATILE_KEYS})
     return json.dumps(data, sort_keys=True, separators=(',', ':'), ensure_ascii=True,
                       allow_nan=True, default=repr)
+
+
+def _old_type_names(value):
+    """``value`` with every ``type`` in :data:`RENAMED_TYPES` replaced by its old name."""
+    if isinstance(value, dict):
+        return {k: (RENAMED_TYPES.get(v, v) if k == 'type' and isinstance(v, str)
+                    else _old_type_names(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_old_type_names(v) for v in value]
+    return value
 
 
 def config_hash(cfg: Config) -> str:

@@ -122,7 +122,7 @@ def test_plots_fit_their_column_and_nothing_overlaps(grid, layout):
     drawn = _colours_by_label(made['bubble'])
     assert drawn and all(to_hex(colors[m]) == c for m, c in drawn.items())
     bars = made['bars'].axes[0]
-    labels = [t.get_text() for t in bars.get_xticklabels()]
+    labels = [t.get_text().split('\n')[0] for t in bars.get_xticklabels()]   # 2nd: complexity
     assert [to_hex(p.get_facecolor(), keep_alpha=False) for p in bars.patches] == \
         [to_hex(colors[m]) for m in labels]
     boxes = made['per_image'].axes[0]
@@ -140,7 +140,7 @@ def test_bubble_log_x_and_real_param_sizes(grid):
     assert fig.axes[0].get_xscale() == 'log'
     assert plots.bubble(df, colors).axes[0].get_xscale() == 'linear'
     _check_figure(fig, 'bubble log-x')
-    params = {f'{v / 1e6:.3g} M params' for v in df['params'].dropna()}
+    params = {f'{v / 1e3:.3g} K params' for v in df['params'].dropna()}   # below 1 M: in K
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any(text in params for text in legend)             # real values in the size legend
 
@@ -172,8 +172,15 @@ def test_training_curves_one_panel_per_term_and_say_why_negative(tmp_path):
     assert titles[0] == 'Total loss' and 'loss_ssim < 0' in fig.axes[0].get_ylabel()
     assert {'char', 'ssim', 'val. PSNR'} <= set(titles)
     val = fig.axes[titles.index('val. PSNR')]
-    assert 'PSNR (Y, dB)' in val.get_ylabel() and 'mprnet_matlab' in val.get_ylabel()
+    assert 'PSNR (Y, dB)' in val.get_ylabel() and 'protocol not recorded' in val.get_ylabel()
     _check_figure(fig, 'training curves')
+    # the run's own validation protocol, read from the config the run stored
+    (tmp_path / 'run' / 'config.py').write_text(
+        "val_evaluator = dict(type='Evaluator', metrics=[dict(type='DerainMetric', "
+        "metrics=['psnr_y'], protocol=dict(type='basicsr', crop_border=4))])\n")
+    curves = store.training_curves([store.Run(path=tmp_path / 'run')])
+    fig = plots.training_curves(curves, method_colors(curves['method']), layout='single')
+    assert 'basicsr crop 4' in fig.axes[-1].get_ylabel()
 
 
 def test_inset_never_hides_the_zoomed_region(store_root, pairs):
@@ -237,7 +244,10 @@ def test_report_says_how_to_get_missing_figure_inputs(store_root, tmp_path):
     assert '--save-images' in report.figure_missing(Path('gt'), None, {}, 'Rain100L')
     out = tmp_path / 'report'
     report.build_report([store_root], out)                    # no --gt: no figure, and why
-    assert 'No comparison figure: no --gt' in (out / 'index.html').read_text()
+    page = (out / 'index.html').read_text()
+    assert 'No comparison figure: no --gt' in page
+    assert '<code>python -m analysis report</code>' in page     # Markdown code rendered
+    assert '`' not in page and '**' not in page                  # no raw Markdown anywhere
     assert 'No comparison figure' in (out / 'summary.md').read_text()
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from danet.datasets.image_files import decode_rgb
 from danet.evaluation import niqe_params
+from danet.evaluation.brisque import brisque_score
 from danet.evaluation.functional import rgb2y_basicsr
 from danet.evaluation.niqe import imresize_half, niqe_score
 
@@ -83,8 +84,9 @@ def test_eval_folder_no_reference(shared_data, model, tmp_path, repo_root):
     subprocess.run(cmd, check=True, capture_output=True)
     results = json.loads((tmp_path / 'out' / 'RealRain.json').read_text())
     assert [r['name'] for r in results['images']] == list(PHOTOS[:3])
-    assert set(results['summary']) == {'niqe'}
-    expected = niqe_score(decode_rgb(photos / PHOTOS[0], convert=True)[0], model)
-    assert results['images'][0]['niqe'] == pytest.approx(expected, abs=1e-9)
+    assert set(results['summary']) == {'niqe', 'brisque'}   # every no-reference metric
+    first = decode_rgb(photos / PHOTOS[0], convert=True)[0]
+    assert results['images'][0]['niqe'] == pytest.approx(niqe_score(first, model), abs=1e-9)
+    assert results['images'][0]['brisque'] == pytest.approx(brisque_score(first), abs=1e-9)
     both = subprocess.run(cmd[:3] + [str(photos)] + cmd[3:], capture_output=True, text=True)
     assert both.returncode == 2 and 'without GT_DIR' in both.stderr

@@ -19,7 +19,7 @@ test_dataloader = [
     dict(_test_set, dataset=dict(type='H5PairedDataset', ann_file='data/Rain100H.h5',
                                  testset='Rain100H', test_mode=True, pipeline=[])),
 ]
-_metric = dict(type='DerainMetric', metrics=['psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb'],
+_metric = dict(type='RestorationMetric', metrics=['psnr_y', 'ssim_y', 'psnr_rgb', 'ssim_rgb'],
                protocol='prenet_matlab')
 test_evaluator = [dict(type='Evaluator', metrics=[_metric]),   # Rain100L
                   dict(type='Evaluator', metrics=[_metric])]   # Rain100H

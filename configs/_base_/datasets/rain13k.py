@@ -26,4 +26,4 @@ val_dataloader = dict(
                  testset='val', pipeline=[]))
 
 val_evaluator = dict(type='Evaluator',
-                     metrics=[dict(type='DerainMetric', metrics=['psnr_y', 'ssim_y'])])
+                     metrics=[dict(type='RestorationMetric', metrics=['psnr_y', 'ssim_y'])])

@@ -2,7 +2,7 @@
 # Swap a component with --cfg-options, e.g. model.generator.alm.type=PlainALM
 # (components: docs/danet_components.md).
 model = dict(
-    type='DerainModel',
+    type='RestorationModel',
     generator=dict(
         type='DANet',
         n_feat=64,
@@ -31,4 +31,4 @@ model = dict(
         type='BackgroundSupervision', output=1,
         losses=[dict(type='CharbonnierLoss', name='assoc_char', loss_weight=0.24),
                 dict(type='EdgeLoss', name='assoc_edge', loss_weight=0.16)]),
-    data_preprocessor=dict(type='DerainDataPreprocessor'))
+    data_preprocessor=dict(type='RestorationDataPreprocessor'))

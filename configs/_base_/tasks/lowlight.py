@@ -4,38 +4,16 @@
 #   python -m data_tools pack data/lowlight_src data/LowLightTrain.h5 --val-fraction 0.05
 #   python -m data_tools synth CLEAN_TEST data/lowlight_test_src --task lowlight --seed 1
 #   python -m data_tools pack data/lowlight_test_src data/LowLightTest.h5
-# The degraded images sit in low/ beside clean/; pack stores the synthesis record.
+# The degraded images sit in low/ beside clean/; pack stores the synthesis record. Real low-light
+# photos without ground truth are scored with tools/eval_folder.py --no-reference (NIQE).
+_base_ = ['../datasets/synthetic_pairs.py']
 task = dict(name='lowlight', degraded='low-light', degraded_folder='low', target='clean',
             synth='python -m data_tools synth CLEAN_DIR OUT_DIR --task lowlight --seed N')
-
-train_dataloader = dict(
-    batch_size=16,
-    num_workers=4,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='H5PairedDataset', ann_file='data/LowLightTrain.h5', split='train',
-                 pipeline=[dict(type='PairedRandomCrop', crop_size=256),
-                           dict(type='PairedFlipRot8')]))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='pseudo_collate'),
-    dataset=dict(type='H5PairedDataset', ann_file='data/LowLightTrain.h5', split='val',
-                 testset='val', pipeline=[]))
-val_evaluator = dict(type='Evaluator',
-                     metrics=[dict(type='DerainMetric', metrics=['psnr_y', 'ssim_y'])])
-
-# Paired synthetic test set: the full-reference metrics. Real low-light photos without ground truth
-# are scored with tools/eval_folder.py --no-reference (NIQE).
-test_dataloader = [
-    dict(batch_size=1, num_workers=2, persistent_workers=False,
-         sampler=dict(type='DefaultSampler', shuffle=False),
-         collate_fn=dict(type='pseudo_collate'),
-         dataset=dict(type='H5PairedDataset', ann_file='data/LowLightTest.h5',
-                      testset='SynthLowLight', test_mode=True, pipeline=[])),
-]
-test_evaluator = [dict(type='Evaluator', metrics=[dict(type='DerainMetric')])]
-test_cfg = dict(type='MultiTestLoop')
+train_dataloader = dict(dataset=dict(ann_file='data/LowLightTrain.h5'))
+val_dataloader = dict(dataset=dict(ann_file='data/LowLightTrain.h5'))
+# Paired synthetic test sets (index: name, file): full-reference metrics.
+test_dataloader = [dict(_base_._test_set, dataset=dict(_base_._test_set.dataset, ann_file=path,
+                                                       testset=name))
+                   for name, path in [('SynthLowLight', 'data/LowLightTest.h5')]]
+test_evaluator = [dict(type='Evaluator', metrics=[dict(type='RestorationMetric')])
+                  for _ in test_dataloader]

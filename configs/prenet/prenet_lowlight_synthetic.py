@@ -1,0 +1,12 @@
+# PReNet (T = 6) for low-light enhancement: its own recipe (model + schedule bases) on pairs
+# synthesised by `data_tools synth --task lowlight` (configs/_base_/tasks/lowlight.py,
+# docs/tasks.md).
+_base_ = [
+    '../_base_/models/prenet.py',
+    '../_base_/tasks/lowlight.py',
+    '../_base_/schedules/prenet_multistep_100e.py',
+    '../_base_/default_runtime.py',
+]
+# PReNet's patches and batch (configs/_base_/datasets/prenet_rain100h.py).
+train_dataloader = dict(batch_size=18,
+                        dataset=dict(pipeline=[dict(type='PairedRandomCrop', crop_size=100)]))
