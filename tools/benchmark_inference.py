@@ -3,16 +3,27 @@
     python tools/benchmark_inference.py --models danet mprnet --shapes 256x256 320x480 \
         --out FILE.json
     python tools/benchmark_inference.py --reference [--threads 1 2] [--repeats 7] [--out F.json]
+    python tools/benchmark_inference.py --options compile bf16 onnxruntime [--models danet]
+        [--shapes 320x480] [--threads 1] [--out F.json]
+    python tools/benchmark_inference.py --profile [--shapes 320x480] [--threads 1]
 
 ``--reference``: ours ÷ the authors' DANet re-stated (``danet/apis/ab_benchmark.py``), per image,
 interleaved between two worker processes, with page faults per call and the load average.
+``--options``: each engine option against the fp32 engine. ``--profile``: self time per op of our
+forward and the reference's.
 Logic: ``danet/apis/benchmark_inference.py``.
 """
 import argparse
 from pathlib import Path
 
 from danet.apis.benchmark import GENERATORS
-from danet.apis.benchmark_inference import inference_benchmark, reference_benchmark
+from danet.apis.benchmark_inference import (
+    inference_benchmark,
+    options_benchmark,
+    profile_benchmark,
+    reference_benchmark,
+)
+from danet.apis.options_bench import OPTIONS
 from danet.utils.cli import run_main
 
 GOLDEN = (Path(__file__).resolve().parents[2]
@@ -48,8 +59,17 @@ def main(argv=None) -> None:
                         help='torch threads of the --reference workers')
     parser.add_argument('--weights', type=Path, default=GOLDEN,
                         help='official-format DANet state dict for --reference')
+    parser.add_argument('--options', nargs='+', choices=OPTIONS,
+                        help='time these engine options against the fp32 engine, interleaved '
+                             '(first --threads value; default shape 320x480)')
+    parser.add_argument('--profile', action='store_true',
+                        help="self time per op, ours vs the reference (first shape and --threads)")
     a = parser.parse_args(argv)
-    if a.reference:
+    if a.profile:
+        profile_benchmark(a.weights, a.shapes, a.threads[0], a.repeats, a.out)
+    elif a.options:
+        options_benchmark(a.models, a.options, a.shapes, a.threads[0], a.warmup, a.repeats, a.out)
+    elif a.reference:
         reference_benchmark(a.weights, a.shapes, a.threads, a.warmup, a.repeats, a.out)
     else:
         inference_benchmark(a.models, a.shapes, a.warmup, a.repeats, a.compile,

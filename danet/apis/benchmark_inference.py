@@ -1,6 +1,8 @@
 """The runs behind ``tools/benchmark_inference.py``: the generators timed side by side
 (``danet.apis.benchmark``), or ours ÷ the authors' DANet re-stated, interleaved per image
-between two worker processes (``danet.apis.ab_benchmark``)."""
+between two worker processes (``danet.apis.ab_benchmark``); the engine's options against the fp32
+engine (``danet.apis.options_bench``); ours and the reference's time per op
+(``danet.apis.op_profile``)."""
 import os
 from pathlib import Path
 
@@ -40,3 +42,44 @@ def reference_benchmark(weights: Path, shapes=None, threads=(1, 2), warmup: int 
     if out:
         atomic_write_text(out, to_json(dict(rows=rows)))
     return rows
+
+
+def options_benchmark(models: list[str], options, shapes=None, threads: int = 1,
+                      warmup: int | None = None, repeats: int | None = None,
+                      out: str | None = None) -> list[dict]:
+    """Each engine option against the fp32 engine per model and shape (default 320x480; 2
+    warm-up rounds, 7 timed calls each), in this process under the memory policy."""
+    import torch
+
+    from danet.apis.benchmark import build_generator
+    from danet.apis.options_bench import OPTIONS_HEADER, measure_options
+    from danet.utils.memory import keep_freed_memory
+    torch.set_num_threads(threads)
+    keep_freed_memory()
+    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
+    print(OPTIONS_HEADER)
+    rows = []
+    for name in models:
+        for shape in shapes or [(320, 480)]:
+            rows += [dict(row, model=name) for row in measure_options(
+                build_generator(name), options, shape, 2 if warmup is None else warmup,
+                repeats or 7)]
+    if out:
+        atomic_write_text(out, to_json(dict(rows=rows)))
+    return rows
+
+
+def profile_benchmark(weights: Path, shapes=None, threads: int = 1, repeats: int | None = None,
+                      out: str | None = None) -> dict:
+    """Self time per op of our forward and the reference's at the first shape (default
+    320x480), ``repeats`` (default 3) forwards each."""
+    from danet.apis.op_profile import compare_profiles, format_profiles
+    shape = (shapes or [(320, 480)])[0]
+    load = os.getloadavg()[0]
+    result = compare_profiles(str(weights), shape, threads, repeats or 3)
+    print(f'{shape[0]}x{shape[1]}, {threads} thread(s), load {load:.2f}-'
+          f'{os.getloadavg()[0]:.2f}')
+    print(format_profiles(result))
+    if out:
+        atomic_write_text(out, to_json(result))
+    return result

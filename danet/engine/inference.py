@@ -5,10 +5,13 @@ all run ``InferenceEngine``. Preparing puts the model in eval mode, freezes its 
 stores the generator's weights channels-last (oneDNN's layout: DANet 1.15–1.2×, MPRNet ~1.4×
 faster on CPU, ``docs/inference.md``); each call converts the input to channels-last, runs under
 ``torch.inference_mode`` and returns contiguous outputs equal to the plain forward to float
-rounding (tested <= 1e-4). Options: ``compile`` (``torch.compile``, inductor; minutes for the
-first call per shape) and ``bf16`` (CPU autocast to bfloat16: faster where the CPU has bf16
-units, changes outputs; not for reported metrics).
+rounding (tested <= 1e-4). Options (measured in ``docs/inference.md``, "Options"): ``compile``
+(``torch.compile``, inductor with freezing; minutes for the first call per shape) and ``bf16``
+(CPU autocast to bfloat16: faster where the CPU has bf16 units, changes outputs). An autocast the
+caller opens (the test loop's ``fp16``) stays in force inside the engine.
 """
+import contextlib
+
 import torch
 from mmengine.model import is_model_wrapper
 from torch import nn
@@ -30,7 +33,9 @@ class InferenceEngine:
         generator = self.model.generator
         if channels_last:
             generator.to(memory_format=torch.channels_last)
-        self.generator = torch.compile(generator, dynamic=False) if compile else generator
+        # freezing: inductor folds the frozen weights into the graph and pre-packs them
+        self.generator = (torch.compile(generator, dynamic=False, options={'freezing': True})
+                          if compile else generator)
         self.size_divisor = self.model.data_preprocessor.size_divisor or 1
         self.channels_last, self.bf16 = channels_last, bf16
 
@@ -47,7 +52,9 @@ class InferenceEngine:
         return engine
 
     def __call__(self, x: torch.Tensor) -> list[torch.Tensor]:
-        with torch.inference_mode(), torch.autocast('cpu', torch.bfloat16, enabled=self.bf16):
+        # an autocast opened by the caller (the test loop's ``fp16``) stays in force
+        bf16 = torch.autocast('cpu', torch.bfloat16) if self.bf16 else contextlib.nullcontext()
+        with torch.inference_mode(), bf16:
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             outputs = self.generator(x)

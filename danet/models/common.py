@@ -10,7 +10,8 @@ breaks oneDNN's blocked layout between layers. ``OneDNNConv2d`` (what ``conv`` b
 oneDNN directly for channels-last CPU fp32 input (1×1 at 160×240: 1.25× faster on one thread);
 ``CALayer`` runs its two 1×1 "convolutions" of pooled 1×1 maps as matrix-vector products
 (``F.linear`` on the same weights). No channels-last DANet or MPRNet forward takes the slow
-kernel (``tests/test_models/test_conv_kernels.py``); the plain NCHW path is left to PyTorch.
+kernel (``tests/test_models/test_conv_kernels.py``); the plain NCHW path is left to PyTorch, and
+so is ``torch.compile`` (inductor chooses its own kernels).
 """
 import torch
 import torch.nn.functional as F
@@ -21,9 +22,12 @@ class OneDNNConv2d(nn.Conv2d):
     """``nn.Conv2d`` (same parameters and keys) that runs oneDNN on channels-last CPU input."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if (x.device.type == 'cpu' and x.dtype == torch.float32 and x.ndim == 4
-                and self.padding_mode == 'zeros' and torch.backends.mkldnn.is_available()
-                and not torch.is_autocast_enabled('cpu') and not torch.jit.is_tracing()
+        # under torch.compile (checked first: dynamo cannot trace the checks below) inductor
+        # picks its own kernels
+        if (not torch.compiler.is_compiling() and x.device.type == 'cpu'
+                and x.dtype == torch.float32 and x.ndim == 4 and self.padding_mode == 'zeros'
+                and torch.backends.mkldnn.is_available() and not torch.is_autocast_enabled('cpu')
+                and not torch.jit.is_tracing()
                 and x.is_contiguous(memory_format=torch.channels_last)):
             return torch.mkldnn_convolution(x, self.weight, self.bias, self.padding, self.stride,
                                             self.dilation, self.groups)
