@@ -1,5 +1,5 @@
 """DANet's components, one at a time from the full model (the paper's ablation), 3 seeds."""
-base = 'configs/danet/danet_rain13k.py'
+base = 'configs/danet/danet_1xb16-1000e_rain13k.py'
 mode = 'one_at_a_time'
 axes = {
     'model.generator.alm.type': [('w/o ALM', 'PlainALM')],

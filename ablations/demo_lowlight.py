@@ -3,7 +3,7 @@ on low light synthesised over scikit-image's photographs, one seed, 2 runs; the 
 schedule (``ablations/demo_tiny.py``) and stages."""
 from ablations.demo_tiny import cfg_options  # noqa: F401  (the derain grid's schedule)
 
-base = 'configs/danet/danet_demo_lowlight.py'
+base = 'configs/danet/danet_demo_1xb4-40e_synthetic-lowlight.py'
 mode = 'one_at_a_time'
 axes = {'model.generator.alm.type': [('w/o ALM', 'PlainALM')]}
 axis_names = {'model.generator.alm.type': 'ALM'}

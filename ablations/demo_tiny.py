@@ -7,7 +7,7 @@ for the report's comparison figure. ``tools/test.py`` also writes ``complexity.j
 generator at 3×256×256), so the default separate ``macs`` stage, ~20 s of imports per
 run on a loaded 2-core machine, is left out.
 """
-base = 'configs/danet/danet_demo_synthetic.py'
+base = 'configs/danet/danet_demo_1xb4-40e_synthetic-rain.py'
 mode = 'one_at_a_time'
 axes = {
     'model.generator.alm.type': [('w/o ALM', 'PlainALM')],

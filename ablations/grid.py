@@ -2,7 +2,7 @@
 
 A grid file is plain data (module-level names)::
 
-    base = 'configs/danet/danet_rain13k.py'          # relative to the repository root
+    base = 'configs/danet/danet_1xb16-1000e_rain13k.py'          # relative to the repository root
     axes = {'model.generator.alm.type': [('w/o ALM', 'PlainALM'), ...], ...}
     mode = 'one_at_a_time'                            # or 'factorial'
     seeds = [0, 1, 2]
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from mmengine.config import Config
 
-from ablations.spec import REPO_ROOT, AxisValue, Grid, GridError, RunSpec
+from ablations.spec import FORMER_CONFIG_PATHS, REPO_ROOT, AxisValue, Grid, GridError, RunSpec
 from ablations.stages import STAGES, StageError, grid_stages, resolve_stages
 from danet.utils.config import check_cfg_options, check_dataset_paths, check_types, value_at
 from danet.utils.provenance import config_hash
@@ -194,7 +194,8 @@ def expand(grid: Grid) -> list[RunSpec]:
                          grid.seed_key: seed}
             cfg = copy.deepcopy(base_cfg)
             cfg.merge_from_dict(_checked_options(grid, base_cfg, overrides))
-            identity = {'base': grid.base, 'overrides': overrides}
+            identity = {'base': FORMER_CONFIG_PATHS.get(grid.base, grid.base),
+                        'overrides': overrides}
             if checkpoint is not None:
                 identity['checkpoint'] = checkpoint.value
             identity = json.dumps(identity, sort_keys=True)

@@ -10,7 +10,7 @@ Convert the release first (once):
 then ``python -m ablations run prenet_ablation`` and ``python -m analysis report``.
 """
 _W = 'work_dirs/prenet_release/'
-base = 'configs/prenet/prenet_rain100h.py'
+base = 'configs/prenet/prenet_1xb18-100e_rain100h.py'
 mode = 'listed'
 axes = {}
 include = [

@@ -8,7 +8,7 @@ Convert the release first (once):
 then ``python -m ablations run prenet_protocols_rain100h``.
 """
 _MODELS = [('PRN_r', 'PRN6_r'), ('PReNet_r', 'PReNet6_r'), ('PRN', 'PRN6'), ('PReNet', 'PReNet6')]
-base = 'configs/prenet/prenet_rain100h.py'
+base = 'configs/prenet/prenet_1xb18-100e_rain100h.py'
 mode = 'listed'
 axes = {}
 include = [{'model.generator.type': model,

@@ -8,7 +8,7 @@ then ``python -m ablations run prenet_readme_rain100h`` and ``python -m analysis
 (docs/reproductions.md). ``tools/test.py`` also writes complexity.json, so there is no macs
 stage.
 """
-base = 'configs/prenet/prenet_rain100h.py'
+base = 'configs/prenet/prenet_1xb18-100e_rain100h.py'
 mode = 'listed'
 axes = {}
 include = [

@@ -3,6 +3,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Configs renamed to OpenMMLab names (docs/training.md#configs): a run id hashes the path its
+# config had when the id was first made, so runs finished before the rename are found, not redone.
+FORMER_CONFIG_PATHS = {
+    'configs/danet/danet_1xb16-1000e_rain13k.py': 'configs/danet/danet_rain13k.py',
+    'configs/danet/danet_smoke-cpu_1xb4-100e_train40.py': 'configs/danet/danet_smoke_cpu.py',
+    'configs/danet/danet_demo_1xb4-40e_synthetic-rain.py': 'configs/danet/danet_demo_synthetic.py',
+    'configs/danet/danet_1xb16-1000e_synthetic-haze.py': 'configs/danet/danet_dehaze_synthetic.py',
+    'configs/danet/danet_1xb16-1000e_synthetic-lowlight.py':
+        'configs/danet/danet_lowlight_synthetic.py',
+    'configs/mprnet/mprnet_1xb16-250e_rain13k.py': 'configs/mprnet/mprnet_rain13k.py',
+    'configs/pcnet/pcnet_1xb32-1000e_rain13k.py': 'configs/pcnet/pcnet_rain13k.py',
+    'configs/prenet/prenet_1xb18-100e_rain100h.py': 'configs/prenet/prenet_rain100h.py',
+    'configs/prenet/prenet-gru_1xb18-100e_rain100h.py': 'configs/prenet/prenet_gru_rain100h.py',
+    'configs/prenet/prenet_mse_1xb18-100e_rain100h.py': 'configs/prenet/prenet_mse_rain100h.py',
+    'configs/prenet/prenet-r_1xb18-100e_rain100h.py': 'configs/prenet/prenet_r_rain100h.py',
+    'configs/prenet/prenet-x_1xb18-100e_rain100h.py': 'configs/prenet/prenet_x_rain100h.py',
+    'configs/prenet/prn_1xb18-100e_rain100h.py': 'configs/prenet/prn_rain100h.py',
+    'configs/prenet/prn-r_1xb18-100e_rain100h.py': 'configs/prenet/prn_r_rain100h.py',
+    'configs/prenet/prenet-real_1xb18-100e_rain100h.py': 'configs/prenet/prenet_real.py',
+}
 
 
 class GridError(ValueError):

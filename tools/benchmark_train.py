@@ -1,7 +1,8 @@
 """Training-step speed of DANet and the share of time spent waiting for data, in one run.
 
-    python tools/benchmark_train.py [H5] [--config configs/danet/danet_rain13k.py] [--batch 4]
-        [--crop 128] [--workers 2] [--steps 20] [--warmup 3] [--threads N] [--out result.json]
+    python tools/benchmark_train.py [H5] [--config configs/danet/danet_1xb16-1000e_rain13k.py]
+        [--batch 4] [--crop 128] [--workers 2] [--steps 20] [--warmup 3] [--threads N]
+        [--out result.json]
     python tools/benchmark_train.py --reference [--batch 4] [--crops 128 256] [--threads 1 2]
     python tools/benchmark_train.py --parts [--channels-last] [--batch 4] [--crops 128]
 

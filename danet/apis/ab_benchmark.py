@@ -22,7 +22,8 @@ import torch
 
 from danet.utils.memory import keep_freed_memory, minor_faults
 
-TRAIN_CONFIG = str(Path(__file__).resolve().parents[2] / 'configs/danet/danet_rain13k.py')
+TRAIN_CONFIG = str(Path(__file__).resolve().parents[2]
+                   / 'configs/danet/danet_1xb16-1000e_rain13k.py')
 
 INFERENCE = {'ours': ('derain', 'predict'), 'reference': 'reference'}
 TRAINING = {'ours': ('train', 'train_cl'), 'reference': 'reference_train'}

@@ -36,7 +36,7 @@ from danet.utils.memory import keep_freed_memory
 
 REPO = Path(__file__).resolve().parents[2]
 TRAIN40 = REPO.parent / 'shared' / 'data' / 'Train40'
-DEFAULT_CONFIG = str(REPO / 'configs/danet/danet_rain13k.py')
+DEFAULT_CONFIG = str(REPO / 'configs/danet/danet_1xb16-1000e_rain13k.py')
 GOLDEN = REPO.parent / 'shared/data/reference_outputs/danet_official_random.pth'
 
 

@@ -202,8 +202,8 @@ def run(work: Path = DEFAULT_WORK, quick: bool = False) -> Path:
 
     step(1, f'complexity of DANet, its component variants and MPRNet at '
             f'{"x".join(map(str, size.flops_shape))}', [work / 'complexity.json'],
-         lambda: sh(py, 'tools/count_macs.py', 'configs/danet/danet_rain13k.py',
-                    'configs/mprnet/mprnet_rain13k.py', '--shape', *size.flops_shape,
+         lambda: sh(py, 'tools/count_macs.py', 'configs/danet/danet_1xb16-1000e_rain13k.py',
+                    'configs/mprnet/mprnet_1xb16-250e_rain13k.py', '--shape', *size.flops_shape,
                     *sum(size.variants, []), '--out', work / 'complexity.json'))
     step(2, "export scikit-image's photographs, split by image into trainval/test",
          [data / 'clean'], lambda: split_photos(data, size, py))

@@ -7,7 +7,13 @@ from mmengine.config import DictAction
 from ablations.__main__ import main
 from ablations.grid import cells, expand, load_grid
 from ablations.runner import write_run_json
-from ablations.spec import AxisValue, GridError, format_cfg_value
+from ablations.spec import (
+    FORMER_CONFIG_PATHS,
+    REPO_ROOT,
+    AxisValue,
+    GridError,
+    format_cfg_value,
+)
 from ablations.stages import STAGES, grid_stages
 
 TWO_AXES = "{'model.variant': ['b', ('variant C', 'c')], 'iters': [4, 5]}"
@@ -78,6 +84,13 @@ def test_plan_json_lists_every_run(make_grid, tmp_path, capsys):
     assert "'model.variant=b'" in runs[1]['command']
 
 
+def test_run_ids_survive_the_config_rename():
+    """The ids of runs made before configs got OpenMMLab names (work_dirs hold them finished)."""
+    assert [r.run_id for r in expand(load_grid('prenet_readme_rain100l'))] == \
+        ['prn_s0_4618667d', 'prenet_s0_ba62094c', 'prn-r_s0_cb4b7c90', 'prenet-r_s0_9ee10c5f']
+    assert all((REPO_ROOT / new).is_file() for new in FORMER_CONFIG_PATHS)
+
+
 def test_shipped_grids_name_their_stages():
     names = {g: [s['name'] for s in grid_stages(load_grid(g))]
              for g in ('danet_components', 'demo_tiny', 'prenet_ablation',
@@ -123,7 +136,8 @@ def test_older_run_json_gains_new_fields_and_keeps_its_own(make_grid, tmp_path):
 def test_plan_and_run_refuse_an_unregistered_type_and_run_refuses_missing_data(tmp_path, capsys):
     grid = tmp_path / 'typo.py'
     grid.write_text(
-        "base = 'configs/danet/danet_smoke_cpu.py'\nmode = 'one_at_a_time'\nseeds = [0]\n"
+        "base = 'configs/danet/danet_smoke-cpu_1xb4-100e_train40.py'\n"
+        "mode = 'one_at_a_time'\nseeds = [0]\n"
         "testsets = ['Rain100L']\n"
         "axes = {'model.generator.reconstruction.type': [('bilinear', 'BilinearRecon')]}\n"
         "cfg_options = {'train_dataloader.dataset.ann_file': '/no/train.h5'}\n")

@@ -36,7 +36,7 @@ def demo_grid(tmp_path_factory) -> Path:
     grid = root / 'demo_slurm.py'
     grid.write_text(f"""\
 from ablations.demo_tiny import stages
-base = 'configs/danet/danet_demo_synthetic.py'
+base = 'configs/danet/danet_demo_1xb4-40e_synthetic-rain.py'
 mode = 'one_at_a_time'
 axes = {{'model.generator.alm.type': [('w/o ALM', 'PlainALM'), ('broken', 'CharbonnierLoss')]}}
 seeds = [0]

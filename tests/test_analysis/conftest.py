@@ -74,7 +74,8 @@ def store_root(pairs, tmp_path_factory) -> Path:
     """``ROOT/grid/<grid>/<run_id>/`` (6 grid runs) and ``ROOT/external/rainy_input/``."""
     root = tmp_path_factory.mktemp('store')
     base = root / 'filter_base.py'
-    base.write_text(f"_base_ = [{str(REPO_ROOT / 'configs/danet/danet_smoke_cpu.py')!r}]\n"
+    smoke = REPO_ROOT / 'configs/danet/danet_smoke-cpu_1xb4-100e_train40.py'
+    base.write_text(f"_base_ = [{str(smoke)!r}]\n"
                     "derain_filter = dict(kind='none')  # not 'type': no registry holds it\n"
                     + DATA_PATHS.format(path=str(pairs['rainy'])))
     counts = root / 'counts.json'

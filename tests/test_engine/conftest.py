@@ -10,7 +10,7 @@ from danet.datasets.pack import pack
 from danet.engine.runner import DerainRunner, load_run_config, run_training
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SMOKE_CONFIG = 'configs/danet/danet_smoke_cpu.py'
+SMOKE_CONFIG = 'configs/danet/danet_smoke-cpu_1xb4-100e_train40.py'
 
 
 def _write_tiny(src: Path, count: int, seed: int) -> Path:

@@ -1,4 +1,5 @@
 """Every config in configs/ loads, keeps _base_ shallow, and its model builds and runs."""
+import re
 from pathlib import Path
 
 import pytest
@@ -14,8 +15,19 @@ METHOD_CONFIGS = sorted(p for p in (REPO / 'configs').rglob('*.py') if '_base_' 
 
 
 def test_there_are_method_configs():
-    assert {p.name for p in METHOD_CONFIGS} >= {'danet_rain13k.py', 'danet_smoke_cpu.py',
-                                                'mprnet_rain13k.py'}
+    assert {p.name for p in METHOD_CONFIGS} >= {'danet_1xb16-1000e_rain13k.py',
+                                                'danet_smoke-cpu_1xb4-100e_train40.py',
+                                                'mprnet_1xb16-250e_rain13k.py'}
+
+
+@pytest.mark.parametrize('path', METHOD_CONFIGS, ids=lambda p: p.name)
+def test_config_name_follows_the_openmmlab_scheme(path):
+    """``{method}_{settings}_{schedule}_{data}.py`` with the batch and epochs the config has."""
+    match = re.fullmatch(r'[a-z0-9-]+(_[a-z0-9-]+)?_(\d+)xb(\d+)-(\d+)e_[a-z0-9-]+\.py', path.name)
+    assert match, f'{path.name}: expected {{method}}_{{settings}}_{{N}}xb{{B}}-{{E}}e_{{data}}.py'
+    cfg = Config.fromfile(str(path))
+    assert (int(match.group(3)), int(match.group(4))) == \
+        (cfg.train_dataloader.batch_size, cfg.train_cfg.max_epochs), path.name
 
 
 @pytest.mark.parametrize('path', METHOD_CONFIGS, ids=lambda p: p.name)
@@ -40,7 +52,7 @@ def test_model_builds_and_a_tiny_forward_keeps_the_size(path):
 
 
 def test_unknown_cfg_option_names_key_and_closest_keys():
-    cfg = Config.fromfile(str(REPO / 'configs/danet/danet_rain13k.py'))
+    cfg = Config.fromfile(str(REPO / 'configs/danet/danet_1xb16-1000e_rain13k.py'))
     with pytest.raises(ValueError, match=r"'train_cfg.max_epoch' is not a key.*"
                                          r"Closest existing keys: train_cfg\.max_epochs"):
         check_cfg_options(cfg, {'train_cfg.max_epoch': 3})
@@ -53,7 +65,7 @@ def test_unknown_cfg_option_names_key_and_closest_keys():
 
 
 def test_wrong_typed_cfg_option_names_key_value_and_expected_type():
-    cfg = Config.fromfile(str(REPO / 'configs/danet/danet_rain13k.py'))
+    cfg = Config.fromfile(str(REPO / 'configs/danet/danet_1xb16-1000e_rain13k.py'))
     with pytest.raises(ValueError, match=r"train_cfg.max_epochs='abc' is a str, expected a int"):
         check_cfg_options(cfg, {'train_cfg.max_epochs': 'abc'})
     with pytest.raises(ValueError, match=r"optim_wrapper.optimizer.lr='fast' is a str, expected "

@@ -16,7 +16,7 @@ from danet.datasets.pack import pack
 from danet.engine.runner import load_run_config, run_testing, run_training
 from danet.evaluation.functional import calculate_psnr, calculate_ssim
 
-SMOKE_CONFIG = 'configs/danet/danet_smoke_cpu.py'
+SMOKE_CONFIG = 'configs/danet/danet_smoke-cpu_1xb4-100e_train40.py'
 TESTSETS = ('Rain100L', 'Rain100H')
 EPOCHS = 100  # the config's train_cfg.max_epochs
 

@@ -32,7 +32,7 @@ def test_the_rain_output_is_trained_against_the_rainy_input():
 
     from danet.structures import DerainSample
     repo = Path(__file__).resolve().parents[2]
-    cfg = Config.fromfile(str(repo / 'configs' / 'pcnet' / 'pcnet_rain13k.py'))
+    cfg = Config.fromfile(str(repo / 'configs' / 'pcnet' / 'pcnet_1xb32-1000e_rain13k.py'))
     cfg.model.generator.update(n_feat=8, num_crb=1, num_rcab=1)
     model = MODELS.build(cfg.model)
     rainy, clean = torch.rand(2, 3, 16, 16), torch.rand(2, 3, 16, 16)

@@ -24,8 +24,8 @@ def test_benchmark_reports_rates_and_data_wait_share(repo_root, tmp_path, capsys
 
     out = tmp_path / 'bench.json'
     module.main([str(tmp_path / 'tiny.h5'), '--config',
-                 str(repo_root / 'configs/danet/danet_smoke_cpu.py'), '--batch', '2',
-                 '--crop', '32', '--workers', '0', '--steps', '2', '--warmup', '1',
+                 str(repo_root / 'configs/danet/danet_smoke-cpu_1xb4-100e_train40.py'),
+                 '--batch', '2', '--crop', '32', '--workers', '0', '--steps', '2', '--warmup', '1',
                  '--out', str(out)])
     result = json.loads(out.read_text())
     loader, memory = result['loader'], result['in_memory']

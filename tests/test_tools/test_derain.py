@@ -25,7 +25,7 @@ def load_tool(repo_root, name):
 def tiny_model(repo_root, tmp_path):
     """``[config, checkpoint]`` of a narrow DANet with random weights."""
     init_default_scope('danet')
-    cfg = Config.fromfile(str(repo_root / 'configs/danet/danet_smoke_cpu.py'))
+    cfg = Config.fromfile(str(repo_root / 'configs/danet/danet_smoke-cpu_1xb4-100e_train40.py'))
     cfg.model.generator.update(n_feat=8, num_cab=1)
     cfg.dump(tmp_path / 'tiny.py')
     torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, tmp_path / 'w.pth')

@@ -3,7 +3,7 @@
 # low-light demo configs change only the data. danet/apis/demo.py writes it:
 #   work_dirs/demo/data/derain/trainval.h5  train/val split of 6 photos (pack --val-fraction)
 #   work_dirs/demo/data/derain/test.h5      3 further photos never seen in training ("SynthTest")
-_base_ = ['./danet_smoke_cpu.py']
+_base_ = ['./danet_smoke-cpu_1xb4-100e_train40.py']
 
 # One epoch is a single pass over ~5 photos (2 iterations), so schedules count in tens of epochs;
 # no loader workers: forking them every epoch would cost more than reading the 96x96 crops.

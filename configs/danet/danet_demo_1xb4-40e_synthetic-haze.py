@@ -1,6 +1,7 @@
 # The demo's dehaze grid (ablations/demo_dehaze.py): the demo DANet and schedule
-# (danet_demo_synthetic.py) on haze synthesised over the same photographs (danet/apis/demo.py).
-_base_ = ['./danet_demo_synthetic.py']
+# (danet_demo_1xb4-40e_synthetic-rain.py) on haze synthesised over the same photographs
+# (danet/apis/demo.py).
+_base_ = ['./danet_demo_1xb4-40e_synthetic-rain.py']
 task = dict(name='dehaze', degraded='hazy', degraded_folder='hazy', target='clean',
             synth='python -m data_tools synth CLEAN_DIR OUT_DIR --task dehaze --seed N')
 train_dataloader = dict(dataset=dict(ann_file='work_dirs/demo/data/dehaze/trainval.h5'))

@@ -4,7 +4,7 @@
 #   python -m data_tools pack ../shared/data/Rain100L data/Rain100L.h5  (and Rain100H)
 #   python -m data_tools pack ../shared/data/Train40 data/Train40.h5 --val-fraction 0.1 \
 #       --exclude-overlap-with data/Rain100L.h5 data/Rain100H.h5
-_base_ = ['./danet_rain13k.py']
+_base_ = ['./danet_1xb16-1000e_rain13k.py']
 
 model = dict(generator=dict(n_feat=16, num_cab=2))
 
