@@ -15,13 +15,13 @@ FORMER_CONFIG_PATHS = {
     'configs/mprnet/mprnet_1xb16-250e_rain13k.py': 'configs/mprnet/mprnet_rain13k.py',
     'configs/pcnet/pcnet_1xb32-1000e_rain13k.py': 'configs/pcnet/pcnet_rain13k.py',
     'configs/prenet/prenet_1xb18-100e_rain100h.py': 'configs/prenet/prenet_rain100h.py',
-    'configs/prenet/prenet-gru_1xb18-100e_rain100h.py': 'configs/prenet/prenet_gru_rain100h.py',
+    'configs/prenet/prenet_gru_1xb18-100e_rain100h.py': 'configs/prenet/prenet_gru_rain100h.py',
     'configs/prenet/prenet_mse_1xb18-100e_rain100h.py': 'configs/prenet/prenet_mse_rain100h.py',
-    'configs/prenet/prenet-r_1xb18-100e_rain100h.py': 'configs/prenet/prenet_r_rain100h.py',
-    'configs/prenet/prenet-x_1xb18-100e_rain100h.py': 'configs/prenet/prenet_x_rain100h.py',
+    'configs/prenet/prenet_r_1xb18-100e_rain100h.py': 'configs/prenet/prenet_r_rain100h.py',
+    'configs/prenet/prenet_x_1xb18-100e_rain100h.py': 'configs/prenet/prenet_x_rain100h.py',
     'configs/prenet/prn_1xb18-100e_rain100h.py': 'configs/prenet/prn_rain100h.py',
-    'configs/prenet/prn-r_1xb18-100e_rain100h.py': 'configs/prenet/prn_r_rain100h.py',
-    'configs/prenet/prenet-real_1xb18-100e_rain100h.py': 'configs/prenet/prenet_real.py',
+    'configs/prenet/prn_r_1xb18-100e_rain100h.py': 'configs/prenet/prn_r_rain100h.py',
+    'configs/prenet/prenet_real_1xb18-100e_rain100h.py': 'configs/prenet/prenet_real.py',
 }
 
 
