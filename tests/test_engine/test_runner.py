@@ -176,7 +176,7 @@ def test_checkpoint_of_another_architecture_is_refused_naming_the_shape(tiny_cfg
     ckpt = tmp_path / 'wide.pth'
     torch.save({'state_dict': other.model.state_dict()}, ckpt)
     with pytest.raises(ValueError,
-                       match=r'does not fit DerainModel .*\n  shape mismatch at generator\.'):
+                       match=r'does not fit RestorationModel .*\n  shape mismatch at generator\.'):
         run_testing(tiny_cfg(tmp_path / 'narrow'), ckpt)
 
 
