@@ -43,10 +43,20 @@ NARROW = {'danet': ['model.generator.n_feat=8', 'model.generator.num_cab=1'],
                     '+model.generator.num_rcab=1']}
 
 
+def _config(method: str, data: str):
+    """The method's config for ``data`` (``{method}_{N}xb{B}-{E}e_{data}.py``; no variant)."""
+    found = sorted((REPO_ROOT / 'configs' / method).glob(f'{method}_[0-9]*xb*_{data}.py'))
+    assert len(found) == 1, f'{method}/{data}: expected one config, found {found}'
+    return found[0]
+
+
+DATA = {'dehaze': 'synthetic-haze', 'lowlight': 'synthetic-lowlight'}
+
+
 @pytest.mark.parametrize('method', METHODS)
 @pytest.mark.parametrize('task', TASKS)
 def test_every_method_has_a_config_per_task_from_its_own_bases(task, method):
-    config = REPO_ROOT / 'configs' / method / f'{method}_{task}_synthetic.py'
+    config = _config(method, DATA[task])
     cfg = Config.fromfile(str(config))
     folder, testset, test_file = TASKS[task]
     assert cfg.task['name'] == task and cfg.task['degraded_folder'] == folder
@@ -54,7 +64,7 @@ def test_every_method_has_a_config_per_task_from_its_own_bases(task, method):
     assert cfg.test_dataloader[0].dataset.ann_file == test_file
     assert cfg.model.type == 'RestorationModel'
     # the method's own recipe: the same model and optimiser as its derain config
-    derain = next((REPO_ROOT / 'configs' / method).glob(f'{method}_rain*.py'))
+    derain = _config(method, 'rain*')
     reference = Config.fromfile(str(derain))
     assert cfg.model.generator.type == reference.model.generator.type
     assert cfg.optim_wrapper.optimizer.lr == reference.optim_wrapper.optimizer.lr
@@ -62,7 +72,7 @@ def test_every_method_has_a_config_per_task_from_its_own_bases(task, method):
 
 @pytest.mark.parametrize('task,method', [('dehaze', 'prenet'), ('lowlight', 'pcnet')])
 def test_task_config_trains_and_tests(task, method, photo_splits, tmp_path, monkeypatch):
-    config = REPO_ROOT / 'configs' / method / f'{method}_{task}_synthetic.py'
+    config = _config(method, DATA[task])
     folder = TASKS[task][0]
     assert Config.fromfile(str(config)).task['degraded_folder'] == folder
     for split, seed, extra in (('train', '0', ['--val-fraction', '0.34']), ('test', '1', [])):
