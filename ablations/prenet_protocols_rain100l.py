@@ -7,14 +7,12 @@ Convert the release first (once):
         work_dirs/prenet_release
 then ``python -m ablations run prenet_protocols_rain100l``.
 """
-_MODELS = [('PRN_r', 'PRN6_r'), ('PReNet_r', 'PReNet6_r'), ('PRN', 'PRN6'), ('PReNet', 'PReNet6')]
+from ablations.prenet_release import readme_cells as _readme_cells
+
 base = 'configs/prenet/prenet_1xb18-100e_rain100h.py'
 mode = 'listed'
 axes = {}
-include = [{'model.generator.type': model,
-            'checkpoint': f'work_dirs/prenet_release/Rain100L_{weights}.pth',
-            'test_evaluator.0.metrics.0.protocol': protocol}
-           for model, weights in _MODELS for protocol in ('mprnet_matlab', 'basicsr')]
+include = _readme_cells('Rain100L', protocols=('mprnet_matlab', 'basicsr'))
 seeds = [0]
 testsets = ['Rain100L']
 stages = ['test']   # evaluate only

@@ -8,19 +8,12 @@ then ``python -m ablations run prenet_readme_rain100l`` and ``python -m analysis
 (docs/reproductions.md). ``tools/test.py`` also writes complexity.json, so there is no macs
 stage.
 """
+from ablations.prenet_release import readme_cells as _readme_cells
+
 base = 'configs/prenet/prenet_1xb18-100e_rain100h.py'
 mode = 'listed'
 axes = {}
-include = [
-    {'model.generator.type': 'PRN',
-     'checkpoint': 'work_dirs/prenet_release/Rain100L_PRN6.pth'},
-    {'model.generator.type': 'PReNet',
-     'checkpoint': 'work_dirs/prenet_release/Rain100L_PReNet6.pth'},
-    {'model.generator.type': 'PRN_r',
-     'checkpoint': 'work_dirs/prenet_release/Rain100L_PRN6_r.pth'},
-    {'model.generator.type': 'PReNet_r',
-     'checkpoint': 'work_dirs/prenet_release/Rain100L_PReNet6_r.pth'},
-]
+include = _readme_cells('Rain100L')
 seeds = [0]
 testsets = ['Rain100L']
 stages = ['test']   # evaluate only
