@@ -25,6 +25,7 @@ GOLDEN_TOLERANCE = 1e-3   # max |device output - CPU golden output|
 CURVE_WINDOW, CURVE_TOLERANCE = 20, 0.10   # window means of the AMP loss within 10% of fp32's
 FEED_MARGIN = 1.2   # the loader must deliver 1.2x the crops the step consumes to count as "fed"
 PRENET_GOLDEN_KEY = 'Rain100H/PReNet6'
+VARIANTS = ('fp32', 'fp16', 'channels_last', 'compile')
 
 
 def golden_cases(shared_data: Path, tests_data: Path) -> dict[str, tuple]:
@@ -107,25 +108,28 @@ def latency_variant(name: str, variant: str, device: str) -> Callable:
             with torch.autocast(torch.device(device).type, torch.float16):
                 return engine.final(x)
         return synchronised(fp16, device)
-    if variant not in ('fp32', 'channels_last', 'compile'):
+    if variant not in VARIANTS:
         raise ValueError(f'unknown variant {variant!r}')
     engine = InferenceEngine(generator, channels_last=variant != 'fp32',
                              compile=variant == 'compile')
     return synchronised(engine.final, device)
 
 
-def latency_rows(shapes, variants, device: str, warmup: int, repeats: int) -> list[dict]:
-    """DANet against MPRNet per shape and variant: medians of calls interleaved between them."""
+def latency_rows(shapes, variants, device: str, warmup: int, repeats: int,
+                 progress=lambda row: None) -> list[dict]:
+    """DANet against MPRNet per variant and shape (variant by variant, so the slow ``compile``
+    comes last when listed last): medians of calls interleaved between the two."""
     rows = []
-    for h, w in shapes:
-        x = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0)).to(device)
-        for variant in variants:
+    for variant in variants:
+        for h, w in shapes:
+            x = torch.rand(1, 3, h, w, generator=torch.Generator().manual_seed(0)).to(device)
             sides = {name: latency_variant(name, variant, device) for name in ('danet', 'mprnet')}
             result = interleaved({name: _timed_call(fn, x) for name, fn in sides.items()},
                                  warmup, repeats)
             danet, mprnet = (1000 * result[n]['seconds'] for n in ('danet', 'mprnet'))
             rows.append(dict(shape=[h, w], variant=variant, danet_ms=danet, mprnet_ms=mprnet,
                              danet_over_mprnet=danet / mprnet))
+            progress(rows[-1])
             del sides
             _free(device)
     return rows

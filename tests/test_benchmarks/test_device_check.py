@@ -43,7 +43,8 @@ def test_a_failing_part_is_reported_and_the_others_still_run(tmp_path, monkeypat
     monkeypatch.setitem(device_check.CHECKS, 'latency', measured)
     report = run_device_check(tmp_path, Settings(device='cpu'), ['golden', 'latency', 'train'],
                               progress=lambda line: None)
-    assert [p['status'] for p in report['parts'].values()] == ['error', 'measured', 'skip']
+    assert {n: p['status'] for n, p in report['parts'].items()} == dict(
+        golden='error', train='skip', latency='measured')   # in the order of PARTS
     assert 'kernel exploded' in report['parts']['golden']['traceback']
     page = (tmp_path / 'device_check.md').read_text()
     assert '| 2x3 | 1.500 |' in page and 'RuntimeError: kernel exploded' in page
@@ -64,8 +65,10 @@ def test_golden_comparison_passes_on_cpu_and_catches_a_wrong_weight(shared_data,
 
 
 def test_latency_rows_interleave_danet_and_mprnet_per_shape_and_variant():
-    rows = device_parts.latency_rows([(32, 48)], ('fp32', 'channels_last'), 'cpu', 0, 1)
-    assert [r['variant'] for r in rows] == ['fp32', 'channels_last']
+    seen = []
+    rows = device_parts.latency_rows([(32, 48)], ('fp32', 'channels_last'), 'cpu', 0, 1,
+                                     progress=seen.append)
+    assert [r['variant'] for r in rows] == ['fp32', 'channels_last'] and seen == rows
     for row in rows:
         assert row['shape'] == [32, 48] and row['danet_ms'] > 0 and row['mprnet_ms'] > 0
         assert row['danet_over_mprnet'] == pytest.approx(row['danet_ms'] / row['mprnet_ms'])
