@@ -15,7 +15,12 @@ from PIL import Image
 from tqdm import tqdm
 
 from danet.datasets.image_files import BadInputError, decode_rgb, list_images
-from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE, NO_REFERENCE_KEYS
+from danet.evaluation.metric_table import (
+    FULL_REFERENCE_KEYS,
+    METRIC_TABLE,
+    NO_REFERENCE_KEYS,
+    UnscorableImage,
+)
 from danet.evaluation.metrics import check_metric_keys, make_lpips_scorer, score_pair
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, EvalProtocol, build_protocol
 from danet.evaluation.results import build_results
@@ -80,8 +85,10 @@ def evaluate_folder_no_reference(pred_dir: str | Path, testset: str, method: str
     """Results dict for every image of ``pred_dir`` scored alone by no-reference ``metrics``.
 
     Images decode to uint8 RGB (a grayscale file as three equal channels, as BasicSR reads it).
-    With no ground truth, ``dataset_hash`` hashes the sorted image stems, so methods scored on the
-    same inputs share it."""
+    An image a metric cannot score (``UnscorableImage``: too small, flat) goes to ``refused``
+    with the reason and the rest are scored; ``ValueError`` if none can be. With no ground truth,
+    ``dataset_hash`` hashes the sorted image stems, so methods scored on the same inputs share
+    it."""
     pred_dir = Path(pred_dir)
     metrics = check_metric_keys(metrics)
     full = [k for k in metrics if METRIC_TABLE[k].reference != 'none']
@@ -92,15 +99,21 @@ def evaluate_folder_no_reference(pred_dir: str | Path, testset: str, method: str
     paths = _images(pred_dir)
     if not paths:
         raise FileNotFoundError(f'no images in {pred_dir}')
-    rows = []
+    rows, refused = [], []
     for path in tqdm(paths, desc=f'scoring {testset} (no reference)', unit='img'):
         try:
             rows.append({'name': path.name,
                          **score_pair(_decode(path), None, metrics, protocol)})
+        except UnscorableImage as err:
+            refused.append({'name': path.name, 'reason': str(err)})
         except ValueError as err:
             raise ValueError(f'{path}: {err}') from err
+    if not rows:
+        raise ValueError(f'no image of {pred_dir} could be scored: ' + '; '.join(
+            f'{r["name"]}: {r["reason"]}' for r in refused))
     names_hash = ground_truth_hash(f'stem:{p.stem}' for p in paths)
-    return build_results(testset, method, rows, protocol.conventions(), None, names_hash)
+    return build_results(testset, method, rows, protocol.conventions(), None, names_hash,
+                         refused)
 
 
 def _images(folder: Path) -> list[Path]:
