@@ -245,6 +245,19 @@ def grid_comparisons(runs: list[Run], metrics=('psnr_y', 'ssim_y', 'lpips_alex')
     return found
 
 
+def why_no_comparisons(runs: list[Run], all_pairs: bool) -> str:
+    """Why ``grid_comparisons(runs, all_pairs=all_pairs)`` found nothing, in the user's terms."""
+    names = sorted(by_method([r for r in runs if r.source == 'grid']))
+    if not names:
+        return 'no grid runs (a grid run folder holds run.json); compare two folders with compare'
+    if len(names) == 1:
+        return f'only one grid variant ({names[0]}); nothing to compare it with'
+    if not all_pairs and BASE not in names:
+        return (f'no base run; pass --all-pairs to compare the variants '
+                f'({", ".join(names)}) with each other')
+    return 'every pair was left out (the notes above say why)'
+
+
 def to_frame(comparisons: list[Comparison]) -> pd.DataFrame:
     return pd.DataFrame([{**asdict(c), 'seed_ratio': c.seed_ratio} for c in comparisons])
 

@@ -256,3 +256,19 @@ def test_an_infinite_psnr_leaves_out_psnr_only(synthetic_grid, tmp_path, capsys)
     found = stats.compare_groups(_runs(base), _runs(run))
     assert [c.metric for c in found] == ['ssim_y']
     assert 'psnr_y left out' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('variants, all_pairs, expected', [
+    (['base'], True, 'only one grid variant (base)'),
+    (['w/o A', 'w/o B'], False, 'no base run; pass --all-pairs'),
+    ([], False, 'no grid runs'),
+])
+def test_stats_with_nothing_to_compare_says_what_is_missing(tmp_path, variants, all_pairs,
+                                                            expected):
+    for name in variants:
+        _write_run(tmp_path / name.replace('/', ''), 'x', np.full(5, 30.0), VARIANTS[name])
+    _write_run(tmp_path / 'external', 'ext', np.full(5, 30.0))
+    proc = _analysis('stats', tmp_path, '--out', tmp_path / 's.csv',
+                     *(['--all-pairs'] if all_pairs else []), check=False)
+    assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
+    assert not (all_pairs and '--all-pairs' in proc.stderr)
