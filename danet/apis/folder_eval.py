@@ -1,7 +1,8 @@
 """Score a folder of predictions made elsewhere against a folder of ground truths, or alone with
 the no-reference metrics (``evaluate_folder_no_reference``).
 
-Files pair by name: an exact name first, else the same stem (``001.jpg`` ↔ ``001.png``). Images
+Files pair by name: an exact name first, else the same stem (``001.jpg`` ↔ ``001.png``) when no
+other file shares that stem (several are ambiguous, and refused by name). Images
 are read as the protocol's script reads them (``read_image``): grayscale files stay H×W, palette
 files give their indices under the MATLAB protocols, everything else decodes to uint8 RGB.
 ``dataset_hash`` is the ``ground_truth_hash`` of the GT images decoded as RGB
@@ -28,29 +29,35 @@ from danet.utils.hashing import ground_truth_hash, pixel_hash
 
 
 def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:
-    """``(pred, gt)`` pairs sorted by GT name; raises ``BadInputError`` listing unpaired files."""
+    """``(pred, gt)`` pairs sorted by GT name: the same name, else the same stem when no other
+    file of either folder has it; raises ``BadInputError`` listing unpaired and ambiguous files."""
     preds, gts = _images(pred_dir), _images(gt_dir)
     if not gts:
         raise FileNotFoundError(f'no images in ground-truth folder {gt_dir}')
-    pred_by_name = {p.name: p for p in preds}
-    pred_by_stem: dict[str, list[Path]] = {}
-    for p in preds:
-        pred_by_stem.setdefault(p.stem, []).append(p)
-    pairs, problems, used = [], [], set()
-    for gt in gts:
-        match = pred_by_name.get(gt.name)
-        candidates = [match] if match else pred_by_stem.get(gt.stem, [])
-        if len(candidates) != 1:
-            reason = 'no prediction with this name or stem' if not candidates else \
-                f'several predictions share its stem: {", ".join(c.name for c in candidates)}'
-            problems.append((str(gt), reason))
-            continue
-        pairs.append((candidates[0], gt))
-        used.add(candidates[0])
-    problems += [(str(p), f'no ground truth in {gt_dir}') for p in preds if p not in used]
+    exact = {p.name for p in preds} & {g.name for g in gts}
+    by_stem: dict[str, tuple[list[Path], list[Path]]] = {}
+    for side, files in enumerate((preds, gts)):
+        for f in files:
+            if f.name not in exact:
+                by_stem.setdefault(f.stem, ([], []))[side].append(f)
+    pairs = [(pred_dir / g.name, g) for g in gts if g.name in exact]
+    problems = []
+    for stem, (left_preds, left_gts) in by_stem.items():
+        all_preds, all_gts = ([f for f in files if f.stem == stem] for files in (preds, gts))
+        if left_preds and left_gts and len(all_preds) == len(all_gts) == 1:
+            pairs.append((left_preds[0], left_gts[0]))
+        elif not all_gts:
+            problems += [(str(p), f'no ground truth in {gt_dir}') for p in left_preds]
+        elif not all_preds:
+            problems += [(str(g), 'no prediction with this name or stem') for g in left_gts]
+        else:
+            reason = (f'ambiguous: stem {stem} is shared by predictions '
+                      f'{", ".join(f.name for f in all_preds)} and ground truths '
+                      f'{", ".join(f.name for f in all_gts)}; rename all but one')
+            problems += [(str(f), reason) for f in left_preds + left_gts]
     if problems:
-        raise BadInputError(problems, header='unpaired images')
-    return pairs
+        raise BadInputError(sorted(problems), header='unpaired images')
+    return sorted(pairs, key=lambda pair: pair[1].name)
 
 
 def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, method: str,
