@@ -60,7 +60,7 @@ def read_image(path: Path) -> np.ndarray:
 
 
 def derain_files(config: str, checkpoint: str, source: Path, output_dir: Path,
-                 suffix: str = '', tile: int | None = None, overlap: int = 32,
+                 suffix: str = '', tile: int | None = None, overlap: int | None = None,
                  device: str = 'cpu') -> int:
     """Derain ``source`` (a file or folder) into ``output_dir/<stem><suffix>.png``, each written
     atomically; 0, or 1 when some images could not be read (listed on stderr)."""

@@ -36,8 +36,16 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
     return model.to(device).eval()
 
 
+DEFAULT_OVERLAP = 32
+
+
+def default_overlap(tile: int) -> int:
+    """The tile overlap when none is given: 32 pixels, a quarter of a tile under 128."""
+    return min(DEFAULT_OVERLAP, tile // 4)
+
+
 def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tensor,
-           tile: int | None = None, overlap: int = 32) -> np.ndarray | torch.Tensor:
+           tile: int | None = None, overlap: int | None = None) -> np.ndarray | torch.Tensor:
     """Derain one image or a batch, any size, through the model's ``InferenceEngine``.
 
     Args:
@@ -46,10 +54,12 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
         image: H×W×3 or H×W uint8 array (returns H×W×3 uint8), or a B×3×H×W float tensor in
             [0, 1] (returns the same shape, float, on the input's device).
         tile: if set, run ``danet.apis.tiling.tiled_forward`` on ``tile``-sized tiles that overlap
-            by ``overlap`` pixels (bounded memory); else the whole image, reflect-padded to the
-            generator's ``size_divisor`` and cropped back.
+            by ``overlap`` pixels (default ``default_overlap(tile)``; bounded memory); else the
+            whole image, reflect-padded to the generator's ``size_divisor`` and cropped back.
     """
     engine = InferenceEngine.of(model)
+    if tile is not None and overlap is None:
+        overlap = default_overlap(tile)
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
                 image.ndim == 3 and image.shape[2] != 3):
@@ -66,7 +76,7 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
 
 
 def _restore(engine: InferenceEngine, images: list[torch.Tensor], tile: int | None,
-             overlap: int) -> list[torch.Tensor]:
+             overlap: int | None) -> list[torch.Tensor]:
     """Each C×H×W image restored as float 3×H×W in [0, 1]."""
     if tile is None:
         return [sample.pred_img for sample in engine.predict(dict(inputs=images))]
