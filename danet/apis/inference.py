@@ -10,7 +10,6 @@ from torch import nn
 from danet.engine.inference import InferenceEngine
 from danet.evaluation.functional import quantize
 from danet.models.checkpoint import load_weights
-from danet.models.data_preprocessor import to_float_rgb
 from danet.registry import MODELS, SCOPE
 
 
@@ -36,14 +35,6 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
     return model.to(device).eval()
 
 
-DEFAULT_OVERLAP = 32
-
-
-def default_overlap(tile: int) -> int:
-    """The tile overlap when none is given: 32 pixels, a quarter of a tile under 128."""
-    return min(DEFAULT_OVERLAP, tile // 4)
-
-
 def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tensor,
            tile: int | None = None, overlap: int | None = None) -> np.ndarray | torch.Tensor:
     """Derain one image or a batch, any size, through the model's ``InferenceEngine``.
@@ -53,13 +44,12 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
             first call: eval, frozen, channels-last) or an ``InferenceEngine``.
         image: H×W×3 or H×W uint8 array (returns H×W×3 uint8), or a B×3×H×W float tensor in
             [0, 1] (returns the same shape, float, on the input's device).
-        tile: if set, run ``danet.apis.tiling.tiled_forward`` on ``tile``-sized tiles that overlap
-            by ``overlap`` pixels (default ``default_overlap(tile)``; bounded memory); else the
-            whole image, reflect-padded to the generator's ``size_divisor`` and cropped back.
+        tile: if set, run ``danet.engine.tiling.tiled_forward`` on ``tile``-sized tiles that
+            overlap by ``overlap`` pixels (default ``default_overlap(tile)``; bounded memory);
+            else the whole image, reflect-padded to the generator's ``size_divisor`` and cropped
+            back.
     """
     engine = InferenceEngine.of(model)
-    if tile is not None and overlap is None:
-        overlap = default_overlap(tile)
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
                 image.ndim == 3 and image.shape[2] != 3):
@@ -67,23 +57,9 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
                              f'{image.dtype} {image.shape}')
         chw = torch.from_numpy(np.require(image, requirements=('C', 'W')))  # copies if read-only
         chw = chw[None] if chw.ndim == 2 else chw.permute(2, 0, 1)
-        restored = _restore(engine, [chw], tile, overlap)[0]
+        restored = engine.restore([chw], tile, overlap)[0]
         return quantize(restored)
     if isinstance(image, torch.Tensor) and image.ndim == 4 and image.is_floating_point():
-        return torch.stack(_restore(engine, list(image), tile, overlap)).to(image.device)
+        return torch.stack(engine.restore(list(image), tile, overlap)).to(image.device)
     raise TypeError(f'derain: expected a uint8 numpy image or a B×3×H×W float tensor, got '
                     f'{type(image).__name__} {getattr(image, "shape", "")}')
-
-
-def _restore(engine: InferenceEngine, images: list[torch.Tensor], tile: int | None,
-             overlap: int | None) -> list[torch.Tensor]:
-    """Each C×H×W image restored as float 3×H×W in [0, 1]."""
-    if tile is None:
-        return [sample.pred_img for sample in engine.predict(dict(inputs=images))]
-    from danet.apis.tiling import tiled_forward
-    preprocessor = engine.model.data_preprocessor
-    batch = torch.stack([to_float_rgb(img, f'image {i}')[0] for i, img in enumerate(images)])
-    with torch.inference_mode():
-        restored = tiled_forward(engine.final, batch.to(preprocessor.device), tile, overlap,
-                                 engine.size_divisor)
-    return list(restored.clamp(0, 1))
