@@ -251,6 +251,12 @@ def expand(grid: Grid) -> list[RunSpec]:
                                 config_hash=config_hash(cfg), base_axes=base_choice,
                                 axis_names=grid.axis_names,
                                 checkpoint=checkpoint and str(checkpoint.value)))
+    same: dict[tuple, RunSpec] = {}
+    for run in runs:
+        twin = same.setdefault((run.config_hash, run.checkpoint), run)
+        if twin is not run:
+            raise GridError(f'{grid.path}: runs {twin.run_id} and {run.run_id} resolve to the '
+                            'same config (one value under two labels?); keep one cell')
     ids = [r.run_id for r in runs]
     if len(set(ids)) != len(ids):
         repeated = sorted({i for i in ids if ids.count(i) > 1})

@@ -200,3 +200,7 @@ def test_two_labels_for_one_value_are_refused(make_grid):
     with pytest.raises(GridError, match=r"twice.py: axes\['iters'\]: labels 'short' and 'quick' "
                                         r"give the same value 4"):
         load_grid(str(twice))
+    again = make_grid(name='again', axes=TWO_AXES, extra="include = [{'iters': ('again', 4)}]\n")
+    with pytest.raises(GridError, match=r"again.py: runs 4_s0_\w+ and again_s0_\w+ resolve to "
+                                        r"the same config"):
+        expand(load_grid(str(again)))
