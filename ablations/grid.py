@@ -81,7 +81,8 @@ def load_grid(name_or_path: str) -> Grid:
         if len(set(labels)) != len(labels):
             raise GridError(f'{path}: axes[{key!r}] has duplicate labels {labels}')
         for i, first in enumerate(values):
-            twin = next((v for v in values[i + 1:] if v.value == first.value), None)
+            twin = next((v for v in values[i + 1:] if type(v.value) is type(first.value)
+                         and v.value == first.value), None)
             if twin is not None:
                 raise GridError(f'{path}: axes[{key!r}]: labels {first.label!r} and '
                                 f'{twin.label!r} give the same value {first.value!r} (two runs '
