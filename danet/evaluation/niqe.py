@@ -9,9 +9,9 @@ of those features and the pristine model of the official release, whose paramete
 ``niqe_params.load_pristine_model`` reads (installed by ``make install``).
 
 As the release's ``computequality.m`` (``nanmean``, ``nancov``), a block whose features are
-undefined (a one-signed normalised luminance) is left out of the covariance, and the covariance of
-one block is zero (one 96×96 block: both sides 96–191 px), where BasicSR's ``np.cov`` gives NaN and
-its SVD fails. An image with no block left (flat) is refused with ``UnscorableImage``.
+undefined (a one-signed normalised luminance) is left out of the covariance. The covariance of one
+block (both sides 96–191 px) is defined as zero (BasicSR's ``np.cov`` gives NaN there and its SVD
+fails; docs/metrics.md). An image with no block left (flat) is refused with ``UnscorableImage``.
 """
 import math
 

@@ -24,9 +24,9 @@ def photo(shared_data):
 
 
 @pytest.mark.parametrize('size', [(96, 96), (150, 191), (191, 120)])
-def test_niqe_scores_one_block_images_as_matlab_does(photo, size):
-    """One 96×96 block: MATLAB's ``nancov`` of one observation is 0 (BasicSR's ``np.cov`` is NaN
-    and the SVD fails); the score is finite and noise still raises it."""
+def test_niqe_scores_one_block_images(photo, size):
+    """One 96×96 block: its covariance is defined as 0 (BasicSR's ``np.cov`` is NaN and the SVD
+    fails); the score is finite and noise still raises it."""
     crop = np.ascontiguousarray(photo[:size[0], :size[1]])
     noisy = np.clip(crop + np.random.default_rng(0).normal(0, 25, crop.shape), 0, 255)
     score = niqe_score(crop)
