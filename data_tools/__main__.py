@@ -17,7 +17,9 @@ from data_tools.synth import RainParams
 def _pack(args) -> int:
     from danet.datasets.pack import pack
     manifest = pack(args.src, args.out, args.layout, compression=args.compression,
-                    skip_bad=args.skip_bad, convert=args.convert, overwrite=args.overwrite,
+                    storage=args.storage, resume=args.resume, shard_size=args.shard_size,
+                    card_pairs=args.card_pairs, list_file=args.list, skip_bad=args.skip_bad,
+                    convert=args.convert, overwrite=args.overwrite,
                     val_fraction=args.val_fraction, split_seed=args.split_seed,
                     workers=args.workers, command=shlex.join(['danet-data', *args.argv]),
                     exclude_overlap_with=args.exclude_overlap_with,
@@ -122,7 +124,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('src')
     p.add_argument('out')
     p.add_argument('--layout', choices=LAYOUTS, default='pairs')
+    p.add_argument('--list', metavar='FILE',
+                   help='with --layout list: the file of "RAINY CLEAN" lines (SPA-Data)')
     p.add_argument('--compression', choices=('none', 'gzip', 'lzf'), default='none')
+    p.add_argument('--storage', choices=('raw', 'encoded'), default='raw',
+                   help='raw pixels (default) or the PNG bytes, decoded when loaded')
+    p.add_argument('--resume', action='store_true',
+                   help="continue a killed pack to OUT from the segments it finished")
+    p.add_argument('--shard-size', type=int, default=None, metavar='N',
+                   help='write shard files of about N degraded images and OUT as their index')
+    p.add_argument('--card-pairs', type=int, default=1000, metavar='N',
+                   help='pairs whose PSNR/SSIM the card measures, evenly spaced (0: all)')
     p.add_argument('--skip-bad', action='store_true',
                    help='pack the good files and record the bad ones in the manifest')
     p.add_argument('--convert', action='store_true',
