@@ -70,7 +70,8 @@ def _card(args) -> int:
 def _leaks(args) -> int:
     from danet.utils.fileio import atomic_write_json
     from data_tools.leaks import find_leaks, format_table
-    report = find_leaks(args.sets, args.layout, args.threshold, args.workers)
+    report = find_leaks(args.sets, args.layout, args.threshold, args.workers,
+                        args.cache_in_place)
     print(format_table(report))
     if args.json:
         atomic_write_json(args.json, report)
@@ -96,7 +97,7 @@ def _list(args) -> int:
         else:
             print(f'{row["path"]}  rainy={row["rainy"]} clean={row["clean"]} '
                   f'layout={row["layout"]} hash={row["content_hash"][:16]} '
-                  f'source={row["source"]}')
+                  f'source={row["source"]}' + (f' shards={row["shards"]}' if row['shards'] else ''))
     return 0
 
 
@@ -113,6 +114,17 @@ def _photos(args) -> int:
     from data_tools.synth import export_photos
     written = export_photos(args.out_dir, args.max_size)
     print(f'wrote {len(written)} photographs to {args.out_dir}')
+    return 0
+
+
+def _bench(args) -> int:
+    from danet.utils.fileio import atomic_write_json
+    from data_tools.bench import benchmark, format_rows
+    rows = benchmark(args.pairs, args.size, args.workers or 2,
+                     Path(args.keep) if args.keep else None, args.batches)
+    print(format_rows(rows))
+    if args.json:
+        atomic_write_json(args.json, rows)
     return 0
 
 
@@ -169,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='fingerprint cosine similarity counted as the same background')
     p.add_argument('--json', help='also write the report as JSON here')
     p.add_argument('--workers', type=int, default=None, help='decoding processes (all cores)')
+    p.add_argument('--cache-in-place', action='store_true',
+                   help='store fingerprints into packed files that lack them (otherwise '
+                        'inputs are never written; caches go to ~/.cache/danet)')
     p.set_defaults(func=_leaks)
 
     p = sub.add_parser('calibrate-leaks', help="measure the leak detector's error rates")
@@ -193,6 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f'--{key}', type=float, default=getattr(defaults, key))
     p.add_argument('--length', type=int, default=defaults.length)
     p.set_defaults(func=_synth)
+
+    p = sub.add_parser('bench', help='scale benchmark: synthetic pairs through every step')
+    p.add_argument('--pairs', type=int, default=64, help='synthetic pairs (default 64)')
+    p.add_argument('--size', type=int, default=64, help='their side in pixels (default 64)')
+    p.add_argument('--workers', type=int, default=None, help='packing processes (default 2)')
+    p.add_argument('--batches', type=int, default=20, help='loader batches of 16 timed')
+    p.add_argument('--keep', metavar='DIR', help='work here and keep the files (default: a '
+                   'temporary folder, removed)')
+    p.add_argument('--json', help='also write the rows as JSON here')
+    p.set_defaults(func=_bench)
 
     p = sub.add_parser('photos', help="export scikit-image's colour photographs")
     p.add_argument('out_dir')

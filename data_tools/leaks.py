@@ -48,16 +48,36 @@ def align(a: np.ndarray, b: np.ndarray, flip: bool) -> dict:
             'offset': [round(-dx, 1) + 0.0, round(-dy, 1) + 0.0]}  # + 0.0 turns -0.0 into 0.0
 
 
+def check_threshold(threshold: float) -> float:
+    """``threshold`` if it is a cosine similarity in (0, 1], else ``ValueError`` saying why."""
+    if not 0 < threshold <= 1:  # nan fails both comparisons
+        raise ValueError(f'--threshold {threshold}: a cosine similarity in (0, 1] is needed '
+                         f'(calibrated default {fpm.THRESHOLD}; see docs/datasets.md)')
+    return threshold
+
+
 def find_leaks(sources: list[str | Path], layout: str = 'pairs',
-               threshold: float = fpm.THRESHOLD, workers: int | None = None) -> dict:
+               threshold: float = fpm.THRESHOLD, workers: int | None = None,
+               cache_in_place: bool = False) -> dict:
     """The JSON report: ``sets`` (label, path, role, images), ``duplicates`` within each set,
-    ``leaks`` across sets (every pair of sets), ``notes`` and the fingerprint parameters."""
+    ``leaks`` across sets (every pair of sets), ``notes`` and the fingerprint parameters.
+    Inputs are only read; ``cache_in_place`` stores fingerprints into packed files lacking
+    them (see ``fingerprint_store``)."""
+    check_threshold(threshold)
     sources = [Path(s) for s in sources]
     for source in sources:
         if not source.exists():
             raise FileNotFoundError(f'dataset not found: {source} (give a packed .h5 or a folder)')
+    seen = {}
+    for source in sources:
+        if source.resolve() in seen:
+            raise ValueError(f'{source} is given twice (as {seen[source.resolve()]}): every '
+                             'image would be reported as leaking into itself; duplicates '
+                             'within one set are found by giving it once')
+        seen[source.resolve()] = source
     start = time.perf_counter()
-    sets = [load_fingerprints(s, layout, workers=workers) for s in sources]
+    sets = [load_fingerprints(s, layout, workers=workers, cache_in_place=cache_in_place)
+            for s in sources]
     loaded = time.perf_counter()
     labels = _unique_labels(sources)
     report = {'threshold': threshold,

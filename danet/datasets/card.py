@@ -2,7 +2,7 @@
 
 ``pack`` stores the card in the file (``/card``); ``inspect`` prints it, and ``card X.h5
 --format md`` writes it as Markdown. Files packed before cards existed get one computed on the
-fly (PSNR/SSIM read every pair; fingerprints are cached into the file when it is writable).
+fly (PSNR/SSIM read every pair; the file is not written).
 """
 from collections import Counter
 from pathlib import Path

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 from mmengine import fileio
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400', 'reside', 'lol', 'list')
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
@@ -216,7 +216,12 @@ def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str
     the note).
     """
     content = fileio.get(path)
-    with Image.open(io.BytesIO(content)) as img:
+    try:
+        opened = Image.open(io.BytesIO(content))
+    except (UnidentifiedImageError, OSError):  # PIL names the buffer, not the file
+        raise ValueError(f'{Path(path).name}: not an image or a corrupt one (PIL cannot '
+                         'identify its format)') from None
+    with opened as img:
         raw_mode = img.tile[0].args if img.tile and isinstance(img.tile[0].args, str) else ''
         if img.tile and isinstance(img.tile[0].args, tuple) and img.tile[0].args:
             raw_mode = str(img.tile[0].args[0])

@@ -91,7 +91,7 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     out.parent.mkdir(parents=True, exist_ok=True)
     work = _work_folder(out, resume)
     plan = _plan(work, key, command, resume)
-    context = {'src': src, 'key': key, 'found_first': [list(p) for p in problems],
+    context = {'src': src, 'key': key, 'resume': resume, 'found_first': [list(p) for p in problems],
                'plan': plan, 'settings': settings,
                'provenance': provenance or {}, 'pairing': pairing_rule(layout),
                'tests': [load_fingerprints(t, layout, workers=workers)
@@ -179,7 +179,8 @@ def _pack_segments(groups, segments, paths, problems, context, workers) -> list:
     total = sum(len(g.rainy) for g in groups)
     stride = max(1, math.ceil(total / settings['card_pairs'])) if settings['card_pairs'] else 1
     first_rainy = np.cumsum([0] + [len(g.rainy) for g in groups])
-    todo = [k for k, path in enumerate(paths) if not _done(path, context['key'])]
+    todo = [k for k, path in enumerate(paths)
+            if not (context['resume'] and _done(path, context['key']))]
     done_rainy = total - sum(first_rainy[segments[k][1]] - first_rainy[segments[k][0]]
                              for k in todo)
     workers = workers or os.cpu_count() or 1

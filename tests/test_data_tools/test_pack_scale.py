@@ -2,6 +2,7 @@
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -116,6 +117,10 @@ def test_shards_read_as_one_set_everywhere(tmp_path, write_pairs, capsys):
     assert main(['inspect', str(index)]) == 0
     assert json.loads(capsys.readouterr().out.split('\n', 1)[-1] or '{}') is not None
     assert main(['leaks', str(index), str(src)]) == 3  # the same backgrounds, as one set
+    capsys.readouterr()
+    assert main(['list', str(tmp_path / 'sharded')]) == 0
+    [row] = capsys.readouterr().out.splitlines()  # the index only, with its shards
+    assert 'shards=3' in row and 'rainy=10' in row
     # a failed shard is named, and re-packed alone
     mtimes = {p.name: p.stat().st_mtime_ns for p in shards}
     shards[1].unlink()
@@ -142,3 +147,39 @@ def test_encoded_storage_round_trips_and_loads(tmp_path, write_pairs):
     crop = H5PairedDataset(str(encoded), pipeline=[dict(type='PairedRandomCrop', crop_size=32)])
     assert crop[0]['inputs'].shape == (3, 32, 32)
     assert main(['verify', str(encoded)]) == 0
+
+
+def test_many_to_one_layouts_pair_and_record_their_rule(tmp_path, write_pairs):
+    """RESIDE (hazy ID_A_B → clear ID), LOL (low/ ↔ high/) and a SPA-Data list file."""
+    reside = tmp_path / 'reside'
+    write_pairs(reside, ['0001.png', '0002.png'])
+    (reside / 'clean').rename(reside / 'clear')
+    shutil.rmtree(reside / 'rainy')
+    hazy = reside / 'hazy'
+    hazy.mkdir()
+    for name in ('0001_0.8_0.2.png', '0001_0.9_0.1.png', '0002_1_0.04.png'):
+        (hazy / name).write_bytes((reside / 'clear' / f'{name[:4]}.png').read_bytes())
+    manifest = pack(reside, tmp_path / 'reside.h5', 'reside', workers=1)
+    pairs = {r['name']: manifest['clean'][r['clean']]['path'] for r in manifest['rainy']}
+    assert pairs == {'0001_0.8_0.2.png': 'clear/0001.png', '0001_0.9_0.1.png': 'clear/0001.png',
+                     '0002_1_0.04.png': 'clear/0002.png'}
+    card = fmt.PackedFile(tmp_path / 'reside.h5').card
+    assert card['clean'] == 2 and 'first _' in card['pairing'] and card['identical_pairs'] == 3
+
+    lol = write_pairs(tmp_path / 'lol', ['1.png', '2.png'])
+    (lol / 'rainy').rename(lol / 'low')
+    (lol / 'clean').rename(lol / 'high')
+    manifest = pack(lol, tmp_path / 'lol.h5', 'lol', workers=1)
+    assert [(r['path'], manifest['clean'][r['clean']]['path']) for r in manifest['rainy']] == [
+        ('low/1.png', 'high/1.png'), ('low/2.png', 'high/2.png')]
+
+    spa = write_pairs(tmp_path / 'spa', ['a.png', 'b.png', 'c.png'])
+    listing = tmp_path / 'real_world.txt'
+    listing.write_text('/rainy/a.png /clean/a.png\nrainy/b.png clean/a.png\n\n'
+                       'rainy/c.png clean/c.png\n')
+    manifest = pack(spa, tmp_path / 'spa.h5', 'list', workers=1, list_file=listing)
+    assert [(r['name'], r['clean']) for r in manifest['rainy']] == [
+        ('rainy/a.png', 0), ('rainy/b.png', 0), ('rainy/c.png', 1)]
+    listing.write_text('rainy/a.png clean/a.png\nrainy/zzz.png clean/a.png extra\n')
+    with pytest.raises(ValueError, match='real_world.txt:2'):
+        pack(spa, tmp_path / 'bad.h5', 'list', workers=1, list_file=listing)
