@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,3 +184,18 @@ def test_many_to_one_layouts_pair_and_record_their_rule(tmp_path, write_pairs):
     listing.write_text('rainy/a.png clean/a.png\nrainy/zzz.png clean/a.png extra\n')
     with pytest.raises(ValueError, match='real_world.txt:2'):
         pack(spa, tmp_path / 'bad.h5', 'list', workers=1, list_file=listing)
+
+
+def test_format_version_2_is_still_read(tmp_path, capsys, monkeypatch):
+    """``tests/data/format_v2.h5``: written by the version 2 packer (raw storage, no shards)."""
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
+    v2 = tmp_path / 'v2.h5'
+    v2.write_bytes((Path(__file__).parents[1] / 'data' / 'format_v2.h5').read_bytes())
+    before = sha256(v2)
+    packed = fmt.PackedFile(v2)
+    assert packed.attrs['format_version'] == 2 and not packed.encoded and packed.shards == []
+    item = H5PairedDataset(str(v2), split='train')[0]
+    assert tuple(item['inputs'].shape) == (3, 12, 16)
+    assert main(['verify', str(v2)]) == 0 and main(['leaks', str(v2)]) == 0
+    assert main(['inspect', str(v2)]) == 0 and '"rainy": 2' in capsys.readouterr().out
+    assert sha256(v2) == before
