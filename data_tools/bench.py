@@ -126,8 +126,9 @@ def _row(step: str, result: dict, pairs: int | None = None, path: Path | None = 
 
 
 def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
-              batches: int = 20, seed: int = 0) -> list[dict]:
-    """Every step on ``pairs`` synthetic pairs; the rows printed by ``format_rows``."""
+              batches: int = 20, seed: int = 0, skip=()) -> list[dict]:
+    """Every step on ``pairs`` synthetic pairs; the rows printed by ``format_rows``. ``skip``
+    may name ``encoded`` and ``shards``: those packs, with their verify and loading rows."""
     keep = root is not None
     root = Path(root or tempfile.mkdtemp(prefix='danet-bench-'))
     src, test = root / 'src', root / 'test'
@@ -148,8 +149,11 @@ def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
         rows.append(_row('pack raw', run(['pack', str(src), str(raw), *w]), pairs, raw))
         reference = _sha256(raw)
         raw.rename(root / 'raw_reference.h5')
-        rows.append(_row('pack encoded', run(['pack', str(src), str(enc), *w, '--storage',
-                                              'encoded']), pairs, enc))
+        sets = [('raw', raw)]
+        if 'encoded' not in skip:
+            rows.append(_row('pack encoded', run(['pack', str(src), str(enc), *w, '--storage',
+                                                  'encoded']), pairs, enc))
+            sets.append(('encoded', enc))
         segments = max(1, pairs // 256)
         killed = run(['pack', str(src), str(raw), *w], kill_when=lambda: len(list(
             root.glob('.raw.h5.*.partial/segment*.h5'))) >= max(1, segments // 2))
@@ -158,19 +162,20 @@ def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
         rows.append({**_row('pack killed half-way', killed), 'note': f'exit {killed["rc"]}'})
         rows.append({**_row('pack --resume', resumed, pairs, raw),
                      'note': 'bit-identical' if same else 'DIFFERS from the uninterrupted pack'})
-        rows.append(_row('pack --shard-size N/4', run(['pack', str(src), str(sharded), *w,
-                                                       '--shard-size', str(max(1, pairs // 4))]),
-                         pairs, sharded))
-        for step, path in (('verify raw', raw), ('verify encoded', enc),
-                           ('verify sharded', sharded)):
-            rows.append(_row(step, run(['verify', str(path)]), pairs))
+        if 'shards' not in skip:
+            rows.append(_row('pack --shard-size N/4', run([
+                'pack', str(src), str(sharded), *w, '--shard-size', str(max(1, pairs // 4))]),
+                pairs, sharded))
+            sets.append(('sharded', sharded))
+        for name, path in sets:
+            rows.append(_row(f'verify {name}', run(['verify', str(path)]), pairs))
         rows.append(_row('inspect', run(['inspect', str(raw)])))
         leaks = run(['leaks', str(raw), str(test), *w, '--json', str(root / 'leaks.json')])
         found = len(json.loads((root / 'leaks.json').read_text())['leaks'])
         rows.append({**_row('leaks raw.h5 vs test folder', leaks, pairs),
                      'note': f'{found} leaking pairs found'})
         crop = min(size, 256)
-        for name, path in (('raw', raw), ('encoded', enc), ('sharded', sharded)):
+        for name, path in sets:
             for loader_workers in (0, 2):
                 for cold in (True, False):
                     rate = crops_per_second(path, crop, loader_workers, batches, cold)
