@@ -7,7 +7,6 @@ backgrounds, and loads random crops with 0 and 2 DataLoader workers, page cache 
 Each command runs as a subprocess whose peak resident memory (its own and its workers') is
 read from ``getrusage``. Prints one row per step: seconds, pairs/s, peak RSS, file size, crops/s.
 """
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+
+from danet.utils.hashing import file_sha256
 
 MEASURE = ('import resource, sys; from data_tools.__main__ import main; rc = main(sys.argv[1:]); '
            'use = resource.getrusage; print("PEAK_RSS_KIB", use(resource.RUSAGE_SELF).ru_maxrss, '
@@ -106,14 +107,6 @@ def crops_per_second(path: Path, crop: int, workers: int, batches: int, cold: bo
     return seen / (time.perf_counter() - start)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 22), b''):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _row(step: str, result: dict, pairs: int | None = None, path: Path | None = None) -> dict:
     row = {'step': step, 'seconds': round(result['s'], 2),
            'rss_mib': round(result['rss_mib']), 'worker_rss_mib': round(result['worker_rss_mib'])}
@@ -147,7 +140,7 @@ def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
         source_mib = sum(p.stat().st_size for p in src.rglob('*.png')) / 2 ** 20
         rows.append({'step': 'source PNG files', 'mib': round(source_mib, 1)})
         rows.append(_row('pack raw', run(['pack', str(src), str(raw), *w]), pairs, raw))
-        reference = _sha256(raw)
+        reference = file_sha256(raw)
         raw.rename(root / 'raw_reference.h5')
         sets = [('raw', raw)]
         if 'encoded' not in skip:
@@ -158,7 +151,7 @@ def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
         killed = run(['pack', str(src), str(raw), *w], kill_when=lambda: len(list(
             root.glob('.raw.h5.*.partial/segment*.h5'))) >= max(1, segments // 2))
         resumed = run(['pack', str(src), str(raw), *w, '--resume'])
-        same = _sha256(raw) == reference
+        same = file_sha256(raw) == reference
         rows.append({**_row('pack killed half-way', killed), 'note': f'exit {killed["rc"]}'})
         rows.append({**_row('pack --resume', resumed, pairs, raw),
                      'note': 'bit-identical' if same else 'DIFFERS from the uninterrupted pack'})

@@ -21,16 +21,9 @@ from danet.datasets import fingerprint as fpm
 from danet.datasets import h5format as fmt
 from danet.datasets.image_files import LAYOUTS, BadInputError, decode_rgb, discover
 from danet.utils.fileio import atomic_path
+from danet.utils.hashing import file_sha256
 
 GROUP = 'fingerprints'
-
-
-def _digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, 'rb') as handle:
-        for block in iter(lambda: handle.read(1 << 20), b''):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fingerprint_file(path: Path) -> tuple:
@@ -155,7 +148,7 @@ def _folder_fingerprints(folder: Path, layout: str, workers) -> fpm.FingerprintS
     clean = [g.clean for g in groups if g.clean is not None]
     role = 'gt' if clean else 'lq'
     paths = sorted(set(clean)) if clean else [p for g in groups for _, p in g.rainy]
-    digests = _map(_digest, paths, f'hash {folder.name}', workers)
+    digests = _map(file_sha256, paths, f'hash {folder.name}', workers)
     cache = _cache_dir() / (f'{folder.name}-'
                             f'{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:20]}.npz')
     known = _read_npz(cache, ('digests', 'fps', 'shapes')) or {}
