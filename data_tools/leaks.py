@@ -19,15 +19,16 @@ from danet.datasets.image_files import decode_rgb
 CROP_ONLY = 0.05
 
 
-def _image(source: Path, fps: fpm.FingerprintSet, index: int) -> np.ndarray:
+def _image(source: Path, fps: fpm.FingerprintSet, index: int, readers: dict) -> np.ndarray:
+    """Image ``index`` of a set; ``readers`` keeps one reader per packed set (manifest parsed
+    once for the whole report)."""
     if source.is_dir():
         return decode_rgb(source / fps.names[index], convert=True)[0]
-    packed = fmt.PackedFile(source)
-    try:
-        lazy = packed.clean_image(index) if fps.role == 'gt' else packed.rainy(index)
-        return np.asarray(lazy[()])
-    finally:
-        packed.close()
+    if source not in readers:
+        readers[source] = fmt.PackedFile(source)
+    packed = readers[source]
+    lazy = packed.clean_image(index) if fps.role == 'gt' else packed.rainy(index)
+    return np.asarray(lazy[()])
 
 
 def align(a: np.ndarray, b: np.ndarray, flip: bool) -> dict:
@@ -93,9 +94,15 @@ def find_leaks(sources: list[str | Path], layout: str = 'pairs',
     found += [('leaks', k, m, fpm.match(sets[k].fps, sets[m].fps, threshold))
               for k in range(len(sets)) for m in range(k + 1, len(sets))]
     matched = time.perf_counter()
-    for kind, k, m, pairs in found:
-        report[kind] += [_row(labels[k], sources[k], sets[k], i, labels[m], sources[m], sets[m],
-                              j, sim, flip) for i, j, sim, flip in pairs]
+    readers: dict = {}
+    try:
+        for kind, k, m, pairs in found:
+            report[kind] += [_row((labels[k], sources[k], sets[k], i),
+                                  (labels[m], sources[m], sets[m], j), sim, flip, readers)
+                             for i, j, sim, flip in pairs]
+    finally:
+        for packed in readers.values():
+            packed.close()
     report['timing'] = {'images': sum(len(f) for f in sets),
                         'fingerprints_s': round(loaded - start, 2),
                         'match_s': round(matched - loaded, 3),
@@ -109,10 +116,12 @@ def _unique_labels(sources: list[Path]) -> list[str]:
             zip(labels, sources, strict=True)]
 
 
-def _row(label_a, src_a, fps_a, i, label_b, src_b, fps_b, j, sim, flip) -> dict:
+def _row(a: tuple, b: tuple, sim: float, flip: bool, readers: dict) -> dict:
+    """One reported pair; ``a``, ``b``: (label, source, fingerprints, index)."""
+    (label_a, src_a, fps_a, i), (label_b, src_b, fps_b, j) = a, b
     return {'set_a': label_a, 'a': fps_a.names[i], 'set_b': label_b, 'b': fps_b.names[j],
             'similarity': round(sim, 4),
-            **align(_image(src_a, fps_a, i), _image(src_b, fps_b, j), flip)}
+            **align(_image(src_a, fps_a, i, readers), _image(src_b, fps_b, j, readers), flip)}
 
 
 def format_table(report: dict) -> str:
