@@ -8,6 +8,7 @@ files give their indices under the MATLAB protocols, everything else decodes to 
 (``danet.datasets.h5format``), the same hash that ``tools/test.py`` records, so both kinds of
 results compare on the same ground truth.
 """
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +23,10 @@ from danet.evaluation.results import build_results
 from danet.utils.hashing import ground_truth_hash, pixel_hash
 
 
-def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:
-    """``(pred, gt)`` pairs sorted by GT name; raises ``BadInputError`` listing unpaired files."""
+def pair_files(pred_dir: Path, gt_dir: Path) -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """``(pred, gt)`` pairs sorted by GT name, and the ground truths without a prediction (a
+    prediction folder may hold a subset). Raises ``BadInputError`` listing predictions without a
+    ground truth, stems shared by several predictions, or no pair at all."""
     preds, gts = _images(pred_dir), _images(gt_dir)
     if not gts:
         raise FileNotFoundError(f'no images in ground-truth folder {gt_dir}')
@@ -31,35 +34,44 @@ def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:
     pred_by_stem: dict[str, list[Path]] = {}
     for p in preds:
         pred_by_stem.setdefault(p.stem, []).append(p)
-    pairs, problems, used = [], [], set()
+    pairs, problems, skipped, used = [], [], [], set()
     for gt in gts:
         match = pred_by_name.get(gt.name)
         candidates = [match] if match else pred_by_stem.get(gt.stem, [])
-        if len(candidates) != 1:
-            reason = 'no prediction with this name or stem' if not candidates else \
-                f'several predictions share its stem: {", ".join(c.name for c in candidates)}'
-            problems.append((str(gt), reason))
-            continue
-        pairs.append((candidates[0], gt))
-        used.add(candidates[0])
+        if not candidates:
+            skipped.append(gt)
+        elif len(candidates) > 1:
+            problems.append((str(gt), 'several predictions share its stem: '
+                             f'{", ".join(c.name for c in candidates)}'))
+        else:
+            pairs.append((candidates[0], gt))
+            used.add(candidates[0])
     problems += [(str(p), f'no ground truth in {gt_dir}') for p in preds if p not in used]
+    if not pairs and not problems:
+        problems = [(str(pred_dir), f'no prediction named as a ground truth of {gt_dir}')]
     if problems:
         raise BadInputError(problems, header='unpaired images')
-    return pairs
+    return pairs, skipped
 
 
 def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, method: str,
                      metrics=FULL_REFERENCE_KEYS, protocol=DEFAULT_PROTOCOL,
                      lpips_device: str = 'cpu') -> dict:
     """Results dict (schema of ``danet.evaluation.results``) for every pair of the two folders,
-    scored under ``protocol`` (a name, ``dict(type=NAME, crop_border=N)`` or an instance)."""
+    scored under ``protocol`` (a name, ``dict(type=NAME, crop_border=N)`` or an instance). Ground
+    truths without a prediction are skipped and named on stderr (``dataset_hash`` then hashes the
+    scored subset)."""
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
     metrics = check_metric_keys(metrics)
     protocol = build_protocol(protocol)
     scorer = make_lpips_scorer(metrics, lpips_device)
+    pairs, skipped = pair_files(pred_dir, gt_dir)
+    if skipped:
+        tqdm.write(f'{testset}: scoring {len(pairs)} of {len(pairs) + len(skipped)} ground '
+                   f'truths; skipped (no prediction): {", ".join(p.name for p in skipped)}',
+                   file=sys.stderr)
     rows, gt_hashes = [], []
-    for pred_path, gt_path in tqdm(pair_files(pred_dir, gt_dir), desc=f'scoring {testset}',
-                                   unit='img'):
+    for pred_path, gt_path in tqdm(pairs, desc=f'scoring {testset}', unit='img'):
         pred, gt = read_image(pred_path, protocol), read_image(gt_path, protocol)
         if pred.shape[:2] != gt.shape[:2]:
             raise ValueError(f'{pred_path} is {pred.shape[1]}×{pred.shape[0]} but its ground '

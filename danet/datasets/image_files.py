@@ -96,6 +96,26 @@ def discover(src: str | Path, layout: str) -> tuple[list[Group], list[tuple[str,
     return groups, problems
 
 
+def detect_layout(src: str | Path) -> str:
+    """The first layout of ``LAYOUTS`` in which ``src`` reads as pairs without problems;
+    ``ValueError`` saying why each layout failed."""
+    reasons = []
+    for layout in LAYOUTS:
+        try:
+            groups, problems = discover(src, layout)
+        except FileNotFoundError as err:
+            if not Path(src).is_dir():
+                raise
+            reasons.append(f'{layout}: {err}')
+            continue
+        if groups and not problems and all(g.clean is not None for g in groups):
+            return layout
+        reasons.append(f'{layout}: ' + (f'{len(problems)} unpaired file(s), e.g. '
+                                        f'{problems[0][0]}' if problems else 'no clean images'))
+    raise ValueError(f'{src}: not a folder of pairs in any known layout:\n  ' +
+                     '\n  '.join(reasons))
+
+
 def _group_rain1400(rainy: dict[str, Path], clean: dict[str, Path]):
     by_stem = {str(Path(n).with_suffix('')): p for n, p in clean.items()}
     groups: dict[str, Group] = {}

@@ -13,6 +13,9 @@ key and is accepted (its ``+`` is removed before merging).
 """
 import argparse
 import difflib
+import importlib
+import traceback
+import warnings
 from pathlib import Path
 
 from mmengine.config import Config, DictAction
@@ -37,6 +40,49 @@ def shipped_config(ref: str) -> Path:
         raise FileNotFoundError(f'{ref}: no such config shipped with the platform (looked in '
                                 f'{SHIPPED_CONFIGS}).{hint}')
     return path
+
+
+def load_config(config: str | Path) -> Config:
+    """``Config.fromfile`` for every entry point: ``config`` may itself be ``danet::PATH``, and a
+    plug-in's ``custom_imports`` are imported by :func:`import_plugins` (one-line errors)."""
+    config = str(config)
+    path = shipped_config(config) if config.startswith(PACKAGE_PREFIX) else Path(config)
+    if not path.is_file():
+        raise FileNotFoundError(f'config not found: {config}')
+    cfg = Config.fromfile(str(path), import_custom_modules=False)
+    import_plugins(cfg)
+    return cfg
+
+
+def import_plugins(cfg: Config) -> None:
+    """Import ``cfg.custom_imports`` (MMEngine's key: ``dict(imports=[...],
+    allow_failed_imports=False)``); a module that fails raises an ``ImportError`` naming the
+    config, the module, the failing file and line, and the fix."""
+    spec = cfg.get('custom_imports') or {}
+    names = spec.get('imports', [])
+    for name in [names] if isinstance(names, str) else names:
+        try:
+            importlib.import_module(name)
+        except Exception as err:  # noqa: BLE001 - a plug-in's import may fail in any way
+            if spec.get('allow_failed_imports'):
+                warnings.warn(f'{cfg.filename}: custom_imports skipped {name!r} ({err})',
+                              stacklevel=2)
+                continue
+            raise ImportError(f'{cfg.filename}: custom_imports cannot import {name!r}: '
+                              f'{_failure(err, name)}') from None
+
+
+def _failure(err: Exception, name: str) -> str:
+    """What failed where, and the fix, for :func:`import_plugins`."""
+    if isinstance(err, ModuleNotFoundError) and name.startswith(err.name or '\0'):
+        return (f'no module {err.name!r} on the path; put the folder that holds it on '
+                'PYTHONPATH or install it (pip install -e DIR)')
+    if isinstance(err, SyntaxError):
+        where = f'{err.filename}:{err.lineno}'
+    else:
+        frame = traceback.extract_tb(err.__traceback__)[-1]
+        where = f'{frame.filename}:{frame.lineno}'
+    return f'{type(err).__name__}: {err} (at {where}); fix that file'
 
 
 def register_config_package() -> None:
@@ -172,7 +218,9 @@ def check_types(cfg: Config) -> None:
             unknown.append(f'{key} = {value!r}' + (f' (closest: {", ".join(close)})'
                                                    if close else ''))
     if unknown:
-        raise KeyError('unregistered type(s): ' + '; '.join(unknown))
+        raise KeyError(f'{cfg.filename}: unregistered type(s): ' + '; '.join(unknown) +
+                       '. Register the class with @MODELS.register_module() (or the registry of '
+                       'its kind, danet.registry) in a module the config lists in custom_imports')
 
 
 def dataset_configs(cfg: Config) -> dict[str, dict]:

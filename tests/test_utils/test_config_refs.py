@@ -25,7 +25,8 @@ def test_a_config_outside_the_repo_inherits_shipped_bases(tmp_path):
 
 
 def test_the_reference_resolves_in_a_fresh_process_from_another_folder(tmp_path):
-    (tmp_path / 'mine.py').write_text("_base_ = ['danet::_base_/schedules/prenet_multistep_100e.py']\n")
+    (tmp_path / 'mine.py').write_text(
+        "_base_ = ['danet::_base_/schedules/prenet_multistep_100e.py']\n")
     code = ('import danet; from mmengine.config import Config; '
             'print(Config.fromfile("mine.py").train_cfg.max_epochs)')
     out = subprocess.run([sys.executable, '-c', code], cwd=tmp_path, capture_output=True,
