@@ -79,8 +79,8 @@ from {name}.model import {cls}, {cls}Attention, {cls}NoAttention
 __all__ = ['{cls}', '{cls}Attention', '{cls}NoAttention']
 '''
 
-CONFIG = '''# {cls} on PReNet's Rain100H setting, built from the platform's shipped bases (danet::PATH
-# names configs/PATH of the installed platform). Train and test from any folder:
+CONFIG = '''# {cls} on PReNet's Rain100H setting, built from the platform's shipped bases
+# (danet::PATH names configs/PATH of the installed platform). Train and test from any folder:
 #   python PLATFORM/tools/train.py configs/{config}
 #   python PLATFORM/tools/test.py configs/{config} CKPT --testsets Mine=FOLDER_OR_H5
 _base_ = [
