@@ -37,13 +37,12 @@ from mmengine.config import Config
 
 from ablations.spec import FORMER_CONFIG_PATHS, REPO_ROOT, AxisValue, Grid, GridError, RunSpec
 from ablations.stages import STAGES, StageError, grid_stages, resolve_stages
+from danet.config_refs import PACKAGE_PREFIX, shipped_config
 from danet.utils.config import (
-    PACKAGE_PREFIX,
     check_cfg_options,
     check_dataset_paths,
     check_types,
     load_config,
-    shipped_config,
     value_at,
 )
 from danet.utils.provenance import config_hash

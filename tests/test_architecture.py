@@ -22,6 +22,7 @@ DANET_LAYERS = [
     ('danet.datasets', 'danet.models'),
     ('danet.engine',),
     ('danet.apis',),
+    ('danet.__main__',),   # ``python -m danet``: the package's command line, above what it drives
 ]
 ALLOWED: dict[str, set[str]] = {}
 for _level, _units in enumerate(DANET_LAYERS):

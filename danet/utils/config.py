@@ -1,11 +1,6 @@
-"""Config references across packages, and checks that run before any work: ``--cfg-options``
-keys and dataset paths.
-
-``danet::PATH`` (MMEngine's cross-repository form) names ``configs/PATH`` of the installed
-platform, from any folder: ``_base_ = ['danet::_base_/models/prenet.py']``. MMEngine 0.10.7
-resolves ``pkg::`` only for a fixed table of OpenMMLab packages and through ``pkg_resources``
-(gone from setuptools >= 81), so :func:`register_config_package` (run when ``danet`` is imported)
-resolves the ``danet::`` prefix itself and leaves every other reference to MMEngine.
+"""Loading configs for every entry point (``danet::PATH`` accepted, plug-ins imported with
+one-line errors), and checks that run before any work: ``--cfg-options`` keys, registered
+types and dataset paths.
 
 MMEngine merges an unknown ``--cfg-options`` key silently (a typo trains the default). Here each
 dotted key must already exist in the loaded config; a key written ``+a.b`` is a deliberate new
@@ -20,26 +15,11 @@ from pathlib import Path
 
 from mmengine.config import Config, DictAction
 
+from danet.config_refs import PACKAGE_PREFIX, shipped_config
+
 NEW_KEY_PREFIX = '+'
-PACKAGE_PREFIX = 'danet::'
-# The shipped configs: a link to the clone's configs/ (editable install, PYTHONPATH) or their copy
-# installed as package data.
-SHIPPED_CONFIGS = Path(__file__).resolve().parents[1] / '.mim' / 'configs'
 # Dataset arguments that name a file the dataset reads.
 DATASET_PATH_KEYS = ('ann_file', 'data_root')
-
-
-def shipped_config(ref: str) -> Path:
-    """The file of a shipped config named ``danet::PATH``; ``FileNotFoundError`` naming it."""
-    relative = ref.removeprefix(PACKAGE_PREFIX)
-    path = SHIPPED_CONFIGS / relative
-    if not path.is_file():
-        close = difflib.get_close_matches(relative, [str(p.relative_to(SHIPPED_CONFIGS)) for p in
-                                                     SHIPPED_CONFIGS.rglob('*.py')], n=3)
-        hint = f' Closest: {", ".join(PACKAGE_PREFIX + c for c in close)}.' if close else ''
-        raise FileNotFoundError(f'{ref}: no such config shipped with the platform (looked in '
-                                f'{SHIPPED_CONFIGS}).{hint}')
-    return path
 
 
 def load_config(config: str | Path) -> Config:
@@ -83,22 +63,6 @@ def _failure(err: Exception, name: str) -> str:
         frame = traceback.extract_tb(err.__traceback__)[-1]
         where = f'{frame.filename}:{frame.lineno}'
     return f'{type(err).__name__}: {err} (at {where}); fix that file'
-
-
-def register_config_package() -> None:
-    """Make ``Config.fromfile`` resolve ``danet::PATH`` base references (idempotent). The base
-    dicts get no ``_scope_``: every platform entry point builds in the ``danet`` scope."""
-    original = Config._get_cfg_path
-    if getattr(original, 'resolves_danet', False):
-        return
-
-    def get_cfg_path(cfg_path: str, filename: str):
-        if cfg_path.startswith(PACKAGE_PREFIX):
-            return str(shipped_config(cfg_path)), None
-        return original(cfg_path, filename)
-
-    get_cfg_path.resolves_danet = True
-    Config._get_cfg_path = staticmethod(get_cfg_path)
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:

@@ -8,9 +8,9 @@ import pytest
 from mmengine.config import Config
 
 import danet  # noqa: F401 - registers the danet:: prefix
-from danet.utils.config import SHIPPED_CONFIGS, shipped_config
+from danet.config_refs import SHIPPED_CONFIGS, shipped_config
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_a_config_outside_the_repo_inherits_shipped_bases(tmp_path):
