@@ -105,10 +105,13 @@ def fresh_copy(repo_root: Path, dest: Path) -> None:
                             cwd=repo_root, capture_output=True, text=True, check=True).stdout
     for rel in listed.splitlines():
         source = repo_root / rel
-        if rel.startswith('.venv') or not source.is_file():
+        if rel.startswith('.venv') or not (source.is_file() or source.is_symlink()):
             continue
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, dest / rel)
+        if source.is_symlink():   # danet/.mim/configs -> ../../configs
+            (dest / rel).symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, dest / rel)
 
 
 def toy_shared_data(shared_data: Path, dest: Path) -> None:

@@ -59,9 +59,10 @@ def _failure(err: Exception, name: str) -> str:
                 'PYTHONPATH or install it (pip install -e DIR)')
     if isinstance(err, SyntaxError):
         where = f'{err.filename}:{err.lineno}'
-    else:
-        frame = traceback.extract_tb(err.__traceback__)[-1]
-        where = f'{frame.filename}:{frame.lineno}'
+    else:  # the innermost frame in a file (not importlib's frozen bootstrap)
+        frames = [f for f in traceback.extract_tb(err.__traceback__)
+                  if not f.filename.startswith('<')]
+        where = f'{frames[-1].filename}:{frames[-1].lineno}' if frames else name
     return f'{type(err).__name__}: {err} (at {where}); fix that file'
 
 
