@@ -3,8 +3,9 @@
 A plug-in package is scaffolded in a temporary folder outside the repository and driven through
 every entry point by real processes, at toy scale: its own test, training (DataLoader worker
 processes), a foreign checkpoint that needs ``--revise-keys``, ``convert_checkpoint --config``,
-``tools/test.py`` on a folder test set, ``tools/derain.py``, ``count_macs``, and an ablation grid
-outside the repository toggling the plug-in's own component, then ``analysis table``. Broken
+``tools/test.py`` on a folder test set, ``tools/derain.py``, ``count_macs``, an ablation grid
+outside the repository toggling the plug-in's own component, ``analysis table``, and
+``ablations rank`` against that grid as the zoo. Broken
 plug-ins fail in one line that names the file and the fix, and leave nothing half-written.
 """
 import json
@@ -57,7 +58,7 @@ axes = {{'model.generator.attention.type': [('w/o attention', '{cls}NoAttention'
 mode = 'factorial'
 seeds = [0]
 testsets = ['Rain100L']
-stages = ['train', 'test']
+stages = ['train', 'test_images']
 """
 
 
@@ -139,6 +140,18 @@ def test_a_plugin_runs_through_every_entry_point(plugin, trained):
     table = _ok(_run(plugin, '-m', 'analysis', 'table', root / 'ablations' / 'toy_grid',
                      '--out-dir', root / 'tables'))
     assert 'w/o attention' in table.stdout
+
+    ranked = _ok(_run(plugin, '-m', 'ablations', 'rank', config, root / 'converted.pth',
+                      '--testsets', 'Rain100L', '--protocol', 'prenet_matlab', '--zoo', grid,
+                      '--work-root', root / 'ablations', '--out', root / 'rank',
+                      '--gt', f'Rain100L={root / "data" / "test" / "clean"}'))
+    assert 'grid toy_grid: 0 of 2 runs to do' in ranked.stdout   # the zoo is cached
+    table = (root / 'rank' / 'rank.md').read_text()
+    assert all(m in table for m in ('(candidate)', 'w/o attention', '| attention'))
+    significance = json.loads((root / 'rank' / 'significance.json').read_text())
+    assert {c['metric'] for c in significance} == {'psnr_y', 'ssim_y'}
+    assert all(c['n_images'] == 4 for c in significance)
+    assert (root / 'rank' / 'figure_Rain100L.png').is_file()
 
 
 BROKEN_MODEL = {

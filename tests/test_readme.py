@@ -39,6 +39,8 @@ RULES = [
      'tests/test_engine/test_distributed.py run them)'),
     (r'^(export SLURM_CONF|sinfo)', 'none', 'talks to a Slurm cluster'),
     (r'--executor slurm', 'help', 'submits to a Slurm cluster'),
+    (r'^python -m ablations rank ', 'help',
+     'evaluates the zoo and a trained checkpoint: tests/test_plugin.py runs it at toy scale'),
     (r'^python -m ablations run ', 'help',
      "trains the grid's runs: minutes to days, on the demo's or the packed data"),
     (r'work_dirs/(demo|ablations)/', 'help', 'reads a finished `make demo` or grid'),
