@@ -1,10 +1,16 @@
-"""``--revise-keys`` rules and where a checkpoint keeps its tensors (``danet.models.checkpoint``)."""
+"""``--revise-keys`` rules, and where checkpoints keep their tensors (danet.models.checkpoint)."""
 import pytest
 import torch
 from torch import nn
 
-from danet.models.checkpoint import (DEFAULT_REVISE_KEYS, CheckpointMismatchError, fit_keys,
-                                     parse_revise_keys, read_checkpoint, revise_keys)
+from danet.models.checkpoint import (
+    DEFAULT_REVISE_KEYS,
+    CheckpointMismatchError,
+    fit_keys,
+    parse_revise_keys,
+    read_checkpoint,
+    revise_keys,
+)
 
 
 class _Model(nn.Module):
