@@ -101,11 +101,12 @@ def importable(plugin, monkeypatch):
     monkeypatch.chdir(plugin[0])
 
 
-def _entry(main, argv, capsys) -> tuple[int, str]:
-    """Run a tool's ``main`` as its script does (``run_main``): exit code and stderr."""
+def _entry(main, argv, capsys) -> tuple[int, str, str]:
+    """Run a tool's ``main`` as its script does (``run_main``): exit code, stderr, stdout."""
     with pytest.raises(SystemExit) as done:
         run_main(lambda: main([str(a) for a in argv]))
-    return done.value.code or 0, capsys.readouterr().err
+    captured = capsys.readouterr()
+    return done.value.code or 0, captured.err, captured.out
 
 
 @pytest.mark.slow
@@ -142,8 +143,8 @@ def test_a_plugin_runs_through_every_entry_point(plugin, trained, importable, ca
                   capsys)[0] == 0
     log = next((root / 'finetune' / 'logs').glob('*.log')).read_text()
     assert f'Loaded checkpoint {root / "released.pth"}' in log
-    assert _entry(macs_tool.main, [config, '--shape', 3, 32, 32], capsys)[0] == 0
-    assert 'Toynet' in capsys.readouterr().out
+    code, _, out = _entry(macs_tool.main, [config, '--shape', 3, 32, 32], capsys)
+    assert code == 0 and 'Toynet' in out
 
     # the zoo: the plug-in's own grid outside the repository, run by ablations rank
     grid = root / 'pkg' / 'grids' / 'toy_grid.py'
@@ -179,8 +180,8 @@ def _broken(plugin, folder: Path, name: str, model_source: str) -> Path:
     return broken_config
 
 
-def _one_line_error(code_and_err, *needles):
-    code, err = code_and_err
+def _one_line_error(entry, *needles):
+    code, err, _ = entry
     assert code == 2, err[-3000:]
     assert 'Traceback' not in err, err[-3000:]
     line = next(x for x in err.splitlines() if x.startswith('error:'))
