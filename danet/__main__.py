@@ -5,7 +5,7 @@
 import argparse
 from pathlib import Path
 
-from danet.apis.scaffold import new_model
+from danet.scaffold import new_model
 from danet.utils.cli import run_main
 
 

@@ -21,7 +21,7 @@ DANET_LAYERS = [
     ('danet.evaluation',),
     ('danet.datasets', 'danet.models'),
     ('danet.engine',),
-    ('danet.apis',),
+    ('danet.apis', 'danet.scaffold'),   # the scaffold writes text: no torch to import
     ('danet.benchmarks',),  # measures what apis offers; apis never imports it
     ('danet.__main__',),   # ``python -m danet``: the package's command line, above what it drives
 ]
