@@ -47,7 +47,7 @@ def golden_cases(shared_data: Path, tests_data: Path) -> dict[str, tuple]:
     dataset, name = PRENET_GOLDEN_KEY.split('/')
     weights = load(shared_data / 'released_weights' / 'PReNet' / dataset / name / 'net_latest.pth')
     prenet = MODELS.build(dict(type='PReNet', stages=6))
-    prenet.load_state_dict(convert_state_dict(weights, 'prenet'))
+    prenet.load_state_dict(convert_state_dict(weights, prenet))
     outputs = ref['outputs'][PRENET_GOLDEN_KEY]   # [final of image 0, stage 2 of image 0]
     cases['PReNet'] = (prenet, ref['input'], [outputs[0][None], outputs[1][None]])
     ref = load(tests_data / 'pcnet_authors_random.pth')
