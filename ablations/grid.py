@@ -15,6 +15,9 @@ A grid file is plain data (module-level names)::
     base_labels = {'model.generator.alm.mask.type': 'learned mask'}   # optional (see base_axes)
     axis_names = {'model.generator.alm.mask.type': 'Mask'}            # optional table headers
 
+``base`` is relative to the repository root, or, for a grid file outside the clone (a plug-in's
+grid), to the grid file's folder where that file exists; ``danet::PATH`` names a shipped config.
+
 Axis values are plain values (label ``str(value)``) or ``(label, value)`` pairs.
 
 Evaluate-only cells: a cell key ``checkpoint`` (an axis or an ``include`` key; not a config
@@ -23,18 +26,27 @@ test stage uses it. ``mode = 'listed'`` runs exactly the ``include`` cells (``ax
 empty), e.g. one (model, checkpoint) pair per cell.
 """
 import copy
+import difflib
 import hashlib
 import itertools
 import json
 import re
 import runpy
+import traceback
 from pathlib import Path
 
 from mmengine.config import Config
 
 from ablations.spec import FORMER_CONFIG_PATHS, REPO_ROOT, AxisValue, Grid, GridError, RunSpec
 from ablations.stages import STAGES, StageError, grid_stages, resolve_stages
-from danet.utils.config import check_cfg_options, check_dataset_paths, check_types, value_at
+from danet.config_refs import PACKAGE_PREFIX, shipped_config
+from danet.utils.config import (
+    check_cfg_options,
+    check_dataset_paths,
+    check_types,
+    load_config,
+    value_at,
+)
 from danet.utils.provenance import config_hash
 
 GRID_DIR = Path(__file__).resolve().parent
@@ -59,12 +71,13 @@ def resolve_grid_path(name_or_path: str) -> Path:
 def load_grid(name_or_path: str) -> Grid:
     """Read and validate a grid file; errors name the file and the offending key."""
     path = resolve_grid_path(name_or_path)
-    names = {k: v for k, v in runpy.run_path(str(path)).items() if not k.startswith('_')}
+    names = {k: v for k, v in _run_grid_file(path).items() if not k.startswith('_')}
     unknown = sorted(set(names) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
     missing = [k for k in REQUIRED_KEYS if k not in names]
     if unknown:
-        raise GridError(f'{path}: unknown key(s) {unknown}; allowed: '
-                        f'{list(REQUIRED_KEYS + OPTIONAL_KEYS)}')
+        allowed = REQUIRED_KEYS + OPTIONAL_KEYS
+        raise GridError(f'{path}: unknown key(s) {unknown}{_did_you_mean(unknown[0], allowed)}; '
+                        f'allowed: {list(allowed)}')
     if missing:
         raise GridError(f'{path}: missing required key(s) {missing}')
     if names['mode'] not in MODES:
@@ -77,6 +90,14 @@ def load_grid(name_or_path: str) -> Grid:
         labels = [v.label for v in values]
         if len(set(labels)) != len(labels):
             raise GridError(f'{path}: axes[{key!r}] has duplicate labels {labels}')
+        for i, first in enumerate(values):
+            twin = next((v for v in values[i + 1:] if type(v.value) is type(first.value)
+                         and v.value == first.value), None)
+            if twin is not None:
+                raise GridError(f'{path}: axes[{key!r}]: labels {first.label!r} and '
+                                f'{twin.label!r} give the same value {first.value!r} (two runs '
+                                'of one config); keep one')
+    _check_exclude(path, names.get('exclude', []), axes)
     for name in ('base_labels', 'axis_names'):
         given = names.get(name, {})
         if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
@@ -92,13 +113,64 @@ def load_grid(name_or_path: str) -> Grid:
             names['stages'] = resolve_stages(_nonempty_list(path, 'stages', names['stages']))
         except StageError as err:
             raise GridError(f'{path}: stages: {err}') from None
-    grid = Grid(name=path.stem, path=path, base=names['base'], axes=axes, mode=names['mode'],
+    grid = Grid(name=path.stem, path=path, base=grid_base(path, names['base']), axes=axes,
+                mode=names['mode'],
                 seeds=list(seeds), testsets=list(_nonempty_list(path, 'testsets',
                                                                 names['testsets'])),
                 **{k: names[k] for k in OPTIONAL_KEYS if k in names})
     if not (REPO_ROOT / grid.base).is_file():
-        raise GridError(f'{path}: base config not found: {grid.base}')
+        raise GridError(f'{path}: base config not found: {names["base"]} ({grid.base})')
     return grid
+
+
+def grid_base(path: Path, base: str) -> str:
+    """``base`` as the grid's runs name it: repository-relative, or absolute for a grid outside
+    the clone whose folder holds it (``danet::PATH`` → the shipped config's file)."""
+    if base.startswith(PACKAGE_PREFIX):
+        try:
+            return str(shipped_config(base))
+        except FileNotFoundError as err:
+            raise GridError(f'{path}: {err}') from None
+    beside = path.parent / base
+    if not path.is_relative_to(REPO_ROOT) and beside.is_file():
+        return str(beside.resolve())
+    return base
+
+
+def _run_grid_file(path: Path) -> dict:
+    """The grid file's module-level names; a file that does not run is one ``GridError``
+    naming the file and line."""
+    try:
+        return runpy.run_path(str(path))
+    except SyntaxError as err:
+        raise GridError(f'{path}, line {err.lineno}: syntax error: {err.msg}') from None
+    except Exception as err:
+        lines = [f.lineno for f in traceback.extract_tb(err.__traceback__)
+                 if f.filename == str(path)]
+        where = f', line {lines[-1]}' if lines else ''
+        raise GridError(f'{path}{where}: {type(err).__name__}: {err}') from None
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    return f' (did you mean {close[0]!r}?)' if close else ''
+
+
+def _check_exclude(path: Path, exclude, axes: dict[str, list[AxisValue]]) -> None:
+    """Every ``exclude`` pattern names axes and, for each, one of its labels or values (a
+    misspelt pattern would silently exclude nothing)."""
+    for i, pattern in enumerate(_nonempty_list(path, 'exclude', exclude) if exclude else []):
+        if not isinstance(pattern, dict) or not pattern:
+            raise GridError(f'{path}: exclude[{i}] must be a non-empty dict of axis key -> '
+                            f'label or value, got {pattern!r}')
+        for key, wanted in pattern.items():
+            if key not in axes:
+                raise GridError(f'{path}: exclude[{i}]: {key!r} is not an axis'
+                                f'{_did_you_mean(key, axes)}; axes: {list(axes)}')
+            if not any(wanted in (v.label, v.value) for v in axes[key]):
+                labels = [v.label for v in axes[key]]
+                raise GridError(f'{path}: exclude[{i}]: {wanted!r} is no label or value of '
+                                f'{key!r}{_did_you_mean(str(wanted), labels)}; labels: {labels}')
 
 
 def _nonempty_list(path: Path, key: str, value) -> list:
@@ -184,7 +256,7 @@ def expand(grid: Grid) -> list[RunSpec]:
     ``config_hash`` is the hash of the resolved config (base merged with the overrides). Every
     run also carries ``base_axes`` (the base's choice per axis) and the grid's ``axis_names``.
     """
-    base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
+    base_cfg = load_config(REPO_ROOT / grid.base)
     base_choice = base_axes(grid, base_cfg)
     runs = []
     for cell in cells(grid):
@@ -205,6 +277,12 @@ def expand(grid: Grid) -> list[RunSpec]:
                                 config_hash=config_hash(cfg), base_axes=base_choice,
                                 axis_names=grid.axis_names,
                                 checkpoint=checkpoint and str(checkpoint.value)))
+    same: dict[tuple, RunSpec] = {}
+    for run in runs:
+        twin = same.setdefault((run.config_hash, run.checkpoint), run)
+        if twin is not run:
+            raise GridError(f'{grid.path}: runs {twin.run_id} and {run.run_id} resolve to the '
+                            'same config (one value under two labels?); keep one cell')
     ids = [r.run_id for r in runs]
     if len(set(ids)) != len(ids):
         repeated = sorted({i for i in ids if ids.count(i) > 1})
@@ -220,7 +298,7 @@ def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
     (for the default stages, which read the config's data)."""
     from danet.engine.runner import select_testsets
 
-    base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
+    base_cfg = load_config(REPO_ROOT / grid.base)
     bad_types, missing = [], {}
     for spec in specs:
         cfg = copy.deepcopy(base_cfg)

@@ -14,7 +14,15 @@ from mmengine import fileio
 from PIL import Image, UnidentifiedImageError
 
 LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400', 'reside', 'lol', 'list')
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif')
+EXIF_ORIENTATION = 0x0112
+# EXIF orientation -> the H×W(×C) array as a viewer shows it (Pillow's ``ImageOps.exif_transpose``)
+_APPLIED = re.compile(r'EXIF orientation (\d) applied')
+_ORIENT = {
+    2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1), 8: lambda a: np.rot90(a),
+}
 # The degraded-input folder each task's synthesis writes (``data_tools synth --task``) → what the
 # tables and figures call that input.
 INPUT_NAMES = {'rainy': 'Rainy input', 'hazy': 'Hazy input', 'low': 'Low-light input'}
@@ -123,6 +131,26 @@ def discover(src: str | Path, layout: str, list_file: str | Path | None = None
     return groups, problems
 
 
+def detect_layout(src: str | Path) -> str:
+    """The first layout of ``LAYOUTS`` (but ``list``, which needs its list file) in which ``src``
+    reads as pairs without problems; ``ValueError`` saying why each layout failed."""
+    reasons = []
+    for layout in (name for name in LAYOUTS if name != 'list'):
+        try:
+            groups, problems = discover(src, layout)
+        except FileNotFoundError as err:
+            if not Path(src).is_dir():
+                raise
+            reasons.append(f'{layout}: {err}')
+            continue
+        if groups and not problems and all(g.clean is not None for g in groups):
+            return layout
+        reasons.append(f'{layout}: ' + (f'{len(problems)} unpaired file(s), e.g. '
+                                        f'{problems[0][0]}' if problems else 'no clean images'))
+    raise ValueError(f'{src}: not a folder of pairs in any known layout:\n  ' +
+                     '\n  '.join(reasons))
+
+
 def _group_many_to_one(rainy: dict[str, Path], clean: dict[str, Path], rule: re.Pattern):
     by_stem = {str(Path(n).with_suffix('')): p for n, p in clean.items()}
     groups: dict[str, Group] = {}
@@ -187,7 +215,8 @@ def _discover_prenet(src: Path):
 _CONVERTIBLE = ('L', '1', 'P', 'PA', 'LA', 'La', 'RGBA', 'RGBa', 'RGBX', 'CMYK', 'YCbCr')
 
 
-def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str | None]:
+def decode_rgb(path: str | Path, convert: bool = False,
+               orient: bool = False) -> tuple[np.ndarray, str | None]:
     """Decode an image file to a uint8 H×W×3 RGB array and the conversion applied (or None).
 
     The one decoder of every image the platform reads (packing, folder datasets, derain, folder
@@ -204,8 +233,12 @@ def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str
     * ``CMYK``, ``YCbCr``: PIL's conversion to RGB (no colour profile applied);
     * floating-point (``F``) and other modes are refused: they have no defined 8-bit scale.
 
-    Pixels are taken as stored (EXIF orientation is not applied). The returned note names the
-    source kind, e.g. ``'I;16 16-bit->RGB'``.
+    Pixels are taken as stored (EXIF orientation is not applied: datasets, evaluation and MATLAB's
+    ``imread`` read them so) unless ``orient`` is true, and then the EXIF orientation is applied as
+    image viewers do (``derain``, ``synth``: outputs people look at). An animated or multi-frame
+    file is refused, and so is a file that is not an image (``ValueError``). The returned note
+    names the source kind and the orientation applied, e.g. ``'I;16 16-bit->RGB'``,
+    ``'EXIF orientation 6 applied'``.
 
     The file is read with ``mmengine.fileio.get`` (any MMEngine file backend) and decoded by
     mmcv's ``imfrombytes`` (Pillow backend, ``color_ignore_orientation``, RGB order) wherever
@@ -217,11 +250,32 @@ def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str
     """
     content = fileio.get(path)
     try:
-        opened = Image.open(io.BytesIO(content))
+        img = Image.open(io.BytesIO(content))
     except (UnidentifiedImageError, OSError):  # PIL names the buffer, not the file
-        raise ValueError(f'{Path(path).name}: not an image or a corrupt one (PIL cannot '
-                         'identify its format)') from None
-    with opened as img:
+        raise ValueError(f'{Path(path).name}: not an image file Pillow can identify (corrupt, '
+                         'truncated or another format)') from None
+    orientation = img.getexif().get(EXIF_ORIENTATION, 1) if orient else 1
+    pixels, note = _decode(img, content, convert)
+    if orientation not in _ORIENT:
+        return pixels, note
+    applied = f'EXIF orientation {orientation} applied'          # read by applied_orientation
+    upright = np.ascontiguousarray(_ORIENT[orientation](pixels))
+    return upright, f"{note}, {applied}" if note else applied
+
+
+def applied_orientation(note: str | None) -> int:
+    """The EXIF orientation that ``decode_rgb(..., orient=True)`` applied (its note), else 1."""
+    found = _APPLIED.search(note or '')
+    return int(found.group(1)) if found else 1
+
+
+def _decode(img: Image.Image, content: bytes, convert: bool) -> tuple[np.ndarray, str | None]:
+    """``decode_rgb``'s rules on an opened image (closed on return)."""
+    with img:
+        frames = getattr(img, 'n_frames', 1)
+        if frames > 1:
+            raise ValueError(f'animated or multi-frame image ({frames} frames): save the frame '
+                             'to use as a PNG')
         raw_mode = img.tile[0].args if img.tile and isinstance(img.tile[0].args, str) else ''
         if img.tile and isinstance(img.tile[0].args, tuple) and img.tile[0].args:
             raw_mode = str(img.tile[0].args[0])

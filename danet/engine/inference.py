@@ -16,7 +16,8 @@ import torch
 from mmengine.model import is_model_wrapper
 from torch import nn
 
-from danet.engine.tiling import tiled_forward
+from danet.engine.tiling import default_overlap, tiled_forward
+from danet.models import contract_outputs
 from danet.models.data_preprocessor import to_float_rgb
 from danet.models.derain_model import DerainModel, attach_predictions
 from danet.structures import DerainSample
@@ -59,8 +60,7 @@ class InferenceEngine:
         with torch.inference_mode(), bf16:
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            outputs = self.generator(x)
-            outputs = [outputs] if isinstance(outputs, torch.Tensor) else outputs
+            outputs = contract_outputs(self.model.generator, x, self.generator(x))
             return [y.float().contiguous() for y in outputs]
 
     def final(self, x: torch.Tensor) -> torch.Tensor:
@@ -77,11 +77,13 @@ class InferenceEngine:
             return attach_predictions(finals, data['data_samples'])
 
     def restore(self, images: list[torch.Tensor], tile: int | None = None,
-                overlap: int = 32) -> list[torch.Tensor]:
+                overlap: int | None = None) -> list[torch.Tensor]:
         """Each C×H×W image (uint8 or float) restored as float 3×H×W in [0, 1]: ``predict``
-        whole, or ``tiled_forward`` on ``tile``-sized tiles overlapping by ``overlap``."""
+        whole, or ``tiled_forward`` on ``tile``-sized tiles overlapping by ``overlap`` (default
+        ``default_overlap(tile)``)."""
         if tile is None:
             return [sample.pred_img for sample in self.predict(dict(inputs=images))]
+        overlap = default_overlap(tile) if overlap is None else overlap
         preprocessor = self.model.data_preprocessor
         batch = torch.stack([to_float_rgb(img, f'image {i}')[0] for i, img in enumerate(images)])
         with torch.inference_mode():
