@@ -77,14 +77,11 @@ def run(argv: list[str], kill_when=None) -> dict:
             'worker_rss_mib': child_kib / 1024, 'stdout': out}
 
 
-def crops_per_second(path: Path, crop: int, workers: int, batches: int, cold: bool,
-                     batch: int = 16) -> float:
-    """Random ``crop``² crops (+ flip/rot) per second from a packed file, after the first batch;
-    ``cold`` drops the file from the page cache first (``posix_fadvise DONTNEED``)."""
-    import torch  # noqa: F401  (the loader below needs it; imported where it is used)
-    from mmengine.dataset import pseudo_collate
-    from torch.utils.data import DataLoader, RandomSampler
-
+def load_rate(path: Path, crop: int, workers: int, batches: int, cold: bool,
+              batch: int = 16) -> float:
+    """Random ``crop``² crops (+ flip/rot) per second from a packed file under the thread
+    policy; ``cold`` drops the files from the page cache first (``posix_fadvise DONTNEED``)."""
+    from danet.benchmarks.loader import crops_per_second
     from danet.datasets.h5_dataset import H5PairedDataset
     from danet.utils.threads import apply_thread_policy
     apply_thread_policy(workers)
@@ -95,16 +92,7 @@ def crops_per_second(path: Path, crop: int, workers: int, batches: int, cold: bo
             os.close(fd)
     data = H5PairedDataset(str(path), pipeline=[dict(type='PairedRandomCrop', crop_size=crop),
                                                  dict(type='PairedFlipRot8')])
-    sampler = RandomSampler(data, replacement=True, num_samples=batch * (batches + 1))
-    loader = DataLoader(data, batch_size=batch, sampler=sampler, num_workers=workers,
-                        collate_fn=pseudo_collate)
-    seen, start = 0, None
-    for item in loader:
-        if start is None:
-            start = time.perf_counter()
-            continue
-        seen += len(item['inputs'])
-    return seen / (time.perf_counter() - start)
+    return crops_per_second(data, batch * batches, workers, batch)
 
 
 def _row(step: str, result: dict, pairs: int | None = None, path: Path | None = None) -> dict:
@@ -171,7 +159,7 @@ def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
         for name, path in sets:
             for loader_workers in (0, 2):
                 for cold in (True, False):
-                    rate = crops_per_second(path, crop, loader_workers, batches, cold)
+                    rate = load_rate(path, crop, loader_workers, batches, cold)
                     rows.append({'step': f'load {name} {crop}² crops, {loader_workers} workers, '
                                          f'{"cold" if cold else "warm"}',
                                  'crops_per_s': round(rate, 1)})

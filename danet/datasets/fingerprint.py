@@ -57,7 +57,7 @@ class FingerprintSet:
 
 
 def match(a, b=None, threshold: float = THRESHOLD, block: int = 1024,
-          b_block: int = 8192) -> list[tuple[int, int, float, bool]]:
+          b_block: int = 2048) -> list[tuple[int, int, float, bool]]:
     """Pairs ``(i, j, similarity, flipped)`` with cosine ≥ ``threshold`` between fingerprints
     ``a[i]`` and ``b[j]`` (or ``b[j]`` flipped, whichever is higher), sorted. Without ``b``,
     pairs ``i < j`` within ``a``. ``a`` and ``b`` may be arrays or HDF5 datasets: both are read
