@@ -22,6 +22,7 @@ DANET_LAYERS = [
     ('danet.datasets', 'danet.models'),
     ('danet.engine',),
     ('danet.apis',),
+    ('danet.benchmarks',),  # measures what apis offers; apis never imports it
 ]
 ALLOWED: dict[str, set[str]] = {}
 for _level, _units in enumerate(DANET_LAYERS):
@@ -96,6 +97,8 @@ def test_the_checker_sees_wrong_way_and_function_local_imports(tmp_path, monkeyp
     fake = tmp_path / 'danet' / 'utils'
     fake.mkdir(parents=True)
     (fake / 'bad.py').write_text('def f():\n    from danet.models.common import conv\n')
+    (tmp_path / 'danet' / 'apis').mkdir()
+    (tmp_path / 'danet' / 'apis' / 'bad.py').write_text('from danet.benchmarks import latency\n')
     (tmp_path / 'analysis').mkdir()
     (tmp_path / 'analysis' / 'bad.py').write_text('import danet.evaluation.functional\n')
     monkeypatch.setattr(sys.modules[__name__], 'ROOT', tmp_path)
@@ -104,7 +107,9 @@ def test_the_checker_sees_wrong_way_and_function_local_imports(tmp_path, monkeyp
     found = _violations()
     assert any('danet/utils/bad.py:2' in v and 'danet.utils may not import danet.models' in v
                for v in found)
-    assert any('analysis/bad.py:1' in v for v in found) and len(found) == 2
+    assert any('danet/apis/bad.py:1' in v and 'danet.apis may not import danet.benchmarks' in v
+               for v in found)
+    assert any('analysis/bad.py:1' in v for v in found) and len(found) == 3
 
 
 def _declared() -> set[str]:

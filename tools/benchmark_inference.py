@@ -7,23 +7,23 @@
         [--shapes 320x480] [--threads 1] [--out F.json]
     python tools/benchmark_inference.py --profile [--shapes 320x480] [--threads 1]
 
-``--reference``: ours ÷ the authors' DANet re-stated (``danet/apis/ab_benchmark.py``), per image,
+``--reference``: ours ÷ the authors' DANet re-stated (``danet/benchmarks/ab.py``), per image,
 interleaved between two worker processes, with page faults per call and the load average.
 ``--options``: each engine option against the fp32 engine. ``--profile``: self time per op of our
 forward and the reference's.
-Logic: ``danet/apis/benchmark_inference.py``.
+Logic: ``danet/benchmarks/inference.py``.
 """
 import argparse
 from pathlib import Path
 
-from danet.apis.benchmark import GENERATORS
-from danet.apis.benchmark_inference import (
+from danet.benchmarks.inference import (
     inference_benchmark,
     options_benchmark,
     profile_benchmark,
     reference_benchmark,
 )
-from danet.apis.options_bench import OPTIONS
+from danet.benchmarks.latency import GENERATORS
+from danet.benchmarks.options import OPTIONS
 from danet.utils.cli import run_main
 
 GOLDEN = (Path(__file__).resolve().parents[2]

@@ -5,12 +5,12 @@
 Packs ``--src`` (``pairs`` layout) into a temporary file (timing the pack and comparing sizes),
 then draws random ``--crop``² crops (+ flip/rot) through ``H5PairedDataset`` and
 ``FolderPairedDataset`` with the same DataLoader settings and prints crops/s and their ratio.
-Logic: ``danet/apis/benchmark_loader.py``.
+Logic: ``danet/benchmarks/loader.py``.
 """
 import argparse
 from pathlib import Path
 
-from danet.apis.benchmark_loader import loader_benchmark
+from danet.benchmarks.loader import loader_benchmark
 from danet.utils.cli import run_main
 
 

@@ -8,12 +8,12 @@
 
 Loader-fed vs pre-loaded steps (without ``H5``, ``../shared/data/Train40`` is packed first);
 ``--reference``: ours ÷ the authors' recipe, interleaved; ``--parts``: each part of one step.
-Logic and details: ``danet/apis/benchmark_train.py``.
+Logic and details: ``danet/benchmarks/train.py``.
 """
 import argparse
 from pathlib import Path
 
-from danet.apis.benchmark_train import (
+from danet.benchmarks.train import (
     DEFAULT_CONFIG,
     GOLDEN,
     TRAIN40,

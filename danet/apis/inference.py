@@ -10,7 +10,6 @@ from torch import nn
 from danet.engine.inference import InferenceEngine
 from danet.evaluation.functional import quantize
 from danet.models.checkpoint import load_weights
-from danet.models.data_preprocessor import to_float_rgb
 from danet.registry import MODELS, SCOPE
 
 
@@ -45,7 +44,7 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
             first call: eval, frozen, channels-last) or an ``InferenceEngine``.
         image: H×W×3 or H×W uint8 array (returns H×W×3 uint8), or a B×3×H×W float tensor in
             [0, 1] (returns the same shape, float, on the input's device).
-        tile: if set, run ``danet.apis.tiling.tiled_forward`` on ``tile``-sized tiles that overlap
+        tile: if set, run ``danet.engine.tiling.tiled_forward`` on ``tile``-sized tiles that overlap
             by ``overlap`` pixels (bounded memory); else the whole image, reflect-padded to the
             generator's ``size_divisor`` and cropped back.
     """
@@ -57,23 +56,9 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
                              f'{image.dtype} {image.shape}')
         chw = torch.from_numpy(np.require(image, requirements=('C', 'W')))  # copies if read-only
         chw = chw[None] if chw.ndim == 2 else chw.permute(2, 0, 1)
-        restored = _restore(engine, [chw], tile, overlap)[0]
+        restored = engine.restore([chw], tile, overlap)[0]
         return quantize(restored)
     if isinstance(image, torch.Tensor) and image.ndim == 4 and image.is_floating_point():
-        return torch.stack(_restore(engine, list(image), tile, overlap)).to(image.device)
+        return torch.stack(engine.restore(list(image), tile, overlap)).to(image.device)
     raise TypeError(f'derain: expected a uint8 numpy image or a B×3×H×W float tensor, got '
                     f'{type(image).__name__} {getattr(image, "shape", "")}')
-
-
-def _restore(engine: InferenceEngine, images: list[torch.Tensor], tile: int | None,
-             overlap: int) -> list[torch.Tensor]:
-    """Each C×H×W image restored as float 3×H×W in [0, 1]."""
-    if tile is None:
-        return [sample.pred_img for sample in engine.predict(dict(inputs=images))]
-    from danet.apis.tiling import tiled_forward
-    preprocessor = engine.model.data_preprocessor
-    batch = torch.stack([to_float_rgb(img, f'image {i}')[0] for i, img in enumerate(images)])
-    with torch.inference_mode():
-        restored = tiled_forward(engine.final, batch.to(preprocessor.device), tile, overlap,
-                                 engine.size_divisor)
-    return list(restored.clamp(0, 1))

@@ -107,8 +107,8 @@ def test_derain_rejects_wrong_inputs():
         derain(model, torch.zeros(3, 8, 8))
 
 
-@pytest.mark.skipif(importlib.util.find_spec('danet.apis.tiling') is None,
-                    reason='danet/apis/tiling.py (tiled_forward) not written yet')
+@pytest.mark.skipif(importlib.util.find_spec('danet.engine.tiling') is None,
+                    reason='danet/engine/tiling.py (tiled_forward) not written yet')
 def test_derain_with_tiles_matches_whole_image_for_a_local_net():
     model = init_model(_config())
     model.generator.gain.data.fill_(0.8)

@@ -118,7 +118,7 @@ def test_engine_equals_the_authors_unfused_network_to_one_grey_level(shared_data
     import numpy as np
     from PIL import Image
 
-    from danet.apis.reference import ReferencePReNet
+    from danet.benchmarks.reference import ReferencePReNet
     from danet.engine.inference import InferenceEngine
     weights = torch.load(shared_data / 'released_weights/PReNet/Rain100L/PReNet6/net_latest.pth',
                          map_location='cpu', weights_only=True)

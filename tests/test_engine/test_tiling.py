@@ -3,7 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from danet.apis.tiling import pad_forward, tiled_forward
+from danet.engine.tiling import pad_forward, tiled_forward
 
 
 def _local_net():

@@ -1,12 +1,12 @@
 """The runs behind ``tools/benchmark_inference.py``: the generators timed side by side
-(``danet.apis.benchmark``), or ours ÷ the authors' DANet re-stated, interleaved per image
-between two worker processes (``danet.apis.ab_benchmark``); the engine's options against the fp32
-engine (``danet.apis.options_bench``); ours and the reference's time per op
-(``danet.apis.op_profile``)."""
+(``danet.benchmarks.latency``), or ours ÷ the authors' DANet re-stated, interleaved per image
+between two worker processes (``danet.benchmarks.ab``); the engine's options against the fp32
+engine (``danet.benchmarks.options``); ours and the reference's time per op
+(``danet.benchmarks.op_profile``)."""
 import os
 from pathlib import Path
 
-from danet.apis.benchmark import format_report, peak_memory, time_models, to_json
+from danet.benchmarks.latency import format_report, peak_memory, time_models, to_json
 from danet.utils.fileio import atomic_write_text
 
 
@@ -30,19 +30,9 @@ def reference_benchmark(weights: Path, shapes=None, threads=(1, 2), warmup: int 
                         repeats: int | None = None, out: str | None = None) -> list[dict]:
     """Ours ÷ the re-stated authors' DANet (official-format ``weights``) per shape (default
     256x256, 320x480, 512x512; 2 warm-up, 7 timed calls) and thread count."""
-    from danet.apis.ab_benchmark import HEADER, compare
-    if not Path(weights).is_file():
-        raise FileNotFoundError(f'--weights: {weights} not found; give an official-format DANet '
-                                'state dict (shared/data/reference_outputs/'
-                                'danet_official_random.pth)')
-    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
-    print(HEADER)
-    rows = compare(str(weights), shapes or [(256, 256), (320, 480), (512, 512)], list(threads),
-                   2 if warmup is None else warmup, repeats or 7)
-    if out:
-        atomic_write_text(out, to_json(dict(rows=rows)))
-    return rows
-
+    from danet.benchmarks.ab import reference_benchmark as run
+    return run(weights, shapes or [(256, 256), (320, 480), (512, 512)], threads,
+               2 if warmup is None else warmup, repeats or 7, out)
 
 def options_benchmark(models: list[str], options, shapes=None, threads: int = 1,
                       warmup: int | None = None, repeats: int | None = None,
@@ -51,13 +41,13 @@ def options_benchmark(models: list[str], options, shapes=None, threads: int = 1,
     warm-up rounds, 7 timed calls each), in this process under the memory policy."""
     import torch
 
-    from danet.apis.benchmark import build_generator
-    from danet.apis.options_bench import OPTIONS_HEADER, measure_options
+    from danet.benchmarks.latency import build_generator
+    from danet.benchmarks.options import OPTIONS_TABLE, measure_options
     from danet.utils.memory import keep_freed_memory
     torch.set_num_threads(threads)
     keep_freed_memory()
     print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)')
-    print(OPTIONS_HEADER)
+    print(OPTIONS_TABLE.header())
     rows = []
     for name in models:
         for shape in shapes or [(320, 480)]:
@@ -73,7 +63,7 @@ def profile_benchmark(weights: Path, shapes=None, threads: int = 1, repeats: int
                       out: str | None = None) -> dict:
     """Self time per op of our forward and the reference's at the first shape (default
     320x480), ``repeats`` (default 3) forwards each."""
-    from danet.apis.op_profile import compare_profiles, format_profiles
+    from danet.benchmarks.op_profile import compare_profiles, format_profiles
     shape = (shapes or [(320, 480)])[0]
     load = os.getloadavg()[0]
     result = compare_profiles(str(weights), shape, threads, repeats or 3)

@@ -5,7 +5,7 @@ Written from ``DANET_SPEC.md`` (§1 network, §2 losses, §3 optimiser), indepen
 ``danet.models``: every layer is a ``torch.nn.functional`` call on the *official* state-dict keys
 (NCHW tensors, PyTorch's own kernel choice, one shared PReLU per sub-network, the authors'
 transposed pixel shuffle, out-of-place adds except the CAB/ORB residuals the release adds in
-place). ``tests/test_apis/test_reference.py`` checks it against the golden outputs and loss.
+place). ``tests/test_benchmarks/test_reference.py`` checks it against the golden outputs and loss.
 """
 import torch
 import torch.nn.functional as F

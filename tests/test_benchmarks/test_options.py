@@ -4,7 +4,7 @@ import json
 
 import torch
 
-from danet.apis.op_profile import profile_side
+from danet.benchmarks.op_profile import profile_side
 from danet.models.common import CAB
 from tools import benchmark_inference
 

@@ -7,8 +7,8 @@ pre-loaded batch kept in memory. The loader run times how long each ``next(itera
 its share of the loop's wall time is the data wait.
 
 ``reference_benchmark``: the platform's step (default and ``model.channels_last=True``) ÷ a plain
-loop of the authors' recipe (``danet/apis/reference.py``) on the same pre-loaded batch and
-weights, interleaved between two worker processes (``danet/apis/ab_benchmark.py``), median of the
+loop of the authors' recipe (``danet/benchmarks/reference.py``) on the same pre-loaded batch and
+weights, interleaved between two worker processes (``danet/benchmarks/ab.py``), median of the
 timed steps, with page faults per step and the load average.
 
 ``step_parts``: the median time of each part of the platform's step (preprocessor, generator
@@ -98,19 +98,10 @@ def reference_benchmark(weights: Path, batch: int = 4, crops=(128,), threads=Non
     """The platform's step (default and channels_last) ÷ the authors' recipe on one pre-loaded
     batch, interleaved between two workers; default 2 warm-up and 7 timed steps, 1 and 2
     threads."""
-    from danet.apis.ab_benchmark import HEADER, TRAINING, compare
-    if not Path(weights).is_file():
-        raise FileNotFoundError(f'--weights: {weights} not found; give an official-format DANet '
-                                'state dict')
-    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs); '
-          f'shape = batch x crop')
-    print(HEADER)
-    rows = compare(str(weights), [(batch, crop) for crop in crops], threads or [1, 2],
-                   2 if warmup is None else warmup, steps or 7, paths=TRAINING)
-    if out:
-        atomic_write_json(out, dict(rows=rows))
-    return rows
-
+    from danet.benchmarks.ab import TRAINING
+    from danet.benchmarks.ab import reference_benchmark as run
+    return run(weights, [(batch, crop) for crop in crops], threads or [1, 2],
+               2 if warmup is None else warmup, steps or 7, out, TRAINING)
 
 def step_parts(config: str, batch: int = 4, crop: int = 128, channels_last: bool = False,
                threads: int | None = None, warmup: int | None = None,

@@ -1,6 +1,6 @@
 """Where a forward's time goes, ours against the reference: ``torch.profiler`` self time per op.
 
-Each side runs in its own process, set up as in ``danet.apis.ab_benchmark`` (ours: the memory
+Each side runs in its own process, set up as in ``danet.benchmarks.ab`` (ours: the memory
 policy and the ``InferenceEngine`` on the converted weights; the reference: ``ReferenceDANet``
 under ``no_grad`` with glibc's defaults), and profiles ``repeats`` forwards of one random image
 after a warm-up. ``compare_profiles`` lists the ops by time on either side, with the convolutions
@@ -24,12 +24,12 @@ def profile_side(side: str, shape, threads: int, weights_path: str, repeats: int
     weights = torch.load(weights_path, map_location='cpu', weights_only=True)
     weights = weights.get('state_dict', weights)
     if side == 'ours':
-        from danet.apis.ab_benchmark import _model
+        from danet.benchmarks.ab import _model
         from danet.engine.inference import InferenceEngine
         keep_freed_memory()
         forward = InferenceEngine(_model(weights)).final
     else:
-        from danet.apis.reference import ReferenceDANet
+        from danet.benchmarks.reference import ReferenceDANet
         net = ReferenceDANet(weights)
 
         def forward(x):
@@ -53,8 +53,9 @@ def compare_profiles(weights: str, shape, threads: int = 1, repeats: int = 3) ->
         if side == 'reference':
             env['DANET_MALLOC'] = 'default'
         proc = subprocess.run(
-            [sys.executable, '-m', 'danet.apis.op_profile', side, str(shape[0]), str(shape[1]),
-             str(threads), weights, str(repeats)], env=env, capture_output=True, text=True)
+            [sys.executable, '-m', 'danet.benchmarks.op_profile', side, str(shape[0]),
+             str(shape[1]), str(threads), weights, str(repeats)],
+            env=env, capture_output=True, text=True)
         if proc.returncode:
             raise RuntimeError(f'profile of {side} failed:\n{proc.stderr[-2000:]}')
         result[side] = json.loads(proc.stdout.splitlines()[-1])

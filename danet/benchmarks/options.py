@@ -8,8 +8,6 @@ between the fp32 engine and the option (A/B, B/A, ...) after ``warmup`` rounds, 
 ``tools/benchmark_inference.py --options``; figures in ``docs/inference.md``.
 """
 import copy
-import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -18,6 +16,7 @@ import torch
 from torch import nn
 
 from danet.apis.export import export_onnx, onnx_session
+from danet.benchmarks.rows import Table, interleaved, load_cell, shape_cell, timed
 from danet.engine.inference import InferenceEngine
 
 OPTIONS = ('compile', 'bf16', 'onnxruntime')
@@ -51,33 +50,22 @@ def measure_options(generator: nn.Module, options, shape=(320, 480), warmup: int
             option = _option(copy.deepcopy(generator), name, Path(tmp))
             diff = float((option(x).float() - reference).abs().max())
             first = time.perf_counter() - start  # preparing (compiling, exporting) + first call
-            load = os.getloadavg()[0]
-            times = {'engine': [], 'option': []}
-            pair = [('engine', engine), ('option', option)]
-            for r in range(warmup + repeats):
-                for side, fn in (pair if r % 2 == 0 else pair[::-1]):
-                    start = time.perf_counter()
-                    fn(x)
-                    if r >= warmup:
-                        times[side].append(time.perf_counter() - start)
+            result = interleaved({'engine': timed(lambda: engine(x)),
+                                  'option': timed(lambda o=option: o(x))}, warmup, repeats)
             row = dict(option=name, shape=list(shape), threads=torch.get_num_threads(),
                        first_call_s=first,
-                       engine_ms=1000 * statistics.median(times['engine']),
-                       option_ms=1000 * statistics.median(times['option']),
+                       engine_ms=1000 * result['engine']['seconds'],
+                       option_ms=1000 * result['option']['seconds'],
                        max_abs_diff=diff, within_tolerance=diff <= TOLERANCE,
-                       load_start=load, load_end=os.getloadavg()[0])
+                       load_start=result['load_start'], load_end=result['load_end'])
             row['speedup'] = row['engine_ms'] / row['option_ms']
             rows.append(row)
-            progress(format_option_row(row))
+            progress(OPTIONS_TABLE.row(row))
     return rows
 
 
-OPTIONS_HEADER = (f'{"option":>11} {"shape":>9} {"thr":>3} {"first s":>8} {"engine ms":>9} '
-                  f'{"option ms":>9} {"speed-up":>8} {"max diff":>9} {"load":>9}')
-
-
-def format_option_row(r: dict) -> str:
-    return (f'{r["option"]:>11} {r["shape"][0]:>4}x{r["shape"][1]:<4} {r["threads"]:>3} '
-            f'{r["first_call_s"]:8.1f} {r["engine_ms"]:9.1f} {r["option_ms"]:9.1f} '
-            f'{r["speedup"]:7.2f}x {r["max_abs_diff"]:9.2e} '
-            f'{r["load_start"]:4.1f}-{r["load_end"]:<4.1f}')
+OPTIONS_TABLE = Table(('option', 11, 'option:'), ('shape', 9, shape_cell), ('thr', 3, 'threads:'),
+                      ('first s', 8, 'first_call_s:.1f'), ('engine ms', 9, 'engine_ms:.1f'),
+                      ('option ms', 9, 'option_ms:.1f'),
+                      ('speed-up', 8, lambda r: f'{r["speedup"]:.2f}x'),
+                      ('max diff', 9, 'max_abs_diff:.2e'), ('load', 9, load_cell))

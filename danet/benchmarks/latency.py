@@ -12,8 +12,9 @@ import time
 import torch
 from tqdm import tqdm
 
-from danet.apis.tiling import tiled_forward
+from danet.benchmarks.rows import Table, shape_cell
 from danet.engine.inference import InferenceEngine
+from danet.engine.tiling import tiled_forward
 from danet.models import generators
 from danet.registry import MODELS
 from danet.utils.complexity import complexity_report
@@ -100,7 +101,7 @@ def derain_large_image(name: str, height: int, width: int, tile: int | None,
 def peak_memory(name: str, height: int, width: int, tile: int | None, overlap: int = 32) -> dict:
     """Peak resident memory (``VmHWM``) of ``derain_large_image`` in a fresh subprocess (which
     inherits ``DANET_MALLOC``)."""
-    code = ('import sys; from danet.apis.benchmark import derain_large_image; '
+    code = ('import sys; from danet.benchmarks.latency import derain_large_image; '
             f'derain_large_image({name!r}, {height}, {width}, {tile!r}, {overlap}); '
             "print([l for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
     start = time.perf_counter()
@@ -113,15 +114,16 @@ def peak_memory(name: str, height: int, width: int, tile: int | None, overlap: i
                 peak_rss_gib=kib / 2 ** 20, seconds=time.perf_counter() - start)
 
 
+LATENCY_TABLE = Table(('<model', 8, 'model:'), ('shape', 9, shape_cell), ('path', 8, 'path:'),
+                      ('ms', 9, 'latency_ms:.1f'), ('GMACs', 8, 'gmacs:.2f'),
+                      ('GMAC/s', 8, 'gmacs_per_s:.1f'),
+                      ('of mm', 6, lambda r: f'{100 * r["fraction_of_matmul"]:.0f}%'))
+
+
 def format_report(report: dict) -> str:
     lines = [f'fp32 matmul rate: {report["matmul_gmacs_per_s"]:.1f} GMAC/s '
-             f'({report["threads"]} threads, torch {report["torch"]})',
-             f'{"model":8} {"shape":>9} {"path":>8} {"ms":>9} {"GMACs":>8} {"GMAC/s":>8} '
-             f'{"of mm":>6}']
-    for r in report['rows']:
-        lines.append(f'{r["model"]:8} {r["shape"][0]:>4}x{r["shape"][1]:<4} {r["path"]:>8} '
-                     f'{r["latency_ms"]:9.1f} {r["gmacs"]:8.2f} {r["gmacs_per_s"]:8.1f} '
-                     f'{100 * r["fraction_of_matmul"]:5.0f}%')
+             f'({report["threads"]} threads, torch {report["torch"]})', LATENCY_TABLE.header()]
+    lines += [LATENCY_TABLE.row(r) for r in report['rows']]
     lines += [f'DANet/MPRNet latency {k}: {v:.3f}' for k, v in report['danet_over_mprnet'].items()]
     if 'peak_memory' in report:
         p = report['peak_memory']

@@ -2,8 +2,8 @@
 import pytest
 import torch
 
-from danet.apis.tiling import tiled_forward
 from danet.engine.inference import InferenceEngine
+from danet.engine.tiling import tiled_forward
 from danet.models.derain_model import DerainModel
 from danet.models.mprnet import MPRNet
 

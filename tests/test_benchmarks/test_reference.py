@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from danet.apis.inference import derain
-from danet.apis.reference import ReferenceDANet, ReferencePReNet, recipe_loss
+from danet.benchmarks.reference import ReferenceDANet, ReferencePReNet, recipe_loss
 from danet.engine.inference import InferenceEngine
 from danet.models.danet.official import from_official
 from danet.registry import MODELS

@@ -1,8 +1,8 @@
 """Ours ÷ the authors' code, measured side by side: one worker process per side, calls interleaved.
 
-The reference side is ``danet.apis.reference.ReferenceDANet`` (the authors' DANet re-stated) in
-a process with PyTorch's and glibc's defaults, called the way their test script does (uint8 →
-float, ``no_grad`` forward, clamp, round to uint8). Our side applies
+The reference side is ``danet.benchmarks.reference.ReferenceDANet`` (the authors' DANet
+re-stated) in a process with PyTorch's and glibc's defaults, called the way their test script
+does (uint8 → float, ``no_grad`` forward, clamp, round to uint8). Our side applies
 ``danet.utils.memory.keep_freed_memory`` and runs the same weights (converted) through the
 ``InferenceEngine``: ``derain`` (what ``tools/derain.py`` does per image) and ``predict`` (the test
 loop's call per dataset item). The parent alternates single calls between the workers (A/B, B/A,
@@ -11,7 +11,6 @@ loop's call per dataset item). The parent alternates single calls between the wo
 """
 import json
 import os
-import statistics
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from danet.benchmarks.rows import Table, interleaved, load_cell, shape_cell
+from danet.utils.fileio import atomic_write_json
 from danet.utils.memory import keep_freed_memory, minor_faults
 
 TRAIN_CONFIG = str(Path(__file__).resolve().parents[2]
@@ -83,7 +84,7 @@ def _train_step(weights: dict, channels_last: bool):
 
 
 def _reference(weights: dict):
-    from danet.apis.reference import ReferenceDANet, reference_train_step
+    from danet.benchmarks.reference import ReferenceDANet, reference_train_step
     net = ReferenceDANet(weights)
 
     def run(image):
@@ -135,7 +136,7 @@ class _Worker:
         if side == 'reference':
             env['DANET_MALLOC'] = 'default'
         self.proc = subprocess.Popen(
-            [sys.executable, '-m', 'danet.apis.ab_benchmark', side, str(threads), weights],
+            [sys.executable, '-m', 'danet.benchmarks.ab', side, str(threads), weights],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
     def call(self, path: str, shape) -> dict:
@@ -161,38 +162,46 @@ def compare(weights: str, shapes, threads=(1, 2), warmup: int = 2, repeats: int 
         try:
             for shape in shapes:
                 for path in paths['ours']:
-                    pair = [(ours, path), (ref, paths['reference'])]
-                    for _ in range(warmup):
-                        for w, p in pair:
-                            w.call(p, shape)
-                    load = os.getloadavg()[0]
-                    got = {'ours': [], 'reference': []}
-                    for r in range(repeats):
-                        for w, p in (pair if r % 2 == 0 else pair[::-1]):
-                            got['ours' if w is ours else 'reference'].append(w.call(p, shape))
+                    result = interleaved(
+                        {'ours': lambda w=ours, p=path, s=shape: w.call(p, s),
+                         'reference': lambda w=ref, s=shape: w.call(paths['reference'], s)},
+                        warmup, repeats)
                     row = dict(threads=n, shape=list(shape), path=path,
-                               load_start=load, load_end=os.getloadavg()[0])
-                    for side, calls in got.items():
-                        row[f'{side}_ms'] = 1000 * statistics.median(c['seconds'] for c in calls)
-                        row[f'{side}_faults'] = statistics.median(c['faults'] for c in calls)
+                               load_start=result['load_start'], load_end=result['load_end'])
+                    for side in ('ours', 'reference'):
+                        row[f'{side}_ms'] = 1000 * result[side]['seconds']
+                        row[f'{side}_faults'] = result[side]['faults']
                     row['ratio'] = row['ours_ms'] / row['reference_ms']
                     rows.append(row)
-                    progress(format_row(row))
+                    progress(TABLE.row(row))
         finally:
             ours.close()
             ref.close()
     return rows
 
 
-HEADER = (f'{"thr":>3} {"shape":>9} {"path":>8} {"ours ms":>9} {"ref ms":>9} {"ratio":>6} '
-          f'{"faults ours":>11} {"faults ref":>10} {"load":>9}')
+TABLE = Table(('thr', 3, 'threads:'), ('shape', 9, shape_cell), ('path', 8, 'path:'),
+              ('ours ms', 9, 'ours_ms:.1f'), ('ref ms', 9, 'reference_ms:.1f'),
+              ('ratio', 6, 'ratio:.3f'), ('faults ours', 11, 'ours_faults:.0f'),
+              ('faults ref', 10, 'reference_faults:.0f'), ('load', 9, load_cell))
 
 
-def format_row(r: dict) -> str:
-    return (f'{r["threads"]:>3} {r["shape"][0]:>4}x{r["shape"][1]:<4} {r["path"]:>8} '
-            f'{r["ours_ms"]:9.1f} {r["reference_ms"]:9.1f} {r["ratio"]:6.3f} '
-            f'{r["ours_faults"]:11.0f} {r["reference_faults"]:10.0f} '
-            f'{r["load_start"]:4.1f}-{r["load_end"]:<4.1f}')
+def reference_benchmark(weights, shapes, threads, warmup: int, repeats: int,
+                        out: str | None = None, paths: dict = INFERENCE) -> list[dict]:
+    """``compare`` printed as a table (with the load at start) and written to ``out``; the one
+    runner of ``tools/benchmark_inference.py --reference`` and ``tools/benchmark_train.py
+    --reference``."""
+    if not Path(weights).is_file():
+        raise FileNotFoundError(f'--weights: {weights} not found; give an official-format DANet '
+                                'state dict (shared/data/reference_outputs/'
+                                'danet_official_random.pth)')
+    print(f'load average at start: {os.getloadavg()[0]:.2f} ({os.cpu_count()} CPUs)'
+          + ('; shape = batch x crop' if paths is TRAINING else ''))
+    print(TABLE.header())
+    rows = compare(str(weights), shapes, list(threads), warmup, repeats, paths=paths)
+    if out:
+        atomic_write_json(out, dict(rows=rows))
+    return rows
 
 
 if __name__ == '__main__':
