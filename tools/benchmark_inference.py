@@ -6,7 +6,7 @@
         [--repeats 7] [--out F.json]
     python tools/benchmark_inference.py --options compile bf16 onnxruntime [--models danet]
         [--shapes 320x480] [--threads 1] [--out F.json]
-    python tools/benchmark_inference.py --profile [--shapes 320x480] [--threads 1]
+    python tools/benchmark_inference.py --profile [--models prenet] [--shapes 320x480] [--threads 1]
 
 ``--reference``: ours ÷ the authors' code re-stated (DANet; the PReNet family's ``networks.py``
 classes on their released weights), per image, interleaved between two worker processes, with
@@ -75,15 +75,17 @@ def main(argv=None) -> None:
                         help='time these engine options against the fp32 engine, interleaved '
                              '(first --threads value; default shape 320x480)')
     parser.add_argument('--profile', action='store_true',
-                        help="self time per op, ours vs the reference (first shape and --threads)")
+                        help='self time per op, ours vs the reference (first model, shape and '
+                             '--threads)')
     a = parser.parse_args(argv)
-    models = a.models or (['danet'] if a.reference else ['danet', 'mprnet'])
+    models = a.models or (['danet'] if a.reference or a.profile else ['danet', 'mprnet'])
     unknown = [m for m in models if m not in REFERENCE_MODELS]
-    if a.reference and unknown:
-        parser.error(f'--reference: no re-stated reference for {", ".join(unknown)}; '
+    if (a.reference or a.profile) and unknown:
+        parser.error(f'--reference/--profile: no re-stated reference for {", ".join(unknown)}; '
                      f'choose from {", ".join(REFERENCE_MODELS)}')
     if a.profile:
-        profile_benchmark(a.weights or GOLDEN, a.shapes, a.threads[0], a.repeats, a.out)
+        profile_benchmark(a.weights or REFERENCE_WEIGHTS[models[0]], a.shapes, a.threads[0],
+                          a.repeats, a.out, models[0])
     elif a.options:
         options_benchmark(models, a.options, a.shapes, a.threads[0], a.warmup, a.repeats, a.out)
     elif a.reference:

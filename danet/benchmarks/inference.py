@@ -63,14 +63,14 @@ def options_benchmark(models: list[str], options, shapes=None, threads: int = 1,
 
 
 def profile_benchmark(weights: Path, shapes=None, threads: int = 1, repeats: int | None = None,
-                      out: str | None = None) -> dict:
-    """Self time per op of our forward and the reference's at the first shape (default
-    320x480), ``repeats`` (default 3) forwards each."""
+                      out: str | None = None, model: str = 'danet') -> dict:
+    """Self time per op of our ``model``'s forward and the reference's at the first shape
+    (default 320x480), ``repeats`` (default 3) forwards each."""
     from danet.benchmarks.op_profile import compare_profiles, format_profiles
     shape = (shapes or [(320, 480)])[0]
     load = os.getloadavg()[0]
-    result = compare_profiles(str(weights), shape, threads, repeats or 3)
-    print(f'{shape[0]}x{shape[1]}, {threads} thread(s), load {load:.2f}-'
+    result = compare_profiles(str(weights), shape, threads, repeats or 3, model)
+    print(f'{model} {shape[0]}x{shape[1]}, {threads} thread(s), load {load:.2f}-'
           f'{os.getloadavg()[0]:.2f}')
     print(format_profiles(result))
     if out:
