@@ -23,11 +23,13 @@ test stage uses it. ``mode = 'listed'`` runs exactly the ``include`` cells (``ax
 empty), e.g. one (model, checkpoint) pair per cell.
 """
 import copy
+import difflib
 import hashlib
 import itertools
 import json
 import re
 import runpy
+import traceback
 from pathlib import Path
 
 from mmengine.config import Config
@@ -59,12 +61,13 @@ def resolve_grid_path(name_or_path: str) -> Path:
 def load_grid(name_or_path: str) -> Grid:
     """Read and validate a grid file; errors name the file and the offending key."""
     path = resolve_grid_path(name_or_path)
-    names = {k: v for k, v in runpy.run_path(str(path)).items() if not k.startswith('_')}
+    names = {k: v for k, v in _run_grid_file(path).items() if not k.startswith('_')}
     unknown = sorted(set(names) - set(REQUIRED_KEYS) - set(OPTIONAL_KEYS))
     missing = [k for k in REQUIRED_KEYS if k not in names]
     if unknown:
-        raise GridError(f'{path}: unknown key(s) {unknown}; allowed: '
-                        f'{list(REQUIRED_KEYS + OPTIONAL_KEYS)}')
+        allowed = REQUIRED_KEYS + OPTIONAL_KEYS
+        raise GridError(f'{path}: unknown key(s) {unknown}{_did_you_mean(unknown[0], allowed)}; '
+                        f'allowed: {list(allowed)}')
     if missing:
         raise GridError(f'{path}: missing required key(s) {missing}')
     if names['mode'] not in MODES:
@@ -77,6 +80,14 @@ def load_grid(name_or_path: str) -> Grid:
         labels = [v.label for v in values]
         if len(set(labels)) != len(labels):
             raise GridError(f'{path}: axes[{key!r}] has duplicate labels {labels}')
+        for i, first in enumerate(values):
+            twin = next((v for v in values[i + 1:] if type(v.value) is type(first.value)
+                         and v.value == first.value), None)
+            if twin is not None:
+                raise GridError(f'{path}: axes[{key!r}]: labels {first.label!r} and '
+                                f'{twin.label!r} give the same value {first.value!r} (two runs '
+                                'of one config); keep one')
+    _check_exclude(path, names.get('exclude', []), axes)
     for name in ('base_labels', 'axis_names'):
         given = names.get(name, {})
         if not isinstance(given, dict) or not all(isinstance(v, str) for v in given.values()):
@@ -99,6 +110,42 @@ def load_grid(name_or_path: str) -> Grid:
     if not (REPO_ROOT / grid.base).is_file():
         raise GridError(f'{path}: base config not found: {grid.base}')
     return grid
+
+
+def _run_grid_file(path: Path) -> dict:
+    """The grid file's module-level names; a file that does not run is one ``GridError``
+    naming the file and line."""
+    try:
+        return runpy.run_path(str(path))
+    except SyntaxError as err:
+        raise GridError(f'{path}, line {err.lineno}: syntax error: {err.msg}') from None
+    except Exception as err:
+        lines = [f.lineno for f in traceback.extract_tb(err.__traceback__)
+                 if f.filename == str(path)]
+        where = f', line {lines[-1]}' if lines else ''
+        raise GridError(f'{path}{where}: {type(err).__name__}: {err}') from None
+
+
+def _did_you_mean(word: str, choices) -> str:
+    close = difflib.get_close_matches(word, [str(c) for c in choices], n=1)
+    return f' (did you mean {close[0]!r}?)' if close else ''
+
+
+def _check_exclude(path: Path, exclude, axes: dict[str, list[AxisValue]]) -> None:
+    """Every ``exclude`` pattern names axes and, for each, one of its labels or values (a
+    misspelt pattern would silently exclude nothing)."""
+    for i, pattern in enumerate(_nonempty_list(path, 'exclude', exclude) if exclude else []):
+        if not isinstance(pattern, dict) or not pattern:
+            raise GridError(f'{path}: exclude[{i}] must be a non-empty dict of axis key -> '
+                            f'label or value, got {pattern!r}')
+        for key, wanted in pattern.items():
+            if key not in axes:
+                raise GridError(f'{path}: exclude[{i}]: {key!r} is not an axis'
+                                f'{_did_you_mean(key, axes)}; axes: {list(axes)}')
+            if not any(wanted in (v.label, v.value) for v in axes[key]):
+                labels = [v.label for v in axes[key]]
+                raise GridError(f'{path}: exclude[{i}]: {wanted!r} is no label or value of '
+                                f'{key!r}{_did_you_mean(str(wanted), labels)}; labels: {labels}')
 
 
 def _nonempty_list(path: Path, key: str, value) -> list:
@@ -205,6 +252,12 @@ def expand(grid: Grid) -> list[RunSpec]:
                                 config_hash=config_hash(cfg), base_axes=base_choice,
                                 axis_names=grid.axis_names,
                                 checkpoint=checkpoint and str(checkpoint.value)))
+    same: dict[tuple, RunSpec] = {}
+    for run in runs:
+        twin = same.setdefault((run.config_hash, run.checkpoint), run)
+        if twin is not run:
+            raise GridError(f'{grid.path}: runs {twin.run_id} and {run.run_id} resolve to the '
+                            'same config (one value under two labels?); keep one cell')
     ids = [r.run_id for r in runs]
     if len(set(ids)) != len(ids):
         repeated = sorted({i for i in ids if ids.count(i) > 1})

@@ -156,8 +156,8 @@ def run(args: argparse.Namespace) -> None:
     elif args.command == 'stats':
         frame = stats.to_frame(stats.grid_comparisons(runs, all_pairs=args.all_pairs))
         if frame.empty:
-            raise store.AnalysisError('stats: no grid variants to compare (a grid base run and '
-                                      'at least one variant, or --all-pairs)')
+            raise store.AnalysisError(
+                f'stats: nothing to compare: {stats.why_no_comparisons(runs, args.all_pairs)}')
         atomic_write_text(args.out, frame.to_csv(index=False))
         print(f'{len(frame)} comparisons -> {args.out}')
     elif args.command == 'plot':

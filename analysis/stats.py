@@ -49,6 +49,10 @@ class Comparison:
         return abs(self.mean_diff) / self.seed_std if self.seed_std > 0 else math.nan
 
 
+class NonFiniteScore(AnalysisError):
+    """A metric with a non-finite score (PSNR of an identical pair): that metric is left out."""
+
+
 def protocol_of(results: dict) -> str:
     """The evaluation protocol's name in a results file (today's default when not recorded)."""
     return str(results['conventions'].get('protocol') or DEFAULT_PROTOCOL)
@@ -83,15 +87,26 @@ def score_matrix(runs: list[Run], testset: str, metric: str) -> tuple[np.ndarray
         row = [math.nan if values[n] is None else float(values[n]) for n in names]
         bad = [n for n, v in zip(names, row, strict=True) if not math.isfinite(v)]
         if bad:
-            raise AnalysisError(f'{run.path}: {testset} {metric} of {bad[0]} is {values[bad[0]]}; '
-                                'paired statistics need a finite score for every image')
+            raise NonFiniteScore(f'{run.path}: {testset} {metric} of {bad[0]} is '
+                                 f'{values[bad[0]]}; paired statistics need a finite score for '
+                                 'every image')
         rows.append(row)
     return np.asarray(rows, dtype=np.float64), names or []
 
 
 def check_comparable(a: list[Run], b: list[Run], testset: str) -> None:
-    """Raise ``AnalysisError`` unless A and B scored the same images, data and protocol."""
+    """Raise ``AnalysisError`` unless A and B scored the same images (by name, each unmatched
+    one named), data and protocol."""
     ra, rb = a[0].results[testset], b[0].results[testset]
+    names_a, names_b = ({r['name'] for r in r_['images']} for r_ in (ra, rb))
+    if names_a != names_b:
+        def listed(names):
+            return ', '.join(sorted(names)[:5]) + (f' and {len(names) - 5} more'
+                                                    if len(names) > 5 else '')
+        only = [f'only in {side}: {listed(names)}' for side, names in
+                (('A', names_a - names_b), ('B', names_b - names_a)) if names]
+        raise AnalysisError(f'{testset}: {a[0].path} (A) and {b[0].path} (B) scored different '
+                            f'images ({"; ".join(only)}); paired statistics pair images by name')
     ka, kb = _scoring_key(ra), _scoring_key(rb)
     if ka == kb:
         return
@@ -171,7 +186,8 @@ def by_method(runs: list[Run]) -> dict[str, list[Run]]:
 
 def compare_groups(a: list[Run], b: list[Run], metrics=METRICS, testsets=None,
                    n_boot: int = N_BOOT) -> list[Comparison]:
-    """B − A per shared test set and metric both report (one pair: no correction)."""
+    """B − A per shared test set and metric both report (one pair: no correction), images
+    paired by name; a metric with a non-finite score is left out with a printed note."""
     shared = [t for t in a[0].results if all(t in r.results for r in a + b)]
     out = []
     for testset in (testsets or shared):
@@ -183,8 +199,12 @@ def compare_groups(a: list[Run], b: list[Run], metrics=METRICS, testsets=None,
             if metric not in a[0].results[testset]['summary'] or \
                     metric not in b[0].results[testset]['summary']:
                 continue
-            c = compare_scores(score_matrix(a, testset, metric)[0],
-                               score_matrix(b, testset, metric)[0], metric, n_boot)
+            try:
+                c = compare_scores(score_matrix(a, testset, metric)[0],
+                                   score_matrix(b, testset, metric)[0], metric, n_boot)
+            except NonFiniteScore as err:
+                print(f'[analysis] statistics: {testset} {metric} left out: {err}')
+                continue
             c['p_adjusted'] = c['p_value']
             out.append(Comparison(testset, metric, a[0].method, b[0].method,
                                   significant=_significant(c), **c))
@@ -223,6 +243,19 @@ def grid_comparisons(runs: list[Run], metrics=('psnr_y', 'ssim_y', 'lpips_alex')
             c.p_adjusted = float(p)
             c.significant = _significant(asdict(c))
     return found
+
+
+def why_no_comparisons(runs: list[Run], all_pairs: bool) -> str:
+    """Why ``grid_comparisons(runs, all_pairs=all_pairs)`` found nothing, in the user's terms."""
+    names = sorted(by_method([r for r in runs if r.source == 'grid']))
+    if not names:
+        return 'no grid runs (a grid run folder holds run.json); compare two folders with compare'
+    if len(names) == 1:
+        return f'only one grid variant ({names[0]}); nothing to compare it with'
+    if not all_pairs and BASE not in names:
+        return (f'no base run; pass --all-pairs to compare the variants '
+                f'({", ".join(names)}) with each other')
+    return 'every pair was left out (the notes above say why)'
 
 
 def to_frame(comparisons: list[Comparison]) -> pd.DataFrame:

@@ -3,7 +3,8 @@
 ``--task derain`` (default) writes ``rainy/`` + ``clean/``; ``dehaze`` writes ``hazy/`` and
 ``lowlight`` writes ``low/`` beside ``clean/`` (models in ``data_tools.degrade``). Every task
 writes ``synthesis.json`` (task, seed, model, parameter ranges and each image's drawn parameters),
-which ``pack`` copies into the manifest's ``synthesis``.
+which ``pack`` copies into the manifest's ``synthesis``. A photo's EXIF orientation is applied, as
+viewers show it, and recorded (``exif_orientation``: name -> EXIF value).
 
 Streaks: sparse uniform noise above a density threshold, blurred along a line at ``angle``
 (motion blur of ``length`` pixels, thickened by a Gaussian of ``width``), scaled to
@@ -21,7 +22,12 @@ from PIL import Image
 from scipy.ndimage import convolve, gaussian_filter
 from tqdm import tqdm
 
-from danet.datasets.image_files import IMAGE_SUFFIXES, decode_rgb, list_images
+from danet.datasets.image_files import (
+    IMAGE_SUFFIXES,
+    applied_orientation,
+    decode_rgb,
+    list_images,
+)
 from danet.datasets.pack import SYNTHESIS_FILE
 from danet.utils.fileio import atomic_dir, atomic_path, atomic_write_json
 from data_tools.degrade import HAZE_RANGES, LOWLIGHT_RANGES, add_haze, add_low_light
@@ -101,9 +107,14 @@ def synthesise(clean_dir: str | Path, out_dir: str | Path, seed: int,
     with atomic_dir(out_dir) as tmp:
         for sub in (folder, 'clean'):
             (tmp / sub).mkdir()
-        drawn = {}
+        drawn, oriented = {}, {}
         for path in tqdm(sources, desc=f'synth {task}', unit='img'):
-            clean, _ = decode_rgb(path, convert=True)
+            try:
+                clean, note = decode_rgb(path, convert=True, orient=True)
+            except (OSError, ValueError) as err:
+                raise ValueError(f'{path}: {err}') from None
+            if applied_orientation(note) != 1:
+                oriented[path.stem + '.png'] = applied_orientation(note)
             rng = np.random.default_rng([seed, zlib.crc32(path.name.encode())])
             name = path.stem + '.png'
             if task == 'derain':
@@ -115,7 +126,7 @@ def synthesise(clean_dir: str | Path, out_dir: str | Path, seed: int,
             Image.fromarray(clean).save(tmp / 'clean' / name)
         atomic_write_json(tmp / SYNTHESIS_FILE, {
             'task': task, 'seed': seed, 'model': model, 'degraded_folder': folder,
-            'ranges': ranges, 'images': drawn})
+            'ranges': ranges, 'images': drawn, 'exif_orientation': oriented})
     return len(sources)
 
 

@@ -22,7 +22,8 @@ def main(argv=None):
     parser.add_argument('--suffix', default='',
                         help='appended to each output stem (needed to write beside the inputs)')
     parser.add_argument('--tile', type=int, help='process in tiles of this size (bounded memory)')
-    parser.add_argument('--overlap', type=int, default=32, help='tile overlap in pixels')
+    parser.add_argument('--overlap', type=int,
+                        help='tile overlap in pixels (default 32, a quarter of a tile under 128)')
     parser.add_argument('--device', default='cpu')
     args = parser.parse_args(argv)
     return derain_files(args.config, args.checkpoint, args.input, args.output_dir, args.suffix,

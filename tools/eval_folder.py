@@ -6,7 +6,8 @@
 
 Writes ``D/<testset>.json``; files pair by name (or by stem across extensions). With
 ``--no-reference`` (no ground truth, e.g. real photos) every image is scored alone by the
-no-reference metrics (NIQE, lower is better).
+no-reference metrics (NIQE, BRISQUE, lower is better); an image they cannot score (too small,
+flat) is listed under ``refused`` with the reason and the rest are scored.
 """
 import argparse
 import sys
@@ -54,6 +55,8 @@ def main(argv=None) -> int:
     path = write_results(args.out_dir / f'{args.testset}.json', results)
     summary = ', '.join(f'{k} {v:.4f}' for k, v in results['summary'].items())
     print(f'wrote {path} ({len(results["images"])} images): {summary}')
+    for row in results.get('refused', []):
+        print(f'refused {row["name"]}: {row["reason"]}', file=sys.stderr)
     return 0
 
 

@@ -2,7 +2,8 @@
 
 An input is never overwritten: writing into the inputs' folder needs a ``suffix``, and two
 inputs that would give the same output name (``x.jpg``, ``x.png``) are refused before any
-work. An unreadable image is skipped and listed at the end (return code 1).
+work. An unreadable image (an animated one included) is skipped and listed at the end (return
+code 1). EXIF orientation is applied, as viewers show the photo, and said on stderr.
 """
 import sys
 from pathlib import Path
@@ -13,7 +14,12 @@ from PIL import Image
 from tqdm import tqdm
 
 from danet.apis.inference import derain, init_model
-from danet.datasets.image_files import IMAGE_SUFFIXES, decode_rgb, list_images
+from danet.datasets.image_files import (
+    IMAGE_SUFFIXES,
+    applied_orientation,
+    decode_rgb,
+    list_images,
+)
 from danet.registry import SCOPE
 from danet.utils.fileio import atomic_path
 from danet.utils.memory import keep_freed_memory
@@ -54,13 +60,18 @@ def output_paths(images: list[Path], output_dir: Path, suffix: str) -> list[Path
 
 def read_image(path: Path) -> np.ndarray:
     """H×W×3 uint8 by the platform's one decoder (``decode_rgb`` rules: gray replicated,
-    16-bit keeps the high byte, palette looked up, alpha dropped); ``OSError``/``ValueError``
-    for a file it cannot decode."""
-    return decode_rgb(path, convert=True)[0]
+    16-bit keeps the high byte, palette looked up, alpha dropped), upright as a viewer shows it
+    (EXIF orientation applied and said on stderr); ``OSError``/``ValueError`` for a file it
+    cannot decode (an animated one included)."""
+    image, note = decode_rgb(path, convert=True, orient=True)
+    if applied_orientation(note) != 1:
+        print(f'derain: {path}: EXIF orientation {applied_orientation(note)} applied (the '
+              'output is upright, as viewers show the input)', file=sys.stderr)
+    return image
 
 
 def derain_files(config: str, checkpoint: str, source: Path, output_dir: Path,
-                 suffix: str = '', tile: int | None = None, overlap: int = 32,
+                 suffix: str = '', tile: int | None = None, overlap: int | None = None,
                  device: str = 'cpu') -> int:
     """Derain ``source`` (a file or folder) into ``output_dir/<stem><suffix>.png``, each written
     atomically; 0, or 1 when some images could not be read (listed on stderr)."""

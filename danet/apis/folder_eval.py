@@ -1,7 +1,8 @@
 """Score a folder of predictions made elsewhere against a folder of ground truths, or alone with
 the no-reference metrics (``evaluate_folder_no_reference``).
 
-Files pair by name: an exact name first, else the same stem (``001.jpg`` ↔ ``001.png``). Images
+Files pair by name: an exact name first, else the same stem (``001.jpg`` ↔ ``001.png``) when no
+other file shares that stem (several are ambiguous, and refused by name). Images
 are read as the protocol's script reads them (``read_image``): grayscale files stay H×W, palette
 files give their indices under the MATLAB protocols, everything else decodes to uint8 RGB.
 ``dataset_hash`` is the ``ground_truth_hash`` of the GT images decoded as RGB
@@ -15,7 +16,12 @@ from PIL import Image
 from tqdm import tqdm
 
 from danet.datasets.image_files import BadInputError, decode_rgb, list_images
-from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE, NO_REFERENCE_KEYS
+from danet.evaluation.metric_table import (
+    FULL_REFERENCE_KEYS,
+    METRIC_TABLE,
+    NO_REFERENCE_KEYS,
+    UnscorableImage,
+)
 from danet.evaluation.metrics import check_metric_keys, make_lpips_scorer, score_pair
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, EvalProtocol, build_protocol
 from danet.evaluation.results import build_results
@@ -23,29 +29,35 @@ from danet.utils.hashing import ground_truth_hash, pixel_hash
 
 
 def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:
-    """``(pred, gt)`` pairs sorted by GT name; raises ``BadInputError`` listing unpaired files."""
+    """``(pred, gt)`` pairs sorted by GT name: the same name, else the same stem when no other
+    file of either folder has it; raises ``BadInputError`` listing unpaired and ambiguous files."""
     preds, gts = _images(pred_dir), _images(gt_dir)
     if not gts:
         raise FileNotFoundError(f'no images in ground-truth folder {gt_dir}')
-    pred_by_name = {p.name: p for p in preds}
-    pred_by_stem: dict[str, list[Path]] = {}
-    for p in preds:
-        pred_by_stem.setdefault(p.stem, []).append(p)
-    pairs, problems, used = [], [], set()
-    for gt in gts:
-        match = pred_by_name.get(gt.name)
-        candidates = [match] if match else pred_by_stem.get(gt.stem, [])
-        if len(candidates) != 1:
-            reason = 'no prediction with this name or stem' if not candidates else \
-                f'several predictions share its stem: {", ".join(c.name for c in candidates)}'
-            problems.append((str(gt), reason))
-            continue
-        pairs.append((candidates[0], gt))
-        used.add(candidates[0])
-    problems += [(str(p), f'no ground truth in {gt_dir}') for p in preds if p not in used]
+    exact = {p.name for p in preds} & {g.name for g in gts}
+    by_stem: dict[str, tuple[list[Path], list[Path]]] = {}
+    for side, files in enumerate((preds, gts)):
+        for f in files:
+            if f.name not in exact:
+                by_stem.setdefault(f.stem, ([], []))[side].append(f)
+    pairs = [(pred_dir / g.name, g) for g in gts if g.name in exact]
+    problems = []
+    for stem, (left_preds, left_gts) in by_stem.items():
+        all_preds, all_gts = ([f for f in files if f.stem == stem] for files in (preds, gts))
+        if left_preds and left_gts and len(all_preds) == len(all_gts) == 1:
+            pairs.append((left_preds[0], left_gts[0]))
+        elif not all_gts:
+            problems += [(str(p), f'no ground truth in {gt_dir}') for p in left_preds]
+        elif not all_preds:
+            problems += [(str(g), 'no prediction with this name or stem') for g in left_gts]
+        else:
+            reason = (f'ambiguous: stem {stem} is shared by predictions '
+                      f'{", ".join(f.name for f in all_preds)} and ground truths '
+                      f'{", ".join(f.name for f in all_gts)}; rename all but one')
+            problems += [(str(f), reason) for f in left_preds + left_gts]
     if problems:
-        raise BadInputError(problems, header='unpaired images')
-    return pairs
+        raise BadInputError(sorted(problems), header='unpaired images')
+    return sorted(pairs, key=lambda pair: pair[1].name)
 
 
 def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, method: str,
@@ -80,8 +92,10 @@ def evaluate_folder_no_reference(pred_dir: str | Path, testset: str, method: str
     """Results dict for every image of ``pred_dir`` scored alone by no-reference ``metrics``.
 
     Images decode to uint8 RGB (a grayscale file as three equal channels, as BasicSR reads it).
-    With no ground truth, ``dataset_hash`` hashes the sorted image stems, so methods scored on the
-    same inputs share it."""
+    An image a metric cannot score (``UnscorableImage``: too small, flat) goes to ``refused``
+    with the reason and the rest are scored; ``ValueError`` if none can be. With no ground truth,
+    ``dataset_hash`` hashes the sorted image stems, so methods scored on the same inputs share
+    it."""
     pred_dir = Path(pred_dir)
     metrics = check_metric_keys(metrics)
     full = [k for k in metrics if METRIC_TABLE[k].reference != 'none']
@@ -92,15 +106,21 @@ def evaluate_folder_no_reference(pred_dir: str | Path, testset: str, method: str
     paths = _images(pred_dir)
     if not paths:
         raise FileNotFoundError(f'no images in {pred_dir}')
-    rows = []
+    rows, refused = [], []
     for path in tqdm(paths, desc=f'scoring {testset} (no reference)', unit='img'):
         try:
             rows.append({'name': path.name,
                          **score_pair(_decode(path), None, metrics, protocol)})
+        except UnscorableImage as err:
+            refused.append({'name': path.name, 'reason': str(err)})
         except ValueError as err:
             raise ValueError(f'{path}: {err}') from err
+    if not rows:
+        raise ValueError(f'no image of {pred_dir} could be scored: ' + '; '.join(
+            f'{r["name"]}: {r["reason"]}' for r in refused))
     names_hash = ground_truth_hash(f'stem:{p.stem}' for p in paths)
-    return build_results(testset, method, rows, protocol.conventions(), None, names_hash)
+    return build_results(testset, method, rows, protocol.conventions(), None, names_hash,
+                         refused)
 
 
 def _images(folder: Path) -> list[Path]:

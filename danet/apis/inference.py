@@ -36,7 +36,7 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
 
 
 def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tensor,
-           tile: int | None = None, overlap: int = 32) -> np.ndarray | torch.Tensor:
+           tile: int | None = None, overlap: int | None = None) -> np.ndarray | torch.Tensor:
     """Derain one image or a batch, any size, through the model's ``InferenceEngine``.
 
     Args:
@@ -44,9 +44,10 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
             first call: eval, frozen, channels-last) or an ``InferenceEngine``.
         image: H×W×3 or H×W uint8 array (returns H×W×3 uint8), or a B×3×H×W float tensor in
             [0, 1] (returns the same shape, float, on the input's device).
-        tile: if set, run ``danet.engine.tiling.tiled_forward`` on ``tile``-sized tiles that overlap
-            by ``overlap`` pixels (bounded memory); else the whole image, reflect-padded to the
-            generator's ``size_divisor`` and cropped back.
+        tile: if set, run ``danet.engine.tiling.tiled_forward`` on ``tile``-sized tiles that
+            overlap by ``overlap`` pixels (default ``default_overlap(tile)``; bounded memory);
+            else the whole image, reflect-padded to the generator's ``size_divisor`` and cropped
+            back.
     """
     engine = InferenceEngine.of(model)
     if isinstance(image, np.ndarray):

@@ -11,10 +11,18 @@ from pathlib import Path
 
 import numpy as np
 from mmengine import fileio
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400')
-IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp')
+IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif')
+EXIF_ORIENTATION = 0x0112
+# EXIF orientation -> the H×W(×C) array as a viewer shows it (Pillow's ``ImageOps.exif_transpose``)
+_APPLIED = re.compile(r'EXIF orientation (\d) applied')
+_ORIENT = {
+    2: lambda a: a[:, ::-1], 3: lambda a: a[::-1, ::-1], 4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1), 6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].swapaxes(0, 1), 8: lambda a: np.rot90(a),
+}
 # The degraded-input folder each task's synthesis writes (``data_tools synth --task``) → what the
 # tables and figures call that input.
 INPUT_NAMES = {'rainy': 'Rainy input', 'hazy': 'Hazy input', 'low': 'Low-light input'}
@@ -135,7 +143,8 @@ def _discover_prenet(src: Path):
 _CONVERTIBLE = ('L', '1', 'P', 'PA', 'LA', 'La', 'RGBA', 'RGBa', 'RGBX', 'CMYK', 'YCbCr')
 
 
-def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str | None]:
+def decode_rgb(path: str | Path, convert: bool = False,
+               orient: bool = False) -> tuple[np.ndarray, str | None]:
     """Decode an image file to a uint8 H×W×3 RGB array and the conversion applied (or None).
 
     The one decoder of every image the platform reads (packing, folder datasets, derain, folder
@@ -152,8 +161,12 @@ def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str
     * ``CMYK``, ``YCbCr``: PIL's conversion to RGB (no colour profile applied);
     * floating-point (``F``) and other modes are refused: they have no defined 8-bit scale.
 
-    Pixels are taken as stored (EXIF orientation is not applied). The returned note names the
-    source kind, e.g. ``'I;16 16-bit->RGB'``.
+    Pixels are taken as stored (EXIF orientation is not applied: datasets, evaluation and MATLAB's
+    ``imread`` read them so) unless ``orient`` is true, and then the EXIF orientation is applied as
+    image viewers do (``derain``, ``synth``: outputs people look at). An animated or multi-frame
+    file is refused, and so is a file that is not an image (``ValueError``). The returned note
+    names the source kind and the orientation applied, e.g. ``'I;16 16-bit->RGB'``,
+    ``'EXIF orientation 6 applied'``.
 
     The file is read with ``mmengine.fileio.get`` (any MMEngine file backend) and decoded by
     mmcv's ``imfrombytes`` (Pillow backend, ``color_ignore_orientation``, RGB order) wherever
@@ -164,7 +177,33 @@ def decode_rgb(path: str | Path, convert: bool = False) -> tuple[np.ndarray, str
     the note).
     """
     content = fileio.get(path)
-    with Image.open(io.BytesIO(content)) as img:
+    try:
+        img = Image.open(io.BytesIO(content))
+    except UnidentifiedImageError:
+        raise ValueError('not an image file Pillow can identify (corrupt, truncated or another '
+                         'format)') from None
+    orientation = img.getexif().get(EXIF_ORIENTATION, 1) if orient else 1
+    pixels, note = _decode(img, content, convert)
+    if orientation not in _ORIENT:
+        return pixels, note
+    applied = f'EXIF orientation {orientation} applied'          # read by applied_orientation
+    upright = np.ascontiguousarray(_ORIENT[orientation](pixels))
+    return upright, f"{note}, {applied}" if note else applied
+
+
+def applied_orientation(note: str | None) -> int:
+    """The EXIF orientation that ``decode_rgb(..., orient=True)`` applied (its note), else 1."""
+    found = _APPLIED.search(note or '')
+    return int(found.group(1)) if found else 1
+
+
+def _decode(img: Image.Image, content: bytes, convert: bool) -> tuple[np.ndarray, str | None]:
+    """``decode_rgb``'s rules on an opened image (closed on return)."""
+    with img:
+        frames = getattr(img, 'n_frames', 1)
+        if frames > 1:
+            raise ValueError(f'animated or multi-frame image ({frames} frames): save the frame '
+                             'to use as a PNG')
         raw_mode = img.tile[0].args if img.tile and isinstance(img.tile[0].args, str) else ''
         if img.tile and isinstance(img.tile[0].args, tuple) and img.tile[0].args:
             raw_mode = str(img.tile[0].args[0])

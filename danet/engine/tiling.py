@@ -14,6 +14,12 @@ from tqdm import tqdm
 from danet.models.data_preprocessor import pad_to_multiple
 
 ImageFn = Callable[[torch.Tensor], torch.Tensor]
+DEFAULT_OVERLAP = 32
+
+
+def default_overlap(tile: int) -> int:
+    """The tile overlap when none is given: 32 pixels, a quarter of a tile under 128."""
+    return min(DEFAULT_OVERLAP, tile // 4)
 
 
 def pad_forward(fn: ImageFn, x: torch.Tensor, size_divisor: int) -> torch.Tensor:

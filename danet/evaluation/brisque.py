@@ -8,12 +8,16 @@ the normalised luminance (shape, variance) and asymmetric fits of its four neigh
 (``circshift`` by (0, 1), (1, 0), (1, 1), (−1, 1): shape, mean, left and right variance), shapes
 taken on a 0.001 grid over [0.2, 10]. The 36 features are scaled to [−1, 1] by the training ranges
 and scored by the release's RBF support-vector regressor (``brisque_model``, installed by
-``make install``).
+``make install``). A flat image (its normalised luminance never takes both signs) has undefined
+features and is refused with ``UnscorableImage``.
 """
+import warnings
+
 import numpy as np
 from scipy.ndimage import correlate
 from scipy.special import gamma
 
+from danet.evaluation.metric_table import UnscorableImage
 from danet.evaluation.niqe import _ALPHAS, _RATIO, imresize_half
 
 RGB2GRAY = np.array([0.298936021293775, 0.587043074451121, 0.114020904255103])   # MATLAB
@@ -36,10 +40,16 @@ def brisque_score(img: np.ndarray, model: dict | None = None) -> float:
         from danet.evaluation.brisque_model import load_model
         model = load_model()
     if min(img.shape[:2]) < MIN_SIDE:
-        raise ValueError(f'BRISQUE needs at least {MIN_SIDE}×{MIN_SIDE} pixels, got '
-                         f'{img.shape[1]}×{img.shape[0]}')
+        raise UnscorableImage(f'BRISQUE needs at least {MIN_SIDE}×{MIN_SIDE} pixels, got '
+                              f'{img.shape[1]}×{img.shape[0]}')
     grey = np.round(img.astype(np.float64) @ RGB2GRAY) if img.ndim == 3 else img.astype(float)
-    return svr_predict(brisque_features(grey), model)
+    with np.errstate(invalid='ignore', divide='ignore'), warnings.catch_warnings():
+        warnings.simplefilter('ignore', RuntimeWarning)      # empty means of a flat image
+        features = brisque_features(grey)
+    if np.isnan(features).any():
+        raise UnscorableImage('BRISQUE is undefined: the image has no texture (flat; its '
+                              'normalised luminance never takes both signs)')
+    return svr_predict(features, model)
 
 
 def brisque_features(grey: np.ndarray) -> np.ndarray:

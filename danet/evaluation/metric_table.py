@@ -10,6 +10,11 @@ from dataclasses import dataclass
 import numpy as np
 
 
+class UnscorableImage(ValueError):
+    """An image a metric cannot score (too small, flat); the message says why. Folder evaluation
+    without a reference records it per image instead of stopping."""
+
+
 @dataclass(frozen=True)
 class MetricSpec:
     """One metric: its results key, how to score it, and how tables show it.

@@ -7,6 +7,11 @@ luminance and asymmetric fits of its four neighbour products) at full and half s
 bicubic ``imresize`` with antialiasing). NIQE is the distance between the multivariate Gaussian
 of those features and the pristine model of the official release, whose parameters
 ``niqe_params.load_pristine_model`` reads (installed by ``make install``).
+
+As the release's ``computequality.m`` (``nanmean``, ``nancov``), a block whose features are
+undefined (a one-signed normalised luminance) is left out of the covariance. The covariance of one
+block (both sides 96–191 px) is defined as zero (BasicSR's ``np.cov`` gives NaN there and its SVD
+fails; docs/metrics.md). An image with no block left (flat) is refused with ``UnscorableImage``.
 """
 import math
 
@@ -16,6 +21,7 @@ from scipy.ndimage import convolve
 from scipy.special import gamma
 
 from danet.evaluation.functional import rgb2y_basicsr
+from danet.evaluation.metric_table import UnscorableImage
 
 BLOCK = 96
 _ALPHAS = np.arange(0.2, 10.001, 0.001)
@@ -33,7 +39,7 @@ def niqe_score(img: np.ndarray, model: dict | None = None) -> float:
         img = np.repeat(img[..., None], 3, axis=2)
     h, w = img.shape[:2]
     if h < BLOCK or w < BLOCK:
-        raise ValueError(f'NIQE needs at least {BLOCK}×{BLOCK} pixels, got {w}×{h}')
+        raise UnscorableImage(f'NIQE needs at least {BLOCK}×{BLOCK} pixels, got {w}×{h}')
     y = np.round(rgb2y_basicsr(img))
     return niqe_of_luma(y, model)
 
@@ -57,8 +63,12 @@ def niqe_of_luma(y: np.ndarray, model: dict) -> float:
         if scale == 1:
             y = imresize_half(y / np.float32(255)) * np.float32(255)
     feats = np.concatenate(feats, axis=1)
+    complete = feats[~np.isnan(feats).any(axis=1)]
+    if not len(complete):
+        raise UnscorableImage('NIQE is undefined: no 96×96 block has texture (a flat or '
+                              'one-signed image)')
     mu_d = np.nanmean(feats, axis=0)
-    cov_d = np.cov(feats[~np.isnan(feats).any(axis=1)], rowvar=False)
+    cov_d = np.cov(complete, rowvar=False, ddof=1 if len(complete) > 1 else 0)
     diff = model['mu_pris_param'].ravel() - mu_d
     inv = np.linalg.pinv((model['cov_pris_param'] + cov_d) / 2)
     return float(np.sqrt(diff @ inv @ diff))

@@ -3,12 +3,16 @@
 Schema (docs/architecture.md)::
 
     {testset, method, summary: {metric: mean}, images: [{name, metric: value, ...}],
-     conventions: {protocol, crop_border, ...}, config_hash, dataset_hash}
+     conventions: {protocol, crop_border, ...}, config_hash, dataset_hash,
+     refused: [{name, reason}]}                               # optional
+
 
 ``summary`` holds the mean of every metric over ``images``; every image row has the same metric
 keys as ``summary``. ``conventions`` is ``EvalProtocol.conventions()``: the protocol's name,
 parameters and arithmetic. ``config_hash`` is null for images scored outside a run
 (``eval_folder``). PSNR of identical images is ``Infinity`` (Python's json reads and writes it).
+``refused`` (optional, ``eval_folder --no-reference``) lists the images a metric could not score
+(too small, flat) with the reason; they are in neither ``images`` nor ``summary``.
 """
 import json
 import math
@@ -19,6 +23,7 @@ from danet.evaluation.metric_table import METRIC_TABLE
 from danet.utils.fileio import atomic_write_json
 
 FIELDS = ('testset', 'method', 'summary', 'images', 'conventions', 'config_hash', 'dataset_hash')
+OPTIONAL_FIELDS = ('refused',)
 CONVENTION_KEYS = ('protocol', 'crop_border', 'quantize', 'y_channel', 'peak', 'ssim')
 
 
@@ -27,13 +32,17 @@ class ResultsError(ValueError):
 
 
 def build_results(testset: str, method: str, images: list[dict], conventions: dict,
-                  config_hash: str | None, dataset_hash: str) -> dict:
-    """A validated results dict; ``summary`` is the mean of each metric over ``images``."""
+                  config_hash: str | None, dataset_hash: str,
+                  refused: list[dict] | None = None) -> dict:
+    """A validated results dict; ``summary`` is the mean of each metric over ``images``;
+    ``refused`` (``{name, reason}`` rows), when given, lists the images left unscored."""
     keys = [k for k in METRIC_TABLE if images and k in images[0]]
     summary = {k: _mean([row[k] for row in images]) for k in keys}
     results = {'testset': testset, 'method': method, 'summary': summary, 'images': images,
                'conventions': conventions, 'config_hash': config_hash,
                'dataset_hash': dataset_hash}
+    if refused:
+        results['refused'] = refused
     validate_results(results, '<results>')
     return results
 
@@ -73,7 +82,7 @@ def validate_results(results, source: str) -> None:
     if not isinstance(results, dict):
         fail('<root>', f'expected an object, got {type(results).__name__}')
     missing = [f for f in FIELDS if f not in results]
-    extra = sorted(set(results) - set(FIELDS))
+    extra = sorted(set(results) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if missing:
         fail(missing[0], 'missing')
     if extra:
@@ -122,6 +131,12 @@ def validate_results(results, source: str) -> None:
         for key in summary:
             if not _is_number(row[key]):
                 fail(f'{where}.{key}', f'expected a number, got {row[key]!r}')
+    for i, row in enumerate(results.get('refused', [])):
+        if not (isinstance(row, dict) and set(row) == {'name', 'reason'}
+                and all(isinstance(v, str) and v for v in row.values())):
+            fail(f'refused[{i}]', f'expected {{name, reason}} strings, got {row!r}')
+        if row['name'] in names:
+            fail(f'refused[{i}].name', f'{row["name"]!r} is also a scored image')
     for key, value in summary.items():
         mean = _mean([row[key] for row in images])
         if not (value == mean or math.isclose(value, mean, rel_tol=1e-9, abs_tol=1e-12)):

@@ -3,7 +3,7 @@ import json
 import os
 import secrets
 import shutil
-import tempfile
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,17 +11,35 @@ from pathlib import Path
 
 @contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = '') -> Iterator[Path]:
-    """Yield a temporary path beside ``path``, renamed onto ``path`` if the block succeeds."""
+    """Yield a temporary path beside ``path``, renamed onto ``path`` if the block succeeds.
+
+    The file gets the mode a plain ``open(path, 'w')`` would give it: that of the file it
+    replaces, else ``0o666`` less the umask.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix=suffix + '.tmp', dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
+    tmp = _create_sibling(path, suffix + '.tmp')
     try:
         yield tmp
+        try:
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+        except FileNotFoundError:
+            pass
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _create_sibling(path: Path, suffix: str) -> Path:
+    """Create an empty, new hidden file beside ``path`` with mode ``0o666`` less the umask
+    (``mkstemp`` would give ``0o600`` whatever the umask)."""
+    while True:
+        tmp = path.with_name(f'.{path.name}.{secrets.token_hex(4)}{suffix}')
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
 
 
 @contextmanager

@@ -167,3 +167,40 @@ def test_plan_json_command_carries_the_cpu_budget_of_each_run(make_grid, tmp_pat
     main(['plan', path, '--json', '--executor', 'slurm', '--cpus', '8',
           '--work-root', str(tmp_path)])
     assert json.loads(capsys.readouterr().out)[0]['command'].startswith('DANET_CPUS=8 python')
+
+
+def test_a_broken_grid_file_is_one_line_naming_file_and_line(make_grid, capsys):
+    broken = make_grid(name='broken', extra="seeds = [0, 1\n")
+    assert main(['plan', str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and 'Traceback' not in err
+    assert f'{broken}, line 18: syntax error' in err
+    failing = make_grid(name='failing', extra="seeds = [undefined_name]\n")
+    with pytest.raises(GridError, match=r"failing.py, line \d+: NameError: name 'undefined_name'"):
+        load_grid(str(failing))
+
+
+def test_misspelt_keys_are_refused_with_the_close_match(make_grid):
+    top = make_grid(name='top', extra="exlcude = [{'iters': 5}]\n", axes=TWO_AXES)
+    with pytest.raises(GridError, match=r"unknown key\(s\) \['exlcude'\].*did you mean 'exclude'"):
+        load_grid(str(top))
+    key = make_grid(name='key', extra="exclude = [{'model.varaint': 'b'}]\n", axes=TWO_AXES)
+    with pytest.raises(GridError, match=r"key.py: exclude\[0\]: 'model.varaint' is not an axis "
+                                        r"\(did you mean 'model.variant'\?\)"):
+        load_grid(str(key))
+    value = make_grid(name='value', extra="exclude = [{'model.variant': 'variant c'}]\n",
+                      axes=TWO_AXES)
+    with pytest.raises(GridError, match=r"value.py: exclude\[0\]: 'variant c' is no label or "
+                                        r"value of 'model.variant'.*did you mean 'variant C'"):
+        load_grid(str(value))
+
+
+def test_two_labels_for_one_value_are_refused(make_grid):
+    twice = make_grid(name='twice', axes="{'iters': [('short', 4), ('quick', 4), 5]}")
+    with pytest.raises(GridError, match=r"twice.py: axes\['iters'\]: labels 'short' and 'quick' "
+                                        r"give the same value 4"):
+        load_grid(str(twice))
+    again = make_grid(name='again', axes=TWO_AXES, extra="include = [{'iters': ('again', 4)}]\n")
+    with pytest.raises(GridError, match=r"again.py: runs 4_s0_\w+ and again_s0_\w+ resolve to "
+                                        r"the same config"):
+        expand(load_grid(str(again)))

@@ -5,6 +5,7 @@ base, of a variant = base + 0.2 dB + noise, and of a variant with no effect); th
 grid (3 variants × 2 seeds on 3 Rain100L images) checks the command end to end.
 """
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -213,3 +214,61 @@ def test_real_grid_stats_and_compare(store_root, tmp_path):
     out = tmp_path / 'stats.csv'
     _analysis('stats', store_root, '--out', out, '--all-pairs')
     assert len(out.read_text().splitlines()) == 1 + 3 * 2        # 3 pairs × (PSNR, SSIM)
+
+
+def _runs(folder: Path) -> list:
+    return store.discover_runs([folder])
+
+
+def test_compare_pairs_images_by_name_and_names_the_unmatched(synthetic_grid, tmp_path):
+    """Rows in another order pair by name; a missing or renamed image is refused by name."""
+    base = synthetic_grid / 'base_s0'
+    rows = json.loads((base / 'results' / 'Rain100L.json').read_text())['images']
+    values = np.array([r['psnr_y'] for r in rows])
+    shuffled = _write_run(tmp_path / 'shuffled', 'shuffled', values + 0.5)
+    data = json.loads((shuffled / 'results' / 'Rain100L.json').read_text())
+    data['images'].reverse()
+    (shuffled / 'results' / 'Rain100L.json').write_text(json.dumps(data))
+    (psnr, _) = stats.compare_groups(_runs(base), _runs(shuffled))
+    assert psnr.mean_diff == pytest.approx(0.5) and psnr.win_fraction == 1.0
+
+    fewer = _write_run(tmp_path / 'fewer', 'fewer', values[:-1])
+    proc = _analysis('compare', base, fewer, check=False)
+    assert proc.returncode == 2 and 'Traceback' not in proc.stderr
+    assert "only in A: 039.png" in proc.stderr
+
+    renamed = _write_run(tmp_path / 'renamed', 'renamed', values)
+    data = json.loads((renamed / 'results' / 'Rain100L.json').read_text())
+    data['images'][3]['name'] = 'x003.png'
+    (renamed / 'results' / 'Rain100L.json').write_text(json.dumps(data))
+    with pytest.raises(store.AnalysisError, match='only in A: 003.png; only in B: x003.png'):
+        stats.compare_groups(_runs(base), _runs(renamed))
+
+
+def test_an_infinite_psnr_leaves_out_psnr_only(synthetic_grid, tmp_path, capsys):
+    base = synthetic_grid / 'base_s0'
+    rows = json.loads((base / 'results' / 'Rain100L.json').read_text())['images']
+    values = np.array([r['psnr_y'] for r in rows])
+    run = _write_run(tmp_path / 'inf', 'inf', values + 0.1)
+    data = json.loads((run / 'results' / 'Rain100L.json').read_text())
+    data['images'][5]['psnr_y'] = data['summary']['psnr_y'] = math.inf     # an identical pair
+    (run / 'results' / 'Rain100L.json').write_text(json.dumps(data))
+    found = stats.compare_groups(_runs(base), _runs(run))
+    assert [c.metric for c in found] == ['ssim_y']
+    assert 'psnr_y left out' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('variants, all_pairs, expected', [
+    (['base'], True, 'only one grid variant (base)'),
+    (['w/o A', 'w/o B'], False, 'no base run; pass --all-pairs'),
+    ([], False, 'no grid runs'),
+])
+def test_stats_with_nothing_to_compare_says_what_is_missing(tmp_path, variants, all_pairs,
+                                                            expected):
+    for name in variants:
+        _write_run(tmp_path / name.replace('/', ''), 'x', np.full(5, 30.0), VARIANTS[name])
+    _write_run(tmp_path / 'external', 'ext', np.full(5, 30.0))
+    proc = _analysis('stats', tmp_path, '--out', tmp_path / 's.csv',
+                     *(['--all-pairs'] if all_pairs else []), check=False)
+    assert proc.returncode == 2 and expected in proc.stderr, proc.stderr
+    assert not (all_pairs and '--all-pairs' in proc.stderr)

@@ -4,6 +4,7 @@ import os
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -67,6 +68,9 @@ def test_train40_mixed_sizes_and_split_by_background(shared_data, tmp_path):
 def test_content_hash_ignores_compression_and_source(tmp_path, write_pairs):
     src = write_pairs(tmp_path / 'src', ['a.png', 'b.png'])
     pack(src, tmp_path / 'plain.h5', workers=1)
+    umask = os.umask(0o022)
+    os.umask(umask)                        # readable by others as a plain open() makes it
+    assert stat.S_IMODE((tmp_path / 'plain.h5').stat().st_mode) == 0o666 & ~umask
     moved = shutil.copytree(src, tmp_path / 'elsewhere')
     pack(moved, tmp_path / 'gzip.h5', compression='gzip', workers=1)
     hashes = [fmt.PackedFile(tmp_path / n).content_hash for n in ('plain.h5', 'gzip.h5')]

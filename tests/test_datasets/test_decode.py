@@ -100,7 +100,7 @@ def test_strict_mode_refuses_and_float_is_refused(tmp_path):
 
 def test_every_reader_gets_the_same_pixels(tmp_path, repo_root):
     """Packing (read back through the dataset), derain, folder evaluation and the analysis
-    figures all decode each kind identically."""
+    figures all decode each kind identically (derain also applies the EXIF orientation)."""
     src = tmp_path / 'src'
     (src / 'rainy').mkdir(parents=True)
     (src / 'clean').mkdir()
@@ -115,6 +115,10 @@ def test_every_reader_gets_the_same_pixels(tmp_path, repo_root):
     for name in expected:
         path = src / 'rainy' / name
         one = decode_rgb(path, convert=True)[0]
-        for reader, pixels in (('pack+dataset', packed[name]), ('derain', read_image(path)),
-                               ('eval_folder', eval_decode(path)), ('analysis', read_rgb(path))):
+        for reader, pixels in (('pack+dataset', packed[name]), ('eval_folder', eval_decode(path)),
+                               ('analysis', read_rgb(path))):
             assert np.array_equal(pixels, one), (name, reader)
+        # derain shows the photo upright, as viewers do (only rgb_exif.png differs)
+        upright = decode_rgb(path, convert=True, orient=True)[0]
+        assert np.array_equal(read_image(path), upright), (name, 'derain')
+        assert np.array_equal(upright, one) == (name != 'rgb_exif.png'), name

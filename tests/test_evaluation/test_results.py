@@ -43,6 +43,9 @@ def test_infinite_psnr_round_trips(tmp_path):
     (lambda r: r['conventions'].pop('peak'), 'conventions.peak: missing'),
     (lambda r: r['conventions'].update(protocol=''), 'conventions.protocol: expected a protocol'),
     (lambda r: r.update(images=[]), 'images'),
+    (lambda r: r.update(refused=[{'name': '001.png', 'reason': 'flat'}]),
+     r'refused\[0\].name: .001.png. is also a scored image'),
+    (lambda r: r.update(refused=[{'name': 'x.png'}]), r'refused\[0\]: expected'),
 ])
 def test_validation_names_file_and_field(tmp_path, edit, field):
     results = copy.deepcopy(make_results())
@@ -54,6 +57,13 @@ def test_validation_names_file_and_field(tmp_path, edit, field):
     with pytest.raises(ResultsError):
         write_results(tmp_path / 'out.json', results)
     assert not (tmp_path / 'out.json').exists()
+
+
+def test_refused_images_round_trip(tmp_path):
+    rows = [{'name': 'a.png', 'niqe': 4.0}]
+    refused = [{'name': 'flat.png', 'reason': 'NIQE is undefined: no 96×96 block has texture'}]
+    results = build_results('T', 'm', rows, build_protocol().conventions(), None, 'h', refused)
+    assert read_results(write_results(tmp_path / 'T.json', results))['refused'] == refused
 
 
 def test_unreadable_file_is_named(tmp_path):

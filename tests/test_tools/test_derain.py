@@ -79,3 +79,41 @@ def test_unreadable_image_is_listed_and_the_rest_processed(repo_root, tiny_model
     assert '1 of 3 image(s) failed' in proc.stderr and 'b.png' in proc.stderr
     assert 'Traceback' not in proc.stderr
     assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['a.png', 'c.png']
+
+
+def test_small_tile_gets_an_overlap_that_fits(repo_root, tiny_model, tmp_path):
+    """``--tile 16`` alone works (the default overlap, 32, fits only tiles over 32): a small
+    tile overlaps by a quarter of itself, and the result equals that overlap given explicitly.
+    A tile under the model's size divisor (16) is refused saying so."""
+    src = tmp_path / 'in'
+    src.mkdir()
+    save_random(src / 'odd.png', (37, 53, 3))
+    tool = load_tool(repo_root, 'derain')
+    assert tool.main([*tiny_model, str(src), str(tmp_path / 'a'), '--tile', '16']) == 0
+    assert tool.main([*tiny_model, str(src), str(tmp_path / 'b'), '--tile', '16',
+                      '--overlap', '4']) == 0
+    a, b = (np.array(Image.open(tmp_path / d / 'odd.png')) for d in 'ab')
+    assert a.shape == (37, 53, 3) and np.array_equal(a, b)
+    with pytest.raises(ValueError, match=r'tile \(8\) must be >= size_divisor \(16\)'):
+        tool.main([*tiny_model, str(src), str(tmp_path / 'c'), '--tile', '8'])
+
+
+def test_orientation_applied_and_animations_listed(repo_root, tiny_model, tmp_path, capsys):
+    """A portrait JPEG-style file (EXIF orientation 6) comes out upright, saying so; an animated
+    GIF is listed as failed (not silently skipped) and a one-frame GIF is derained."""
+    src = tmp_path / 'in'
+    src.mkdir()
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(np.zeros((20, 30, 3), np.uint8)).save(src / 'portrait.png', exif=exif)
+    frames = [Image.new('RGB', (16, 16), c) for c in ('red', 'blue')]
+    frames[0].save(src / 'anim.gif', save_all=True, append_images=frames[1:])
+    frames[0].save(src / 'still.gif')
+    tool = load_tool(repo_root, 'derain')
+    assert tool.main([*tiny_model, str(src), str(tmp_path / 'out')]) == 1
+    err = capsys.readouterr().err
+    assert 'anim.gif: animated or multi-frame image (2 frames)' in err
+    assert 'portrait.png: EXIF orientation 6 applied' in err
+    assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['portrait.png', 'still.png']
+    with Image.open(tmp_path / 'out' / 'portrait.png') as out:
+        assert out.size == (20, 30)

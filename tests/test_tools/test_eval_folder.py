@@ -64,3 +64,22 @@ def test_unpaired_files_are_listed_and_nothing_written(folders, repo_root, tmp_p
     assert done.returncode == 1
     assert '099.png: no ground truth' in done.stderr and '002.png: no prediction' in done.stderr
     assert not (tmp_path / 'out').exists()
+
+
+@pytest.mark.parametrize('preds, gts, ambiguous', [
+    (['001.png', '001.jpg'], ['001.bmp'], ['001.bmp', '001.jpg', '001.png']),
+    (['001.png'], ['001.png', '001.jpg'], ['001.jpg']),     # was paired twice with 001.png
+    (['001.png', '001.jpg'], ['001.png', '001.bmp'], ['001.bmp', '001.jpg']),
+])
+def test_shared_stems_are_reported_ambiguous_not_missing(tmp_path, preds, gts, ambiguous):
+    from danet.apis.folder_eval import pair_files
+    from danet.datasets.image_files import BadInputError
+    for folder, names in (('p', preds), ('g', gts)):
+        (tmp_path / folder).mkdir()
+        for name in names:
+            Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save(tmp_path / folder / name)
+    with pytest.raises(BadInputError) as err:
+        pair_files(tmp_path / 'p', tmp_path / 'g')
+    problems = dict((os.path.basename(path), why) for path, why in err.value.problems)
+    assert sorted(problems) == ambiguous
+    assert all(why.startswith('ambiguous: stem 001 is shared by') for why in problems.values())
