@@ -2,13 +2,16 @@
 
     python tools/benchmark_inference.py --models danet mprnet --shapes 256x256 320x480 \
         --out FILE.json
-    python tools/benchmark_inference.py --reference [--threads 1 2] [--repeats 7] [--out F.json]
+    python tools/benchmark_inference.py --reference [--models danet prenet prn] [--threads 1 2]
+        [--repeats 7] [--out F.json]
     python tools/benchmark_inference.py --options compile bf16 onnxruntime [--models danet]
         [--shapes 320x480] [--threads 1] [--out F.json]
-    python tools/benchmark_inference.py --profile [--shapes 320x480] [--threads 1]
+    python tools/benchmark_inference.py --profile [--models prenet] [--shapes 320x480] [--threads 1]
 
-``--reference``: ours ÷ the authors' DANet re-stated (``danet/benchmarks/ab.py``), per image,
-interleaved between two worker processes, with page faults per call and the load average.
+``--reference``: ours ÷ the authors' code re-stated (DANet; the PReNet family's ``networks.py``
+classes on their released weights), per image, interleaved between two worker processes, with
+page faults per call, the load average and the fraction of the matmul rate
+(``danet/benchmarks/ab.py``).
 ``--options``: each engine option against the fp32 engine. ``--profile``: self time per op of our
 forward and the reference's.
 Logic: ``danet/benchmarks/inference.py``.
@@ -16,6 +19,7 @@ Logic: ``danet/benchmarks/inference.py``.
 import argparse
 from pathlib import Path
 
+from danet.benchmarks.ab import REFERENCE_MODELS
 from danet.benchmarks.inference import (
     inference_benchmark,
     options_benchmark,
@@ -26,8 +30,14 @@ from danet.benchmarks.latency import GENERATORS
 from danet.benchmarks.options import OPTIONS
 from danet.utils.cli import run_main
 
-GOLDEN = (Path(__file__).resolve().parents[2]
-          / 'shared/data/reference_outputs/danet_official_random.pth')
+SHARED = Path(__file__).resolve().parents[2] / 'shared/data'
+GOLDEN = SHARED / 'reference_outputs/danet_official_random.pth'
+# --reference weights per model: DANet's golden file, the PReNet family's released files
+RELEASED = {'prenet': 'Rain100L/PReNet6', 'prn': 'Rain100L/PRN6', 'prenet_r': 'Rain100L/PReNet6_r',
+            'prn_r': 'Rain100L/PRN6_r', 'prenet_lstm': 'Ablation/PReNet6_LSTM',
+            'prenet_gru': 'Ablation/PReNet6_GRU', 'prenet_x': 'Ablation/PReNet6_x'}
+REFERENCE_WEIGHTS = dict(danet=GOLDEN, **{
+    m: SHARED / 'released_weights/PReNet' / f / 'net_latest.pth' for m, f in RELEASED.items()})
 
 
 def _shape(text: str) -> tuple[int, int]:
@@ -41,7 +51,8 @@ def _shape(text: str) -> tuple[int, int]:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--models', nargs='+', choices=sorted(GENERATORS),
-                        default=['danet', 'mprnet'])
+                        help='default: danet mprnet; with --reference: danet (those with a '
+                             f're-stated reference: {" ".join(REFERENCE_MODELS)})')
     parser.add_argument('--shapes', nargs='+', type=_shape,
                         help='HxW (default: 256x256 320x480; with --reference also 512x512)')
     parser.add_argument('--warmup', type=int, help='untimed calls first (default 1; 2 with '
@@ -54,25 +65,34 @@ def main(argv=None) -> None:
     parser.add_argument('--skip-peak', action='store_true')
     parser.add_argument('--out', help='JSON file for the full report')
     parser.add_argument('--reference', action='store_true',
-                        help="ours vs the authors' DANet re-stated, interleaved per image")
+                        help="ours vs the authors' code re-stated, interleaved per image")
     parser.add_argument('--threads', nargs='+', type=int, default=[1, 2],
                         help='torch threads of the --reference workers')
-    parser.add_argument('--weights', type=Path, default=GOLDEN,
-                        help='official-format DANet state dict for --reference')
+    parser.add_argument('--weights', type=Path,
+                        help='official-format state dict for --reference/--profile (default: '
+                             "DANet's golden file; the PReNet family's released files)")
     parser.add_argument('--options', nargs='+', choices=OPTIONS,
                         help='time these engine options against the fp32 engine, interleaved '
                              '(first --threads value; default shape 320x480)')
     parser.add_argument('--profile', action='store_true',
-                        help="self time per op, ours vs the reference (first shape and --threads)")
+                        help='self time per op, ours vs the reference (first model, shape and '
+                             '--threads)')
     a = parser.parse_args(argv)
+    models = a.models or (['danet'] if a.reference or a.profile else ['danet', 'mprnet'])
+    unknown = [m for m in models if m not in REFERENCE_MODELS]
+    if (a.reference or a.profile) and unknown:
+        parser.error(f'--reference/--profile: no re-stated reference for {", ".join(unknown)}; '
+                     f'choose from {", ".join(REFERENCE_MODELS)}')
     if a.profile:
-        profile_benchmark(a.weights, a.shapes, a.threads[0], a.repeats, a.out)
+        profile_benchmark(a.weights or REFERENCE_WEIGHTS[models[0]], a.shapes, a.threads[0],
+                          a.repeats, a.out, models[0])
     elif a.options:
-        options_benchmark(a.models, a.options, a.shapes, a.threads[0], a.warmup, a.repeats, a.out)
+        options_benchmark(models, a.options, a.shapes, a.threads[0], a.warmup, a.repeats, a.out)
     elif a.reference:
-        reference_benchmark(a.weights, a.shapes, a.threads, a.warmup, a.repeats, a.out)
+        weights = a.weights or {m: REFERENCE_WEIGHTS[m] for m in models}
+        reference_benchmark(weights, a.shapes, a.threads, a.warmup, a.repeats, a.out, models)
     else:
-        inference_benchmark(a.models, a.shapes, a.warmup, a.repeats, a.compile,
+        inference_benchmark(models, a.shapes, a.warmup, a.repeats, a.compile,
                             None if a.skip_peak else a.peak_shape, a.peak_tile, a.out)
 
 

@@ -26,13 +26,16 @@ def inference_benchmark(models: list[str], shapes=None, warmup: int | None = Non
     return report
 
 
-def reference_benchmark(weights: Path, shapes=None, threads=(1, 2), warmup: int | None = None,
-                        repeats: int | None = None, out: str | None = None) -> list[dict]:
-    """Ours ÷ the re-stated authors' DANet (official-format ``weights``) per shape (default
-    256x256, 320x480, 512x512; 2 warm-up, 7 timed calls) and thread count."""
+def reference_benchmark(weights, shapes=None, threads=(1, 2), warmup: int | None = None,
+                        repeats: int | None = None, out: str | None = None,
+                        models=('danet',)) -> list[dict]:
+    """Ours ÷ the re-stated authors' code for each of ``models`` (official-format ``weights``:
+    one path, or ``{model: path}``) per shape (default 256x256, 320x480, 512x512; 2 warm-up, 7
+    timed calls) and thread count."""
     from danet.benchmarks.ab import reference_benchmark as run
     return run(weights, shapes or [(256, 256), (320, 480), (512, 512)], threads,
-               2 if warmup is None else warmup, repeats or 7, out)
+               2 if warmup is None else warmup, repeats or 7, out, models=models)
+
 
 def options_benchmark(models: list[str], options, shapes=None, threads: int = 1,
                       warmup: int | None = None, repeats: int | None = None,
@@ -60,14 +63,14 @@ def options_benchmark(models: list[str], options, shapes=None, threads: int = 1,
 
 
 def profile_benchmark(weights: Path, shapes=None, threads: int = 1, repeats: int | None = None,
-                      out: str | None = None) -> dict:
-    """Self time per op of our forward and the reference's at the first shape (default
-    320x480), ``repeats`` (default 3) forwards each."""
+                      out: str | None = None, model: str = 'danet') -> dict:
+    """Self time per op of our ``model``'s forward and the reference's at the first shape
+    (default 320x480), ``repeats`` (default 3) forwards each."""
     from danet.benchmarks.op_profile import compare_profiles, format_profiles
     shape = (shapes or [(320, 480)])[0]
     load = os.getloadavg()[0]
-    result = compare_profiles(str(weights), shape, threads, repeats or 3)
-    print(f'{shape[0]}x{shape[1]}, {threads} thread(s), load {load:.2f}-'
+    result = compare_profiles(str(weights), shape, threads, repeats or 3, model)
+    print(f'{model} {shape[0]}x{shape[1]}, {threads} thread(s), load {load:.2f}-'
           f'{os.getloadavg()[0]:.2f}')
     print(format_profiles(result))
     if out:

@@ -2,9 +2,10 @@
 
 Each side runs in its own process, set up as in ``danet.benchmarks.ab`` (ours: the memory
 policy and the ``InferenceEngine`` on the converted weights; the reference: ``ReferenceDANet``
-under ``no_grad`` with glibc's defaults), and profiles ``repeats`` forwards of one random image
-after a warm-up. ``compare_profiles`` lists the ops by time on either side, with the convolutions
-(every op whose name holds ``conv``) summed. Used by ``tools/benchmark_inference.py --profile``.
+or ``ReferencePReNet`` under ``no_grad`` with glibc's defaults), and profiles ``repeats``
+forwards of one random image after a warm-up. ``compare_profiles`` lists the ops by time on
+either side, with the convolutions (every op whose name holds ``conv``) summed. Used by
+``tools/benchmark_inference.py --profile``.
 """
 import json
 import os
@@ -14,7 +15,8 @@ import sys
 import torch
 
 
-def profile_side(side: str, shape, threads: int, weights_path: str, repeats: int = 3) -> dict:
+def profile_side(side: str, shape, threads: int, weights_path: str, repeats: int = 3,
+                 model: str = 'danet') -> dict:
     """``{'total_ms': ..., 'ops': {name: [ms per forward, calls per forward]}}`` (self CPU)."""
     from mmengine.registry import init_default_scope
 
@@ -24,13 +26,16 @@ def profile_side(side: str, shape, threads: int, weights_path: str, repeats: int
     weights = torch.load(weights_path, map_location='cpu', weights_only=True)
     weights = weights.get('state_dict', weights)
     if side == 'ours':
-        from danet.benchmarks.ab import _model
+        from danet.benchmarks.ab import _model, _prenet_model
         from danet.engine.inference import InferenceEngine
         keep_freed_memory()
-        forward = InferenceEngine(_model(weights)).final
+        forward = InferenceEngine(_model(weights) if model == 'danet'
+                                  else _prenet_model(weights, model)).final
     else:
-        from danet.benchmarks.reference import ReferenceDANet
-        net = ReferenceDANet(weights)
+        from danet.benchmarks.reference import ReferenceDANet, ReferencePReNet
+        from danet.models import generators
+        net = (ReferenceDANet(weights) if model == 'danet'
+               else ReferencePReNet(weights, generators()[model]))
 
         def forward(x):
             with torch.no_grad():
@@ -45,7 +50,8 @@ def profile_side(side: str, shape, threads: int, weights_path: str, repeats: int
     return dict(total_ms=sum(ms for ms, _ in ops.values()), ops=ops)
 
 
-def compare_profiles(weights: str, shape, threads: int = 1, repeats: int = 3) -> dict:
+def compare_profiles(weights: str, shape, threads: int = 1, repeats: int = 3,
+                     model: str = 'danet') -> dict:
     """Both sides' profiles, each from a fresh worker process."""
     result = {}
     for side in ('ours', 'reference'):
@@ -54,7 +60,7 @@ def compare_profiles(weights: str, shape, threads: int = 1, repeats: int = 3) ->
             env['DANET_MALLOC'] = 'default'
         proc = subprocess.run(
             [sys.executable, '-m', 'danet.benchmarks.op_profile', side, str(shape[0]),
-             str(shape[1]), str(threads), weights, str(repeats)],
+             str(shape[1]), str(threads), weights, str(repeats), model],
             env=env, capture_output=True, text=True)
         if proc.returncode:
             raise RuntimeError(f'profile of {side} failed:\n{proc.stderr[-2000:]}')
@@ -79,5 +85,5 @@ def format_profiles(result: dict, top: int = 15) -> str:
 
 
 if __name__ == '__main__':
-    side, h, w, n, path, reps = sys.argv[1:7]
-    print(json.dumps(profile_side(side, (int(h), int(w)), int(n), path, int(reps))))
+    side, h, w, n, path, reps, name = sys.argv[1:8]
+    print(json.dumps(profile_side(side, (int(h), int(w)), int(n), path, int(reps), name)))

@@ -1,4 +1,5 @@
-"""The yardstick for the benchmarks: a plain re-statement of the authors' DANet and training step.
+"""The yardsticks for the benchmarks: plain re-statements of the authors' DANet and training step,
+and of the authors' PReNet family (``ReferencePReNet``, from ``networks.py``).
 
 Written from ``DANET_SPEC.md`` (§1 network, §2 losses, §3 optimiser), independent of
 ``danet.models``: every layer is a ``torch.nn.functional`` call on the *official* state-dict keys
@@ -188,3 +189,58 @@ def reference_train_step(net: ReferenceDANet, optimizer: torch.optim.Optimizer):
         optimizer.step()
         return loss.item()
     return step
+
+
+# the authors' PReNet family (csdwren/PReNet networks.py) -------------------------------------
+PRENET_ARCHS = {  # class -> (recurrent unit, one shared ResBlock, cat rainy input, add rainy)
+    'PReNet': ('lstm', False, True, True), 'PRN': (None, False, True, True),
+    'PReNet_r': ('lstm', True, True, True), 'PRN_r': (None, True, True, True),
+    'PReNet_LSTM': ('lstm', False, True, False), 'PReNet_GRU': ('gru', False, True, False),
+    'PReNet_x': ('lstm', False, False, False)}
+
+
+class ReferencePReNet:
+    """``net(x) -> (final, [stage outputs])`` of one ``networks.py`` class (``PRENET_ARCHS``)
+    from its released ``state_dict``, as the authors wrote it: NCHW, one convolution per gate on
+    ``torch.cat((x, h), 1)``, zero initial state, out-of-place activations and adds."""
+
+    def __init__(self, state_dict: dict, arch: str = 'PReNet', stages: int = 6):
+        if arch not in PRENET_ARCHS:
+            raise ValueError(f'unknown PReNet class {arch!r}; choose from '
+                             f'{", ".join(PRENET_ARCHS)}')
+        self.w = {k.removeprefix('module.'): v.detach().clone() for k, v in state_dict.items()}
+        self.arch, self.stages = arch, stages
+
+    def conv(self, x, key):
+        return F.conv2d(x, self.w[f'{key}.weight'], self.w[f'{key}.bias'], 1, 1)
+
+    def __call__(self, rainy: torch.Tensor):
+        recurrent, shared, cat_input, add_input = PRENET_ARCHS[self.arch]
+        h = torch.zeros(rainy.shape[0], 32, *rainy.shape[-2:])
+        c = torch.zeros_like(h)
+        x, outputs = rainy, []
+        for _ in range(self.stages):
+            x = F.relu(self.conv(torch.cat((rainy, x), 1) if cat_input else x, 'conv0.0'))
+            if recurrent == 'lstm':
+                xh = torch.cat((x, h), 1)
+                i = torch.sigmoid(self.conv(xh, 'conv_i.0'))
+                f = torch.sigmoid(self.conv(xh, 'conv_f.0'))
+                g = torch.tanh(self.conv(xh, 'conv_g.0'))
+                o = torch.sigmoid(self.conv(xh, 'conv_o.0'))
+                c = f * c + i * g
+                x = h = o * torch.tanh(c)
+            elif recurrent == 'gru':
+                xh = torch.cat((x, h), 1)
+                z = torch.sigmoid(self.conv(xh, 'conv_z.0'))
+                b = torch.sigmoid(self.conv(xh, 'conv_b.0'))
+                g = torch.tanh(self.conv(torch.cat((b * h, x), 1), 'conv_g.0'))
+                x = h = (1 - z) * h + z * g
+            for k in range(1, 6):
+                key = 'res_conv1' if shared else f'res_conv{k}'
+                y = F.relu(self.conv(F.relu(self.conv(x, f'{key}.0')), f'{key}.2'))
+                x = F.relu(y + x)
+            x = self.conv(x, 'conv.0')
+            if add_input:
+                x = x + rainy
+            outputs.append(x)
+        return x, outputs

@@ -18,20 +18,30 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def conv2d(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+           stride=1, padding=0, dilation=1, groups: int = 1) -> torch.Tensor:
+    """``F.conv2d`` (zero padding), run on oneDNN directly for channels-last CPU fp32 input."""
+    # under torch.compile (checked first: dynamo cannot trace the checks below) inductor
+    # picks its own kernels
+    if (not torch.compiler.is_compiling() and x.device.type == 'cpu'
+            and x.dtype == torch.float32 and x.ndim == 4
+            and torch.backends.mkldnn.is_available() and not torch.is_autocast_enabled('cpu')
+            and not torch.jit.is_tracing()
+            and x.is_contiguous(memory_format=torch.channels_last)):
+        pair = torch.nn.modules.utils._pair
+        return torch.mkldnn_convolution(x, weight, bias, pair(padding), pair(stride),
+                                        pair(dilation), groups)
+    return F.conv2d(x, weight, bias, stride, padding, dilation, groups)
+
+
 class OneDNNConv2d(nn.Conv2d):
     """``nn.Conv2d`` (same parameters and keys) that runs oneDNN on channels-last CPU input."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # under torch.compile (checked first: dynamo cannot trace the checks below) inductor
-        # picks its own kernels
-        if (not torch.compiler.is_compiling() and x.device.type == 'cpu'
-                and x.dtype == torch.float32 and x.ndim == 4 and self.padding_mode == 'zeros'
-                and torch.backends.mkldnn.is_available() and not torch.is_autocast_enabled('cpu')
-                and not torch.jit.is_tracing()
-                and x.is_contiguous(memory_format=torch.channels_last)):
-            return torch.mkldnn_convolution(x, self.weight, self.bias, self.padding, self.stride,
-                                            self.dilation, self.groups)
-        return super().forward(x)
+        if self.padding_mode != 'zeros':
+            return super().forward(x)
+        return conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation,
+                      self.groups)
 
 
 def conv(in_channels: int, out_channels: int, kernel_size: int = 3, bias: bool = False,

@@ -45,3 +45,14 @@ def test_op_profile_counts_every_convolution_of_both_sides(repo_root):
     assert sides['ours']['aten::mkldnn_convolution'][1] == 191
     assert sides['ours']['aten::mm'][1] == 120
     assert sides['reference']['aten::conv2d'][1] == 311
+
+
+def test_op_profile_of_prenet_runs_the_gates_as_one_convolution(shared_data):
+    """PReNet6: 13 oneDNN convolutions per stage on our side (conv0, the four gates as one, ten
+    ResBlock convs, the output conv), 16 ``conv2d`` calls per stage in ``networks.PReNet``."""
+    weights = str(shared_data / 'released_weights/PReNet/Rain100L/PReNet6/net_latest.pth')
+    sides = {side: profile_side(side, (32, 32), 1, weights, 1, 'prenet')['ops']
+             for side in ('ours', 'reference')}
+    assert sides['ours']['aten::mkldnn_convolution'][1] == 6 * 13
+    assert 'aten::tanh' not in sides['ours']  # computed as 2·sigmoid(2x) − 1
+    assert sides['reference']['aten::conv2d'][1] == 6 * 16

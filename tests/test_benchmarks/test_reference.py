@@ -1,11 +1,14 @@
-"""The benchmarks' yardstick: the authors' DANet re-stated reproduces the golden outputs and loss,
-and the platform's DANet (plain and engine paths) gives the same outputs on the same weights."""
+"""The benchmarks' yardsticks: the authors' DANet re-stated reproduces the golden outputs and loss,
+and the platform's DANet (plain and engine paths) gives the same outputs on the same weights; the
+authors' PReNet classes re-stated reproduce the released golden outputs."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
 from danet.apis.inference import derain
-from danet.benchmarks.reference import ReferenceDANet, recipe_loss
+from danet.benchmarks.reference import ReferenceDANet, ReferencePReNet, recipe_loss
 from danet.engine.inference import InferenceEngine
 from danet.models.danet.official import from_official
 from danet.registry import MODELS
@@ -48,3 +51,23 @@ def test_platform_paths_equal_the_reference(golden):
     ours = derain(engine, image).astype(int)
     theirs = (reference[0] * 255).round().byte().permute(1, 2, 0).numpy().astype(int)
     assert np.abs(ours - theirs).max() <= 1 and (ours != theirs).mean() < 1e-3
+
+
+def test_reference_prenet_reproduces_the_released_golden_outputs(shared_data):
+    """Each re-stated ``networks.py`` class gives the golden outputs of a released file of it
+    (the real-photo files are ``generator.py``'s class, not re-stated)."""
+    golden = torch.load(Path(__file__).resolve().parents[1] / 'data' / 'prenet_released_golden.pth',
+                        weights_only=True)
+    files = {'Rain100L/PRN6': 'PRN', 'Rain100H/PRN6_r': 'PRN_r', 'Rain100L/PReNet6': 'PReNet',
+             'Rain1400/PReNet6_r': 'PReNet_r', 'Ablation/PReNet6_GRU': 'PReNet_GRU',
+             'Ablation/PReNet6_x': 'PReNet_x', 'Ablation/PReNet5_LSTM': 'PReNet_LSTM'}
+    for key, arch in files.items():
+        weights = torch.load(shared_data / 'released_weights' / 'PReNet' / key / 'net_latest.pth',
+                             map_location='cpu', weights_only=True)
+        with torch.no_grad():
+            final, stage_outputs = ReferencePReNet(weights, arch, 5 if '5' in key else 6)(
+                golden['input'])
+        ours = torch.stack([final[0], stage_outputs[0][0]])
+        assert (ours - golden['outputs'][key]).abs().max() <= 1e-4, key
+    with pytest.raises(ValueError, match="unknown PReNet class 'PReNet_y'"):
+        ReferencePReNet(weights, 'PReNet_y')

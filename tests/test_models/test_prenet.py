@@ -88,3 +88,50 @@ def test_trains_inside_derain_model():
         loss.backward()
         optimizer.step()
     assert loss.item() < before.item()
+
+
+@pytest.mark.parametrize('key', ['Rain100L/PReNet6', 'Ablation/PReNet6_GRU', 'Ablation/PReNet6_x',
+                                 'real/PReNet1'])
+def test_fast_paths_give_the_released_golden_outputs(shared_data, key):
+    """Fused gates (one convolution, tanh as a sigmoid), the zero first state, the in-place
+    inference ops and the padded output convolution: the engine (channels-last, inference mode)
+    and the autograd path both give the authors' outputs."""
+    from danet.engine.inference import InferenceEngine
+    golden = torch.load(GOLDEN, weights_only=True)
+    arch, model, stages = RELEASED[key]
+    name = key if key.startswith('real/') else f'{key}/net_latest'
+    weights = torch.load(shared_data / 'released_weights' / 'PReNet' / f'{name}.pth',
+                         map_location='cpu', weights_only=True)
+    generator = MODELS.build(dict(type=model, stages=stages)).eval()
+    generator.load_state_dict(generator.official_keys(weights))
+    trained = generator(golden['input'])  # autograd on: out-of-place ops
+    assert trained[0].requires_grad
+    for outputs in (trained, InferenceEngine(generator)(golden['input'])):
+        ours = torch.stack([outputs[0][0], outputs[1][0]])
+        assert (ours - golden['outputs'][key]).abs().max() <= 1e-4, key
+
+
+def test_engine_equals_the_authors_unfused_network_to_one_grey_level(shared_data):
+    """On a real Rain100L crop: the engine's output against ``networks.PReNet`` re-stated (four
+    gate convolutions, NCHW, out of place), both truncated to 8 bits as the authors' test
+    script does."""
+    import numpy as np
+    from PIL import Image
+
+    from danet.benchmarks.reference import ReferencePReNet
+    from danet.engine.inference import InferenceEngine
+    weights = torch.load(shared_data / 'released_weights/PReNet/Rain100L/PReNet6/net_latest.pth',
+                         map_location='cpu', weights_only=True)
+    image = np.array(Image.open(shared_data / 'Rain100L/rainy/001.png').convert('RGB'))
+    x = torch.from_numpy(image[:64, :96]).permute(2, 0, 1)[None].float() / 255
+    generator = MODELS.build(dict(type='PReNet')).eval()
+    generator.load_state_dict(generator.official_keys(weights))
+    ours = InferenceEngine(generator)(x)[0]
+    with torch.no_grad():
+        theirs = ReferencePReNet(weights, 'PReNet')(x)[0]
+    assert (ours - theirs).abs().max() <= 1e-4
+
+    def to_uint8(t):
+        return (255 * t.clamp(0, 1)).to(torch.uint8).int()
+    diff = (to_uint8(ours) - to_uint8(theirs)).abs()
+    assert diff.max() <= 1 and diff.float().mean() < 1e-3
