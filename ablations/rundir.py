@@ -6,22 +6,16 @@ Files (all written atomically): ``run.json`` (written when the run is planned), 
 stopped by a signal or its job died without a result), ``.lock`` (pid + host of the runner
 working on it), ``logs/<stage>.log``.
 """
-import fcntl
 import json
-import os
 import re
-import socket
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from ablations.stages import finished_as, outputs_problem
 from danet.utils.fileio import atomic_write_json
-from danet.utils.processes import pid_alive
+from danet.utils.run_lock import RunLock
 
-RUN_JSON, PROGRESS, DONE, FAILED, LOCK = 'run.json', 'progress.json', 'DONE.json', 'FAILED.json', \
-    '.lock'
+RUN_JSON, PROGRESS, DONE, FAILED = 'run.json', 'progress.json', 'DONE.json', 'FAILED.json'
 INTERRUPTED = 'INTERRUPTED.json'
 STATES = ('done', 'running', 'failed', 'interrupted', 'corrupt', 'partly trained', 'pending')
 TRAIN_DIR = 'train'
@@ -33,62 +27,6 @@ def read_json(path: Path) -> dict | None:
         return json.loads(path.read_text())
     except (FileNotFoundError, json.JSONDecodeError):
         return None
-
-
-class RunLock:
-    """``.lock`` holding ``{pid, host, since}`` of the runner working on a run directory.
-
-    Taking it is atomic: the holder record is written to a temporary file first and then
-    hard-linked to ``.lock`` (``os.link`` fails if the lock exists), so the lock never exists
-    empty or half-written. A lock whose pid is dead on this host is stale; it is removed under an
-    ``flock`` on ``.lock.break`` after re-checking that it is still stale, so two takers cannot
-    both break it and both win. A lock from another host is never broken (its pid cannot be
-    checked from here).
-    """
-
-    def __init__(self, run_dir: Path):
-        self.path = Path(run_dir) / LOCK
-
-    def holder(self) -> dict | None:
-        """The live holder ``{pid, host, since}``, or None (a stale lock counts as free)."""
-        info = read_json(self.path)
-        if info is None:
-            return None
-        if info.get('host') == socket.gethostname() and not pid_alive(info.get('pid', -1)):
-            return None
-        return info
-
-    def acquire(self) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        record = {'pid': os.getpid(), 'host': socket.gethostname(), 'since': time.time()}
-        fd, tmp = tempfile.mkstemp(prefix=f'{LOCK}.', suffix='.tmp', dir=self.path.parent)
-        try:
-            with os.fdopen(fd, 'w') as f:
-                json.dump(record, f)
-            for _ in range(2):
-                try:
-                    os.link(tmp, self.path)
-                    return True
-                except FileExistsError:
-                    if not self._break_if_stale():
-                        return False
-            return False
-        finally:
-            os.unlink(tmp)
-
-    def _break_if_stale(self) -> bool:
-        """Remove a stale lock (re-checked under the break guard); False if it is live."""
-        with open(self.path.with_name(LOCK + '.break'), 'a') as guard:
-            fcntl.flock(guard, fcntl.LOCK_EX)
-            if self.holder() is not None:
-                return False
-            self.path.unlink(missing_ok=True)
-            return True
-
-    def release(self) -> None:
-        info = read_json(self.path)
-        if info and info.get('pid') == os.getpid() and info.get('host') == socket.gethostname():
-            self.path.unlink(missing_ok=True)
 
 
 @dataclass

@@ -19,7 +19,6 @@ from ablations.rundir import (
     INTERRUPTED,
     PROGRESS,
     RUN_JSON,
-    RunLock,
     forget_stage,
     read_json,
     record_stage,
@@ -37,6 +36,7 @@ from ablations.stages import (
     stage_argv,
 )
 from danet.utils.fileio import atomic_write_json
+from danet.utils.run_lock import RunLock
 
 WORK_ROOT = REPO_ROOT / 'work_dirs' / 'ablations'
 LOG_TAIL_LINES = 25

@@ -17,7 +17,9 @@ from data_tools.synth import RainParams
 def _pack(args) -> int:
     from danet.datasets.pack import pack
     manifest = pack(args.src, args.out, args.layout, compression=args.compression,
-                    skip_bad=args.skip_bad, convert=args.convert, overwrite=args.overwrite,
+                    storage=args.storage, resume=args.resume, shard_size=args.shard_size,
+                    card_pairs=args.card_pairs, list_file=args.list, skip_bad=args.skip_bad,
+                    convert=args.convert, overwrite=args.overwrite,
                     val_fraction=args.val_fraction, split_seed=args.split_seed,
                     workers=args.workers, command=shlex.join(['danet-data', *args.argv]),
                     exclude_overlap_with=args.exclude_overlap_with,
@@ -68,7 +70,8 @@ def _card(args) -> int:
 def _leaks(args) -> int:
     from danet.utils.fileio import atomic_write_json
     from data_tools.leaks import find_leaks, format_table
-    report = find_leaks(args.sets, args.layout, args.threshold, args.workers)
+    report = find_leaks(args.sets, args.layout, args.threshold, args.workers,
+                        args.cache_in_place)
     print(format_table(report))
     if args.json:
         atomic_write_json(args.json, report)
@@ -94,7 +97,7 @@ def _list(args) -> int:
         else:
             print(f'{row["path"]}  rainy={row["rainy"]} clean={row["clean"]} '
                   f'layout={row["layout"]} hash={row["content_hash"][:16]} '
-                  f'source={row["source"]}')
+                  f'source={row["source"]}' + (f' shards={row["shards"]}' if row['shards'] else ''))
     return 0
 
 
@@ -114,6 +117,17 @@ def _photos(args) -> int:
     return 0
 
 
+def _bench(args) -> int:
+    from danet.utils.fileio import atomic_write_json
+    from data_tools.bench import benchmark, format_rows
+    rows = benchmark(args.pairs, args.size, args.workers or 2,
+                     Path(args.keep) if args.keep else None, args.batches, skip=args.skip)
+    print(format_rows(rows))
+    if args.json:
+        atomic_write_json(args.json, rows)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='danet-data', description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest='command', required=True)
@@ -122,7 +136,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('src')
     p.add_argument('out')
     p.add_argument('--layout', choices=LAYOUTS, default='pairs')
+    p.add_argument('--list', metavar='FILE',
+                   help='with --layout list: the file of "RAINY CLEAN" lines (SPA-Data)')
     p.add_argument('--compression', choices=('none', 'gzip', 'lzf'), default='none')
+    p.add_argument('--storage', choices=('raw', 'encoded'), default='raw',
+                   help='raw pixels (default) or the PNG bytes, decoded when loaded')
+    p.add_argument('--resume', action='store_true',
+                   help="continue a killed pack to OUT from the segments it finished")
+    p.add_argument('--shard-size', type=int, default=None, metavar='N',
+                   help='write shard files of about N degraded images and OUT as their index')
+    p.add_argument('--card-pairs', type=int, default=1000, metavar='N',
+                   help='pairs whose PSNR/SSIM the card measures, evenly spaced (0: all)')
     p.add_argument('--skip-bad', action='store_true',
                    help='pack the good files and record the bad ones in the manifest')
     p.add_argument('--convert', action='store_true',
@@ -157,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='fingerprint cosine similarity counted as the same background')
     p.add_argument('--json', help='also write the report as JSON here')
     p.add_argument('--workers', type=int, default=None, help='decoding processes (all cores)')
+    p.add_argument('--cache-in-place', action='store_true',
+                   help='store fingerprints into packed files that lack them (otherwise '
+                        'inputs are never written; caches go to ~/.cache/danet)')
     p.set_defaults(func=_leaks)
 
     p = sub.add_parser('calibrate-leaks', help="measure the leak detector's error rates")
@@ -181,6 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f'--{key}', type=float, default=getattr(defaults, key))
     p.add_argument('--length', type=int, default=defaults.length)
     p.set_defaults(func=_synth)
+
+    p = sub.add_parser('bench', help='scale benchmark: synthetic pairs through every step')
+    p.add_argument('--pairs', type=int, default=64, help='synthetic pairs (default 64)')
+    p.add_argument('--size', type=int, default=64, help='their side in pixels (default 64)')
+    p.add_argument('--workers', type=int, default=None, help='packing processes (default 2)')
+    p.add_argument('--batches', type=int, default=20, help='loader batches of 16 timed')
+    p.add_argument('--keep', metavar='DIR', help='work here and keep the files (default: a '
+                   'temporary folder, removed)')
+    p.add_argument('--skip', nargs='+', default=[], choices=('encoded', 'shards'),
+                   help='leave out the encoded-storage or the sharded pack (large runs)')
+    p.add_argument('--json', help='also write the rows as JSON here')
+    p.set_defaults(func=_bench)
 
     p = sub.add_parser('photos', help="export scikit-image's colour photographs")
     p.add_argument('out_dir')

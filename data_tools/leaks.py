@@ -19,15 +19,16 @@ from danet.datasets.image_files import decode_rgb
 CROP_ONLY = 0.05
 
 
-def _image(source: Path, fps: fpm.FingerprintSet, index: int) -> np.ndarray:
+def _image(source: Path, fps: fpm.FingerprintSet, index: int, readers: dict) -> np.ndarray:
+    """Image ``index`` of a set; ``readers`` keeps one reader per packed set (manifest parsed
+    once for the whole report)."""
     if source.is_dir():
         return decode_rgb(source / fps.names[index], convert=True)[0]
-    packed = fmt.PackedFile(source)
-    try:
-        lazy = packed.clean_image(index) if fps.role == 'gt' else packed.rainy(index)
-        return np.asarray(lazy[()])
-    finally:
-        packed.close()
+    if source not in readers:
+        readers[source] = fmt.PackedFile(source)
+    packed = readers[source]
+    lazy = packed.clean_image(index) if fps.role == 'gt' else packed.rainy(index)
+    return np.asarray(lazy[()])
 
 
 def align(a: np.ndarray, b: np.ndarray, flip: bool) -> dict:
@@ -48,16 +49,36 @@ def align(a: np.ndarray, b: np.ndarray, flip: bool) -> dict:
             'offset': [round(-dx, 1) + 0.0, round(-dy, 1) + 0.0]}  # + 0.0 turns -0.0 into 0.0
 
 
+def check_threshold(threshold: float) -> float:
+    """``threshold`` if it is a cosine similarity in (0, 1], else ``ValueError`` saying why."""
+    if not 0 < threshold <= 1:  # nan fails both comparisons
+        raise ValueError(f'--threshold {threshold}: a cosine similarity in (0, 1] is needed '
+                         f'(calibrated default {fpm.THRESHOLD}; see docs/datasets.md)')
+    return threshold
+
+
 def find_leaks(sources: list[str | Path], layout: str = 'pairs',
-               threshold: float = fpm.THRESHOLD, workers: int | None = None) -> dict:
+               threshold: float = fpm.THRESHOLD, workers: int | None = None,
+               cache_in_place: bool = False) -> dict:
     """The JSON report: ``sets`` (label, path, role, images), ``duplicates`` within each set,
-    ``leaks`` across sets (every pair of sets), ``notes`` and the fingerprint parameters."""
+    ``leaks`` across sets (every pair of sets), ``notes`` and the fingerprint parameters.
+    Inputs are only read; ``cache_in_place`` stores fingerprints into packed files lacking
+    them (see ``fingerprint_store``)."""
+    check_threshold(threshold)
     sources = [Path(s) for s in sources]
     for source in sources:
         if not source.exists():
             raise FileNotFoundError(f'dataset not found: {source} (give a packed .h5 or a folder)')
+    seen = {}
+    for source in sources:
+        if source.resolve() in seen:
+            raise ValueError(f'{source} is given twice (as {seen[source.resolve()]}): every '
+                             'image would be reported as leaking into itself; duplicates '
+                             'within one set are found by giving it once')
+        seen[source.resolve()] = source
     start = time.perf_counter()
-    sets = [load_fingerprints(s, layout, workers=workers) for s in sources]
+    sets = [load_fingerprints(s, layout, workers=workers, cache_in_place=cache_in_place)
+            for s in sources]
     loaded = time.perf_counter()
     labels = _unique_labels(sources)
     report = {'threshold': threshold,
@@ -73,9 +94,15 @@ def find_leaks(sources: list[str | Path], layout: str = 'pairs',
     found += [('leaks', k, m, fpm.match(sets[k].fps, sets[m].fps, threshold))
               for k in range(len(sets)) for m in range(k + 1, len(sets))]
     matched = time.perf_counter()
-    for kind, k, m, pairs in found:
-        report[kind] += [_row(labels[k], sources[k], sets[k], i, labels[m], sources[m], sets[m],
-                              j, sim, flip) for i, j, sim, flip in pairs]
+    readers: dict = {}
+    try:
+        for kind, k, m, pairs in found:
+            report[kind] += [_row((labels[k], sources[k], sets[k], i),
+                                  (labels[m], sources[m], sets[m], j), sim, flip, readers)
+                             for i, j, sim, flip in pairs]
+    finally:
+        for packed in readers.values():
+            packed.close()
     report['timing'] = {'images': sum(len(f) for f in sets),
                         'fingerprints_s': round(loaded - start, 2),
                         'match_s': round(matched - loaded, 3),
@@ -89,10 +116,12 @@ def _unique_labels(sources: list[Path]) -> list[str]:
             zip(labels, sources, strict=True)]
 
 
-def _row(label_a, src_a, fps_a, i, label_b, src_b, fps_b, j, sim, flip) -> dict:
+def _row(a: tuple, b: tuple, sim: float, flip: bool, readers: dict) -> dict:
+    """One reported pair; ``a``, ``b``: (label, source, fingerprints, index)."""
+    (label_a, src_a, fps_a, i), (label_b, src_b, fps_b, j) = a, b
     return {'set_a': label_a, 'a': fps_a.names[i], 'set_b': label_b, 'b': fps_b.names[j],
             'similarity': round(sim, 4),
-            **align(_image(src_a, fps_a, i), _image(src_b, fps_b, j), flip)}
+            **align(_image(src_a, fps_a, i, readers), _image(src_b, fps_b, j, readers), flip)}
 
 
 def format_table(report: dict) -> str:

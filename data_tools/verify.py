@@ -1,4 +1,5 @@
-"""Re-hash every image of a packed file and compare with its manifest."""
+"""Re-hash every image of a packed file (or of a sharded set, through its index) and compare
+with its manifest."""
 from pathlib import Path
 
 import numpy as np
@@ -13,12 +14,12 @@ def verify(path: str | Path) -> list[tuple[str, str]]:
     (or that cannot be read), plus a content-hash mismatch if the manifest was altered."""
     packed = fmt.PackedFile(path)
     manifest, bad = packed.manifest, []
-    items = [(packed.lq_group, i, e) for i, e in enumerate(manifest['rainy'])]
-    items += [(packed.gt_group, i, e) for i, e in enumerate(manifest['clean'])]
-    for kind, index, entry in tqdm(items, desc=f'verify {Path(path).name}', unit='img'):
+    items = [(packed.lq_group, packed.rainy, i, e) for i, e in enumerate(manifest['rainy'])]
+    items += [(packed.gt_group, packed.clean_image, i, e) for i, e in enumerate(manifest['clean'])]
+    for kind, read, index, entry in tqdm(items, desc=f'verify {Path(path).name}', unit='img'):
         label = f'{kind}/{fmt.image_key(index)} ({entry["path"]})'
         try:
-            img = np.asarray(packed.file[kind][fmt.image_key(index)][()])
+            img = np.asarray(read(index)[()])
         except Exception as err:  # a corrupt chunk surfaces as any h5py/OS error
             bad.append((label, f'unreadable: {err}'))
             continue

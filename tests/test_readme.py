@@ -43,6 +43,9 @@ RULES = [
      "trains the grid's runs: minutes to days, on the demo's or the packed data"),
     (r'work_dirs/(demo|ablations)/', 'help', 'reads a finished `make demo` or grid'),
     (r'tools/benchmark_', 'help', 'a benchmark: minutes of timing'),
+    (r'data_tools bench', 'help', 'the scale benchmark: minutes (rows in docs/datasets.md)'),
+    (r'--shard-size', 'help', 'packs a full set (tests/test_data_tools/test_pack_scale.py packs '
+     'shards, resumes and reads them at toy size)'),
     (r'tools/convert_checkpoint\.py', 'help', "needs the authors' released weights"),
     (r'tools/export_onnx\.py', 'help',
      'exports the full DANet (tests/test_tools/test_export_onnx.py checks a small one)'),

@@ -2,7 +2,7 @@
 
 ``pack`` stores the card in the file (``/card``); ``inspect`` prints it, and ``card X.h5
 --format md`` writes it as Markdown. Files packed before cards existed get one computed on the
-fly (PSNR/SSIM read every pair; fingerprints are cached into the file when it is writable).
+fly (PSNR/SSIM read every pair; the file is not written).
 """
 from collections import Counter
 from pathlib import Path
@@ -29,18 +29,22 @@ def pair_metrics(rainy: np.ndarray, clean: np.ndarray) -> tuple[float, float | N
     return calculate_psnr(rainy, clean), None if small else calculate_ssim(rainy, clean)
 
 
-def build_card(manifest: dict, attrs: dict, metrics: list, fps: dict,
-               provenance: dict | None = None) -> dict:
-    """The card of a packed dataset from its manifest, attributes, per-pair ``(psnr, ssim)``
-    (in rainy order, paired images only) and fingerprints ``{'gt': ..., 'lq': ...}``."""
+def build_card(manifest: dict, attrs: dict, metrics: list, fps, provenance: dict | None = None
+               ) -> dict:
+    """The card of a packed dataset from its manifest, attributes, ``(psnr, ssim)`` of the
+    measured pairs (all paired images, or a sample) and fingerprints ``{'gt': ..., 'lq': ...}``
+    (arrays or HDF5 datasets, read in blocks). ``provenance`` may carry ``pairing``, the
+    layout's rule. Identical pairs (infinite PSNR) are counted, not averaged."""
     rainy, clean = manifest['rainy'], manifest['clean']
     role = 'gt' if clean else 'lq'
     names = {'gt': [c['path'] for c in clean], 'lq': [r['name'] for r in rainy]}[role]
     duplicates = [{'a': names[i], 'b': names[j], 'similarity': round(s, 4), 'flip': f}
-                  for i, j, s, f in fpm.match(np.asarray(fps[role]))]
-    psnr = [m[0] for m in metrics]
+                  for i, j, s, f in fpm.match(fps[role])]
+    psnr = [m[0] for m in metrics if np.isfinite(m[0])]
     ssim = [m[1] for m in metrics if m[1] is not None]
     split = manifest['split']
+    provenance = dict(provenance or {})
+    pairing = provenance.pop('pairing', None)
     return {
         'layout': attrs['layout'], 'source': attrs['source'],
         'rainy': len(rainy), 'clean': len(clean),
@@ -54,11 +58,15 @@ def build_card(manifest: dict, attrs: dict, metrics: list, fps: dict,
         'excluded': len(manifest.get('excluded', [])),
         'psnr_y': float(np.mean(psnr)) if psnr else None,
         'ssim_y': float(np.mean(ssim)) if ssim else None,
+        'identical_pairs': len(metrics) - len(psnr),
+        'measured_pairs': len(metrics),
+        'pairing': pairing,
+        'storage': attrs.get('storage', 'raw'),
         'protocol': {'text': PROTOCOL, **build_protocol('mprnet_matlab').conventions()},
         'duplicates': {'compared': 'clean' if role == 'gt' else 'rainy',
                        'threshold': fpm.THRESHOLD, 'pairs': duplicates},
         'provenance': {'packed_from': attrs['source'], 'command': attrs.get('command', ''),
-                       'created': attrs.get('created'), **(provenance or {})},
+                       'created': attrs.get('created'), **provenance},
         'images': [{'name': r['name'], 'sha256': r['sha256'],
                     'clean_sha256': None if r['clean'] is None else clean[r['clean']]['sha256']}
                    for r in rainy],
@@ -81,12 +89,26 @@ def dataset_card(path: str | Path) -> dict:
         packed.close()
 
 
+def _metric_text(card: dict) -> str:
+    identical = card.get('identical_pairs', 0)
+    if card['psnr_y'] is None:
+        return (f'n/a: all {identical} measured pairs identical (infinite PSNR)' if identical
+                else 'n/a (no targets)')
+    ssim = 'n/a' if card['ssim_y'] is None else f'{card["ssim_y"]:.4f}'
+    text = f'{card["psnr_y"]:.2f} dB / {ssim}'
+    measured = card.get('measured_pairs', card['paired'])
+    if measured < card['paired']:
+        text += f' (sample of {measured} of {card["paired"]} pairs)'
+    if identical:
+        text += f'; {identical} identical pair(s) (infinite PSNR) left out of the PSNR mean'
+    return text
+
+
 def card_markdown(card: dict) -> str:
     """The card as Markdown (for a paper's supplement); per-image hashes in a details block."""
     prov = card['provenance']
     sizes = ', '.join(f'{size} ({n})' for size, n in card['sizes'].items())
-    metric = ('n/a (no targets)' if card['psnr_y'] is None
-              else f'{card["psnr_y"]:.2f} dB / {card["ssim_y"]:.4f}')
+    metric = _metric_text(card)
     dups = card['duplicates']
     lines = [f'# Dataset card: {Path(card["source"]).name}', '',
              '| field | value |', '|---|---|',
@@ -98,6 +120,7 @@ def card_markdown(card: dict) -> str:
              f'| skipped / converted / excluded | {card["skipped"]} / {card["converted"]} / '
              f'{card.get("excluded", 0)} |',
              f'| degraded vs target PSNR / SSIM | {metric} |',
+             f'| pairing rule | {card.get("pairing") or "not recorded"} |',
              f'| duplicate {dups["compared"]} images | {len(dups["pairs"])} pair(s) |',
              f'| content hash (sha256) | `{card["content_hash"]}` |',
              f'| ground-truth hash | `{card["ground_truth_hash"]}` |',

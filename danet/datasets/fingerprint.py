@@ -56,25 +56,31 @@ class FingerprintSet:
                               [self.shapes[i] for i in indices], self.fps[indices])
 
 
-def match(a: np.ndarray, b: np.ndarray | None = None, threshold: float = THRESHOLD,
-          block: int = 1024) -> list[tuple[int, int, float, bool]]:
+def match(a, b=None, threshold: float = THRESHOLD, block: int = 1024,
+          b_block: int = 8192) -> list[tuple[int, int, float, bool]]:
     """Pairs ``(i, j, similarity, flipped)`` with cosine ≥ ``threshold`` between fingerprints
-    ``a[i]`` and ``b[j]`` (or ``b[j]`` flipped, whichever is higher). Without ``b``, pairs
-    ``i < j`` within ``a``. Blocked matrix products keep memory at ``block × len(b)``."""
+    ``a[i]`` and ``b[j]`` (or ``b[j]`` flipped, whichever is higher), sorted. Without ``b``,
+    pairs ``i < j`` within ``a``. ``a`` and ``b`` may be arrays or HDF5 datasets: both are read
+    in blocks, so memory stays at ``block × 2·b_block`` similarities whatever their lengths."""
     same = b is None
     b = a if same else b
     if len(a) == 0 or len(b) == 0:
         return []
-    b_both = np.concatenate([b, flipped(b)]).astype(np.float32).T
     found = []
-    for start in range(0, len(a), block):
-        sims = a[start:start + block].astype(np.float32) @ b_both
-        plain, flip = sims[:, :len(b)], sims[:, len(b):]
-        best = np.maximum(plain, flip)
-        rows, cols = np.nonzero(best >= threshold)
-        for i, j in zip(rows + start, cols, strict=True):
-            if same and j <= i:
-                continue
-            r = i - start
-            found.append((int(i), int(j), float(best[r, j]), bool(flip[r, j] > plain[r, j])))
-    return found
+    for b_start in range(0, len(b), b_block):
+        b_part = np.asarray(b[b_start:b_start + b_block], np.float32)
+        both = np.concatenate([b_part, flipped(b_part)]).T
+        n = len(b_part)
+        for start in range(0, len(a), block):
+            if same and start >= b_start + n:
+                break  # rows past this block of b only pair with later blocks
+            sims = np.asarray(a[start:start + block], np.float32) @ both
+            plain, flip = sims[:, :n], sims[:, n:]
+            best = np.maximum(plain, flip)
+            rows, cols = np.nonzero(best >= threshold)
+            for r, c in zip(rows, cols, strict=True):
+                i, j = int(r + start), int(c + b_start)
+                if same and j <= i:
+                    continue
+                found.append((i, j, float(best[r, c]), bool(flip[r, c] > plain[r, c])))
+    return sorted(found)

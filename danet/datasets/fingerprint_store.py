@@ -1,10 +1,12 @@
-"""Fingerprints of a packed file or an image folder, computed once and cached.
+"""Fingerprints of a packed file or an image folder, computed once and cached by content.
 
 A packed file keeps them in its ``/fingerprints`` group (``gt``: one row per clean image,
-``lq``: one per rainy image; attribute ``version``), written by ``pack`` or on first use. A
-folder keeps them in ``.<folder>.fingerprints.npz`` beside it, keyed by each file's relative
-path, size and mtime, so changed files are re-fingerprinted. Where that location is read-only
-the cache goes to ``$XDG_CACHE_HOME/danet/fingerprints/`` (default ``~/.cache``).
+``lq``: one per rainy image; attribute ``version``), written by ``pack``. Inputs are read-only:
+fingerprints of a file packed without them, and of folders, go to the cache folder
+``$XDG_CACHE_HOME/danet/fingerprints/`` (default ``~/.cache``), keyed by content (the packed
+file's content hash; each folder image's SHA-256 of its bytes), so a replaced file is
+fingerprinted again whatever its size and mtime. ``cache_in_place=True`` writes them into a
+packed file that lacks them instead.
 """
 import hashlib
 import os
@@ -13,52 +15,54 @@ from pathlib import Path
 
 import h5py
 import numpy as np
-from PIL import Image
 from tqdm import tqdm
 
 from danet.datasets import fingerprint as fpm
 from danet.datasets import h5format as fmt
-from danet.datasets.image_files import LAYOUTS, decode_rgb, discover
+from danet.datasets.image_files import LAYOUTS, BadInputError, decode_rgb, discover
 from danet.utils.fileio import atomic_path
+from danet.utils.hashing import file_sha256
 
 GROUP = 'fingerprints'
 
 
-def _fingerprint_file(path: Path) -> np.ndarray:
-    return fpm.fingerprint(decode_rgb(path, convert=True)[0])
+def _fingerprint_file(path: Path) -> tuple:
+    """``(fingerprint, (H, W), None)``, or ``(None, None, reason)`` for an unreadable file."""
+    try:
+        img = decode_rgb(path, convert=True)[0]
+    except Exception as err:  # any decoder failure: reported with the file's path
+        return None, None, f'{type(err).__name__}: {err}'
+    return fpm.fingerprint(img), img.shape[:2], None
 
 
-def _compute(paths: list[Path], label: str, workers: int | None) -> np.ndarray:
+def _map(func, paths: list[Path], label: str, workers: int | None) -> list:
     if not paths:
-        return np.zeros((0, fpm.GRID * fpm.GRID), np.float32)
+        return []
     workers = min(workers or os.cpu_count() or 1, len(paths))
-    bar = dict(total=len(paths), desc=f'fingerprint {label}', unit='img')
+    bar = dict(total=len(paths), desc=label, unit='img')
     if workers == 1:
-        return np.stack([_fingerprint_file(p) for p in tqdm(paths, **bar)])
+        return [func(p) for p in tqdm(paths, **bar)]
     with Pool(workers) as pool:
-        return np.stack(list(tqdm(pool.imap(_fingerprint_file, paths, chunksize=8), **bar)))
+        return list(tqdm(pool.imap(func, paths, chunksize=8), **bar))
 
 
 def _cache_dir() -> Path:
     return Path(os.environ.get('XDG_CACHE_HOME', Path.home() / '.cache')) / 'danet' / 'fingerprints'
 
 
-def _writable(folder: Path) -> bool:
-    """Writable by us and not marked read-only (root passes ``os.access`` on any folder)."""
-    return os.access(folder, os.W_OK) and bool(folder.stat().st_mode & 0o222)
-
-
 def load_fingerprints(source: str | Path, layout: str = 'pairs', split: str | None = None,
-                      workers: int | None = None) -> fpm.FingerprintSet:
+                      workers: int | None = None, cache_in_place: bool = False
+                      ) -> fpm.FingerprintSet:
     """The backgrounds of ``source`` (packed ``.h5`` or folder in ``layout``): its clean images
     (role ``gt``), or its rainy images (role ``lq``) when it has no clean ones. ``split``
-    restricts a packed file to the backgrounds of that stored split."""
+    restricts a packed file to the backgrounds of that stored split. Raises ``BadInputError``
+    for a set without images or with unreadable ones (named by path)."""
     source = Path(source)
     if source.is_dir():
         if split is not None:
             raise ValueError(f'{source}: a folder stores no split; pack it with --val-fraction')
         return _folder_fingerprints(source, layout, workers)
-    return _packed_fingerprints(source, split, workers)
+    return _packed_fingerprints(source, split, cache_in_place)
 
 
 def packed_roles(packed: fmt.PackedFile) -> dict[str, list]:
@@ -67,15 +71,21 @@ def packed_roles(packed: fmt.PackedFile) -> dict[str, list]:
             'lq': [r['name'] for r in packed.manifest['rainy']]}
 
 
-def _packed_fingerprints(path: Path, split, workers) -> fpm.FingerprintSet:
+def _packed_fingerprints(path: Path, split, cache_in_place: bool) -> fpm.FingerprintSet:
     packed = fmt.PackedFile(path)
     manifest = packed.manifest
     role = 'gt' if manifest['clean'] else 'lq'
     stored = read_packed_fingerprints(packed)
+    cache = _cache_dir() / f'packed-{packed.content_hash}-v{fpm.VERSION}.npz'
+    if stored is None and not cache_in_place:
+        stored = _read_npz(cache, ('gt', 'lq'))
     if stored is None:
         stored = compute_packed_fingerprints(packed)
         packed.close()  # HDF5 refuses a writer while this process holds a reader
-        _store_packed(path, stored)
+        if cache_in_place:
+            _store_packed(path, stored)
+        else:
+            _write_npz(cache, stored)
     packed.close()
     entries = manifest['clean'] if role == 'gt' else manifest['rainy']
     names = packed_roles(packed)[role]
@@ -121,69 +131,66 @@ def write_packed_fingerprints(f: h5py.File, fps: dict) -> None:
 
 
 def _store_packed(path: Path, fps: dict) -> None:
-    """Cache into the packed file if it can be written, else leave it uncached (computed again
-    next time; packing stores them)."""
+    """Write into the packed file (``--cache-in-place``); refuse if it cannot be written."""
     if not (os.access(path, os.W_OK) and path.stat().st_mode & 0o222):
-        return
-    try:
-        with h5py.File(path, 'a') as f:
-            write_packed_fingerprints(f, fps)
-    except OSError:  # opened elsewhere for writing, or locked: stay uncached
-        pass
+        raise PermissionError(f'{path} is read-only: cannot cache fingerprints in place')
+    with h5py.File(path, 'a') as f:
+        write_packed_fingerprints(f, fps)
 
 
 def _folder_fingerprints(folder: Path, layout: str, workers) -> fpm.FingerprintSet:
     if layout not in LAYOUTS:
         raise ValueError(f'unknown layout {layout!r}; choose one of {", ".join(LAYOUTS)}')
-    groups, _ = discover(folder, layout)
+    groups, problems = discover(folder, layout)
+    if not groups:
+        raise BadInputError(problems or [(str(folder), 'no images')],
+                            f'{folder}: no images to compare in layout {layout!r}')
     clean = [g.clean for g in groups if g.clean is not None]
     role = 'gt' if clean else 'lq'
     paths = sorted(set(clean)) if clean else [p for g in groups for _, p in g.rainy]
-    keys = [(p.relative_to(folder).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
-            for p in paths]
-    cache = folder.parent / f'.{folder.name}.fingerprints.npz'
-    if not _writable(folder.parent):
-        digest = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:20]
-        cache = _cache_dir() / f'{folder.name}-{digest}.npz'
-    known = _read_npz(cache)
-    missing = [i for i, k in enumerate(keys) if k not in known]
+    digests = _map(file_sha256, paths, f'hash {folder.name}', workers)
+    cache = _cache_dir() / (f'{folder.name}-'
+                            f'{hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:20]}.npz')
+    known = _read_npz(cache, ('digests', 'fps', 'shapes')) or {}
+    known = {d: (fp, tuple(shape)) for d, fp, shape in zip(
+        known.get('digests', []), known.get('fps', []), known.get('shapes', []), strict=True)}
+    missing = sorted({d: p for d, p in zip(digests, paths, strict=True)
+                      if d not in known}.items())
+    fresh = _map(_fingerprint_file, [p for _, p in missing], f'fingerprint {folder.name}',
+                 workers)
+    bad = [(str(p), reason) for (_, p), (_, _, reason) in zip(missing, fresh, strict=True)
+           if reason]
+    if bad:
+        raise BadInputError(bad, f'cannot fingerprint {folder}')
+    known.update({d: (fp, shape) for (d, _), (fp, shape, _) in zip(missing, fresh, strict=True)})
     if missing:
-        fresh = _compute([paths[i] for i in missing], folder.name, workers)
-        known.update({keys[i]: fresh[n] for n, i in enumerate(missing)})
-        _write_npz(cache, {k: known[k] for k in keys})
-    shapes = [_shape(p) for p in paths]
-    return fpm.FingerprintSet(folder.name, role, [k[0] for k in keys], shapes,
-                              np.stack([known[k] for k in keys]) if keys
-                              else np.zeros((0, fpm.GRID ** 2), np.float32))
+        kept = sorted(set(digests))
+        _write_npz(cache, {'digests': np.array(kept, dtype=str),
+                           'fps': np.stack([known[d][0] for d in kept]).astype(np.float32),
+                           'shapes': np.array([known[d][1] for d in kept], np.int64)})
+    return fpm.FingerprintSet(folder.name, role,
+                              [p.relative_to(folder).as_posix() for p in paths],
+                              [tuple(int(n) for n in known[d][1]) for d in digests],
+                              np.stack([known[d][0] for d in digests]))
 
 
-def _shape(path: Path) -> tuple[int, int]:
-    with Image.open(path) as img:
-        return img.height, img.width
-
-
-def _read_npz(path: Path) -> dict:
+def _read_npz(path: Path, keys: tuple[str, ...]) -> dict | None:
+    """The arrays ``keys`` of a cache file, or None if absent, damaged or of another version."""
     if not path.is_file():
-        return {}
+        return None
     try:
         with np.load(path, allow_pickle=False) as data:
             if int(data['version']) != fpm.VERSION:
-                return {}
-            return {(str(n), int(s), int(m)): fp for n, s, m, fp in
-                    zip(data['names'], data['sizes'], data['mtimes'], data['fps'],
-                        strict=True)}
+                return None
+            return {key: data[key] for key in keys}
     except (OSError, KeyError, ValueError):  # a damaged cache is recomputed
-        return {}
+        return None
 
 
-def _write_npz(path: Path, entries: dict) -> None:
+def _write_npz(path: Path, arrays: dict) -> None:
     try:
         with atomic_path(path, suffix='.npz') as tmp:
             with open(tmp, 'wb') as handle:
-                np.savez(handle, version=fpm.VERSION,
-                         names=np.array([k[0] for k in entries], dtype=str),
-                         sizes=np.array([k[1] for k in entries], np.int64),
-                         mtimes=np.array([k[2] for k in entries], np.int64),
-                         fps=np.stack(list(entries.values())).astype(np.float32))
+                np.savez(handle, version=fpm.VERSION, **arrays)
     except OSError:  # nowhere to cache: fingerprints are recomputed next time
         pass

@@ -1,17 +1,22 @@
 """The packed-dataset HDF5 layout, its hashes, and the reader shared by ``data_tools`` and datasets.
 
-Layout of a packed file (format version 2)::
+Layout of a packed file (format version 3)::
 
-    /lq/000000, /lq/000001, ...   degraded inputs (rainy), uint8 H×W×3 RGB, chunked CHUNK×CHUNK×3
-    /gt/000000, ...               targets (clean), uint8 H×W×3 RGB, each background once
+    /lq/000000, /lq/000001, ...   degraded inputs (rainy): ``storage`` raw = uint8 H×W×3 RGB
+                                  chunked CHUNK×CHUNK×3; encoded = the PNG file's bytes (1-D uint8)
+    /gt/000000, ...               targets (clean), stored alike, each background once
     /manifest                     JSON string (see ``Manifest`` keys below)
     /card                         JSON string: the dataset card (``danet.datasets.card``)
     /fingerprints/{gt,lq}         perceptual fingerprints (``danet.datasets.fingerprint_store``)
+    /card_metrics                 [rainy index, PSNR, SSIM] of the pairs the card measured
     attrs: format_version, packer_version, layout, command, source, created, content_hash,
-           num_rainy, num_clean
+           num_rainy, num_clean, storage, plan_key, and ``shards`` (JSON) for an index file
 
+A sharded set is an index file whose image entries are HDF5 external links into shard files
+beside it (each itself a complete packed file), so it reads exactly like one file.
 Groups are named by role (``lq``/``gt``), so dehazing or low-light sets fit the same layout.
-Version 1 files (groups ``rainy``/``clean``, no card or fingerprints) are still read.
+Version 2 files (always raw) and version 1 files (groups ``rainy``/``clean``, no card or
+fingerprints) are still read.
 
 Manifest JSON: ``rainy`` — one entry per rainy image, in file order: ``name`` (path relative
 to the source's rainy folder), ``path`` (relative to the source), ``shape`` [H, W], ``sha256``,
@@ -29,11 +34,11 @@ import numpy as np
 
 from danet.utils.hashing import ground_truth_hash
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CHUNK = 64
 LQ, GT, MANIFEST, CARD = 'lq', 'gt', 'manifest', 'card'
 # format_version -> (degraded group, target group)
-GROUPS = {1: ('rainy', 'clean'), 2: (LQ, GT)}
+GROUPS = {1: ('rainy', 'clean'), 2: (LQ, GT), 3: (LQ, GT)}
 
 
 def image_key(index: int) -> str:
@@ -72,6 +77,8 @@ class PackedFile:
             raise ValueError(f'{self.path}: format_version {version!r}, this reader reads '
                              f'{", ".join(map(str, GROUPS))}')
         self.lq_group, self.gt_group = GROUPS[version]
+        self.encoded = self.attrs.get('storage', 'raw') == 'encoded'
+        self.shards = json.loads(self.attrs['shards']) if 'shards' in self.attrs else []
 
     @property
     def file(self) -> h5py.File:
@@ -89,18 +96,39 @@ class PackedFile:
         clean = self.manifest['clean']
         return ground_truth_hash(c['sha256'] for c in clean) if clean else None
 
-    def rainy(self, index: int) -> h5py.Dataset:
-        """The rainy image as a lazy array: slicing reads only the chunks it touches."""
-        return self.file[self.lq_group][image_key(index)]
+    def rainy(self, index: int):
+        """The rainy image: a lazy array for raw storage (slicing reads only the chunks it
+        touches), the decoded uint8 array for encoded storage."""
+        return self._image(self.lq_group, index)
+
+    def _image(self, group: str, index: int):
+        key = f'{group}/{image_key(index)}'
+        try:
+            stored = self.file[key]
+        except KeyError as err:  # a missing shard surfaces here
+            raise OSError(f'{self.path}: cannot read {key}{self._shard_hint(index, group)}: '
+                          f'{err}') from None
+        if not self.encoded:
+            return stored
+        from danet.datasets.pack_worker import decode_png
+        return decode_png(stored[()])
+
+    def _shard_hint(self, index: int, group: str) -> str:
+        count = 'num_clean' if group == self.gt_group else 'num_rainy'
+        for shard in self.shards:
+            if index < shard[count]:
+                return f' (in shard {self.path.parent / shard["file"]})'
+            index -= shard[count]
+        return ''
 
     def clean(self, index: int) -> h5py.Dataset | None:
         """The clean image paired with rainy image ``index`` (lazy), or None if unpaired."""
         clean = self.manifest['rainy'][index]['clean']
         return None if clean is None else self.clean_image(clean)
 
-    def clean_image(self, clean_index: int) -> h5py.Dataset:
-        """Clean image number ``clean_index`` of the manifest's ``clean`` list (lazy)."""
-        return self.file[self.gt_group][image_key(clean_index)]
+    def clean_image(self, clean_index: int):
+        """Clean image number ``clean_index`` of the manifest's ``clean`` list (as ``rainy``)."""
+        return self._image(self.gt_group, clean_index)
 
     @property
     def card(self) -> dict | None:

@@ -13,7 +13,7 @@ import numpy as np
 from mmengine import fileio
 from PIL import Image, UnidentifiedImageError
 
-LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400')
+LAYOUTS = ('pairs', 'mprnet', 'prenet', 'rain1400', 'reside', 'lol', 'list')
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp', '.gif')
 EXIF_ORIENTATION = 0x0112
 # EXIF orientation -> the H×W(×C) array as a viewer shows it (Pillow's ``ImageOps.exif_transpose``)
@@ -31,9 +31,30 @@ _FOLDERS = {
     'pairs': (tuple(INPUT_NAMES), ('clean',)),
     'mprnet': (('input',), ('target',)),
     'rain1400': (('rainy_image', 'rainy'), ('ground_truth', 'clean')),
+    'reside': (('hazy',), ('clear', 'GT', 'gt', 'clean')),
+    'lol': (('low',), ('high',)),
 }
 _PRENET = re.compile(r'^(no)?rain-(\d+)\.\w+$')
-_RAIN1400 = re.compile(r'^(.+)_(\d+)$')
+# many-to-one layouts: the clean stem of a degraded file's stem (path without suffix)
+_MANY_TO_ONE = {'rain1400': re.compile(r'^(.+)_(\d+)$'),      # ID_K -> ID
+                'reside': re.compile(r'^(.*?[^/_]+)_[^/]+$')}   # ID_A_B -> ID (first '_')
+PAIRING = {
+    'pairs': 'SRC/{rainy|hazy|low}/NAME <-> SRC/clean/NAME (same relative name)',
+    'mprnet': 'SRC/input/NAME <-> SRC/target/NAME (same relative name)',
+    'prenet': 'rain-K.* <-> norain-K.* in the same folder',
+    'rain1400': 'SRC/{rainy_image|rainy}/ID_K.* <-> SRC/{ground_truth|clean}/ID.* '
+                '(many to one: the stem before the last _)',
+    'reside': 'SRC/hazy/ID_A_B.* <-> SRC/{clear|GT|gt|clean}/ID.* '
+              '(many to one: the stem before the first _)',
+    'lol': 'SRC/low/NAME <-> SRC/high/NAME (same relative name)',
+    'list': 'each line of the list file: RAINY CLEAN, paths relative to SRC (many to one '
+            'when lines share a clean path)',
+}
+
+
+def pairing_rule(layout: str) -> str:
+    """How ``layout`` pairs degraded and clean images (recorded in the dataset card)."""
+    return PAIRING[layout]
 
 
 class BadInputError(ValueError):
@@ -71,16 +92,22 @@ def _pick(src: Path, names: tuple[str, ...]) -> Path | None:
     return next((src / n for n in names if (src / n).is_dir()), None)
 
 
-def discover(src: str | Path, layout: str) -> tuple[list[Group], list[tuple[str, str]]]:
+def discover(src: str | Path, layout: str, list_file: str | Path | None = None
+             ) -> tuple[list[Group], list[tuple[str, str]]]:
     """Groups of a source folder in ``layout`` and the problems found (unpaired files, empty
-    folders). A layout whose clean folder is absent yields a rainy-only set."""
+    folders). A layout whose clean folder is absent yields a rainy-only set. ``list`` reads
+    its pairs from ``list_file`` (SPA-Data's ``real_world.txt`` style)."""
     src = Path(src)
     if layout not in LAYOUTS:
         raise ValueError(f'unknown layout {layout!r}; choose one of {", ".join(LAYOUTS)}')
     if not src.is_dir():
         raise FileNotFoundError(f'source folder not found: {src}')
+    if (layout == 'list') != (list_file is not None):
+        raise ValueError('--list FILE goes with --layout list, and only with it')
     if layout == 'prenet':
         return _discover_prenet(src)
+    if layout == 'list':
+        return _discover_list(src, Path(list_file))
     rainy_names, clean_names = _FOLDERS[layout]
     rainy_dir, clean_dir = _pick(src, rainy_names), _pick(src, clean_names)
     if rainy_dir is None:
@@ -94,8 +121,8 @@ def discover(src: str | Path, layout: str) -> tuple[list[Group], list[tuple[str,
     clean = _files(clean_dir)
     if not clean:
         return [], [(str(clean_dir), 'empty folder: no images')]
-    if layout == 'rain1400':
-        return _group_rain1400(rainy, clean)
+    if layout in _MANY_TO_ONE:
+        return _group_many_to_one(rainy, clean, _MANY_TO_ONE[layout])
     problems = [(str(p), 'no partner in ' + str(clean_dir)) for n, p in rainy.items()
                 if n not in clean]
     problems += [(str(p), 'no partner in ' + str(rainy_dir)) for n, p in clean.items()
@@ -104,19 +131,44 @@ def discover(src: str | Path, layout: str) -> tuple[list[Group], list[tuple[str,
     return groups, problems
 
 
-def _group_rain1400(rainy: dict[str, Path], clean: dict[str, Path]):
+def _group_many_to_one(rainy: dict[str, Path], clean: dict[str, Path], rule: re.Pattern):
     by_stem = {str(Path(n).with_suffix('')): p for n, p in clean.items()}
     groups: dict[str, Group] = {}
     problems = []
     for name, path in rainy.items():
-        match = _RAIN1400.match(str(Path(name).with_suffix('')))
+        match = rule.match(str(Path(name).with_suffix('')))
         stem = match.group(1) if match else None
         if stem not in by_stem:
-            problems.append((str(path), 'no clean image ID.* for rainy ID_K.*'))
+            problems.append((str(path), f'no clean image {stem or "ID"}.* for it'))
             continue
         groups.setdefault(stem, Group(by_stem[stem])).rainy.append((name, path))
-    problems += [(str(p), 'clean image without any rainy ID_K.*') for s, p in by_stem.items()
+    problems += [(str(p), 'clean image without any degraded image') for s, p in by_stem.items()
                  if s not in groups]
+    return list(groups.values()), problems
+
+
+def _discover_list(src: Path, list_file: Path):
+    """Pairs from a text file of ``RAINY CLEAN`` lines (paths relative to ``src``)."""
+    if not list_file.is_file():
+        raise FileNotFoundError(f'list file not found: {list_file}')
+    groups: dict[str, Group] = {}
+    problems = []
+    for number, line in enumerate(list_file.read_text().splitlines(), 1):
+        fields = line.split()
+        if not fields:
+            continue
+        if len(fields) != 2:
+            problems.append((f'{list_file}:{number}', f'expected "RAINY CLEAN", got {line!r}'))
+            continue
+        rainy, clean = (src / f.lstrip('/') for f in fields)
+        missing = [str(p) for p in (rainy, clean) if not p.is_file()]
+        if missing:
+            problems.append((f'{list_file}:{number}', f'no such file: {", ".join(missing)}'))
+            continue
+        groups.setdefault(str(clean), Group(clean)).rainy.append(
+            (rainy.relative_to(src).as_posix(), rainy))
+    if not groups and not problems:
+        problems.append((str(list_file), 'empty list: no pairs'))
     return list(groups.values()), problems
 
 
@@ -179,9 +231,9 @@ def decode_rgb(path: str | Path, convert: bool = False,
     content = fileio.get(path)
     try:
         img = Image.open(io.BytesIO(content))
-    except UnidentifiedImageError:
-        raise ValueError('not an image file Pillow can identify (corrupt, truncated or another '
-                         'format)') from None
+    except (UnidentifiedImageError, OSError):  # PIL names the buffer, not the file
+        raise ValueError(f'{Path(path).name}: not an image file Pillow can identify (corrupt, '
+                         'truncated or another format)') from None
     orientation = img.getexif().get(EXIF_ORIENTATION, 1) if orient else 1
     pixels, note = _decode(img, content, convert)
     if orientation not in _ORIENT:

@@ -1,16 +1,23 @@
-"""Pack a folder of rainy/clean images into one HDF5 file (layout in ``danet.datasets.h5format``).
+"""Pack a folder of degraded/clean images into one HDF5 file, or into shards and an index.
 
-Decoding, hashing, fingerprints and the rainy-vs-clean metrics of the dataset card run in a
-process pool; the main process writes. ``exclude_overlap_with`` leaves out every background
-whose fingerprint matches one of those sets' backgrounds and records it in the manifest's
-``excluded``. The file is written to a hidden ``.NAME.HOST.PID.partial`` beside the destination
-and renamed into place only when complete, so a packer stopped at any moment leaves nothing at
-the destination. Before each image is
-written the free space is checked (the image's raw size plus :data:`SPACE_MARGIN`): HDF5 meeting
-a full disk floods stderr and can crash the process, so a full disk is refused before that.
+The backgrounds found by ``discover`` are cut into *segments* (``SEGMENT_PAIRS`` rainy images,
+or ``shard_size`` when sharding). Each segment is decoded by a process pool (at most a few
+backgrounds in flight, so memory does not grow with the dataset) and written as a complete
+packed file of its own, under a temporary name renamed when it is whole. At the end the
+segments are merged: copied into one file, or (``shard_size``) kept as shard files that an
+index file links to (HDF5 external links), so every reader opens the index as one dataset.
+
+Everything is written inside a hidden work folder ``.NAME.HOST.PID.partial`` beside the
+destination, and the destination appears only by a final rename. ``resume=True`` adopts the
+work folder of a dead packer of this host and skips the segments it finished (no re-decoding):
+the result is bit-identical to an uninterrupted pack (``created`` is fixed when the pack starts,
+or by ``SOURCE_DATE_EPOCH``). Before each image is written the free space is checked (its size
+plus :data:`SPACE_MARGIN`): HDF5 meeting a full disk floods stderr and can crash the process.
 """
 import errno
+import hashlib
 import json
+import math
 import os
 import shutil
 import socket
@@ -24,62 +31,242 @@ from tqdm import tqdm
 
 from danet.datasets import fingerprint as fpm
 from danet.datasets import h5format as fmt
-from danet.datasets.card import build_card, pair_metrics
+from danet.datasets import pack_worker as worker
+from danet.datasets.card import build_card
+from danet.datasets.fingerprint_store import GROUP as FINGERPRINTS
 from danet.datasets.fingerprint_store import load_fingerprints, write_packed_fingerprints
-from danet.datasets.image_files import BadInputError, Group, decode_rgb, discover
+from danet.datasets.image_files import BadInputError, discover, pairing_rule
 from danet.datasets.split import split_by_background
-from danet.utils.hashing import pixel_hash
 from danet.utils.processes import pid_alive
 
-PACKER_VERSION = '1.0'
+PACKER_VERSION = '2.0'
 SYNTHESIS_FILE = 'synthesis.json'
 """Written beside synthesised images (``data_tools.synth``); copied into the manifest."""
 COMPRESSIONS = ('none', 'gzip', 'lzf')
 SPACE_MARGIN = 1 << 20
 """Bytes kept free beyond each image (HDF5's metadata and the manifest)."""
+SEGMENT_PAIRS = 256
+"""Rainy images per segment when not sharding: the work a killed pack can lose."""
+CARD_PAIRS = 1000
+"""Pairs whose PSNR/SSIM the card measures (evenly spaced; 0 = every pair)."""
+METRICS = 'card_metrics'
+"""Dataset of the sampled pairs' ``[rainy index, PSNR, SSIM]`` (SSIM nan when undefined)."""
 
 
-def _decode(path: Path, convert: bool) -> dict:
+def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression: str = 'none',
+         storage: str = 'raw', skip_bad: bool = False, convert: bool = False,
+         overwrite: bool = False, val_fraction: float = 0.0, split_seed: int = 0,
+         workers: int | None = None, command: str = '', exclude_overlap_with=(),
+         provenance: dict | None = None, resume: bool = False, shard_size: int | None = None,
+         card_pairs: int = CARD_PAIRS, list_file: str | Path | None = None,
+         segment_pairs: int = SEGMENT_PAIRS) -> dict:
+    """Pack ``src`` (in ``layout``) into ``out``; return the manifest.
+
+    Raises ``BadInputError`` listing every offending file (nothing written) unless ``skip_bad``,
+    in which case they are left out and recorded in the manifest's ``skipped``. Backgrounds
+    found in the sets ``exclude_overlap_with`` (packed files or folders) are left out and
+    recorded in ``excluded``; ``provenance`` (``source``, ``license``) goes into the card. A
+    ``synthesis.json`` in ``src`` (from ``synth``) is copied into the manifest (``synthesis``).
+    ``storage``: ``raw`` pixels or ``encoded`` PNG bytes (see ``pack_worker``); ``shard_size``:
+    rainy images per shard file; ``card_pairs``: pairs measured for the card (0 = all);
+    ``segment_pairs``: rainy images per resumable segment when not sharding.
+    """
+    src, out = Path(src).resolve(), Path(out)
+    if compression not in COMPRESSIONS:
+        raise ValueError(f'compression {compression!r}: choose one of {", ".join(COMPRESSIONS)}')
+    if storage not in worker.STORAGES:
+        raise ValueError(f'storage {storage!r}: choose one of {", ".join(worker.STORAGES)}')
+    if shard_size is not None and shard_size < 1:
+        raise ValueError(f'--shard-size must be at least 1, got {shard_size}')
+    if out.exists() and not overwrite:
+        raise FileExistsError(f'{out} exists; pass --overwrite to replace it')
+    groups, problems = discover(src, layout, list_file)
+    settings = {'layout': layout, 'compression': compression, 'storage': storage,
+                'skip_bad': skip_bad, 'convert': convert, 'val_fraction': val_fraction,
+                'split_seed': split_seed, 'exclude': [str(t) for t in exclude_overlap_with],
+                'shard_size': shard_size, 'card_pairs': card_pairs,
+                'segment_pairs': segment_pairs,
+                'packer': PACKER_VERSION, 'sources': _sources_digest(src, groups)}
+    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = _work_folder(out, resume)
+    plan = _plan(work, key, command, resume)
+    context = {'src': src, 'key': key, 'resume': resume, 'found_first': [list(p) for p in problems],
+               'plan': plan, 'settings': settings,
+               'provenance': provenance or {}, 'pairing': pairing_rule(layout),
+               'tests': [load_fingerprints(t, layout, workers=workers)
+                         for t in exclude_overlap_with]}
+    segments = _segments(groups, shard_size or segment_pairs)
+    paths = [(out.parent / f'{out.stem}-shard{k:05d}.h5') if shard_size else
+             (work / f'segment{k:05d}.h5') for k in range(len(segments))]
     try:
-        img, note = decode_rgb(path, convert)
-    except Exception as err:  # any decoder failure is a bad file, reported by name
-        return {'path': path, 'error': f'{type(err).__name__}: {err}'}
-    return {'path': path, 'img': img, 'converted': note, 'sha256': pixel_hash(img)}
+        problems = _pack_segments(groups, segments, paths, problems, context, workers)
+        if problems and not skip_bad:
+            raise BadInputError(sorted(problems), f'cannot pack {src}')
+        final = work / 'final.h5'
+        _merge(final, paths, out.name if shard_size else None, context)
+        os.replace(final, out)
+    except (BadInputError, OSError) as err:  # bad input or a full disk: nothing is kept
+        shutil.rmtree(work, ignore_errors=True)
+        for path in paths if shard_size else ():
+            path.unlink(missing_ok=True)
+        if isinstance(err, BadInputError):
+            raise
+        raise OSError(err.errno, f'cannot write {out}: {err.strerror or err}; nothing was '
+                      'written (free some space or choose another output folder)') from None
+    shutil.rmtree(work, ignore_errors=True)
+    return fmt.PackedFile(out).manifest
 
 
-def _decode_group(args: tuple[Group, bool]) -> tuple[dict | None, list[tuple[str, dict]],
-                                                      list[tuple[str, str]]]:
-    """Decode one background and its rainy images; return them with the problems found."""
-    group, convert = args
-    clean = None if group.clean is None else _decode(group.clean, convert)
-    problems = [] if clean is None or 'error' not in clean else [(str(group.clean), clean['error'])]
-    rainy = []
-    for name, path in group.rainy:
-        item = _decode(path, convert)
-        if 'error' in item:
-            problems.append((str(path), item['error']))
-        elif clean is not None and 'error' in clean:
-            problems.append((str(path), f'its clean image {group.clean} is bad'))
-        elif clean is not None and item['img'].shape != clean['img'].shape:
-            h, w = item['img'].shape[:2]
-            ch, cw = clean['img'].shape[:2]
-            problems.append((str(path), f'size {w}x{h} differs from clean {group.clean} '
-                                        f'({cw}x{ch})'))
-        else:
-            rainy.append((name, item))
-    return (clean if rainy else None), rainy, problems
+def _sources_digest(src: Path, groups) -> str:
+    """Hash of every source file's relative path, size and mtime, in pairing order."""
+    digest = hashlib.sha256()
+    for group in groups:
+        for path in ([group.clean] if group.clean else []) + [p for _, p in group.rainy]:
+            stat = path.stat()
+            digest.update(f'{path.relative_to(src)}\0{stat.st_size}\0{stat.st_mtime_ns}\n'
+                          .encode())
+    return digest.hexdigest()
 
 
-def _decode_and_describe(args: tuple[Group, bool]):
-    """``_decode_group`` plus each image's fingerprint and each pair's card metrics."""
-    clean, rainy, problems = _decode_group(args)
-    if clean is not None:
-        clean['fp'] = fpm.fingerprint(clean['img'])
-    for _, item in rainy:
-        item['fp'] = fpm.fingerprint(item['img'])
-        if clean is not None:
-            item['metrics'] = pair_metrics(item['img'], clean['img'])
-    return clean, rainy, problems
+def _segments(groups, size: int) -> list[tuple[int, int]]:
+    """``[start, end)`` ranges of ``groups`` holding about ``size`` rainy images each."""
+    ranges, start, count = [], 0, 0
+    for i, group in enumerate(groups):
+        count += len(group.rainy)
+        if count >= size:
+            ranges.append((start, i + 1))
+            start, count = i + 1, 0
+    if start < len(groups) or not ranges:
+        ranges.append((start, len(groups)))
+    return ranges
+
+
+def _plan(work: Path, key: str, command: str, resume: bool) -> dict:
+    """The pack's fixed facts (``key``, ``command``, ``created``), kept in the work folder so a
+    resumed pack writes exactly what the first one would have."""
+    path = work / 'plan.json'
+    if resume and path.is_file():
+        plan = json.loads(path.read_text())
+        if plan['key'] != key:
+            raise ValueError(f'cannot resume into {work}: the sources or the options differ '
+                             'from the interrupted pack (drop --resume to start over)')
+        return plan
+    epoch = os.environ.get('SOURCE_DATE_EPOCH')
+    created = time.strftime('%Y-%m-%dT%H:%M:%S%z', time.gmtime(int(epoch)) if epoch
+                            else time.localtime())
+    plan = {'key': key, 'command': command, 'created': created}
+    tmp = work / 'plan.json.tmp'
+    tmp.write_text(json.dumps(plan))
+    os.replace(tmp, path)
+    return plan
+
+
+def _done(path: Path, key: str) -> bool:
+    """Whether ``path`` is a finished segment of this pack (same sources and options)."""
+    if not path.is_file():
+        return False
+    try:
+        with h5py.File(path, 'r') as f:
+            return f.attrs.get('plan_key') == key
+    except OSError:
+        return False
+
+
+def _pack_segments(groups, segments, paths, problems, context, workers) -> list:
+    """Write every segment not already done; return all problems found."""
+    settings = context['settings']
+    total = sum(len(g.rainy) for g in groups)
+    stride = max(1, math.ceil(total / settings['card_pairs'])) if settings['card_pairs'] else 1
+    first_rainy = np.cumsum([0] + [len(g.rainy) for g in groups])
+    todo = [k for k, path in enumerate(paths)
+            if not (context['resume'] and _done(path, context['key']))]
+    done_rainy = total - sum(first_rainy[segments[k][1]] - first_rainy[segments[k][0]]
+                             for k in todo)
+    workers = workers or os.cpu_count() or 1
+    with Pool(workers) as pool, tqdm(total=total, initial=done_rainy, unit='img',
+                                     desc=f'pack {context["src"].name}') as bar:
+        for k in todo:
+            start, end = segments[k]
+            jobs = (worker.Job(g, settings['convert'], settings['storage'],
+                               tuple((first_rainy[i] + n) % stride == 0
+                                     for n in range(len(g.rainy))))
+                    for i, g in zip(range(start, end), groups[start:end], strict=True))
+            results = worker.bounded_imap(pool, worker.process, jobs, 2 * workers + 2)
+            problems = _write_segment(paths[k], results, problems, context, bar)
+    return problems
+
+
+def _write_segment(path: Path, results, problems: list, context: dict, bar) -> list:
+    """Write one segment from the pool's ``results`` as a complete packed file (renamed into
+    place at the end); once any problem is known without ``skip_bad``, only decode and report."""
+    settings = context['settings']
+    tmp = path.with_name(f'.{path.name}.tmp')
+    manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None, 'excluded': []}
+    fps, metrics = {'gt': [], 'lq': []}, []
+    writing = not problems or settings['skip_bad']
+    with h5py.File(tmp, 'w') if writing else _NoFile() as f:
+        groups = {role: f.create_group(role) for role in (fmt.LQ, fmt.GT)} if writing else {}
+        for clean, rainy, found in results:
+            problems = problems + found
+            manifest['skipped'] += [list(p) for p in found]
+            bar.update(len(rainy) + len(found))
+            writing = writing and (not problems or settings['skip_bad'])
+            if not writing:
+                continue
+            background = clean if clean is not None else (rainy[0][1] if rainy else None)
+            matches = _overlaps(background['fp'], context['tests']) if background else []
+            if matches:
+                manifest['excluded'].append({
+                    'clean': None if clean is None else _rel(clean, context),
+                    'rainy': [name for name, _ in rainy], 'matches': matches})
+                continue
+            clean_index = None
+            if clean is not None:
+                clean_index = len(manifest['clean'])
+                _write_image(groups[fmt.GT], clean_index, clean['data'], settings)
+                manifest['clean'].append(_entry(clean, context))
+                fps['gt'].append(clean['fp'])
+            for name, item in rainy:
+                index = len(manifest['rainy'])
+                _write_image(groups[fmt.LQ], index, item['data'], settings)
+                manifest['rainy'].append({'name': name, **_entry(item, context),
+                                          'clean': clean_index})
+                fps['lq'].append(item['fp'])
+                if 'metrics' in item:
+                    psnr, ssim = item['metrics']
+                    metrics.append((index, psnr, np.nan if ssim is None else ssim))
+        if not writing:
+            return problems
+        _finish(f, manifest, _stack(fps), np.array(metrics, np.float64).reshape(-1, 3), context)
+    os.replace(tmp, path)
+    return problems
+
+
+class _NoFile:
+    """Stands in for the segment file while a failing pack only decodes to report."""
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _rel(item: dict, context: dict) -> str:
+    return Path(item['path']).relative_to(context['src']).as_posix()
+
+
+def _entry(item: dict, context: dict) -> dict:
+    entry = {'path': _rel(item, context), 'shape': item['shape'], 'sha256': item['sha256']}
+    if item['converted']:
+        entry['converted'] = item['converted']
+    return entry
+
+
+def _stack(fps: dict) -> dict:
+    return {k: np.stack(v) if len(v) else np.zeros((0, fpm.GRID ** 2), np.float32)
+            for k, v in fps.items()}
 
 
 def _overlaps(fp: np.ndarray, tests: list[fpm.FingerprintSet]) -> list[dict]:
@@ -88,126 +275,130 @@ def _overlaps(fp: np.ndarray, tests: list[fpm.FingerprintSet]) -> list[dict]:
             for t in tests for _, j, sim, flip in fpm.match(fp[None], t.fps)]
 
 
-def _write_image(group: h5py.Group, index: int, img, compression: str) -> None:
+def _write_image(group: h5py.Group, index: int, data: np.ndarray, settings: dict) -> None:
     folder = Path(group.file.filename).parent
-    if shutil.disk_usage(folder).free < img.nbytes + SPACE_MARGIN:
-        raise OSError(errno.ENOSPC, f'no space left on the device of {folder} '
-                      f'({shutil.disk_usage(folder).free} bytes free, the next image needs '
-                      f'{img.nbytes + SPACE_MARGIN})')
-    h, w = img.shape[:2]
-    group.create_dataset(fmt.image_key(index), data=img,
-                         chunks=(min(fmt.CHUNK, h), min(fmt.CHUNK, w), 3),
-                         compression=None if compression == 'none' else compression)
+    free = shutil.disk_usage(folder).free
+    if free < data.nbytes + SPACE_MARGIN:
+        raise OSError(errno.ENOSPC, f'no space left on the device of {folder} ({free} bytes '
+                      f'free, the next image needs {data.nbytes + SPACE_MARGIN})')
+    compression = None if settings['compression'] == 'none' else settings['compression']
+    if data.ndim == 1:  # encoded bytes: one contiguous blob
+        group.create_dataset(fmt.image_key(index), data=data)
+        return
+    h, w = data.shape[:2]
+    group.create_dataset(fmt.image_key(index), data=data, compression=compression,
+                         chunks=(min(fmt.CHUNK, h), min(fmt.CHUNK, w), 3))
 
 
-def _entry(item: dict, src: Path) -> dict:
-    entry = {'path': Path(item['path']).relative_to(src).as_posix(),
-             'shape': list(item['img'].shape[:2]), 'sha256': item['sha256']}
-    if item['converted']:
-        entry['converted'] = item['converted']
-    return entry
+def _finish(f: h5py.File, manifest: dict, fps: dict, metrics: np.ndarray, context: dict,
+            shards: list | None = None) -> None:
+    """Write the manifest, fingerprints, sampled metrics, attributes and card into ``f``."""
+    settings, plan, src = context['settings'], context['plan'], context['src']
+    if (src / SYNTHESIS_FILE).is_file():
+        manifest['synthesis'] = json.loads((src / SYNTHESIS_FILE).read_text())
+    f.create_dataset(fmt.MANIFEST, data=json.dumps(manifest))
+    write_packed_fingerprints(f, fps)
+    f.create_dataset(METRICS, data=metrics)
+    f.attrs.update({
+        'format_version': fmt.FORMAT_VERSION, 'packer_version': PACKER_VERSION,
+        'layout': settings['layout'], 'command': plan['command'], 'source': str(src),
+        'created': plan['created'], 'content_hash': fmt.content_hash(manifest),
+        'num_rainy': len(manifest['rainy']), 'num_clean': len(manifest['clean']),
+        'storage': settings['storage'], 'plan_key': context['key']})
+    if shards is not None:
+        f.attrs['shards'] = json.dumps(shards)
+    pairs = [(p, None if np.isnan(s) else s) for _, p, s in metrics]
+    card = build_card(manifest, dict(f.attrs), pairs, f[FINGERPRINTS],
+                      {'pairing': context['pairing'], **context['provenance']})
+    f.create_dataset(fmt.CARD, data=json.dumps(card))
 
 
-def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression: str = 'none',
-         skip_bad: bool = False, convert: bool = False, overwrite: bool = False,
-         val_fraction: float = 0.0, split_seed: int = 0, workers: int | None = None,
-         command: str = '', exclude_overlap_with=(), provenance: dict | None = None) -> dict:
-    """Pack ``src`` (in ``layout``) into ``out``; return the manifest.
-
-    Raises ``BadInputError`` listing every offending file (nothing written) unless ``skip_bad``,
-    in which case they are left out and recorded in the manifest's ``skipped``. Backgrounds
-    found in the sets ``exclude_overlap_with`` (packed files or folders) are left out and
-    recorded in ``excluded``; ``provenance`` (``source``, ``license``) goes into the card. A
-    ``synthesis.json`` in ``src`` (from ``synth``) is copied into the manifest (``synthesis``).
-    """
-    src, out = Path(src).resolve(), Path(out)
-    if compression not in COMPRESSIONS:
-        raise ValueError(f'compression {compression!r}: choose one of {", ".join(COMPRESSIONS)}')
-    if out.exists() and not overwrite:
-        raise FileExistsError(f'{out} exists; pass --overwrite to replace it')
-    groups, problems = discover(src, layout)
-    tests = [load_fingerprints(t, layout, workers=workers) for t in exclude_overlap_with]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_partials(out)
-    partial = out.parent / f'.{out.name}.{socket.gethostname()}.{os.getpid()}.partial'
+def _merge(final: Path, segments: list[Path], index_name: str | None, context: dict) -> None:
+    """Join the finished segments into ``final``: images copied, or (``index_name`` given, the
+    sharded case) linked to the shard files beside the index."""
     manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None, 'excluded': []}
-    fps, metrics = {'gt': [], 'lq': []}, []
-    workers = workers or os.cpu_count() or 1
-    try:
-        with h5py.File(partial, 'w') as f, Pool(workers) as pool:
-            rainy_group, clean_group = f.create_group(fmt.LQ), f.create_group(fmt.GT)
-            jobs = pool.imap(_decode_and_describe, [(g, convert) for g in groups])
-            total = sum(len(g.rainy) for g in groups)
-            with tqdm(total=total, desc=f'pack {src.name}', unit='img') as bar:
-                for clean, rainy, group_problems in jobs:
-                    problems += group_problems
-                    bar.update(len(rainy) + len(group_problems))
-                    if problems and not skip_bad:
-                        continue  # keep decoding to report every bad file, write nothing
-                    background = clean if clean is not None else (rainy[0][1] if rainy else None)
-                    found = _overlaps(background['fp'], tests) if tests and background else []
-                    if found:
-                        manifest['excluded'].append({
-                            'clean': None if clean is None else _entry(clean, src)['path'],
-                            'rainy': [name for name, _ in rainy], 'matches': found})
-                        continue
-                    clean_index = None
-                    if clean is not None:
-                        clean_index = len(manifest['clean'])
-                        _write_image(clean_group, clean_index, clean['img'], compression)
-                        manifest['clean'].append(_entry(clean, src))
-                        fps['gt'].append(clean['fp'])
-                    for name, item in rainy:
-                        _write_image(rainy_group, len(manifest['rainy']), item['img'],
-                                     compression)
-                        manifest['rainy'].append({'name': name, **_entry(item, src),
-                                                  'clean': clean_index})
-                        fps['lq'].append(item['fp'])
-                        if 'metrics' in item:
-                            metrics.append(item['metrics'])
-            if problems and not skip_bad:
-                raise BadInputError(sorted(problems), f'cannot pack {src}')
-            if not manifest['rainy']:
-                raise BadInputError(sorted(problems) or [(str(src), 'no images')],
-                                    f'nothing to pack in {src}' + (
-                                        ' after excluding overlaps' if manifest['excluded']
-                                        else ''))
-            manifest['skipped'] = [list(p) for p in sorted(problems)]
-            if (src / SYNTHESIS_FILE).is_file():
-                manifest['synthesis'] = json.loads((src / SYNTHESIS_FILE).read_text())
-            if val_fraction:
-                keys = [manifest['clean'][r['clean']]['sha256'] if r['clean'] is not None
-                        else r['sha256'] for r in manifest['rainy']]
-                manifest['split'] = split_by_background(keys, val_fraction, split_seed)
-            f.create_dataset(fmt.MANIFEST, data=json.dumps(manifest))
-            fps = {k: np.stack(v) if v else np.zeros((0, fpm.GRID ** 2), np.float32)
-                   for k, v in fps.items()}
-            write_packed_fingerprints(f, fps)
-            f.attrs.update({
-                'format_version': fmt.FORMAT_VERSION, 'packer_version': PACKER_VERSION,
-                'layout': layout, 'command': command, 'source': str(src),
-                'created': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
-                'content_hash': fmt.content_hash(manifest),
-                'num_rainy': len(manifest['rainy']), 'num_clean': len(manifest['clean'])})
-            card = build_card(manifest, dict(f.attrs), metrics, fps, provenance)
-            f.create_dataset(fmt.CARD, data=json.dumps(card))
-        os.replace(partial, out)
-    except OSError as err:
-        raise OSError(err.errno, f'cannot write {out}: {err.strerror or err}; nothing was '
-                      'written (free some space or choose another output folder)') from None
-    finally:
-        partial.unlink(missing_ok=True)
-    return manifest
+    fps, metrics, shards = {'gt': [], 'lq': []}, [], []
+    with h5py.File(final, 'w') as f:
+        groups = {role: f.create_group(role) for role in (fmt.LQ, fmt.GT)}
+        for path in segments:
+            with h5py.File(path, 'r') as seg:
+                part = json.loads(seg[fmt.MANIFEST][()])
+                offsets = {fmt.GT: len(manifest['clean']), fmt.LQ: len(manifest['rainy'])}
+                for role, rows in ((fmt.GT, part['clean']), (fmt.LQ, part['rainy'])):
+                    for i in range(len(rows)):
+                        name = fmt.image_key(offsets[role] + i)
+                        if index_name:
+                            groups[role][name] = h5py.ExternalLink(
+                                path.name, f'/{role}/{fmt.image_key(i)}')
+                        else:
+                            seg.copy(seg[role][fmt.image_key(i)], groups[role], name)
+                manifest['clean'] += part['clean']
+                manifest['rainy'] += [{**r, 'clean': None if r['clean'] is None
+                                       else r['clean'] + offsets[fmt.GT]} for r in part['rainy']]
+                manifest['skipped'] += part['skipped']
+                manifest['excluded'] += part['excluded']
+                stored = seg[FINGERPRINTS]
+                for role in ('gt', 'lq'):
+                    fps[role].append(np.asarray(stored[role][()]))
+                rows = np.asarray(seg[METRICS][()]).reshape(-1, 3).copy()
+                rows[:, 0] += offsets[fmt.LQ]
+                metrics.append(rows)
+                shards.append({'file': path.name, 'content_hash': seg.attrs['content_hash'],
+                               'num_rainy': len(part['rainy']),
+                               'num_clean': len(part['clean'])})
+        manifest['skipped'] = sorted(manifest['skipped'] + context['found_first'])
+        if not manifest['rainy']:
+            problems = [tuple(p) for p in manifest['skipped']] or [
+                (str(context['src']), 'no images')]
+            raise BadInputError(problems, f'nothing to pack in {context["src"]}' + (
+                ' after excluding overlaps' if manifest['excluded'] else ''))
+        val_fraction = context['settings']['val_fraction']
+        if val_fraction:
+            keys = [manifest['clean'][r['clean']]['sha256'] if r['clean'] is not None
+                    else r['sha256'] for r in manifest['rainy']]
+            manifest['split'] = split_by_background(keys, val_fraction,
+                                                    context['settings']['split_seed'])
+        fps = {role: np.concatenate(v) for role, v in fps.items()}
+        _finish(f, manifest, fps, np.concatenate(metrics), context,
+                shards if index_name else None)
+
+
+def _work_folder(out: Path, resume: bool) -> Path:
+    """This packer's work folder; with ``resume``, a dead packer's of this host adopted."""
+    mine = out.parent / f'.{out.name}.{socket.gethostname()}.{os.getpid()}.partial'
+    stale = _stale_partials(out)
+    if resume and stale:
+        newest = max(stale, key=lambda p: p.stat().st_mtime)
+        os.replace(newest, mine)
+        stale.remove(newest)
+    for leftover in stale:
+        _remove(leftover)
+    mine.mkdir(exist_ok=True)
+    return mine
+
+
+def _stale_partials(out: Path) -> list[Path]:
+    host, found = socket.gethostname(), []
+    for leftover in out.parent.glob(f'.{out.name}.*.partial'):
+        owner, _, pid = leftover.name[len(out.name) + 2:-len('.partial')].rpartition('.')
+        if owner == host and pid.isdigit() and not pid_alive(int(pid)):
+            found.append(leftover)
+    return found
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def remove_stale_partials(out: Path) -> None:
-    """Delete ``.OUT.HOST.PID.partial`` files left beside ``out`` by killed packers of this host.
+    """Delete ``.OUT.HOST.PID.partial`` work folders left beside ``out`` by killed packers of
+    this host (what ``--resume`` would adopt).
 
     A partial from another host (a shared filesystem) is never touched: its pid cannot be
     checked from here, and it may belong to a live packer.
     """
-    host = socket.gethostname()
-    for leftover in out.parent.glob(f'.{out.name}.*.partial'):
-        owner, _, pid = leftover.name[len(out.name) + 2:-len('.partial')].rpartition('.')
-        if owner == host and pid.isdigit() and not pid_alive(int(pid)):
-            leftover.unlink(missing_ok=True)
+    for leftover in _stale_partials(out):
+        _remove(leftover)

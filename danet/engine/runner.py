@@ -18,8 +18,11 @@ Differences from ``mmengine.runner.Runner``:
   checkpoint inside this run's ``work_dir``, every other checkpoint goes through
   ``danet.models.checkpoint.read_checkpoint``.
 
-``run_training`` and ``run_testing`` apply ``danet.utils.memory.keep_freed_memory`` first.
+``run_training`` and ``run_testing`` apply ``danet.utils.memory.keep_freed_memory`` first;
+``run_training`` holds the run lock of its ``work_dir`` (``danet.utils.run_lock``, as the grid
+runner holds its run folders'): a second training started there refuses, naming the holder.
 """
+import contextlib
 import copy
 import json
 import os
@@ -47,6 +50,7 @@ from danet.utils.config import check_cfg_options, check_dataset_paths
 from danet.utils.fileio import atomic_write_json, atomic_write_text
 from danet.utils.memory import keep_freed_memory
 from danet.utils.provenance import config_hash
+from danet.utils.run_lock import LOCK_FILES, RunLock
 from danet.utils.threads import apply_thread_policy, max_loader_workers
 
 LOG_DIR = 'logs'
@@ -66,7 +70,8 @@ def prepare_work_dir(work_dir: str | Path, resume: bool) -> bool:
     ``env.json`` go (the next attempt writes its own), its ``logs/`` stay.
     """
     work_dir = Path(work_dir)
-    entries = sorted(p.name for p in work_dir.iterdir()) if work_dir.is_dir() else []
+    entries = sorted(p.name for p in work_dir.iterdir()
+                     if p.name not in LOCK_FILES) if work_dir.is_dir() else []
     if (work_dir / 'last_checkpoint').is_file():
         if not resume:
             raise FileExistsError(
@@ -232,13 +237,27 @@ def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False)
     set unless ``allow_overlap``; the check's result goes into ``env.json``."""
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     overlap = check_overlap(cfg, allow_overlap)
-    cfg.resume = prepare_work_dir(cfg.work_dir, resume)
-    apply_thread_policy(max_loader_workers(cfg))
-    keep_freed_memory()
-    runner = DerainRunner.from_cfg(cfg)
-    runner.train_test_overlap = overlap
-    runner.train()
+    with training_lock(cfg):
+        cfg.resume = prepare_work_dir(cfg.work_dir, resume)
+        apply_thread_policy(max_loader_workers(cfg))
+        keep_freed_memory()
+        runner = DerainRunner.from_cfg(cfg)
+        runner.train_test_overlap = overlap
+        runner.train()
     return runner
+
+
+LAUNCHER_RANK = {'pytorch': 'RANK', 'slurm': 'SLURM_PROCID', 'mpi': 'OMPI_COMM_WORLD_RANK'}
+"""Where each launcher puts a process's rank before the process group exists."""
+
+
+def training_lock(cfg: Config) -> contextlib.AbstractContextManager:
+    """The run lock of ``cfg.work_dir``, taken by rank 0 only (the ranks of one distributed
+    training share the directory); ``RunBusyError`` (exit 2 in the tools) names the holder."""
+    variable = LAUNCHER_RANK.get(cfg.get('launcher', 'none'))
+    if variable and int(os.environ.get(variable, 0)) != 0:
+        return contextlib.nullcontext()
+    return RunLock(cfg.work_dir).held('training')
 
 
 def testset_name(loader: dict) -> str:

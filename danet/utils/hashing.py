@@ -20,3 +20,12 @@ def ground_truth_hash(pixel_hashes) -> str:
     runs and of other methods' released images are comparable exactly when they share it.
     """
     return hashlib.sha256(json.dumps(sorted(set(pixel_hashes))).encode()).hexdigest()
+
+
+def file_sha256(path) -> str:
+    """SHA-256 of a file's bytes, read in 4 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        for block in iter(lambda: handle.read(1 << 22), b''):
+            digest.update(block)
+    return digest.hexdigest()

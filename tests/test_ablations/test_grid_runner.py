@@ -13,9 +13,10 @@ import submitit
 
 from ablations.__main__ import main
 from ablations.grid import expand, load_grid
-from ablations.rundir import DONE, FAILED, INTERRUPTED, LOCK, RunLock, RunState, run_state
+from ablations.rundir import DONE, FAILED, INTERRUPTED, RunState, run_state
 from ablations.runner import execute_run, make_executor, run_dir_of, select_runs, slurm_parameters
 from ablations.stages import grid_stages
+from danet.utils.run_lock import LOCK, RunLock
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -79,8 +79,8 @@ def test_leaks_finds_the_flipped_crop_and_the_duplicate(two_sets, tmp_path, caps
     assert (leak['a'], leak['b'], leak['flip']) == ('clean/a.png', 'clean/x.png', True)
     assert leak['similarity'] >= fpm.THRESHOLD and leak['scale'] == pytest.approx(1.0, abs=0.01)
     assert leak['offset'] == [0.0, -3.0]  # x.png flipped starts 3 rows above a.png's top
-    cache = train.parent / '.train.fingerprints.npz'  # cached beside the folder
-    assert len(np.load(cache)['names']) == 3
+    [cache] = (tmp_path / 'cache' / 'danet' / 'fingerprints').glob('train-*.npz')
+    assert len(np.load(cache)['digests']) == 2  # b.png and c.png share their bytes
     shutil.copy(test / 'clean' / 'y.png', train / 'clean' / 'b.png')  # b.png changes
     assert main(['leaks', str(train), str(test), '--json', str(report_path)]) == 3
     report = json.loads(report_path.read_text())  # re-fingerprinted: b.png now leaks y.png
@@ -143,7 +143,10 @@ def test_format_version_1_is_still_read(tmp_path):
     packed.close()
     dataset.packed.close()  # a reader open in this process would block the cache write
     assert main(['leaks', str(v1)]) == 0
-    with h5py.File(v1, 'r') as f:  # fingerprinted once, cached in the file
+    with h5py.File(v1, 'r') as f:  # the input is not written
+        assert 'fingerprints' not in f
+    assert main(['leaks', str(v1), '--cache-in-place']) == 0
+    with h5py.File(v1, 'r') as f:  # asked for: fingerprinted once, cached in the file
         assert f['fingerprints/gt'].shape == (2, fpm.GRID ** 2)
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from ablations.rundir import LOCK, RunLock
+from danet.utils.run_lock import LOCK, RunLock
 
 TAKERS = 8
 DEAD_PID = 2 ** 22 + 12345   # above the default pid_max: never a live process

@@ -1,0 +1,191 @@
+"""The scale benchmark (``python -m data_tools bench``): synthetic pairs through every data step.
+
+Generates N rainy/clean pairs of SIZE×SIZE on disk, then packs them (raw and encoded storage),
+kills a pack half-way and resumes it (checking the result is bit-identical), packs shards,
+verifies, inspects, checks leaks against a small test set holding copies of training
+backgrounds, and loads random crops with 0 and 2 DataLoader workers, page cache cold and warm.
+Each command runs as a subprocess whose peak resident memory (its own and its workers') is
+read from ``getrusage``. Prints one row per step: seconds, pairs/s, peak RSS, file size, crops/s.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from multiprocessing import Pool
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from danet.utils.hashing import file_sha256
+
+MEASURE = ('import resource, sys; from data_tools.__main__ import main; rc = main(sys.argv[1:]); '
+           'use = resource.getrusage; print("PEAK_RSS_KIB", use(resource.RUSAGE_SELF).ru_maxrss, '
+           'use(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); sys.exit(rc)')
+
+
+def _pair(args) -> None:
+    """One synthetic pair: a smooth random background and bright slanted streaks over it."""
+    root, index, size, seed = args
+    rng = np.random.default_rng([seed, index])
+    base = rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)
+    clean = cv2.resize(base, (size, size), interpolation=cv2.INTER_CUBIC)
+    clean = np.clip(clean + rng.normal(0, 4, clean.shape), 0, 255).astype(np.uint8)
+    streaks = np.zeros((size, size), np.float32)
+    for _ in range(size // 4):
+        x, y = rng.integers(0, size, 2)
+        cv2.line(streaks, (int(x), int(y)), (int(x) + size // 32, int(y) + size // 10), 1.0, 1)
+    rainy = np.clip(clean + 90 * streaks[..., None], 0, 255).astype(np.uint8)
+    for sub, img in (('clean', clean), ('rainy', rainy)):
+        cv2.imwrite(str(root / sub / f'{index:07d}.png'), img)
+
+
+def generate(root: Path, pairs: int, size: int, seed: int, workers: int) -> None:
+    """``pairs`` synthetic pairs in the ``pairs`` layout under ``root``."""
+    for sub in ('clean', 'rainy'):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    with Pool(workers) as pool:
+        pool.map(_pair, [(root, i, size, seed) for i in range(pairs)], chunksize=64)
+
+
+def run(argv: list[str], kill_when=None) -> dict:
+    """Run ``python -m data_tools ARGV`` and return seconds, exit code and peak RSS (MiB);
+    with ``kill_when`` (a callable), SIGKILL it as soon as that returns true."""
+    env = {**os.environ, 'SOURCE_DATE_EPOCH': '1700000000',
+           'PYTHONPATH': os.pathsep.join(filter(None, [str(Path(__file__).parents[1]),
+                                                       os.environ.get('PYTHONPATH')]))}
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, '-c', MEASURE, *argv], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if kill_when is not None:
+        while proc.poll() is None and not kill_when():
+            time.sleep(0.05)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    peaks = [line.split()[1:] for line in err.splitlines() if line.startswith('PEAK_RSS_KIB')]
+    if proc.returncode not in (0, 3, -signal.SIGKILL):
+        raise RuntimeError(f'data_tools {" ".join(argv)} failed ({proc.returncode}):\n'
+                           f'{err[-3000:]}')
+    main_kib, child_kib = (int(v) for v in peaks[0]) if peaks else (0, 0)
+    return {'s': seconds, 'rc': proc.returncode, 'rss_mib': main_kib / 1024,
+            'worker_rss_mib': child_kib / 1024, 'stdout': out}
+
+
+def crops_per_second(path: Path, crop: int, workers: int, batches: int, cold: bool,
+                     batch: int = 16) -> float:
+    """Random ``crop``² crops (+ flip/rot) per second from a packed file, after the first batch;
+    ``cold`` drops the file from the page cache first (``posix_fadvise DONTNEED``)."""
+    import torch  # noqa: F401  (the loader below needs it; imported where it is used)
+    from mmengine.dataset import pseudo_collate
+    from torch.utils.data import DataLoader, RandomSampler
+
+    from danet.datasets.h5_dataset import H5PairedDataset
+    from danet.utils.threads import apply_thread_policy
+    apply_thread_policy(workers)
+    if cold:
+        for file in [path, *path.parent.glob(f'{path.stem}-shard*.h5')]:
+            fd = os.open(file, os.O_RDONLY)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            os.close(fd)
+    data = H5PairedDataset(str(path), pipeline=[dict(type='PairedRandomCrop', crop_size=crop),
+                                                 dict(type='PairedFlipRot8')])
+    sampler = RandomSampler(data, replacement=True, num_samples=batch * (batches + 1))
+    loader = DataLoader(data, batch_size=batch, sampler=sampler, num_workers=workers,
+                        collate_fn=pseudo_collate)
+    seen, start = 0, None
+    for item in loader:
+        if start is None:
+            start = time.perf_counter()
+            continue
+        seen += len(item['inputs'])
+    return seen / (time.perf_counter() - start)
+
+
+def _row(step: str, result: dict, pairs: int | None = None, path: Path | None = None) -> dict:
+    row = {'step': step, 'seconds': round(result['s'], 2),
+           'rss_mib': round(result['rss_mib']), 'worker_rss_mib': round(result['worker_rss_mib'])}
+    if pairs:
+        row['pairs_per_s'] = round(pairs / result['s'], 1)
+    if path is not None:
+        row['mib'] = round(sum(p.stat().st_size for p in [path, *path.parent.glob(
+            f'{path.stem}-shard*.h5')]) / 2 ** 20, 1)
+    return row
+
+
+def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
+              batches: int = 20, seed: int = 0, skip=()) -> list[dict]:
+    """Every step on ``pairs`` synthetic pairs; the rows printed by ``format_rows``. ``skip``
+    may name ``encoded`` and ``shards``: those packs, with their verify and loading rows."""
+    keep = root is not None
+    root = Path(root or tempfile.mkdtemp(prefix='danet-bench-'))
+    src, test = root / 'src', root / 'test'
+    rows = []
+    try:
+        start = time.perf_counter()
+        generate(src, pairs, size, seed, workers)
+        generate(test, max(8, pairs // 100), size, seed + 1, workers)
+        for i in range(0, pairs, max(1, pairs // 5)):  # 5 training backgrounds leak into test
+            shutil.copy(src / 'clean' / f'{i:07d}.png', test / 'clean' / f'leak{i:07d}.png')
+            shutil.copy(src / 'rainy' / f'{i:07d}.png', test / 'rainy' / f'leak{i:07d}.png')
+        rows.append({'step': f'generate {pairs} pairs {size}x{size}',
+                     'seconds': round(time.perf_counter() - start, 2)})
+        w = ['--workers', str(workers)]
+        raw, enc, sharded = root / 'raw.h5', root / 'encoded.h5', root / 'sharded' / 'set.h5'
+        source_mib = sum(p.stat().st_size for p in src.rglob('*.png')) / 2 ** 20
+        rows.append({'step': 'source PNG files', 'mib': round(source_mib, 1)})
+        rows.append(_row('pack raw', run(['pack', str(src), str(raw), *w]), pairs, raw))
+        reference = file_sha256(raw)
+        raw.rename(root / 'raw_reference.h5')
+        sets = [('raw', raw)]
+        if 'encoded' not in skip:
+            rows.append(_row('pack encoded', run(['pack', str(src), str(enc), *w, '--storage',
+                                                  'encoded']), pairs, enc))
+            sets.append(('encoded', enc))
+        segments = max(1, pairs // 256)
+        killed = run(['pack', str(src), str(raw), *w], kill_when=lambda: len(list(
+            root.glob('.raw.h5.*.partial/segment*.h5'))) >= max(1, segments // 2))
+        resumed = run(['pack', str(src), str(raw), *w, '--resume'])
+        same = file_sha256(raw) == reference
+        rows.append({**_row('pack killed half-way', killed), 'note': f'exit {killed["rc"]}'})
+        rows.append({**_row('pack --resume', resumed, pairs, raw),
+                     'note': 'bit-identical' if same else 'DIFFERS from the uninterrupted pack'})
+        if 'shards' not in skip:
+            rows.append(_row('pack --shard-size N/4', run([
+                'pack', str(src), str(sharded), *w, '--shard-size', str(max(1, pairs // 4))]),
+                pairs, sharded))
+            sets.append(('sharded', sharded))
+        for name, path in sets:
+            rows.append(_row(f'verify {name}', run(['verify', str(path)]), pairs))
+        rows.append(_row('inspect', run(['inspect', str(raw)])))
+        leaks = run(['leaks', str(raw), str(test), *w, '--json', str(root / 'leaks.json')])
+        found = len(json.loads((root / 'leaks.json').read_text())['leaks'])
+        rows.append({**_row('leaks raw.h5 vs test folder', leaks, pairs),
+                     'note': f'{found} leaking pairs found'})
+        crop = min(size, 256)
+        for name, path in sets:
+            for loader_workers in (0, 2):
+                for cold in (True, False):
+                    rate = crops_per_second(path, crop, loader_workers, batches, cold)
+                    rows.append({'step': f'load {name} {crop}² crops, {loader_workers} workers, '
+                                         f'{"cold" if cold else "warm"}',
+                                 'crops_per_s': round(rate, 1)})
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+    return rows
+
+
+def format_rows(rows: list[dict]) -> str:
+    keys = ('seconds', 'pairs_per_s', 'rss_mib', 'worker_rss_mib', 'mib', 'crops_per_s', 'note')
+    header = ('step', 's', 'pairs/s', 'peak RSS MiB', 'worker RSS MiB', 'file MiB', 'crops/s',
+              'note')
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join([r['step'], *(str(r.get(k, '')) for k in keys)]) + ' |'
+              for r in rows]
+    return '\n'.join(lines)

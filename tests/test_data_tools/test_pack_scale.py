@@ -1,0 +1,202 @@
+"""Packing at scale: resume after SIGKILL (bit-identical), flat memory, shards, encoded storage."""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from danet.datasets import h5format as fmt
+from danet.datasets.h5_dataset import H5PairedDataset
+from danet.datasets.image_files import decode_rgb
+from danet.datasets.pack import pack
+from data_tools.__main__ import main
+
+PACK = ('import sys; from danet.datasets.pack import pack; '
+        'pack(sys.argv[1], sys.argv[2], workers=1, segment_pairs=int(sys.argv[3]), '
+        'resume=sys.argv[4] == "1", command="test")')
+
+
+def sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _start(src, out, segment, resume, repo_root):
+    env = {**os.environ, 'SOURCE_DATE_EPOCH': '1700000000', 'PYTHONPATH': str(repo_root)}
+    return subprocess.Popen([sys.executable, '-c', PACK, str(src), str(out), str(segment),
+                             '1' if resume else '0'], cwd=repo_root, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _segments(folder):
+    return {p.name: p.stat().st_mtime_ns for p in folder.glob('.*.partial/segment*.h5')}
+
+
+@pytest.mark.slow
+def test_sigkill_at_several_points_resumes_bit_identical(tmp_path, write_pairs, repo_root,
+                                                         monkeypatch):
+    src = write_pairs(tmp_path / 'src', [f'{i:03d}.png' for i in range(40)], size=(96, 128))
+    out = tmp_path / 'out' / 'set.h5'
+    monkeypatch.setenv('SOURCE_DATE_EPOCH', '1700000000')
+    pack(src, out, workers=1, segment_pairs=4, command='test')  # the uninterrupted pack
+    reference = sha256(out)
+    out.rename(out.with_name('reference.h5'))
+    # kill when 1 then 5 segments are finished, then once the merge has begun
+    kept = {}
+    for resume, when in ((False, lambda f: len(_segments(f)) >= 1),
+                         (True, lambda f: len(_segments(f)) >= 5),
+                         (True, lambda f: any(f.glob('.*.partial/final.h5')))):
+        proc = _start(src, out, 4, resume, repo_root)
+        deadline = time.time() + 120
+        while not when(out.parent) and proc.poll() is None and time.time() < deadline:
+            time.sleep(0.01)
+        assert proc.poll() is None, 'the pack finished before it could be killed'
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert not out.exists()  # never looks complete
+        now = _segments(out.parent)
+        assert all(now.get(name) == mtime for name, mtime in kept.items()), \
+            'a finished segment was written again instead of being kept'
+        kept = now
+    proc = _start(src, out, 4, True, repo_root)
+    assert proc.wait(120) == 0, proc.stderr.read().decode()[-2000:]
+    assert sha256(out) == reference
+    assert not list(out.parent.glob('.*.partial'))
+
+
+def test_resume_refuses_changed_sources(tmp_path, write_pairs, repo_root):
+    src = write_pairs(tmp_path / 'src', [f'{i}.png' for i in range(6)])
+    work = tmp_path / f'.out.h5.{os.uname().nodename}.{2 ** 22 + 7}.partial'
+    work.mkdir()
+    (work / 'plan.json').write_text(json.dumps({'key': 'other', 'command': '', 'created': ''}))
+    with pytest.raises(ValueError, match='differ from the interrupted pack'):
+        pack(src, tmp_path / 'out.h5', workers=1, resume=True)
+
+
+PEAK = ('import resource, sys; from danet.datasets.pack import pack; '
+        'pack(sys.argv[1], sys.argv[2], workers=1, segment_pairs=16, card_pairs=16); '
+        'print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)')
+
+
+@pytest.mark.slow
+def test_peak_memory_flat_in_the_number_of_pairs(tmp_path, write_pairs, repo_root):
+    """Peak RSS of the packing process at 4× the pairs within 6 MiB of 1× (pixels streamed)."""
+    peaks = []
+    for count in (40, 160):
+        src = write_pairs(tmp_path / f'src{count}', [f'{i:03d}.png' for i in range(count)],
+                          size=(192, 192))
+        proc = subprocess.run([sys.executable, '-c', PEAK, str(src), str(tmp_path / f'{count}.h5')],
+                              capture_output=True, text=True, cwd=repo_root,
+                              env={**os.environ, 'PYTHONPATH': str(repo_root)})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        peaks.append(int(proc.stdout.split()[-1]) / 1024)
+    # 120 more pairs hold 120 × 2 × 108 KiB = 25 MiB of pixels; only their rows may stay
+    assert peaks[1] - peaks[0] < 6, f'peak RSS {peaks[0]:.0f} MiB -> {peaks[1]:.0f} MiB'
+
+
+def test_shards_read_as_one_set_everywhere(tmp_path, write_pairs, capsys):
+    src = write_pairs(tmp_path / 'src', [f'{i:02d}.png' for i in range(10)])
+    whole, index = tmp_path / 'whole.h5', tmp_path / 'sharded' / 'set.h5'
+    pack(src, whole, workers=1)
+    pack(src, index, workers=1, shard_size=4, val_fraction=0.3)
+    shards = sorted(index.parent.glob('set-shard*.h5'))
+    assert [p.name for p in shards] == [f'set-shard{k:05d}.h5' for k in range(3)]
+    one, many = fmt.PackedFile(whole), fmt.PackedFile(index)
+    assert many.content_hash == one.content_hash and len(many.shards) == 3
+    for i in range(10):
+        assert np.array_equal(many.rainy(i)[()], one.rainy(i)[()])
+        assert np.array_equal(many.clean(i)[()], one.clean(i)[()])
+    data = H5PairedDataset(str(index), split='train')
+    assert len(data) + len(many.manifest['split']['val']) == 10 and data[0]['inputs'].shape[0] == 3
+    os.chdir(tmp_path)  # shards are found beside the index, not from the working directory
+    assert main(['verify', str(index)]) == 0
+    assert main(['inspect', str(index)]) == 0
+    assert json.loads(capsys.readouterr().out.split('\n', 1)[-1] or '{}') is not None
+    assert main(['leaks', str(index), str(src)]) == 3  # the same backgrounds, as one set
+    capsys.readouterr()
+    assert main(['list', str(tmp_path / 'sharded')]) == 0
+    [row] = capsys.readouterr().out.splitlines()  # the index only, with its shards
+    assert 'shards=3' in row and 'rainy=10' in row
+    # a failed shard is named, and re-packed alone
+    mtimes = {p.name: p.stat().st_mtime_ns for p in shards}
+    shards[1].unlink()
+    assert main(['verify', str(index)]) == 1
+    assert 'set-shard00001.h5' in capsys.readouterr().out
+    assert main(['pack', str(src), str(index), '--shard-size', '4', '--val-fraction', '0.3',
+                 '--workers', '1', '--resume', '--overwrite']) == 0
+    assert {p.name: p.stat().st_mtime_ns for p in shards if p != shards[1]} == \
+        {k: v for k, v in mtimes.items() if k != shards[1].name}
+    assert fmt.PackedFile(index).content_hash == one.content_hash
+    assert main(['verify', str(index)]) == 0
+
+
+def test_encoded_storage_round_trips_and_loads(tmp_path, write_pairs):
+    src = write_pairs(tmp_path / 'src', [f'{i}.png' for i in range(4)], size=(40, 56))
+    raw, encoded = tmp_path / 'raw.h5', tmp_path / 'png.h5'
+    pack(src, raw, workers=1)
+    pack(src, encoded, workers=1, storage='encoded')
+    a, b = fmt.PackedFile(raw), fmt.PackedFile(encoded)
+    assert b.encoded and not a.encoded and a.content_hash == b.content_hash
+    for i, row in enumerate(b.manifest['rainy']):
+        assert np.array_equal(b.rainy(i), decode_rgb(src / row['path'])[0])
+        assert np.array_equal(b.clean(i), a.clean(i)[()])
+    crop = H5PairedDataset(str(encoded), pipeline=[dict(type='PairedRandomCrop', crop_size=32)])
+    assert crop[0]['inputs'].shape == (3, 32, 32)
+    assert main(['verify', str(encoded)]) == 0
+
+
+def test_many_to_one_layouts_pair_and_record_their_rule(tmp_path, write_pairs):
+    """RESIDE (hazy ID_A_B → clear ID), LOL (low/ ↔ high/) and a SPA-Data list file."""
+    reside = tmp_path / 'reside'
+    write_pairs(reside, ['0001.png', '0002.png'])
+    (reside / 'clean').rename(reside / 'clear')
+    shutil.rmtree(reside / 'rainy')
+    hazy = reside / 'hazy'
+    hazy.mkdir()
+    for name in ('0001_0.8_0.2.png', '0001_0.9_0.1.png', '0002_1_0.04.png'):
+        (hazy / name).write_bytes((reside / 'clear' / f'{name[:4]}.png').read_bytes())
+    manifest = pack(reside, tmp_path / 'reside.h5', 'reside', workers=1)
+    pairs = {r['name']: manifest['clean'][r['clean']]['path'] for r in manifest['rainy']}
+    assert pairs == {'0001_0.8_0.2.png': 'clear/0001.png', '0001_0.9_0.1.png': 'clear/0001.png',
+                     '0002_1_0.04.png': 'clear/0002.png'}
+    card = fmt.PackedFile(tmp_path / 'reside.h5').card
+    assert card['clean'] == 2 and 'first _' in card['pairing'] and card['identical_pairs'] == 3
+
+    lol = write_pairs(tmp_path / 'lol', ['1.png', '2.png'])
+    (lol / 'rainy').rename(lol / 'low')
+    (lol / 'clean').rename(lol / 'high')
+    manifest = pack(lol, tmp_path / 'lol.h5', 'lol', workers=1)
+    assert [(r['path'], manifest['clean'][r['clean']]['path']) for r in manifest['rainy']] == [
+        ('low/1.png', 'high/1.png'), ('low/2.png', 'high/2.png')]
+
+    spa = write_pairs(tmp_path / 'spa', ['a.png', 'b.png', 'c.png'])
+    listing = tmp_path / 'real_world.txt'
+    listing.write_text('/rainy/a.png /clean/a.png\nrainy/b.png clean/a.png\n\n'
+                       'rainy/c.png clean/c.png\n')
+    manifest = pack(spa, tmp_path / 'spa.h5', 'list', workers=1, list_file=listing)
+    assert [(r['name'], r['clean']) for r in manifest['rainy']] == [
+        ('rainy/a.png', 0), ('rainy/b.png', 0), ('rainy/c.png', 1)]
+    listing.write_text('rainy/a.png clean/a.png\nrainy/zzz.png clean/a.png extra\n')
+    with pytest.raises(ValueError, match='real_world.txt:2'):
+        pack(spa, tmp_path / 'bad.h5', 'list', workers=1, list_file=listing)
+
+
+def test_format_version_2_is_still_read(tmp_path, capsys, monkeypatch):
+    """``tests/data/format_v2.h5``: written by the version 2 packer (raw storage, no shards)."""
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
+    v2 = tmp_path / 'v2.h5'
+    v2.write_bytes((Path(__file__).parents[1] / 'data' / 'format_v2.h5').read_bytes())
+    before = sha256(v2)
+    packed = fmt.PackedFile(v2)
+    assert packed.attrs['format_version'] == 2 and not packed.encoded and packed.shards == []
+    item = H5PairedDataset(str(v2), split='train')[0]
+    assert tuple(item['inputs'].shape) == (3, 12, 16)
+    assert main(['verify', str(v2)]) == 0 and main(['leaks', str(v2)]) == 0
+    assert main(['inspect', str(v2)]) == 0 and '"rainy": 2' in capsys.readouterr().out
+    assert sha256(v2) == before
