@@ -1,4 +1,6 @@
-"""``python -m ablations plan|run|status GRID``: expand, run and inspect an ablation grid."""
+"""``python -m ablations plan|run|status GRID``: expand, run and inspect an ablation grid;
+``python -m ablations rank CONFIG CKPT``: evaluate a checkpoint and the zoo, rank them
+(``ablations/rank.py``)."""
 import argparse
 import json
 import os
@@ -8,6 +10,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from ablations import rank
 from ablations.grid import check_runs, expand, load_grid
 from ablations.rundir import DONE, STATES, read_json, run_state
 from ablations.runner import (
@@ -151,11 +154,31 @@ def build_parser() -> argparse.ArgumentParser:
                            help='time limit per run in minutes (both executors)')
             p.add_argument('--partition', help='Slurm partition')
             p.add_argument('--gpus', type=int, default=0, help='GPUs per run')
+    p = sub.add_parser('rank', help='evaluate a checkpoint and the zoo (cached), then '
+                                    'python -m analysis rank: table, statistics, figure')
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('--testsets', nargs='+', required=True)
+    p.add_argument('--protocol', required=True, help='evaluation protocol of every method')
+    p.add_argument('--zoo', nargs='+', metavar='GRID',
+                   help=f'zoo grid files (default per test set: {rank.ZOO})')
+    p.add_argument('--work-root', type=Path, default=WORK_ROOT,
+                   help='zoo runs and the candidate go under it (default: %(default)s)')
+    p.add_argument('--out', type=Path, required=True, help='folder for the ranking')
+    p.add_argument('--gt', action='append', default=[], metavar='TESTSET=DIR',
+                   help='ground truths of a test set, for its comparison figure')
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == 'rank':
+        try:
+            return rank.rank(args.config, args.checkpoint, args.testsets, args.protocol,
+                             args.out, args.work_root, args.zoo, args.gt)
+        except (GridError, FileNotFoundError, ValueError, RuntimeError) as err:
+            print(f'error: {err}', file=sys.stderr)
+            return 2
     if getattr(args, 'max_parallel', 1) < 1:
         print('error: --max-parallel must be >= 1', file=sys.stderr)
         return 2

@@ -15,6 +15,9 @@ A grid file is plain data (module-level names)::
     base_labels = {'model.generator.alm.mask.type': 'learned mask'}   # optional (see base_axes)
     axis_names = {'model.generator.alm.mask.type': 'Mask'}            # optional table headers
 
+``base`` is relative to the repository root, or, for a grid file outside the clone (a plug-in's
+grid), to the grid file's folder where that file exists; ``danet::PATH`` names a shipped config.
+
 Axis values are plain values (label ``str(value)``) or ``(label, value)`` pairs.
 
 Evaluate-only cells: a cell key ``checkpoint`` (an axis or an ``include`` key; not a config
@@ -36,7 +39,14 @@ from mmengine.config import Config
 
 from ablations.spec import FORMER_CONFIG_PATHS, REPO_ROOT, AxisValue, Grid, GridError, RunSpec
 from ablations.stages import STAGES, StageError, grid_stages, resolve_stages
-from danet.utils.config import check_cfg_options, check_dataset_paths, check_types, value_at
+from danet.config_refs import PACKAGE_PREFIX, shipped_config
+from danet.utils.config import (
+    check_cfg_options,
+    check_dataset_paths,
+    check_types,
+    load_config,
+    value_at,
+)
 from danet.utils.provenance import config_hash
 
 GRID_DIR = Path(__file__).resolve().parent
@@ -103,13 +113,28 @@ def load_grid(name_or_path: str) -> Grid:
             names['stages'] = resolve_stages(_nonempty_list(path, 'stages', names['stages']))
         except StageError as err:
             raise GridError(f'{path}: stages: {err}') from None
-    grid = Grid(name=path.stem, path=path, base=names['base'], axes=axes, mode=names['mode'],
+    grid = Grid(name=path.stem, path=path, base=grid_base(path, names['base']), axes=axes,
+                mode=names['mode'],
                 seeds=list(seeds), testsets=list(_nonempty_list(path, 'testsets',
                                                                 names['testsets'])),
                 **{k: names[k] for k in OPTIONAL_KEYS if k in names})
     if not (REPO_ROOT / grid.base).is_file():
-        raise GridError(f'{path}: base config not found: {grid.base}')
+        raise GridError(f'{path}: base config not found: {names["base"]} ({grid.base})')
     return grid
+
+
+def grid_base(path: Path, base: str) -> str:
+    """``base`` as the grid's runs name it: repository-relative, or absolute for a grid outside
+    the clone whose folder holds it (``danet::PATH`` → the shipped config's file)."""
+    if base.startswith(PACKAGE_PREFIX):
+        try:
+            return str(shipped_config(base))
+        except FileNotFoundError as err:
+            raise GridError(f'{path}: {err}') from None
+    beside = path.parent / base
+    if not path.is_relative_to(REPO_ROOT) and beside.is_file():
+        return str(beside.resolve())
+    return base
 
 
 def _run_grid_file(path: Path) -> dict:
@@ -231,7 +256,7 @@ def expand(grid: Grid) -> list[RunSpec]:
     ``config_hash`` is the hash of the resolved config (base merged with the overrides). Every
     run also carries ``base_axes`` (the base's choice per axis) and the grid's ``axis_names``.
     """
-    base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
+    base_cfg = load_config(REPO_ROOT / grid.base)
     base_choice = base_axes(grid, base_cfg)
     runs = []
     for cell in cells(grid):
@@ -273,7 +298,7 @@ def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
     (for the default stages, which read the config's data)."""
     from danet.engine.runner import select_testsets
 
-    base_cfg = Config.fromfile(str(REPO_ROOT / grid.base))
+    base_cfg = load_config(REPO_ROOT / grid.base)
     bad_types, missing = [], {}
     for spec in specs:
         cfg = copy.deepcopy(base_cfg)

@@ -1,11 +1,11 @@
-"""``python -m analysis {collect,table,plot,figure,report,stats,compare,docs-figures}``: outputs
-from stored results."""
+"""``python -m analysis {collect,table,plot,figure,report,stats,compare,rank,docs-figures}``:
+outputs from stored results."""
 import argparse
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from analysis import docs_figures, figures, plots, report, stats, store, style, tables
+from analysis import docs_figures, figures, plots, rank, report, stats, store, style, tables
 from danet.evaluation.results import ResultsError
 from danet.utils.fileio import atomic_write_json, atomic_write_text
 
@@ -79,6 +79,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('b', type=Path)
     p.add_argument('--testset', help='only this test set (default: every shared one)')
     p.add_argument('--json', type=Path, help='write {testset: {metric: numbers}} here')
+    p = sub.add_parser('rank', help='a candidate run against the zoo runs: table, paired '
+                                    'statistics vs the best zoo method, figure')
+    p.add_argument('candidate', type=Path, help='run folder of tools/test.py (--save-images for '
+                                                'the figure)')
+    p.add_argument('zoo', nargs='+', type=Path, help='work folders of the zoo runs')
+    p.add_argument('--testsets', nargs='+', required=True)
+    p.add_argument('--out', type=Path, required=True, help='folder for rank.md/.csv, '
+                                                          'significance.json, figures')
+    p.add_argument('--gt', dest='gts', action='append', type=_name_dir, default=[],
+                   metavar='TESTSET=DIR', help='ground truths of a test set, for its figure')
     p = sub.add_parser('docs-figures', help="regenerate docs/analysis.md's sample figures from "
                                             'a finished demo (`make demo` first)')
     p.add_argument('--demo-dir', type=Path, default=Path('work_dirs/demo'))
@@ -134,6 +144,11 @@ def run(args: argparse.Namespace) -> None:
         return
     if args.command == 'compare':
         compare(args)
+        return
+    if args.command == 'rank':
+        for path in rank.write_rank(args.candidate, args.zoo, args.testsets, args.out,
+                                    dict(args.gts)):
+            print(path)
         return
     if args.command == 'docs-figures':
         docs_figures.docs_figures(args.demo_dir, args.out)

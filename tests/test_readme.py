@@ -39,6 +39,8 @@ RULES = [
      'tests/test_engine/test_distributed.py run them)'),
     (r'^(export SLURM_CONF|sinfo)', 'none', 'talks to a Slurm cluster'),
     (r'--executor slurm', 'help', 'submits to a Slurm cluster'),
+    (r'^python -m ablations rank ', 'help',
+     'evaluates the zoo and a trained checkpoint: tests/test_plugin.py runs it at toy scale'),
     (r'^python -m ablations run ', 'help',
      "trains the grid's runs: minutes to days, on the demo's or the packed data"),
     (r'work_dirs/(demo|ablations)/', 'help', 'reads a finished `make demo` or grid'),
@@ -108,10 +110,13 @@ def fresh_copy(repo_root: Path, dest: Path) -> None:
                             cwd=repo_root, capture_output=True, text=True, check=True).stdout
     for rel in listed.splitlines():
         source = repo_root / rel
-        if rel.startswith('.venv') or not source.is_file():
+        if rel.startswith('.venv') or not (source.is_file() or source.is_symlink()):
             continue
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, dest / rel)
+        if source.is_symlink():   # danet/.mim/configs -> ../../configs
+            (dest / rel).symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, dest / rel)
 
 
 def toy_shared_data(shared_data: Path, dest: Path) -> None:

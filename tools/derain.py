@@ -1,5 +1,6 @@
 """Derain an image or a folder of images of any size:
-``python tools/derain.py CONFIG CHECKPOINT INPUT OUTPUT_DIR [--suffix S] [--tile N --overlap M]``.
+``python tools/derain.py CONFIG CHECKPOINT INPUT OUTPUT_DIR [--suffix S] [--tile N --overlap M]
+[--protocol NAME] [--revise-keys REGEX=REPL]``.
 
 Any input ``decode_rgb`` converts (gray, 16-bit, palette, alpha, CMYK); each output
 ``<stem><suffix>.png`` is an RGB PNG of the input's size, written atomically. An input is never
@@ -10,7 +11,9 @@ import argparse
 from pathlib import Path
 
 from danet.apis.derain_files import derain_files
-from danet.utils.cli import run_main
+from danet.evaluation.protocols import DEFAULT_PROTOCOL, protocol_names
+from danet.models.checkpoint import parse_revise_keys
+from danet.utils.cli import add_revise_keys_option, run_main
 
 
 def main(argv=None):
@@ -25,9 +28,14 @@ def main(argv=None):
     parser.add_argument('--overlap', type=int,
                         help='tile overlap in pixels (default 32, a quarter of a tile under 128)')
     parser.add_argument('--device', default='cpu')
+    parser.add_argument('--protocol', choices=protocol_names(), default=DEFAULT_PROTOCOL,
+                        help='quantise each output as this evaluation protocol scores it (e.g. '
+                             f'prenet_matlab truncates; default {DEFAULT_PROTOCOL} rounds)')
+    add_revise_keys_option(parser)
     args = parser.parse_args(argv)
     return derain_files(args.config, args.checkpoint, args.input, args.output_dir, args.suffix,
-                        args.tile, args.overlap, args.device)
+                        args.tile, args.overlap, args.device, args.protocol,
+                        parse_revise_keys(args.revise_keys))
 
 
 if __name__ == '__main__':

@@ -4,7 +4,8 @@
         [--no-lpips] [--protocol NAME] [--crop-border N]
     python tools/eval_folder.py PRED_DIR --no-reference --testset NAME --method NAME --out-dir D
 
-Writes ``D/<testset>.json``; files pair by name (or by stem across extensions). With
+Writes ``D/<testset>.json``; files pair by name (or by stem across extensions); ground truths
+without a prediction are skipped and named. With
 ``--no-reference`` (no ground truth, e.g. real photos) every image is scored alone by the
 no-reference metrics (NIQE, BRISQUE, lower is better); an image they cannot score (too small,
 flat) is listed under ``refused`` with the reason and the rest are scored.

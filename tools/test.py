@@ -1,6 +1,6 @@
 """Evaluate a checkpoint on the test sets of a config:
-``python tools/test.py CONFIG CHECKPOINT [--work-dir D] [--save-images] [--testsets NAME ...]
-[--protocol NAME]``.
+``python tools/test.py CONFIG CHECKPOINT [--work-dir D] [--save-images]
+[--testsets NAME|NAME=PATH ...] [--protocol NAME] [--revise-keys REGEX=REPL]``.
 
 Writes ``results/<testset>.json``, ``complexity.json`` and ``env.json`` into the run directory
 (default: the checkpoint's directory)."""
@@ -11,8 +11,9 @@ from mmengine.registry import init_default_scope
 
 from danet.engine.runner import load_run_config, run_testing
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, protocol_names
+from danet.models.checkpoint import parse_revise_keys
 from danet.registry import SCOPE
-from danet.utils.cli import run_main
+from danet.utils.cli import add_revise_keys_option, run_main
 from danet.utils.config import add_run_options
 
 
@@ -23,11 +24,15 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', help='run directory (default: the checkpoint\'s folder)')
     parser.add_argument('--save-images', action='store_true',
                         help='write predictions to <work-dir>/images/<testset>/')
-    parser.add_argument('--testsets', nargs='+', metavar='NAME',
-                        help='evaluate only these test sets of the config (default: all)')
+    parser.add_argument('--testsets', nargs='+', metavar='NAME|NAME=PATH',
+                        help="evaluate only these test sets of the config (default: all); "
+                             'NAME=PATH adds a packed .h5 or a folder of pairs (any layout '
+                             "data_tools pack knows), scored as the config's first test set and "
+                             'written to results/NAME.json')
     parser.add_argument('--protocol', choices=protocol_names(),
                         help='evaluation protocol of every test set (default: the config\'s, '
                              f'else {DEFAULT_PROTOCOL}); see docs/metrics.md')
+    add_revise_keys_option(parser)
     add_run_options(parser)
     return parser.parse_args(argv)
 
@@ -38,7 +43,8 @@ def main(argv=None):
     work_dir = args.work_dir or Path(args.checkpoint).parent
     cfg = load_run_config(args.config, work_dir, args.cfg_options, args.launcher)
     metrics = run_testing(cfg, args.checkpoint, save_images=args.save_images,
-                          testsets=args.testsets, protocol=args.protocol)
+                          testsets=args.testsets, protocol=args.protocol,
+                          key_rules=parse_revise_keys(args.revise_keys))
     for key, value in metrics.items():
         print(f'{key}: {value:.4f}')
 

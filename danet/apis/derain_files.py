@@ -20,6 +20,7 @@ from danet.datasets.image_files import (
     decode_rgb,
     list_images,
 )
+from danet.models.checkpoint import DEFAULT_REVISE_KEYS
 from danet.registry import SCOPE
 from danet.utils.fileio import atomic_path
 from danet.utils.memory import keep_freed_memory
@@ -72,15 +73,17 @@ def read_image(path: Path) -> np.ndarray:
 
 def derain_files(config: str, checkpoint: str, source: Path, output_dir: Path,
                  suffix: str = '', tile: int | None = None, overlap: int | None = None,
-                 device: str = 'cpu') -> int:
+                 device: str = 'cpu', protocol: str | None = None,
+                 key_rules=DEFAULT_REVISE_KEYS) -> int:
     """Derain ``source`` (a file or folder) into ``output_dir/<stem><suffix>.png``, each written
-    atomically; 0, or 1 when some images could not be read (listed on stderr)."""
+    atomically and quantised by ``protocol``'s rule (as ``tools/test.py`` scores it); 0, or 1
+    when some images could not be read (listed on stderr)."""
     init_default_scope(SCOPE)
     keep_freed_memory()
     images = input_images(source)
     outputs = output_paths(images, output_dir, suffix)
     apply_thread_policy()
-    model = init_model(config, checkpoint, device=device)
+    model = init_model(config, checkpoint, device=device, key_rules=key_rules)
     failures = []
     for path, out in tqdm(list(zip(images, outputs, strict=True)), desc='derain', unit='img'):
         try:
@@ -88,7 +91,7 @@ def derain_files(config: str, checkpoint: str, source: Path, output_dir: Path,
         except (OSError, ValueError) as err:  # PIL: UnidentifiedImageError, truncated files
             failures.append(f'{path}: {err}')
             continue
-        restored = derain(model, image, tile=tile, overlap=overlap)
+        restored = derain(model, image, tile=tile, overlap=overlap, protocol=protocol)
         with atomic_path(out, suffix='.png') as tmp:
             Image.fromarray(restored).save(tmp, format='PNG')
     if failures:

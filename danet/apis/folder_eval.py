@@ -9,6 +9,7 @@ files give their indices under the MATLAB protocols, everything else decodes to 
 (``danet.datasets.h5format``), the same hash that ``tools/test.py`` records, so both kinds of
 results compare on the same ground truth.
 """
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,9 +29,11 @@ from danet.evaluation.results import build_results
 from danet.utils.hashing import ground_truth_hash, pixel_hash
 
 
-def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:
+def pair_files(pred_dir: Path, gt_dir: Path) -> tuple[list[tuple[Path, Path]], list[Path]]:
     """``(pred, gt)`` pairs sorted by GT name: the same name, else the same stem when no other
-    file of either folder has it; raises ``BadInputError`` listing unpaired and ambiguous files."""
+    file of either folder has it; and the ground truths without a prediction (a prediction folder
+    may hold a subset). Raises ``BadInputError`` listing predictions without a ground truth,
+    ambiguous files, or no pair at all."""
     preds, gts = _images(pred_dir), _images(gt_dir)
     if not gts:
         raise FileNotFoundError(f'no images in ground-truth folder {gt_dir}')
@@ -41,7 +44,7 @@ def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:
             if f.name not in exact:
                 by_stem.setdefault(f.stem, ([], []))[side].append(f)
     pairs = [(pred_dir / g.name, g) for g in gts if g.name in exact]
-    problems = []
+    problems, skipped = [], []
     for stem, (left_preds, left_gts) in by_stem.items():
         all_preds, all_gts = ([f for f in files if f.stem == stem] for files in (preds, gts))
         if left_preds and left_gts and len(all_preds) == len(all_gts) == 1:
@@ -49,29 +52,37 @@ def pair_files(pred_dir: Path, gt_dir: Path) -> list[tuple[Path, Path]]:
         elif not all_gts:
             problems += [(str(p), f'no ground truth in {gt_dir}') for p in left_preds]
         elif not all_preds:
-            problems += [(str(g), 'no prediction with this name or stem') for g in left_gts]
+            skipped += left_gts
         else:
             reason = (f'ambiguous: stem {stem} is shared by predictions '
                       f'{", ".join(f.name for f in all_preds)} and ground truths '
                       f'{", ".join(f.name for f in all_gts)}; rename all but one')
             problems += [(str(f), reason) for f in left_preds + left_gts]
+    if not pairs and not problems:
+        problems = [(str(pred_dir), f'no prediction named as a ground truth of {gt_dir}')]
     if problems:
         raise BadInputError(sorted(problems), header='unpaired images')
-    return sorted(pairs, key=lambda pair: pair[1].name)
+    return sorted(pairs, key=lambda pair: pair[1].name), sorted(skipped)
 
 
 def evaluate_folders(pred_dir: str | Path, gt_dir: str | Path, testset: str, method: str,
                      metrics=FULL_REFERENCE_KEYS, protocol=DEFAULT_PROTOCOL,
                      lpips_device: str = 'cpu') -> dict:
     """Results dict (schema of ``danet.evaluation.results``) for every pair of the two folders,
-    scored under ``protocol`` (a name, ``dict(type=NAME, crop_border=N)`` or an instance)."""
+    scored under ``protocol`` (a name, ``dict(type=NAME, crop_border=N)`` or an instance). Ground
+    truths without a prediction are skipped and named on stderr (``dataset_hash`` then hashes the
+    scored subset)."""
     pred_dir, gt_dir = Path(pred_dir), Path(gt_dir)
     metrics = check_metric_keys(metrics)
     protocol = build_protocol(protocol)
     scorer = make_lpips_scorer(metrics, lpips_device)
+    pairs, skipped = pair_files(pred_dir, gt_dir)
+    if skipped:
+        tqdm.write(f'{testset}: scoring {len(pairs)} of {len(pairs) + len(skipped)} ground '
+                   f'truths; skipped (no prediction): {", ".join(p.name for p in skipped)}',
+                   file=sys.stderr)
     rows, gt_hashes = [], []
-    for pred_path, gt_path in tqdm(pair_files(pred_dir, gt_dir), desc=f'scoring {testset}',
-                                   unit='img'):
+    for pred_path, gt_path in tqdm(pairs, desc=f'scoring {testset}', unit='img'):
         pred, gt = read_image(pred_path, protocol), read_image(gt_path, protocol)
         if pred.shape[:2] != gt.shape[:2]:
             raise ValueError(f'{pred_path} is {pred.shape[1]}×{pred.shape[0]} but its ground '

@@ -8,22 +8,25 @@ from mmengine.registry import DefaultScope
 from torch import nn
 
 from danet.engine.inference import InferenceEngine
-from danet.evaluation.functional import quantize
-from danet.models.checkpoint import load_weights
+from danet.evaluation.protocols import build_protocol
+from danet.models.checkpoint import DEFAULT_REVISE_KEYS, load_weights
 from danet.registry import MODELS, SCOPE
+from danet.utils.config import load_config
 
 
 def init_model(config: str | Path | Config, checkpoint: str | Path | None = None,
-               device: str | torch.device = 'cpu', cfg_options: dict | None = None) -> nn.Module:
+               device: str | torch.device = 'cpu', cfg_options: dict | None = None,
+               key_rules=DEFAULT_REVISE_KEYS) -> nn.Module:
     """Build ``cfg.model`` under the ``danet`` scope, load ``checkpoint``, return it in eval mode.
 
     The checkpoint is an MMEngine checkpoint (``state_dict`` keys prefixed ``generator.``) or a
-    bare state dict, always read with ``torch.load(weights_only=True)``: a file whose pickle
+    generator's own state dict (keys renamed by ``key_rules``, ``--revise-keys``), always read
+    with ``torch.load(weights_only=True)``: a file whose pickle
     needs anything else is refused wherever it lies. Weights of another architecture raise a
     ``ValueError`` naming the missing, unexpected and mismatched keys
     (``danet.models.checkpoint``).
     """
-    cfg = Config.fromfile(str(config)) if isinstance(config, str | Path) else config.copy()
+    cfg = load_config(config) if isinstance(config, str | Path) else config.copy()
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     if 'model' not in cfg:
@@ -31,12 +34,13 @@ def init_model(config: str | Path | Config, checkpoint: str | Path | None = None
     with DefaultScope.overwrite_default_scope(SCOPE):
         model = MODELS.build(cfg.model)
     if checkpoint is not None:
-        load_weights(model, checkpoint)
+        load_weights(model, checkpoint, key_rules)
     return model.to(device).eval()
 
 
 def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tensor,
-           tile: int | None = None, overlap: int | None = None) -> np.ndarray | torch.Tensor:
+           tile: int | None = None, overlap: int | None = None,
+           protocol=None) -> np.ndarray | torch.Tensor:
     """Derain one image or a batch, any size, through the model's ``InferenceEngine``.
 
     Args:
@@ -48,6 +52,9 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
             overlap by ``overlap`` pixels (default ``default_overlap(tile)``; bounded memory);
             else the whole image, reflect-padded to the generator's ``size_divisor`` and cropped
             back.
+        protocol: for a uint8 image, the evaluation protocol whose rule quantises the output
+            (``EvalProtocol.quantize``: truncation under ``prenet_matlab``); default: the
+            default protocol's rounding, as ``tools/test.py`` scores.
     """
     engine = InferenceEngine.of(model)
     if isinstance(image, np.ndarray):
@@ -58,7 +65,7 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
         chw = torch.from_numpy(np.require(image, requirements=('C', 'W')))  # copies if read-only
         chw = chw[None] if chw.ndim == 2 else chw.permute(2, 0, 1)
         restored = engine.restore([chw], tile, overlap)[0]
-        return quantize(restored)
+        return build_protocol(protocol).quantize(restored)
     if isinstance(image, torch.Tensor) and image.ndim == 4 and image.is_floating_point():
         return torch.stack(engine.restore(list(image), tile, overlap)).to(image.device)
     raise TypeError(f'derain: expected a uint8 numpy image or a B×3×H×W float tensor, got '

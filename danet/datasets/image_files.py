@@ -131,6 +131,26 @@ def discover(src: str | Path, layout: str, list_file: str | Path | None = None
     return groups, problems
 
 
+def detect_layout(src: str | Path) -> str:
+    """The first layout of ``LAYOUTS`` (but ``list``, which needs its list file) in which ``src``
+    reads as pairs without problems; ``ValueError`` saying why each layout failed."""
+    reasons = []
+    for layout in (name for name in LAYOUTS if name != 'list'):
+        try:
+            groups, problems = discover(src, layout)
+        except FileNotFoundError as err:
+            if not Path(src).is_dir():
+                raise
+            reasons.append(f'{layout}: {err}')
+            continue
+        if groups and not problems and all(g.clean is not None for g in groups):
+            return layout
+        reasons.append(f'{layout}: ' + (f'{len(problems)} unpaired file(s), e.g. '
+                                        f'{problems[0][0]}' if problems else 'no clean images'))
+    raise ValueError(f'{src}: not a folder of pairs in any known layout:\n  ' +
+                     '\n  '.join(reasons))
+
+
 def _group_many_to_one(rainy: dict[str, Path], clean: dict[str, Path], rule: re.Pattern):
     by_stem = {str(Path(n).with_suffix('')): p for n, p in clean.items()}
     groups: dict[str, Group] = {}

@@ -17,6 +17,7 @@ from mmengine.model import is_model_wrapper
 from torch import nn
 
 from danet.engine.tiling import default_overlap, tiled_forward
+from danet.models import contract_outputs
 from danet.models.data_preprocessor import to_float_rgb
 from danet.models.derain_model import DerainModel, attach_predictions
 from danet.structures import DerainSample
@@ -59,8 +60,7 @@ class InferenceEngine:
         with torch.inference_mode(), bf16:
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            outputs = self.generator(x)
-            outputs = [outputs] if isinstance(outputs, torch.Tensor) else outputs
+            outputs = contract_outputs(self.model.generator, x, self.generator(x))
             return [y.float().contiguous() for y in outputs]
 
     def final(self, x: torch.Tensor) -> torch.Tensor:

@@ -27,8 +27,8 @@ import copy
 import json
 import os
 import os.path as osp
-import re
 import subprocess
+from collections import OrderedDict
 from pathlib import Path
 
 import torch
@@ -43,10 +43,16 @@ from danet.engine.checkpoint_state import PlainCheckpointHook, from_plain
 from danet.engine.options import apply_training_options
 from danet.engine.overlap import check_overlap
 from danet.engine.seeding import WorkerSeeder
-from danet.models.checkpoint import check_state_dict, read_checkpoint, refuse_unsafe
+from danet.models.checkpoint import (
+    DEFAULT_REVISE_KEYS,
+    check_state_dict,
+    fit_keys,
+    read_checkpoint,
+    refuse_unsafe,
+)
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
-from danet.utils.config import check_cfg_options, check_dataset_paths
+from danet.utils.config import check_cfg_options, check_dataset_paths, check_types, load_config
 from danet.utils.fileio import atomic_write_json, atomic_write_text
 from danet.utils.memory import keep_freed_memory
 from danet.utils.provenance import config_hash
@@ -180,23 +186,27 @@ class DerainRunner(Runner):
             schedulers = [s for group in schedulers.values() for s in group]
         return [(s.begin, s.end) for s in schedulers or [] if hasattr(s, 'end')]
 
+    key_rules = DEFAULT_REVISE_KEYS
+    """``--revise-keys`` rules for a checkpoint loaded from elsewhere (``load_from``, testing)."""
+
     def load_checkpoint(self, filename: str, map_location='cpu', strict: bool = True,
-                        revise_keys=((r'^module\.', ''),)) -> dict:
+                        revise_keys=None) -> dict:
+        model = self.model.module if is_model_wrapper(self.model) else self.model
         if self._resuming:
             with refuse_unsafe(filename):
                 checkpoint = torch.load(filename, map_location=map_location, weights_only=True)
             checkpoint = from_plain(checkpoint)
+            rules = DEFAULT_REVISE_KEYS
         else:
             checkpoint = dict(state_dict=read_checkpoint(filename))
+            rules = self.key_rules if revise_keys is None else revise_keys
+        # an OrderedDict: MMEngine's loader sets ``_metadata`` on it
+        checkpoint['state_dict'] = OrderedDict(fit_keys(model, checkpoint['state_dict'], rules,
+                                                        filename))
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(self.model) else self.model
         if strict:  # the one key check (danet.models.checkpoint), on the keys as they will load
-            state = checkpoint['state_dict']
-            for pattern, replacement in revise_keys:
-                state = {re.sub(pattern, replacement, k): v for k, v in state.items()}
-            check_state_dict(model, state, filename)
-        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict,
-                                               revise_keys=list(revise_keys))
+            check_state_dict(model, checkpoint['state_dict'], filename)
+        checkpoint = _load_checkpoint_to_model(model, checkpoint, strict, revise_keys=[])
         self._has_loaded = True
         self.logger.info(f'Loaded checkpoint {filename}')
         return checkpoint
@@ -220,18 +230,22 @@ def slurm_rank_env(environ) -> dict[str, str]:
 
 def load_run_config(config: str | Path, work_dir: str | Path | None = None,
                     cfg_options: dict | None = None, launcher: str = 'none') -> Config:
-    """Load ``config``, apply checked ``cfg_options``, set ``work_dir`` (default
+    """Load ``config`` (a file or ``danet::PATH``; its plug-ins imported), apply checked
+    ``cfg_options``, check every ``type`` is registered, set ``work_dir`` (default
     ``work_dirs/<config stem>``) and ``launcher``; the ``danet`` scope becomes the default."""
     init_default_scope(SCOPE)
-    cfg = Config.fromfile(str(config))
+    cfg = load_config(config)
     cfg.merge_from_dict(check_cfg_options(cfg, cfg_options))
+    check_types(cfg)
     cfg.work_dir = str(work_dir or Path('work_dirs') / Path(config).stem)
     cfg.launcher = launcher
     return cfg
 
 
-def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False) -> DerainRunner:
-    """Train ``cfg`` in its own run directory (``--resume`` continues its last checkpoint).
+def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False,
+                 key_rules=DEFAULT_REVISE_KEYS) -> DerainRunner:
+    """Train ``cfg`` in its own run directory (``--resume`` continues its last checkpoint;
+    ``cfg.load_from`` starts from weights whose keys ``key_rules`` fix).
 
     Refuses (``OverlapError``) a training split that shares backgrounds with a configured test
     set unless ``allow_overlap``; the check's result goes into ``env.json``."""
@@ -242,6 +256,7 @@ def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False)
         apply_thread_policy(max_loader_workers(cfg))
         keep_freed_memory()
         runner = DerainRunner.from_cfg(cfg)
+        runner.key_rules = key_rules
         runner.train_test_overlap = overlap
         runner.train()
     return runner
@@ -283,8 +298,48 @@ def select_testsets(cfg: Config, names: list[str] | None) -> list[int]:
     unknown = [n for n in names if n not in available]
     if unknown:
         raise ValueError(f'--testsets: unknown test set(s) {", ".join(unknown)}; this config '
-                         f'has {", ".join(available)}')
+                         f'has {", ".join(available)}, or give NAME=PATH (a packed .h5 or a '
+                         'folder of pairs)')
     return [i for i, name in enumerate(available) if name in names]
+
+
+def external_testset(cfg: Config, name: str, path: str) -> tuple[dict, dict]:
+    """A test dataloader and evaluator for ``--testsets NAME=PATH``: the config's first test
+    set's loader and evaluator, reading ``PATH`` (a packed ``.h5``, or a folder of pairs in any
+    layout ``data_tools pack`` knows) under the name ``NAME``."""
+    from danet.datasets.image_files import detect_layout
+    source = Path(path)
+    if source.is_file():
+        dataset = dict(type='H5PairedDataset', ann_file=str(source), testset=name,
+                       test_mode=True, pipeline=[])
+    elif source.is_dir():
+        dataset = dict(type='FolderPairedDataset', ann_file=str(source), testset=name,
+                       layout=detect_layout(source), test_mode=True, pipeline=[])
+    else:
+        raise FileNotFoundError(f'--testsets {name}={path}: no such file or folder')
+    loaders, evaluators = cfg.get('test_dataloader'), cfg.get('test_evaluator')
+    if not loaders or not evaluators:
+        raise ValueError(f'--testsets {name}={path}: {cfg.filename} has no test_dataloader and '
+                         'test_evaluator to copy; inherit danet::_base_/datasets/derain_test.py')
+    loader = loaders[0] if isinstance(loaders, list) else loaders
+    evaluator = evaluators[0] if isinstance(evaluators, list) else evaluators
+    return dict(copy.deepcopy(loader), dataset=dataset), copy.deepcopy(evaluator)
+
+
+def test_plan(cfg: Config, testsets: list[str] | None) -> tuple[list[dict], list[dict]]:
+    """The test dataloaders and evaluators for ``--testsets`` entries: config test set names
+    (``select_testsets``) and ``NAME=PATH`` sets (``external_testset``), in the given order."""
+    loaders = cfg.test_dataloader if isinstance(cfg.test_dataloader, list) \
+        else [cfg.test_dataloader]
+    evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) \
+        else [cfg.test_evaluator] * len(loaders)
+    named = None if testsets is None else [t for t in testsets if '=' not in t]
+    indices = select_testsets(cfg, named)
+    check_dataset_paths(cfg, tuple(f'test_dataloader.{i}.' for i in indices)
+                        if isinstance(cfg.test_dataloader, list) else ('test_dataloader',))
+    plan = [(loaders[i], evaluators[i]) for i in indices]
+    plan += [external_testset(cfg, *t.split('=', 1)) for t in testsets or [] if '=' in t]
+    return [p[0] for p in plan], [p[1] for p in plan]
 
 
 def check_same_run(cfg: Config) -> None:
@@ -308,31 +363,27 @@ def check_same_run(cfg: Config) -> None:
 
 def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
                 complexity_shape=(3, 256, 256), testsets: list[str] | None = None,
-                protocol: str | dict | None = None) -> dict:
-    """Evaluate ``checkpoint`` on the test sets ``testsets`` of ``cfg`` (default: all);
+                protocol: str | dict | None = None, key_rules=DEFAULT_REVISE_KEYS) -> dict:
+    """Evaluate ``checkpoint`` on the test sets ``testsets`` (default: all of ``cfg``'s; an
+    entry ``NAME=PATH`` adds a packed ``.h5`` or folder of pairs, ``external_testset``);
     ``work_dir`` receives ``results/<testset>.json``, ``env.json`` and ``complexity.json``
     (generator at ``complexity_shape``), and with ``save_images`` the predictions under
     ``images/``. ``protocol`` (a name or ``dict(type=NAME, crop_border=N)``) replaces the
-    configured evaluation protocol of every ``DerainMetric``. The selection and the protocol
-    leave ``cfg`` and so its config hash unchanged."""
-    indices = select_testsets(cfg, testsets)
-    if isinstance(cfg.test_dataloader, list):
-        check_dataset_paths(cfg, tuple(f'test_dataloader.{i}.' for i in indices))
-    else:
-        check_dataset_paths(cfg, ('test_dataloader',))
+    configured evaluation protocol of every ``DerainMetric``; ``key_rules`` fix the
+    checkpoint's key names (``danet.models.checkpoint.fit_keys``). The selection, the protocol
+    and the key rules leave ``cfg`` and so its config hash unchanged."""
+    loaders, evaluators = test_plan(cfg, testsets)
     if not Path(checkpoint).is_file():
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     keep_freed_memory()
     check_same_run(cfg)
     apply_thread_policy(max_loader_workers(cfg))
     runner = DerainRunner.from_cfg(cfg)
-    if isinstance(cfg.test_dataloader, list):  # MultiTestLoop shares a single evaluator dict
-        runner._test_dataloader = [cfg.test_dataloader[i] for i in indices]
-        if isinstance(cfg.test_evaluator, list):
-            runner._test_evaluator = [cfg.test_evaluator[i] for i in indices]
+    runner._test_dataloader, runner._test_evaluator = loaders, evaluators  # for MultiTestLoop
     runner._test_loop = dict(runner._test_loop, save_images=save_images)  # not part of the hash
     if protocol is not None:
         runner._test_loop['protocol'] = protocol
+    runner.key_rules = key_rules
     runner._load_from = str(checkpoint)   # loaded by test() after before_run: hooks are ready
     metrics = runner.test()
     if is_main_process():

@@ -1,11 +1,16 @@
-"""Reading weights safely and checking them against a model: the one place for both.
+"""Reading weights safely, renaming their keys and checking them against a model: the one place.
 
 Every checkpoint the platform did not write for resuming is read by :func:`read_checkpoint`
 (``torch.load(weights_only=True)``; a pickle asking for more is refused by
-:func:`refuse_unsafe`). :func:`check_state_dict` is the one key check: the converters run it on
-official weights, :func:`load_weights` (``init_model``) on platform checkpoints.
+:func:`refuse_unsafe`; the tensors are found under ``state_dict``, ``params`` or ``model``, or at
+the top level). Foreign key names are fixed by rules ``REGEX=REPL`` (``--revise-keys``, applied in
+order with ``re.sub``, MMEngine's ``revise_keys`` convention; default: drop ``module.``), and a
+generator's own state dict is placed under ``generator.`` (:func:`fit_keys`).
+:func:`check_state_dict` is the one key check: every missing, unexpected or mis-shaped key is
+listed and the file refused.
 """
 import pickle
+import re
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +21,57 @@ from torch import nn
 
 class CheckpointMismatchError(ValueError):
     """The weights do not fit the model; the message lists every problem."""
+
+
+STATE_KEYS = ('state_dict', 'params', 'model')
+"""Where checkpoints keep their tensors: MMEngine, BasicSR, and many research repositories."""
+DEFAULT_REVISE_KEYS = ((r'^module\.', ''),)
+GENERATOR_PREFIX = 'generator.'
+
+
+def parse_revise_keys(specs: list[str] | None) -> tuple[tuple[str, str], ...]:
+    """``['REGEX=REPL', ...]`` (split at the first ``=``) → rules; none given → the default
+    (drop ``module.``). ``ValueError`` naming a malformed rule or regex."""
+    if not specs:
+        return DEFAULT_REVISE_KEYS
+    rules = []
+    for spec in specs:
+        pattern, sep, replacement = spec.partition('=')
+        if not sep or not pattern:
+            raise ValueError(f'--revise-keys {spec!r}: expected REGEX=REPL, e.g. '
+                             "'^module\\.=' (drop a prefix) or '^net\\.=generator.'")
+        try:
+            re.compile(pattern)
+        except re.error as err:
+            raise ValueError(f'--revise-keys {spec!r}: bad regular expression ({err})') from None
+        rules.append((pattern, replacement))
+    return tuple(rules)
+
+
+def revise_keys(state: dict[str, torch.Tensor], rules, source: str = 'checkpoint') -> dict:
+    """``state`` with every rule applied in order to each key; two keys renamed to one raise
+    ``CheckpointMismatchError``."""
+    revised = {}
+    for key, value in state.items():
+        new = key
+        for pattern, replacement in rules:
+            new = re.sub(pattern, replacement, new)
+        if new in revised:
+            raise CheckpointMismatchError(f'{source}: --revise-keys renames two keys to {new!r} '
+                                          f'(one of them {key!r}); make the rules more specific')
+        revised[new] = value
+    return revised
+
+
+def fit_keys(model: nn.Module, state: dict[str, torch.Tensor], rules=DEFAULT_REVISE_KEYS,
+             source: str = 'checkpoint') -> dict[str, torch.Tensor]:
+    """``state`` revised by ``rules``; a generator's own state dict (no key under
+    ``generator.``) loaded into a model that has a generator is placed under ``generator.``."""
+    state = revise_keys(state, rules, source)
+    if isinstance(getattr(model, 'generator', None), nn.Module) and \
+            not any(k.startswith(GENERATOR_PREFIX) for k in state):
+        state = {GENERATOR_PREFIX + k: v for k, v in state.items()}
+    return state
 
 
 @contextmanager
@@ -36,16 +92,22 @@ def refuse_unsafe(path: str | Path):
 
 
 def read_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
-    """The tensors stored in ``path``: a bare state dict or ``{'state_dict': ...}``."""
+    """The tensors stored in ``path``: a bare state dict or one under a key of ``STATE_KEYS``."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint not found: {path}')
     with refuse_unsafe(path):
         stored = torch.load(path, map_location='cpu', weights_only=True)
-    state = stored.get('state_dict', stored) if isinstance(stored, dict) else None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointMismatchError(f'{path}: not a checkpoint; expected a dict of tensors or '
-                                      'a dict with a "state_dict" entry')
+    state = stored
+    if isinstance(stored, dict):
+        state = next((stored[k] for k in STATE_KEYS if isinstance(stored.get(k), dict)), stored)
+    if not isinstance(state, dict) or not state or \
+            not all(isinstance(v, torch.Tensor) for v in state.values()):
+        found = ', '.join(map(str, list(stored)[:8])) if isinstance(stored, dict) else \
+            type(stored).__name__
+        raise CheckpointMismatchError(
+            f'{path}: not a checkpoint; expected a dict of tensors, bare or under one of '
+            f'{", ".join(STATE_KEYS)} (found: {found})')
     return state
 
 
@@ -68,12 +130,13 @@ def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: s
     if problems:
         raise CheckpointMismatchError(
             f'{source} does not fit {type(model).__name__} ({len(problems)} problems; another '
-            'architecture, or official weights not converted with '
+            'architecture, or key names to fix with --revise-keys REGEX=REPL or '
             'tools/convert_checkpoint.py?):\n  ' + '\n  '.join(problems))
 
 
-def load_weights(model: nn.Module, checkpoint: str | Path) -> None:
-    """Load ``checkpoint`` into ``model`` after :func:`check_state_dict`."""
-    state = read_checkpoint(checkpoint)
+def load_weights(model: nn.Module, checkpoint: str | Path, rules=DEFAULT_REVISE_KEYS) -> None:
+    """Load ``checkpoint`` into ``model``: keys fitted by :func:`fit_keys`, then
+    :func:`check_state_dict`."""
+    state = fit_keys(model, read_checkpoint(checkpoint), rules, str(checkpoint))
     check_state_dict(model, state, str(checkpoint))
     model.load_state_dict(state)

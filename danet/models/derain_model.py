@@ -6,6 +6,7 @@ import torch
 from mmengine.model import BaseModel
 from torch import nn
 
+from danet.models import contract_outputs
 from danet.models.losses import LossTerm, build_loss_terms
 from danet.registry import MODELS
 from danet.structures import RestorationSample
@@ -73,8 +74,7 @@ class RestorationModel(BaseModel):
         """The generator's outputs as a list, final image first."""
         if self.channels_last:
             inputs = inputs.contiguous(memory_format=torch.channels_last)
-        outputs = self.generator(inputs)
-        return [outputs] if isinstance(outputs, torch.Tensor) else list(outputs)
+        return contract_outputs(self.generator, inputs, self.generator(inputs))
 
     def loss(self, inputs: torch.Tensor, data_samples: list[RestorationSample]) -> dict:
         """Every loss term's value under ``loss_<name>``."""

@@ -61,8 +61,9 @@ class LossTerm(nn.Module):
         total = 0
         for index in self.outputs:
             if not -len(outputs) <= index < len(outputs):
-                raise IndexError(f'loss term {self.name!r} selects output {index}, but the '
-                                 f'generator returned {len(outputs)} output(s)')
+                raise ValueError(f'loss term {self.name!r} selects output {index}, but the '
+                                 f'generator returned {len(outputs)} output(s); select an '
+                                 'existing output in model.losses (outputs=[...]) of the config')
             pred = outputs[index]
             total = total + self.criterion(pred, resize_like(target, pred))
         return self.loss_weight * total

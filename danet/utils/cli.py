@@ -1,9 +1,12 @@
 """Entry-point wrapper: expected errors end as one line on stderr and exit code 2."""
+import argparse
 import sys
 from collections.abc import Callable
 
-EXPECTED_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, KeyError)
-"""Bad input, a missing/refused file or checkpoint, an unknown registry type: the message says
+EXPECTED_ERRORS = (FileNotFoundError, FileExistsError, NotADirectoryError, ValueError, KeyError,
+                   ImportError)
+"""Bad input, a missing/refused file or checkpoint, an unknown registry type, a plug-in that cannot
+be imported (``danet.utils.config.import_plugins``): the message says
 what to fix, so a traceback would only hide it."""
 
 
@@ -17,3 +20,12 @@ def run_main(main: Callable[[], object]) -> None:
         print(f'error: {message}', file=sys.stderr)
         sys.exit(2)
     sys.exit(code)
+
+
+def add_revise_keys_option(parser: argparse.ArgumentParser) -> None:
+    """``--revise-keys REGEX=REPL`` (repeatable): renames applied to a checkpoint's keys, in
+    order (``danet.models.checkpoint.parse_revise_keys``)."""
+    parser.add_argument('--revise-keys', action='append', metavar='REGEX=REPL',
+                        help="rename checkpoint keys with re.sub, in order (repeatable; default "
+                             "'^module\\.=' drops DDP's prefix); a generator's own state dict "
+                             'is placed under generator. automatically')

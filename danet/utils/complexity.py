@@ -12,12 +12,11 @@ import warnings
 from collections import Counter
 
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from torch import nn
 
 from danet.registry import MODELS
-from danet.utils.config import check_cfg_options
+from danet.utils.config import check_cfg_options, load_config
 
 with warnings.catch_warnings():  # fvcore scripts its focal loss at import (deprecated in torch)
     warnings.filterwarnings('ignore', message='`torch.jit.script` is deprecated',
@@ -60,7 +59,7 @@ def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
 
 def generator_cfg_from_config(path: str, cfg_options: dict | None = None) -> dict:
     """``model.generator`` of an MMEngine config file, after checked ``--cfg-options`` overrides."""
-    cfg = Config.fromfile(path)
+    cfg = load_config(path)
     cfg.merge_from_dict(check_cfg_options(cfg, cfg_options))
     generator = cfg.get('model', {}).get('generator')
     if generator is None:

@@ -1,4 +1,6 @@
-"""Checks that run before any work: ``--cfg-options`` keys and dataset paths.
+"""Loading configs for every entry point (``danet::PATH`` accepted, plug-ins imported with
+one-line errors), and checks that run before any work: ``--cfg-options`` keys, registered
+types and dataset paths.
 
 MMEngine merges an unknown ``--cfg-options`` key silently (a typo trains the default). Here each
 dotted key must already exist in the loaded config; a key written ``+a.b`` is a deliberate new
@@ -6,13 +8,62 @@ key and is accepted (its ``+`` is removed before merging).
 """
 import argparse
 import difflib
+import importlib
+import traceback
+import warnings
 from pathlib import Path
 
 from mmengine.config import Config, DictAction
 
+from danet.config_refs import PACKAGE_PREFIX, shipped_config
+
 NEW_KEY_PREFIX = '+'
 # Dataset arguments that name a file the dataset reads.
 DATASET_PATH_KEYS = ('ann_file', 'data_root')
+
+
+def load_config(config: str | Path) -> Config:
+    """``Config.fromfile`` for every entry point: ``config`` may itself be ``danet::PATH``, and a
+    plug-in's ``custom_imports`` are imported by :func:`import_plugins` (one-line errors)."""
+    config = str(config)
+    path = shipped_config(config) if config.startswith(PACKAGE_PREFIX) else Path(config)
+    if not path.is_file():
+        raise FileNotFoundError(f'config not found: {config}')
+    cfg = Config.fromfile(str(path), import_custom_modules=False)
+    import_plugins(cfg)
+    return cfg
+
+
+def import_plugins(cfg: Config) -> None:
+    """Import ``cfg.custom_imports`` (MMEngine's key: ``dict(imports=[...],
+    allow_failed_imports=False)``); a module that fails raises an ``ImportError`` naming the
+    config, the module, the failing file and line, and the fix."""
+    spec = cfg.get('custom_imports') or {}
+    names = spec.get('imports', [])
+    for name in [names] if isinstance(names, str) else names:
+        try:
+            importlib.import_module(name)
+        except Exception as err:  # noqa: BLE001 - a plug-in's import may fail in any way
+            if spec.get('allow_failed_imports'):
+                warnings.warn(f'{cfg.filename}: custom_imports skipped {name!r} ({err})',
+                              stacklevel=2)
+                continue
+            raise ImportError(f'{cfg.filename}: custom_imports cannot import {name!r}: '
+                              f'{_failure(err, name)}') from None
+
+
+def _failure(err: Exception, name: str) -> str:
+    """What failed where, and the fix, for :func:`import_plugins`."""
+    if isinstance(err, ModuleNotFoundError) and name.startswith(err.name or '\0'):
+        return (f'no module {err.name!r} on the path; put the folder that holds it on '
+                'PYTHONPATH or install it (pip install -e DIR)')
+    if isinstance(err, SyntaxError):
+        where = f'{err.filename}:{err.lineno}'
+    else:  # the innermost frame in a file (not importlib's frozen bootstrap)
+        frames = [f for f in traceback.extract_tb(err.__traceback__)
+                  if not f.filename.startswith('<')]
+        where = f'{frames[-1].filename}:{frames[-1].lineno}' if frames else name
+    return f'{type(err).__name__}: {err} (at {where}); fix that file'
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -132,7 +183,9 @@ def check_types(cfg: Config) -> None:
             unknown.append(f'{key} = {value!r}' + (f' (closest: {", ".join(close)})'
                                                    if close else ''))
     if unknown:
-        raise KeyError('unregistered type(s): ' + '; '.join(unknown))
+        raise KeyError(f'{cfg.filename}: unregistered type(s): ' + '; '.join(unknown) +
+                       '. Register the class with @MODELS.register_module() (or the registry of '
+                       'its kind, danet.registry) in a module the config lists in custom_imports')
 
 
 def dataset_configs(cfg: Config) -> dict[str, dict]:

@@ -72,7 +72,7 @@ def test_weight_and_outputs_sum_and_target_is_resized_by_2x2_mean():
 
 
 def test_term_selecting_a_missing_output_names_it():
-    with pytest.raises(IndexError, match="'edge' selects output 2"):
+    with pytest.raises(ValueError, match="'edge' selects output 2"):
         EdgeLoss(outputs=[2])([torch.zeros(1, 3, 8, 8)], torch.zeros(1, 3, 8, 8))
 
 

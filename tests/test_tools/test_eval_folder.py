@@ -62,8 +62,20 @@ def test_unpaired_files_are_listed_and_nothing_written(folders, repo_root, tmp_p
     done = run_tool(repo_root, str(pred), str(gt), '--testset', 'T', '--method', 'm',
                     '--out-dir', str(tmp_path / 'out'), '--no-lpips')
     assert done.returncode == 1
-    assert '099.png: no ground truth' in done.stderr and '002.png: no prediction' in done.stderr
+    assert '099.png: no ground truth' in done.stderr
     assert not (tmp_path / 'out').exists()
+
+
+def test_a_subset_of_predictions_is_scored_and_the_skipped_ground_truths_named(
+        folders, repo_root, tmp_path):
+    pred, gt = folders
+    (pred / '002.png').unlink()
+    done = run_tool(repo_root, str(pred), str(gt), '--testset', 'T', '--method', 'm',
+                    '--out-dir', str(tmp_path / 'out'), '--no-lpips')
+    assert done.returncode == 0, done.stderr
+    assert 'skipped (no prediction): 002.png' in done.stderr
+    names = [row['name'] for row in read_results(tmp_path / 'out' / 'T.json')['images']]
+    assert '002.png' not in names and len(names) == len(list(gt.iterdir())) - 1
 
 
 @pytest.mark.parametrize('preds, gts, ambiguous', [
