@@ -9,9 +9,9 @@ of those features and the pristine model of the official release, whose paramete
 ``niqe_params.load_pristine_model`` reads (installed by ``make install``).
 
 As the release's ``computequality.m`` (``nanmean``, ``nancov``), a block whose features are
-undefined (a one-signed normalised luminance) is left out of the covariance. The covariance of one
-block (both sides 96–191 px) is defined as zero (BasicSR's ``np.cov`` gives NaN there and its SVD
-fails; docs/metrics.md). An image with no block left (flat) is refused with ``UnscorableImage``.
+undefined (a one-signed normalised luminance) is left out of the covariance. The covariance needs
+two blocks: an image of one block (both sides 96–191 px; BasicSR's ``np.cov`` gives NaN and its
+SVD fails) or with fewer than two textured blocks (flat) is refused with ``UnscorableImage``.
 """
 import math
 
@@ -40,6 +40,10 @@ def niqe_score(img: np.ndarray, model: dict | None = None) -> float:
     h, w = img.shape[:2]
     if h < BLOCK or w < BLOCK:
         raise UnscorableImage(f'NIQE needs at least {BLOCK}×{BLOCK} pixels, got {w}×{h}')
+    if (h // BLOCK) * (w // BLOCK) < 2:
+        raise UnscorableImage(f'NIQE needs at least two {BLOCK}×{BLOCK} blocks (one side '
+                              f'{2 * BLOCK} px or more), got {w}×{h}: one block has no feature '
+                              'covariance')
     y = np.round(rgb2y_basicsr(img))
     return niqe_of_luma(y, model)
 
@@ -64,11 +68,11 @@ def niqe_of_luma(y: np.ndarray, model: dict) -> float:
             y = imresize_half(y / np.float32(255)) * np.float32(255)
     feats = np.concatenate(feats, axis=1)
     complete = feats[~np.isnan(feats).any(axis=1)]
-    if not len(complete):
-        raise UnscorableImage('NIQE is undefined: no 96×96 block has texture (a flat or '
-                              'one-signed image)')
+    if len(complete) < 2:
+        raise UnscorableImage(f'NIQE is undefined: {len(complete) or "no"} 96×96 block(s) with '
+                              'texture, two are needed (a flat or one-signed image)')
     mu_d = np.nanmean(feats, axis=0)
-    cov_d = np.cov(complete, rowvar=False, ddof=1 if len(complete) > 1 else 0)
+    cov_d = np.cov(complete, rowvar=False)
     diff = model['mu_pris_param'].ravel() - mu_d
     inv = np.linalg.pinv((model['cov_pris_param'] + cov_d) / 2)
     return float(np.sqrt(diff @ inv @ diff))

@@ -24,10 +24,12 @@ def photo(shared_data):
 
 
 @pytest.mark.parametrize('size', [(96, 96), (150, 191), (191, 120)])
-def test_niqe_scores_one_block_images(photo, size):
-    """One 96×96 block: its covariance is defined as 0 (BasicSR's ``np.cov`` is NaN and the SVD
-    fails); the score is finite and noise still raises it."""
-    crop = np.ascontiguousarray(photo[:size[0], :size[1]])
+def test_niqe_refuses_one_block_images_and_scores_two(photo, size):
+    """One 96×96 block (both sides 96–191 px) has no feature covariance (BasicSR's ``np.cov`` is
+    NaN and the SVD fails): refused saying so; two blocks score, and noise raises the score."""
+    with pytest.raises(UnscorableImage, match='at least two 96×96 blocks'):
+        niqe_score(np.ascontiguousarray(photo[:size[0], :size[1]]))
+    crop = np.ascontiguousarray(photo[:size[0], :192])
     noisy = np.clip(crop + np.random.default_rng(0).normal(0, 25, crop.shape), 0, 255)
     score = niqe_score(crop)
     assert np.isfinite(score) and niqe_score(noisy.astype(np.uint8)) > score + 1
@@ -52,10 +54,11 @@ def test_eval_folder_scores_what_it_can_and_records_the_rest(photo, tmp_path, re
                           '--out-dir', str(tmp_path / 'out')], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     results = json.loads((tmp_path / 'out' / 'Real.json').read_text())
-    assert [r['name'] for r in results['images']] == ['a_photo.png', 'b_mid.png', 'e_blur.png']
+    assert [r['name'] for r in results['images']] == ['a_photo.png', 'e_blur.png']
     refused = {r['name']: r['reason'] for r in results['refused']}
-    assert set(refused) == {'c_flat.png', 'd_tiny.png'}
+    assert set(refused) == {'b_mid.png', 'c_flat.png', 'd_tiny.png'}
     assert 'flat' in refused['c_flat.png'] and '96×96' in refused['d_tiny.png']
+    assert 'two 96×96 blocks' in refused['b_mid.png']
     assert 'c_flat.png' in out.stdout + out.stderr and 'd_tiny.png' in out.stdout + out.stderr
     assert results['summary']['niqe'] == pytest.approx(
         np.mean([niqe_score(np.ascontiguousarray(images[r['name']]))
