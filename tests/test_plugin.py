@@ -5,9 +5,10 @@ every entry point at toy scale (training, ``tools/test.py`` and ``ablations rank
 processes, the rest in this process to keep the test short): its own test, training with a
 DataLoader worker process, a foreign checkpoint that needs ``--revise-keys``,
 ``convert_checkpoint --config``, ``tools/test.py`` on a folder test set, ``tools/derain.py``,
-``train --load-from``, ``count_macs``, and ``ablations rank`` with the plug-in's own grid outside
-the repository (toggling its component) as the zoo, then ``analysis table`` on that grid. Broken
-plug-ins fail in one line that names the file and the fix, and leave nothing half-written.
+``train --load-from``, ``count_macs``, ``benchmark_inference``, and ``ablations rank`` with the
+plug-in's own grid outside the repository (toggling its component) as the zoo, then
+``analysis table`` on that grid. Broken plug-ins fail in one line that names the file and the
+fix, and leave nothing half-written.
 """
 import json
 import os
@@ -24,6 +25,7 @@ from danet.__main__ import main as danet_main
 from danet.datasets.pack import pack
 from danet.utils.cli import run_main
 from tests.test_engine.conftest import _write_tiny
+from tools import benchmark_inference as bench_tool
 from tools import convert_checkpoint as convert_tool
 from tools import count_macs as macs_tool
 from tools import derain as derain_tool
@@ -145,6 +147,9 @@ def test_a_plugin_runs_through_every_entry_point(plugin, trained, importable, ca
     assert f'Loaded checkpoint {root / "released.pth"}' in log
     code, _, out = _entry(macs_tool.main, [config, '--shape', 3, 32, 32], capsys)
     assert code == 0 and 'Toynet' in out
+    code, _, out = _entry(bench_tool.main, ['--models', config, '--shapes', '32x32', '--warmup', 0,
+                                            '--repeats', 1, '--skip-peak'], capsys)
+    assert code == 0 and str(config) in out      # the plug-in's generator, timed by its config
 
     # the zoo: the plug-in's own grid outside the repository, run by ablations rank
     grid = root / 'pkg' / 'grids' / 'toy_grid.py'

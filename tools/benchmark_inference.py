@@ -2,6 +2,7 @@
 
     python tools/benchmark_inference.py --models danet mprnet --shapes 256x256 320x480 \
         --out FILE.json
+    python tools/benchmark_inference.py --models danet MY_CONFIG.py --skip-peak   # a plug-in
     python tools/benchmark_inference.py --reference [--models danet prenet prn] [--threads 1 2]
         [--repeats 7] [--out F.json]
     python tools/benchmark_inference.py --options compile bf16 onnxruntime [--models danet]
@@ -26,7 +27,7 @@ from danet.benchmarks.inference import (
     profile_benchmark,
     reference_benchmark,
 )
-from danet.benchmarks.latency import GENERATORS
+from danet.benchmarks.latency import GENERATORS, is_config
 from danet.benchmarks.options import OPTIONS
 from danet.utils.cli import run_main
 
@@ -50,9 +51,11 @@ def _shape(text: str) -> tuple[int, int]:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--models', nargs='+', choices=sorted(GENERATORS),
-                        help='default: danet mprnet; with --reference: danet (those with a '
-                             f're-stated reference: {" ".join(REFERENCE_MODELS)})')
+    parser.add_argument('--models', nargs='+',
+                        help=f'generators ({" ".join(sorted(GENERATORS))}) or config files '
+                             "(CONFIG.py or danet::PATH, a plug-in's included: its "
+                             'model.generator); default: danet mprnet; with --reference: danet '
+                             f'(those with a re-stated reference: {" ".join(REFERENCE_MODELS)})')
     parser.add_argument('--shapes', nargs='+', type=_shape,
                         help='HxW (default: 256x256 320x480; with --reference also 512x512)')
     parser.add_argument('--warmup', type=int, help='untimed calls first (default 1; 2 with '
@@ -79,6 +82,10 @@ def main(argv=None) -> None:
                              '--threads)')
     a = parser.parse_args(argv)
     models = a.models or (['danet'] if a.reference or a.profile else ['danet', 'mprnet'])
+    wrong = [m for m in models if m not in GENERATORS and not is_config(m)]
+    if wrong:
+        parser.error(f'--models: unknown {", ".join(wrong)}; choose from '
+                     f'{", ".join(sorted(GENERATORS))} or give a config file (.py)')
     unknown = [m for m in models if m not in REFERENCE_MODELS]
     if (a.reference or a.profile) and unknown:
         parser.error(f'--reference/--profile: no re-stated reference for {", ".join(unknown)}; '

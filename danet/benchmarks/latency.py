@@ -16,6 +16,7 @@ from danet.benchmarks.rows import Table, shape_cell
 from danet.engine.inference import InferenceEngine
 from danet.engine.tiling import tiled_forward
 from danet.models import generators
+from danet.models.converters import build_generator as build_from_config
 from danet.registry import MODELS
 from danet.utils.complexity import complexity_report
 from danet.utils.memory import keep_freed_memory
@@ -41,9 +42,18 @@ def matmul_gmacs_per_second(n: int = 2048, warmup: int = 1, repeats: int = 5) ->
     return n ** 3 / median_seconds(lambda: torch.mm(a, b), warmup, repeats) / 1e9
 
 
+def is_config(name: str) -> bool:
+    """Whether a ``--models`` entry is a config file (a plug-in's included), not a generator."""
+    return name.endswith('.py')
+
+
 def build_generator(name: str) -> torch.nn.Module:
+    """A registered generator by lower-case name, or a config file's ``model.generator``."""
+    if is_config(name):
+        return build_from_config(config=name).eval().requires_grad_(False)
     if name not in GENERATORS:
-        raise ValueError(f'unknown model {name!r}; choose from {", ".join(GENERATORS)}')
+        raise ValueError(f'unknown model {name!r}; choose from {", ".join(GENERATORS)} '
+                         'or give a config file')
     return MODELS.build(dict(type=GENERATORS[name])).eval().requires_grad_(False)
 
 
