@@ -154,14 +154,21 @@ def test_refuses_non_empty_work_dir_and_resume_without_checkpoint(tmp_path):
 
 def test_failed_start_up_then_killed_attempt_do_not_block_the_next_try(tiny_cfg, tmp_path):
     work_dir = tmp_path / 'run'
-    with pytest.raises(KeyError, match='BilinearRecon'):  # fails at start-up
+    with pytest.raises(TypeError, match='no_such_arg'):  # a registered type, built at start-up
         run_training(tiny_cfg(work_dir, max_epochs=1,
-                              **{'model.generator.reconstruction.type': 'BilinearRecon'}))
+                              **{'+model.generator.reconstruction.no_such_arg': 1}))
     left = {p.name for p in work_dir.iterdir()}
     assert left and left <= {'config.py', 'env.json', 'logs'}  # as a kill before epoch 1 leaves
     run_training(tiny_cfg(work_dir, max_epochs=1), resume=True)  # nothing to resume: fresh start
     assert (work_dir / 'epoch_1.pth').is_file()
-    assert 'BilinearRecon' not in (work_dir / 'config.py').read_text()
+    assert 'no_such_arg' not in (work_dir / 'config.py').read_text()
+
+
+def test_unregistered_type_fails_before_the_run_directory(tiny_cfg, tmp_path):
+    with pytest.raises(KeyError, match='BilinearRecon'):
+        run_training(tiny_cfg(tmp_path / 'run', max_epochs=1,
+                              **{'model.generator.reconstruction.type': 'BilinearRecon'}))
+    assert not (tmp_path / 'run').exists()
 
 
 def test_missing_dataset_path_fails_before_work(tiny_cfg, tmp_path):
