@@ -16,8 +16,7 @@ from danet.benchmarks.rows import Table, shape_cell
 from danet.engine.inference import InferenceEngine
 from danet.engine.tiling import tiled_forward
 from danet.models import generators
-from danet.models.converters import build_generator as build_from_config
-from danet.registry import MODELS
+from danet.models.converters import build_generator as build_any
 from danet.utils.complexity import complexity_report
 from danet.utils.memory import keep_freed_memory
 
@@ -48,13 +47,10 @@ def is_config(name: str) -> bool:
 
 
 def build_generator(name: str) -> torch.nn.Module:
-    """A registered generator by lower-case name, or a config file's ``model.generator``."""
-    if is_config(name):
-        return build_from_config(config=name).eval().requires_grad_(False)
-    if name not in GENERATORS:
-        raise ValueError(f'unknown model {name!r}; choose from {", ".join(GENERATORS)} '
-                         'or give a config file')
-    return MODELS.build(dict(type=GENERATORS[name])).eval().requires_grad_(False)
+    """A registered generator by lower-case name, or a config file's ``model.generator``, in
+    eval mode without gradients (``danet.models.converters.build_generator`` builds both)."""
+    built = build_any(config=name) if is_config(name) else build_any(arch=name)
+    return built.eval().requires_grad_(False)
 
 
 def plain_forward(generator):
