@@ -11,13 +11,13 @@ evaluates). Steps, each a process:
    ``WORK_ROOT/rank/<config stem>-<checkpoint hash>`` (skipped when its results are there);
 3. ``python -m analysis rank`` writes the table, the statistics and the figure into ``--out``.
 """
-import hashlib
 import subprocess
 import sys
 from pathlib import Path
 
 from ablations.grid import load_grid
 from ablations.spec import REPO_ROOT
+from danet.utils.hashing import file_sha256
 
 ZOO = {'Rain100L': 'prenet_readme_rain100l', 'Rain100H': 'prenet_readme_rain100h'}
 """Released-weight zoo grid of each test set (convert the release first: docs/reproductions.md)."""
@@ -32,7 +32,7 @@ def _step(argv: list[str]) -> None:
 
 def candidate_dir(work_root: Path, config: str, checkpoint: str) -> Path:
     """Where the candidate's evaluation is stored: one folder per (config, checkpoint file)."""
-    digest = hashlib.sha256(Path(checkpoint).read_bytes()).hexdigest()[:8]
+    digest = file_sha256(checkpoint)[:8]
     return work_root / 'rank' / f'{Path(config).stem}-{digest}'
 
 
