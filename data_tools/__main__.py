@@ -121,7 +121,8 @@ def _bench(args) -> int:
     from danet.utils.fileio import atomic_write_json
     from data_tools.bench import benchmark, format_rows
     rows = benchmark(args.pairs, args.size, args.workers or 2,
-                     Path(args.keep) if args.keep else None, args.batches, skip=args.skip)
+                     Path(args.keep) if args.keep else None, args.batches, skip=args.skip,
+                     suffix=f'.{args.source_format}')
     print(format_rows(rows))
     if args.json:
         atomic_write_json(args.json, rows)
@@ -216,8 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--batches', type=int, default=20, help='loader batches of 16 timed')
     p.add_argument('--keep', metavar='DIR', help='work here and keep the files (default: a '
                    'temporary folder, removed)')
-    p.add_argument('--skip', nargs='+', default=[], choices=('encoded', 'shards'),
-                   help='leave out the encoded-storage or the sharded pack (large runs)')
+    p.add_argument('--skip', nargs='+', default=[], choices=('encoded', 'shards', 'resume'),
+                   help='leave out the encoded-storage pack, the sharded pack or the killed '
+                   'and resumed pack (large runs)')
+    p.add_argument('--source-format', choices=('png', 'jpg'), default='png',
+                   help='synthetic source files: PNG (default) or JPEG quality 95 (a tenth '
+                   'of the disk, like Rain13K\'s JPEGs)')
     p.add_argument('--json', help='also write the rows as JSON here')
     p.set_defaults(func=_bench)
 

@@ -29,8 +29,12 @@ MEASURE = ('import resource, sys; from data_tools.__main__ import main; rc = mai
 
 
 def _pair(args) -> None:
-    """One synthetic pair: a smooth random background and bright slanted streaks over it."""
-    root, index, size, seed = args
+    """One synthetic pair: a smooth random background and bright slanted streaks over it
+    (written as ``SUFFIX`` files; JPEG at quality 95)."""
+    root, index, size, seed, suffix = args
+    names = [root / sub / f'{index:07d}{suffix}' for sub in ('clean', 'rainy')]
+    if all(p.is_file() for p in names):  # kept from an earlier run (``--keep``)
+        return
     rng = np.random.default_rng([seed, index])
     base = rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)
     clean = cv2.resize(base, (size, size), interpolation=cv2.INTER_CUBIC)
@@ -40,16 +44,19 @@ def _pair(args) -> None:
         x, y = rng.integers(0, size, 2)
         cv2.line(streaks, (int(x), int(y)), (int(x) + size // 32, int(y) + size // 10), 1.0, 1)
     rainy = np.clip(clean + 90 * streaks[..., None], 0, 255).astype(np.uint8)
-    for sub, img in (('clean', clean), ('rainy', rainy)):
-        cv2.imwrite(str(root / sub / f'{index:07d}.png'), img)
+    for path, img in zip(names, (clean, rainy), strict=True):
+        tmp = path.with_name(f'.{path.name}')  # whole files only, so a killed run resumes
+        cv2.imwrite(str(tmp), img, [cv2.IMWRITE_JPEG_QUALITY, 95])
+        os.replace(tmp, path)
 
 
-def generate(root: Path, pairs: int, size: int, seed: int, workers: int) -> None:
-    """``pairs`` synthetic pairs in the ``pairs`` layout under ``root``."""
+def generate(root: Path, pairs: int, size: int, seed: int, workers: int,
+             suffix: str = '.png') -> None:
+    """``pairs`` synthetic pairs in the ``pairs`` layout under ``root`` (existing ones kept)."""
     for sub in ('clean', 'rainy'):
         (root / sub).mkdir(parents=True, exist_ok=True)
     with Pool(workers) as pool:
-        pool.map(_pair, [(root, i, size, seed) for i in range(pairs)], chunksize=64)
+        pool.map(_pair, [(root, i, size, seed, suffix) for i in range(pairs)], chunksize=64)
 
 
 def run(argv: list[str], kill_when=None) -> dict:
@@ -107,42 +114,35 @@ def _row(step: str, result: dict, pairs: int | None = None, path: Path | None = 
 
 
 def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
-              batches: int = 20, seed: int = 0, skip=()) -> list[dict]:
-    """Every step on ``pairs`` synthetic pairs; the rows printed by ``format_rows``. ``skip``
-    may name ``encoded`` and ``shards``: those packs, with their verify and loading rows."""
+              batches: int = 20, seed: int = 0, skip=(), suffix: str = '.png') -> list[dict]:
+    """Every step on ``pairs`` synthetic pairs (``suffix`` files); the rows printed by
+    ``format_rows``. ``skip`` may name ``encoded`` and ``shards`` (those packs, with their
+    verify and loading rows) and ``resume`` (the killed and resumed pack)."""
     keep = root is not None
     root = Path(root or tempfile.mkdtemp(prefix='danet-bench-'))
     src, test = root / 'src', root / 'test'
     rows = []
     try:
         start = time.perf_counter()
-        generate(src, pairs, size, seed, workers)
-        generate(test, max(8, pairs // 100), size, seed + 1, workers)
+        generate(src, pairs, size, seed, workers, suffix)
+        generate(test, max(8, pairs // 100), size, seed + 1, workers, suffix)
         for i in range(0, pairs, max(1, pairs // 5)):  # 5 training backgrounds leak into test
-            shutil.copy(src / 'clean' / f'{i:07d}.png', test / 'clean' / f'leak{i:07d}.png')
-            shutil.copy(src / 'rainy' / f'{i:07d}.png', test / 'rainy' / f'leak{i:07d}.png')
+            for sub in ('clean', 'rainy'):
+                shutil.copy(src / sub / f'{i:07d}{suffix}', test / sub / f'leak{i:07d}{suffix}')
         rows.append({'step': f'generate {pairs} pairs {size}x{size}',
                      'seconds': round(time.perf_counter() - start, 2)})
         w = ['--workers', str(workers)]
         raw, enc, sharded = root / 'raw.h5', root / 'encoded.h5', root / 'sharded' / 'set.h5'
-        source_mib = sum(p.stat().st_size for p in src.rglob('*.png')) / 2 ** 20
-        rows.append({'step': 'source PNG files', 'mib': round(source_mib, 1)})
+        source_mib = sum(p.stat().st_size for p in src.rglob(f'*{suffix}')) / 2 ** 20
+        rows.append({'step': f'source {suffix[1:].upper()} files', 'mib': round(source_mib, 1)})
         rows.append(_row('pack raw', run(['pack', str(src), str(raw), *w]), pairs, raw))
-        reference = file_sha256(raw)
-        raw.rename(root / 'raw_reference.h5')
         sets = [('raw', raw)]
         if 'encoded' not in skip:
             rows.append(_row('pack encoded', run(['pack', str(src), str(enc), *w, '--storage',
                                                   'encoded']), pairs, enc))
             sets.append(('encoded', enc))
-        segments = max(1, pairs // 256)
-        killed = run(['pack', str(src), str(raw), *w], kill_when=lambda: len(list(
-            root.glob('.raw.h5.*.partial/segment*.h5'))) >= max(1, segments // 2))
-        resumed = run(['pack', str(src), str(raw), *w, '--resume'])
-        same = file_sha256(raw) == reference
-        rows.append({**_row('pack killed half-way', killed), 'note': f'exit {killed["rc"]}'})
-        rows.append({**_row('pack --resume', resumed, pairs, raw),
-                     'note': 'bit-identical' if same else 'DIFFERS from the uninterrupted pack'})
+        if 'resume' not in skip:
+            rows += _kill_and_resume(src, raw, pairs, w)
         if 'shards' not in skip:
             rows.append(_row('pack --shard-size N/4', run([
                 'pack', str(src), str(sharded), *w, '--shard-size', str(max(1, pairs // 4))]),
@@ -167,6 +167,21 @@ def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
     return rows
+
+
+def _kill_and_resume(src: Path, raw: Path, pairs: int, w: list[str]) -> list[dict]:
+    """Pack again into ``raw``'s place, SIGKILL it half-way, resume; the two rows. Only the
+    first pack's hash is kept while the second runs (one raw file's disk space at a time)."""
+    reference = file_sha256(raw)
+    raw.unlink()
+    segments = max(1, pairs // 256)
+    killed = run(['pack', str(src), str(raw), *w], kill_when=lambda: len(list(
+        raw.parent.glob(f'.{raw.name}.*.partial/segment*.h5'))) >= max(1, segments // 2))
+    resumed = run(['pack', str(src), str(raw), *w, '--resume'])
+    same = file_sha256(raw) == reference
+    return [{**_row('pack killed half-way', killed), 'note': f'exit {killed["rc"]}'},
+            {**_row('pack --resume', resumed, pairs, raw),
+             'note': 'bit-identical' if same else 'DIFFERS from the uninterrupted pack'}]
 
 
 def format_rows(rows: list[dict]) -> str:
