@@ -24,13 +24,13 @@ def _pack(args) -> int:
                     workers=args.workers, command=shlex.join(['danet-data', *args.argv]),
                     exclude_overlap_with=args.exclude_overlap_with,
                     provenance={'source': args.source, 'license': args.license})
-    excluded = (f'; excluded {len(manifest["excluded"])} background(s) found in '
+    excluded = (f'; excluded {len(manifest.excluded)} background(s) found in '
                 f'{", ".join(args.exclude_overlap_with)}' if args.exclude_overlap_with else '')
-    print(f'packed {len(manifest["rainy"])} degraded / {len(manifest["clean"])} clean images '
-          f'into {args.out}; skipped {len(manifest["skipped"])}{excluded}')
-    for path, reason in manifest['skipped']:
+    print(f'packed {manifest.num_rainy} degraded / {manifest.num_clean} clean images '
+          f'into {args.out}; skipped {len(manifest.skipped)}{excluded}')
+    for path, reason in manifest.skipped:
         print(f'  skipped {path}: {reason}')
-    for item in manifest['excluded']:
+    for item in manifest.excluded:
         match = item['matches'][0]
         print(f'  excluded {item["clean"] or item["rainy"][0]} ({len(item["rainy"])} rainy): '
               f'matches {match["set"]} {match["image"]} ({match["similarity"]:.3f})')
@@ -49,16 +49,19 @@ def _verify(args) -> int:
 def _inspect(args) -> int:
     from danet.datasets.card import dataset_card
     card = dataset_card(args.path)
-    card['images'] = f'{len(card["images"])} per-image hashes: python -m data_tools card PATH'
+    card['images'] = f'{card["rainy"]} per-image hashes: python -m data_tools card PATH'
     print(json.dumps(card, indent=2))
     return 0
 
 
 def _card(args) -> int:
-    from danet.datasets.card import card_markdown, dataset_card
+    from danet.datasets.card import card_markdown, dataset_card, image_rows
+    from danet.datasets.h5format import PackedFile
     from danet.utils.fileio import atomic_write_text
     card = dataset_card(args.path)
-    text = card_markdown(card) if args.format == 'md' else json.dumps(card, indent=2) + '\n'
+    images = image_rows(PackedFile(args.path).manifest)
+    text = (card_markdown(card, images) if args.format == 'md' else
+            json.dumps({**card, 'images': list(images)}, indent=2) + '\n')
     if args.out:
         atomic_write_text(args.out, text)
         print(f'card written to {args.out}')

@@ -38,7 +38,7 @@ def loader_benchmark(src: Path, workers: int = 2, batch: int = 16, crop: int = 2
         start = time.perf_counter()
         manifest = pack(src, out, compression=compression)
         pack_s = time.perf_counter() - start
-        n_images = len(manifest['rainy']) + len(manifest['clean'])
+        n_images = manifest.num_rainy + manifest.num_clean
         h5 = H5PairedDataset(out, pipeline=pipeline)
         folder = FolderPairedDataset(src, pipeline=pipeline)
         rates = {name: crops_per_second(ds, crops, workers, batch)

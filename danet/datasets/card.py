@@ -4,7 +4,6 @@
 --format md`` writes it as Markdown. Files packed before cards existed get one computed on the
 fly (PSNR/SSIM read every pair; the file is not written).
 """
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from tqdm import tqdm
 from danet.datasets import fingerprint as fpm
 from danet.datasets import h5format as fmt
 from danet.datasets.fingerprint_store import compute_packed_fingerprints, read_packed_fingerprints
+from danet.datasets.manifest import BLOCK, Manifest
 from danet.evaluation.functional import SSIM_WINDOW, calculate_psnr, calculate_ssim
 from danet.evaluation.protocols import build_protocol
 from danet.utils.hashing import ground_truth_hash
@@ -29,33 +29,37 @@ def pair_metrics(rainy: np.ndarray, clean: np.ndarray) -> tuple[float, float | N
     return calculate_psnr(rainy, clean), None if small else calculate_ssim(rainy, clean)
 
 
-def build_card(manifest: dict, attrs: dict, metrics: list, fps, provenance: dict | None = None
+def build_card(manifest: Manifest, attrs: dict, metrics, fps, provenance: dict | None = None
                ) -> dict:
     """The card of a packed dataset from its manifest, attributes, ``(psnr, ssim)`` of the
     measured pairs (all paired images, or a sample) and fingerprints ``{'gt': ..., 'lq': ...}``
     (arrays or HDF5 datasets, read in blocks). ``provenance`` may carry ``pairing``, the
-    layout's rule. Identical pairs (infinite PSNR) are counted, not averaged."""
-    rainy, clean = manifest['rainy'], manifest['clean']
-    role = 'gt' if clean else 'lq'
-    names = {'gt': [c['path'] for c in clean], 'lq': [r['name'] for r in rainy]}[role]
-    duplicates = [{'a': names[i], 'b': names[j], 'similarity': round(s, 4), 'flip': f}
+    layout's rule. Identical pairs (infinite PSNR) are counted, not averaged. Memory does not
+    grow with the images beyond a few numbers each: the per-image hashes stay in the manifest
+    (``image_rows``)."""
+    role = 'gt' if manifest.num_clean else 'lq'
+    table, column = ('clean', 'path') if role == 'gt' else ('rainy', 'name')
+    duplicates = [{'a': manifest.column(table, column, i, i + 1)[0],
+                   'b': manifest.column(table, column, j, j + 1)[0],
+                   'similarity': round(s, 4), 'flip': f}
                   for i, j, s, f in fpm.match(fps[role])]
     psnr = [m[0] for m in metrics if np.isfinite(m[0])]
     ssim = [m[1] for m in metrics if m[1] is not None]
-    split = manifest['split']
+    split = manifest.split
     provenance = dict(provenance or {})
     pairing = provenance.pop('pairing', None)
+    clean_sha = manifest.column('clean', 'sha256')
     return {
         'layout': attrs['layout'], 'source': attrs['source'],
-        'rainy': len(rainy), 'clean': len(clean),
-        'paired': sum(r['clean'] is not None for r in rainy),
-        'sizes': dict(Counter(f'{w}x{h}' for h, w in (r['shape'] for r in rainy)).most_common()),
+        'rainy': manifest.num_rainy, 'clean': manifest.num_clean,
+        'paired': int((manifest.clean_index >= 0).sum()),
+        'sizes': _sizes(manifest.column('rainy', 'shape')),
         'content_hash': attrs['content_hash'],
-        'ground_truth_hash': ground_truth_hash(c['sha256'] for c in clean) if clean else None,
+        'ground_truth_hash': ground_truth_hash(clean_sha) if len(clean_sha) else None,
         'split': None if split is None else {k: len(v) for k, v in split.items()},
-        'skipped': len(manifest['skipped']),
-        'converted': sum('converted' in e for e in rainy + clean),
-        'excluded': len(manifest.get('excluded', [])),
+        'skipped': len(manifest.skipped),
+        'converted': _converted(manifest),
+        'excluded': len(manifest.excluded),
         'psnr_y': float(np.mean(psnr)) if psnr else None,
         'ssim_y': float(np.mean(ssim)) if ssim else None,
         'identical_pairs': len(metrics) - len(psnr),
@@ -67,21 +71,46 @@ def build_card(manifest: dict, attrs: dict, metrics: list, fps, provenance: dict
                        'threshold': fpm.THRESHOLD, 'pairs': duplicates},
         'provenance': {'packed_from': attrs['source'], 'command': attrs.get('command', ''),
                        'created': attrs.get('created'), **provenance},
-        'images': [{'name': r['name'], 'sha256': r['sha256'],
-                    'clean_sha256': None if r['clean'] is None else clean[r['clean']]['sha256']}
-                   for r in rainy],
     }
 
 
+def _converted(manifest: Manifest) -> int:
+    """How many images (rainy and clean) were converted to 8-bit RGB, counted in blocks."""
+    return sum(int(np.count_nonzero(manifest.column(role, 'converted', start, start + BLOCK)))
+               for role, n in (('rainy', manifest.num_rainy), ('clean', manifest.num_clean))
+               for start in range(0, n, BLOCK))
+
+
+def _sizes(shapes: np.ndarray) -> dict[str, int]:
+    """``{'WxH': count}``, most common first (ties in order of first appearance)."""
+    if not len(shapes):
+        return {}
+    sizes, first, counts = np.unique(shapes, axis=0, return_index=True, return_counts=True)
+    order = sorted(range(len(sizes)), key=lambda k: (-counts[k], first[k]))
+    return {f'{sizes[k][1]}x{sizes[k][0]}': int(counts[k]) for k in order}
+
+
+def image_rows(manifest: Manifest):
+    """``{'name', 'sha256', 'clean_sha256'}`` of every rainy image, read in blocks."""
+    for start in range(0, manifest.num_rainy, BLOCK):
+        stop = min(start + BLOCK, manifest.num_rainy)
+        names, shas = (manifest.column('rainy', c, start, stop) for c in ('name', 'sha256'))
+        for k, clean in enumerate(manifest.clean_index[start:stop]):
+            yield {'name': names[k], 'sha256': shas[k], 'clean_sha256': None if clean < 0 else
+                   manifest.column('clean', 'sha256', int(clean), int(clean) + 1)[0]}
+
+
 def dataset_card(path: str | Path) -> dict:
-    """The stored card of a packed file, or one computed now for files packed without it."""
+    """The stored card of a packed file (without per-image hashes: ``image_rows``), or one
+    computed now for files packed without it."""
     packed = fmt.PackedFile(path)
     try:
         card = packed.card
         if card is not None:
+            card.pop('images', None)  # stored by format versions before 4
             return card
         fps = read_packed_fingerprints(packed) or compute_packed_fingerprints(packed)
-        paired = [i for i, r in enumerate(packed.manifest['rainy']) if r['clean'] is not None]
+        paired = np.flatnonzero(packed.manifest.clean_index >= 0)
         metrics = [pair_metrics(np.asarray(packed.rainy(i)[()]), np.asarray(packed.clean(i)[()]))
                    for i in tqdm(paired, desc=f'card {Path(path).name}', unit='pair')]
         return build_card(packed.manifest, packed.attrs, metrics, fps)
@@ -104,8 +133,9 @@ def _metric_text(card: dict) -> str:
     return text
 
 
-def card_markdown(card: dict) -> str:
-    """The card as Markdown (for a paper's supplement); per-image hashes in a details block."""
+def card_markdown(card: dict, images) -> str:
+    """The card as Markdown (for a paper's supplement); ``images`` (``image_rows``) in a
+    details block."""
     prov = card['provenance']
     sizes = ', '.join(f'{size} ({n})' for size, n in card['sizes'].items())
     metric = _metric_text(card)
@@ -137,7 +167,7 @@ def card_markdown(card: dict) -> str:
     lines += ['<details><summary>Per-image SHA-256 of the decoded pixels</summary>', '',
               '| image | sha256 | target sha256 |', '|---|---|---|']
     lines += [f'| {i["name"]} | `{i["sha256"]}` | `{i["clean_sha256"] or ""}` |'
-              for i in card['images']]
+              for i in images]
     lines += ['', '</details>', '']
     return '\n'.join(lines)
 

@@ -67,14 +67,14 @@ def load_fingerprints(source: str | Path, layout: str = 'pairs', split: str | No
 
 def packed_roles(packed: fmt.PackedFile) -> dict[str, list]:
     """``{'gt': [...], 'lq': [...]}``: the names of the clean and rainy images of ``packed``."""
-    return {'gt': [c['path'] for c in packed.manifest['clean']],
-            'lq': [r['name'] for r in packed.manifest['rainy']]}
+    return {'gt': list(packed.manifest.column('clean', 'path')),
+            'lq': list(packed.manifest.column('rainy', 'name'))}
 
 
 def _packed_fingerprints(path: Path, split, cache_in_place: bool) -> fpm.FingerprintSet:
     packed = fmt.PackedFile(path)
     manifest = packed.manifest
-    role = 'gt' if manifest['clean'] else 'lq'
+    role = 'gt' if manifest.num_clean else 'lq'
     stored = read_packed_fingerprints(packed)
     cache = _cache_dir() / f'packed-{packed.content_hash}-v{fpm.VERSION}.npz'
     if stored is None and not cache_in_place:
@@ -87,16 +87,16 @@ def _packed_fingerprints(path: Path, split, cache_in_place: bool) -> fpm.Fingerp
         else:
             _write_npz(cache, stored)
     packed.close()
-    entries = manifest['clean'] if role == 'gt' else manifest['rainy']
     names = packed_roles(packed)[role]
-    fps = fpm.FingerprintSet(path.name, role, names, [tuple(e['shape']) for e in entries],
+    shapes = manifest.column('clean' if role == 'gt' else 'rainy', 'shape')
+    fps = fpm.FingerprintSet(path.name, role, names, [tuple(map(int, s)) for s in shapes],
                              stored[role])
     if split is None:
         return fps
-    if manifest['split'] is None:
+    if manifest.split is None:
         raise ValueError(f'{path} stores no train/val split (pack it with --val-fraction)')
-    rainy = manifest['split'][split]
-    keep = sorted({manifest['rainy'][i]['clean'] for i in rainy} - {None}) if role == 'gt' \
+    rainy = manifest.split[split]
+    keep = sorted(set(manifest.clean_index[rainy].tolist()) - {-1}) if role == 'gt' \
         else sorted(rainy)
     return fps.subset(keep)
 
@@ -111,13 +111,55 @@ def read_packed_fingerprints(packed: fmt.PackedFile) -> dict | None:
 
 def compute_packed_fingerprints(packed: fmt.PackedFile) -> dict:
     out = {}
-    for role, count, read in (('gt', len(packed.manifest['clean']), packed.clean_image),
+    for role, count, read in (('gt', packed.manifest.num_clean, packed.clean_image),
                               ('lq', len(packed), packed.rainy)):
         rows = [fpm.fingerprint(np.asarray(read(i)[()]))
                 for i in tqdm(range(count), desc=f'fingerprint {packed.path.name} {role}',
                               unit='img')]
         out[role] = np.stack(rows) if rows else np.zeros((0, fpm.GRID ** 2), np.float32)
     return out
+
+
+class FingerprintWriter:
+    """Appends fingerprints to the ``/fingerprints`` group of a packed file being written, a
+    block of rows at a time (memory flat in the number of images)."""
+
+    BLOCK = 1024
+
+    def __init__(self, f: h5py.File):
+        self.group = f.create_group(GROUP)
+        self.group.attrs['version'] = fpm.VERSION
+        width = fpm.GRID ** 2
+        for role in ('gt', 'lq'):
+            self.group.create_dataset(role, shape=(0, width), maxshape=(None, width),
+                                      dtype=np.float32, chunks=(self.BLOCK, width))
+        self._buffers = {'gt': [], 'lq': []}
+
+    def append(self, role: str, fp: np.ndarray) -> None:
+        self._buffers[role].append(fp)
+        if len(self._buffers[role]) >= self.BLOCK:
+            self._flush(role)
+
+    def extend(self, role: str, rows) -> None:
+        """Add ``rows`` (an array or an HDF5 dataset, copied a block at a time)."""
+        self._flush(role)
+        for start in range(0, len(rows), self.BLOCK):
+            self._write(role, np.asarray(rows[start:start + self.BLOCK], np.float32))
+
+    def close(self) -> None:
+        for role in self._buffers:
+            self._flush(role)
+
+    def _flush(self, role: str) -> None:
+        if self._buffers[role]:
+            self._write(role, np.stack(self._buffers[role]).astype(np.float32))
+            self._buffers[role].clear()
+
+    def _write(self, role: str, rows: np.ndarray) -> None:
+        data = self.group[role]
+        start = len(data)
+        data.resize(start + len(rows), axis=0)
+        data[start:] = rows
 
 
 def write_packed_fingerprints(f: h5py.File, fps: dict) -> None:

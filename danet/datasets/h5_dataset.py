@@ -27,17 +27,17 @@ class H5PairedDataset(PairedImageDataset):
                  test_mode: bool = False, testset: str | None = None):
         super().__init__(pipeline, split, test_mode)
         self.packed = PackedFile(ann_file)
-        rainy = self.packed.manifest['rainy']
-        self.names = [r['name'] for r in rainy]
+        manifest = self.packed.manifest
+        self.names = list(manifest.column('rainy', 'name'))
         self.dataset_hash = self.packed.content_hash
         self.testset = testset or Path(ann_file).stem
         if split is None:
-            self.indices = list(range(len(rainy)))
-        elif self.packed.manifest['split'] is None:
+            self.indices = list(range(manifest.num_rainy))
+        elif manifest.split is None:
             raise ValueError(f'{ann_file} stores no train/val split; repack with '
                              '--val-fraction or use split=None')
         else:
-            self.indices = list(self.packed.manifest['split'][split])
+            self.indices = manifest.split[split]
 
     def _load(self, index: int) -> tuple:
         return self.packed.rainy(index), self.packed.clean(index)

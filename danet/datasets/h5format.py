@@ -1,11 +1,11 @@
 """The packed-dataset HDF5 layout, its hashes, and the reader shared by ``data_tools`` and datasets.
 
-Layout of a packed file (format version 3)::
+Layout of a packed file (format version 4)::
 
     /lq/000000, /lq/000001, ...   degraded inputs (rainy): ``storage`` raw = uint8 H×W×3 RGB
                                   chunked CHUNK×CHUNK×3; encoded = the PNG file's bytes (1-D uint8)
     /gt/000000, ...               targets (clean), stored alike, each background once
-    /manifest                     JSON string (see ``Manifest`` keys below)
+    /manifest                     column tables (``danet.datasets.manifest``)
     /card                         JSON string: the dataset card (``danet.datasets.card``)
     /fingerprints/{gt,lq}         perceptual fingerprints (``danet.datasets.fingerprint_store``)
     /card_metrics                 [rainy index, PSNR, SSIM] of the pairs the card measured
@@ -15,16 +15,15 @@ Layout of a packed file (format version 3)::
 A sharded set is an index file whose image entries are HDF5 external links into shard files
 beside it (each itself a complete packed file), so it reads exactly like one file.
 Groups are named by role (``lq``/``gt``), so dehazing or low-light sets fit the same layout.
-Version 2 files (always raw) and version 1 files (groups ``rainy``/``clean``, no card or
-fingerprints) are still read.
+Version 3 files (manifest as one JSON document), version 2 files (always raw) and version 1
+files (groups ``rainy``/``clean``, no card or fingerprints) are still read.
 
-Manifest JSON: ``rainy`` — one entry per rainy image, in file order: ``name`` (path relative
-to the source's rainy folder), ``path`` (relative to the source), ``shape`` [H, W], ``sha256``,
-``clean`` (index into ``clean`` or null), optional ``converted``; ``clean`` — ``path``,
-``shape``, ``sha256``, optional ``converted``; ``skipped`` — ``[path, reason]`` of files left
-out by ``--skip-bad``; ``split`` — null or ``{"train": [...], "val": [...]}`` rainy indices.
+Manifest JSON of versions 1-3: ``rainy`` — one entry per rainy image, in file order: ``name``
+(path relative to the source's rainy folder), ``path`` (relative to the source), ``shape``
+[H, W], ``sha256``, ``clean`` (index into ``clean`` or null), optional ``converted``; ``clean``
+— ``path``, ``shape``, ``sha256``, optional ``converted``; ``skipped`` — ``[path, reason]`` of
+files left out by ``--skip-bad``; ``split`` — null or ``{"train": [...], "val": [...]}``.
 """
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -32,26 +31,18 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from danet.datasets.manifest import Manifest
 from danet.utils.hashing import ground_truth_hash
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 CHUNK = 64
 LQ, GT, MANIFEST, CARD = 'lq', 'gt', 'manifest', 'card'
 # format_version -> (degraded group, target group)
-GROUPS = {1: ('rainy', 'clean'), 2: (LQ, GT), 3: (LQ, GT)}
+GROUPS = {1: ('rainy', 'clean'), 2: (LQ, GT), 3: (LQ, GT), 4: (LQ, GT)}
 
 
 def image_key(index: int) -> str:
     return f'{index:06d}'
-
-
-def content_hash(manifest: dict) -> str:
-    """One hash of the dataset's content: every rainy name with its pixel hash and its clean
-    image's pixel hash. Independent of source paths, packing order, compression and chunking."""
-    clean = manifest['clean']
-    rows = sorted((r['name'], r['sha256'], clean[r['clean']]['sha256'] if r['clean'] is not None
-                   else '') for r in manifest['rainy'])
-    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
 class PackedFile:
@@ -69,13 +60,17 @@ class PackedFile:
         try:
             with h5py.File(self.path, 'r') as f:
                 self.attrs = {k: _plain(v) for k, v in f.attrs.items()}
-                self.manifest = json.loads(f[MANIFEST][()])
+                version = self.attrs.get('format_version')
+                if version not in GROUPS:
+                    raise _Unreadable(f'{self.path}: format_version {version!r}, this reader '
+                                      f'reads {", ".join(map(str, GROUPS))}')
+                self.manifest = (Manifest.from_group(f[MANIFEST], self._manifest_group)
+                                 if version >= 4 else
+                                 Manifest.from_json(json.loads(f[MANIFEST][()])))
+        except _Unreadable as err:
+            raise ValueError(str(err)) from None
         except (OSError, KeyError, ValueError) as err:
             raise ValueError(f'{self.path} is not a packed dataset: {err}') from err
-        version = self.attrs.get('format_version')
-        if version not in GROUPS:
-            raise ValueError(f'{self.path}: format_version {version!r}, this reader reads '
-                             f'{", ".join(map(str, GROUPS))}')
         self.lq_group, self.gt_group = GROUPS[version]
         self.encoded = self.attrs.get('storage', 'raw') == 'encoded'
         self.shards = json.loads(self.attrs['shards']) if 'shards' in self.attrs else []
@@ -86,6 +81,9 @@ class PackedFile:
             self._handle, self._pid = h5py.File(self.path, 'r'), os.getpid()
         return self._handle
 
+    def _manifest_group(self) -> h5py.Group:
+        return self.file[MANIFEST]
+
     @property
     def content_hash(self) -> str:
         return self.attrs['content_hash']
@@ -93,8 +91,8 @@ class PackedFile:
     @property
     def ground_truth_hash(self) -> str | None:
         """``ground_truth_hash`` of the clean images (None for rainy-only sets)."""
-        clean = self.manifest['clean']
-        return ground_truth_hash(c['sha256'] for c in clean) if clean else None
+        clean = self.manifest.column('clean', 'sha256')
+        return ground_truth_hash(clean) if len(clean) else None
 
     def rainy(self, index: int):
         """The rainy image: a lazy array for raw storage (slicing reads only the chunks it
@@ -123,8 +121,8 @@ class PackedFile:
 
     def clean(self, index: int) -> h5py.Dataset | None:
         """The clean image paired with rainy image ``index`` (lazy), or None if unpaired."""
-        clean = self.manifest['rainy'][index]['clean']
-        return None if clean is None else self.clean_image(clean)
+        clean = self.manifest.clean_index[index]
+        return None if clean < 0 else self.clean_image(int(clean))
 
     def clean_image(self, clean_index: int):
         """Clean image number ``clean_index`` of the manifest's ``clean`` list (as ``rainy``)."""
@@ -136,7 +134,7 @@ class PackedFile:
         return json.loads(self.file[CARD][()]) if CARD in self.file else None
 
     def __len__(self) -> int:
-        return len(self.manifest['rainy'])
+        return self.manifest.num_rainy
 
     def close(self):
         if self._handle is not None and self._pid == os.getpid():
@@ -145,6 +143,10 @@ class PackedFile:
 
     def __getstate__(self):
         return {**self.__dict__, '_handle': None, '_pid': None}
+
+
+class _Unreadable(Exception):
+    """A packed file of a format version this reader does not know."""
 
 
 def _plain(value):

@@ -34,8 +34,9 @@ from danet.datasets import h5format as fmt
 from danet.datasets import pack_worker as worker
 from danet.datasets.card import build_card
 from danet.datasets.fingerprint_store import GROUP as FINGERPRINTS
-from danet.datasets.fingerprint_store import load_fingerprints, write_packed_fingerprints
+from danet.datasets.fingerprint_store import FingerprintWriter, load_fingerprints
 from danet.datasets.image_files import BadInputError, discover, pairing_rule
+from danet.datasets.manifest import BLOCK, COLUMNS, Manifest, ManifestWriter, content_hash
 from danet.datasets.split import split_by_background
 from danet.utils.processes import pid_alive
 
@@ -202,14 +203,15 @@ def _write_segment(path: Path, results, problems: list, context: dict, bar) -> l
     place at the end); once any problem is known without ``skip_bad``, only decode and report."""
     settings = context['settings']
     tmp = path.with_name(f'.{path.name}.tmp')
-    manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None, 'excluded': []}
-    fps, metrics = {'gt': [], 'lq': []}, []
+    extra, metrics = {'skipped': [], 'excluded': []}, []
     writing = not problems or settings['skip_bad']
     with h5py.File(tmp, 'w') if writing else _NoFile() as f:
-        groups = {role: f.create_group(role) for role in (fmt.LQ, fmt.GT)} if writing else {}
+        if writing:
+            groups = {role: f.create_group(role) for role in (fmt.LQ, fmt.GT)}
+            table, fps = ManifestWriter(f), FingerprintWriter(f)
         for clean, rainy, found in results:
             problems = problems + found
-            manifest['skipped'] += [list(p) for p in found]
+            extra['skipped'] += [list(p) for p in found]
             bar.update(len(rainy) + len(found))
             writing = writing and (not problems or settings['skip_bad'])
             if not writing:
@@ -217,28 +219,26 @@ def _write_segment(path: Path, results, problems: list, context: dict, bar) -> l
             background = clean if clean is not None else (rainy[0][1] if rainy else None)
             matches = _overlaps(background['fp'], context['tests']) if background else []
             if matches:
-                manifest['excluded'].append({
+                extra['excluded'].append({
                     'clean': None if clean is None else _rel(clean, context),
                     'rainy': [name for name, _ in rainy], 'matches': matches})
                 continue
             clean_index = None
             if clean is not None:
-                clean_index = len(manifest['clean'])
+                clean_index = table.append('clean', _entry(clean, context))
                 _write_image(groups[fmt.GT], clean_index, clean['data'], settings)
-                manifest['clean'].append(_entry(clean, context))
-                fps['gt'].append(clean['fp'])
+                fps.append('gt', clean['fp'])
             for name, item in rainy:
-                index = len(manifest['rainy'])
+                index = table.append('rainy', {'name': name, **_entry(item, context),
+                                               'clean': clean_index})
                 _write_image(groups[fmt.LQ], index, item['data'], settings)
-                manifest['rainy'].append({'name': name, **_entry(item, context),
-                                          'clean': clean_index})
-                fps['lq'].append(item['fp'])
+                fps.append('lq', item['fp'])
                 if 'metrics' in item:
                     psnr, ssim = item['metrics']
                     metrics.append((index, psnr, np.nan if ssim is None else ssim))
         if not writing:
             return problems
-        _finish(f, manifest, _stack(fps), np.array(metrics, np.float64).reshape(-1, 3), context)
+        _finish(f, table, fps, np.array(metrics, np.float64).reshape(-1, 3), extra, context)
     os.replace(tmp, path)
     return problems
 
@@ -264,11 +264,6 @@ def _entry(item: dict, context: dict) -> dict:
     return entry
 
 
-def _stack(fps: dict) -> dict:
-    return {k: np.stack(v) if len(v) else np.zeros((0, fpm.GRID ** 2), np.float32)
-            for k, v in fps.items()}
-
-
 def _overlaps(fp: np.ndarray, tests: list[fpm.FingerprintSet]) -> list[dict]:
     """The test backgrounds that fingerprint ``fp`` matches."""
     return [{'set': t.label, 'image': t.names[j], 'similarity': round(sim, 4), 'flip': flip}
@@ -290,20 +285,23 @@ def _write_image(group: h5py.Group, index: int, data: np.ndarray, settings: dict
                          chunks=(min(fmt.CHUNK, h), min(fmt.CHUNK, w), 3))
 
 
-def _finish(f: h5py.File, manifest: dict, fps: dict, metrics: np.ndarray, context: dict,
+def _finish(f: h5py.File, table: ManifestWriter, fps: FingerprintWriter, metrics: np.ndarray,
+            extra: dict, context: dict, split: np.ndarray | None = None,
             shards: list | None = None) -> None:
-    """Write the manifest, fingerprints, sampled metrics, attributes and card into ``f``."""
+    """Close the manifest tables and fingerprints; write the sampled metrics, the attributes and
+    the card into ``f``."""
     settings, plan, src = context['settings'], context['plan'], context['src']
     if (src / SYNTHESIS_FILE).is_file():
-        manifest['synthesis'] = json.loads((src / SYNTHESIS_FILE).read_text())
-    f.create_dataset(fmt.MANIFEST, data=json.dumps(manifest))
-    write_packed_fingerprints(f, fps)
+        extra['synthesis'] = json.loads((src / SYNTHESIS_FILE).read_text())
+    table.close(extra, split)
+    fps.close()
     f.create_dataset(METRICS, data=metrics)
+    manifest = Manifest.from_group(f[fmt.MANIFEST], lambda: f[fmt.MANIFEST])
     f.attrs.update({
         'format_version': fmt.FORMAT_VERSION, 'packer_version': PACKER_VERSION,
         'layout': settings['layout'], 'command': plan['command'], 'source': str(src),
-        'created': plan['created'], 'content_hash': fmt.content_hash(manifest),
-        'num_rainy': len(manifest['rainy']), 'num_clean': len(manifest['clean']),
+        'created': plan['created'], 'content_hash': content_hash(manifest),
+        'num_rainy': manifest.num_rainy, 'num_clean': manifest.num_clean,
         'storage': settings['storage'], 'plan_key': context['key']})
     if shards is not None:
         f.attrs['shards'] = json.dumps(shards)
@@ -314,53 +312,70 @@ def _finish(f: h5py.File, manifest: dict, fps: dict, metrics: np.ndarray, contex
 
 
 def _merge(final: Path, segments: list[Path], index_name: str | None, context: dict) -> None:
-    """Join the finished segments into ``final``: images copied, or (``index_name`` given, the
-    sharded case) linked to the shard files beside the index."""
-    manifest = {'rainy': [], 'clean': [], 'skipped': [], 'split': None, 'excluded': []}
-    fps, metrics, shards = {'gt': [], 'lq': []}, [], []
+    """Join the finished segments into ``final``, a block of rows at a time: images copied, or
+    (``index_name`` given, the sharded case) linked to the shard files beside the index."""
+    extra, metrics, shards = {'skipped': [], 'excluded': []}, [], []
     with h5py.File(final, 'w') as f:
         groups = {role: f.create_group(role) for role in (fmt.LQ, fmt.GT)}
+        table, fps = ManifestWriter(f), FingerprintWriter(f)
         for path in segments:
             with h5py.File(path, 'r') as seg:
-                part = json.loads(seg[fmt.MANIFEST][()])
-                offsets = {fmt.GT: len(manifest['clean']), fmt.LQ: len(manifest['rainy'])}
-                for role, rows in ((fmt.GT, part['clean']), (fmt.LQ, part['rainy'])):
-                    for i in range(len(rows)):
+                part = Manifest.from_group(seg[fmt.MANIFEST], lambda s=seg: s[fmt.MANIFEST])
+                offsets = {fmt.GT: table.counts['clean'], fmt.LQ: table.counts['rainy']}
+                for role, count in ((fmt.GT, part.num_clean), (fmt.LQ, part.num_rainy)):
+                    for i in range(count):
                         name = fmt.image_key(offsets[role] + i)
                         if index_name:
                             groups[role][name] = h5py.ExternalLink(
                                 path.name, f'/{role}/{fmt.image_key(i)}')
                         else:
                             seg.copy(seg[role][fmt.image_key(i)], groups[role], name)
-                manifest['clean'] += part['clean']
-                manifest['rainy'] += [{**r, 'clean': None if r['clean'] is None
-                                       else r['clean'] + offsets[fmt.GT]} for r in part['rainy']]
-                manifest['skipped'] += part['skipped']
-                manifest['excluded'] += part['excluded']
-                stored = seg[FINGERPRINTS]
+                _append_tables(table, part, offsets[fmt.GT])
+                extra['skipped'] += part.skipped
+                extra['excluded'] += part.excluded
                 for role in ('gt', 'lq'):
-                    fps[role].append(np.asarray(stored[role][()]))
+                    fps.extend(role, seg[FINGERPRINTS][role])
                 rows = np.asarray(seg[METRICS][()]).reshape(-1, 3).copy()
                 rows[:, 0] += offsets[fmt.LQ]
                 metrics.append(rows)
                 shards.append({'file': path.name, 'content_hash': seg.attrs['content_hash'],
-                               'num_rainy': len(part['rainy']),
-                               'num_clean': len(part['clean'])})
-        manifest['skipped'] = sorted(manifest['skipped'] + context['found_first'])
-        if not manifest['rainy']:
-            problems = [tuple(p) for p in manifest['skipped']] or [
+                               'num_rainy': part.num_rainy, 'num_clean': part.num_clean})
+        extra['skipped'] = sorted(extra['skipped'] + context['found_first'])
+        if not table.counts['rainy']:
+            problems = [tuple(p) for p in extra['skipped']] or [
                 (str(context['src']), 'no images')]
             raise BadInputError(problems, f'nothing to pack in {context["src"]}' + (
-                ' after excluding overlaps' if manifest['excluded'] else ''))
-        val_fraction = context['settings']['val_fraction']
-        if val_fraction:
-            keys = [manifest['clean'][r['clean']]['sha256'] if r['clean'] is not None
-                    else r['sha256'] for r in manifest['rainy']]
-            manifest['split'] = split_by_background(keys, val_fraction,
-                                                    context['settings']['split_seed'])
-        fps = {role: np.concatenate(v) for role, v in fps.items()}
-        _finish(f, manifest, fps, np.concatenate(metrics), context,
+                ' after excluding overlaps' if extra['excluded'] else ''))
+        table.flush()
+        settings = context['settings']
+        split = (_split(f[fmt.MANIFEST], settings['val_fraction'], settings['split_seed'])
+                 if settings['val_fraction'] else None)
+        _finish(f, table, fps, np.concatenate(metrics), extra, context, split,
                 shards if index_name else None)
+
+
+def _append_tables(table: ManifestWriter, part: Manifest, clean_offset: int) -> None:
+    """Copy a segment's manifest rows, a block at a time, its clean indices shifted."""
+    for role, count in (('clean', part.num_clean), ('rainy', part.num_rainy)):
+        for start in range(0, count, BLOCK):
+            columns = {c: part.column(role, c, start, start + BLOCK) for c in COLUMNS[role]}
+            if role == 'rainy':
+                index = columns['clean']
+                columns['clean'] = np.where(index >= 0, index + clean_offset, -1)
+            table.extend(role, columns)
+
+
+def _split(group: h5py.Group, val_fraction: float, seed: int) -> np.ndarray:
+    """Split label per rainy image (0 train, 1 val), grouped by the background's pixel hash
+    (the clean image's, or the rainy image's own when it has none)."""
+    index = np.asarray(group['rainy/clean'][()])
+    clean = np.asarray(group['clean/sha256'][()])
+    keys = np.where(index >= 0, clean[np.maximum(index, 0)] if len(clean) else b'',
+                    np.asarray(group['rainy/sha256'][()]))
+    halves = split_by_background([k.decode() for k in keys], val_fraction, seed)
+    labels = np.zeros(len(keys), np.int8)
+    labels[halves['val']] = 1
+    return labels
 
 
 def _work_folder(out: Path, resume: bool) -> Path:

@@ -68,4 +68,4 @@ def test_synth_is_deterministic_and_packable(tmp_path):
     assert a.astype(int).mean() > clean.astype(int).mean()  # streaks brighten the scene
     assert main(['synth', str(photos), str(tmp_path / 'a'), '--seed', '0']) == 2  # not empty
     manifest = pack(tmp_path / 'a', tmp_path / 'synth.h5', workers=1)
-    assert len(manifest['rainy']) == len(images)
+    assert manifest.num_rainy == len(images)

@@ -100,8 +100,8 @@ def test_pack_excludes_overlap_and_records_it(two_sets, tmp_path):
     assert main(['pack', str(train), str(out), '--workers', '1', '--exclude-overlap-with',
                  str(test_h5), '--source', 'Rain100H crops', '--license', 'CC0']) == 0
     packed = fmt.PackedFile(out)
-    assert [r['name'] for r in packed.manifest['rainy']] == ['b.png', 'c.png']
-    [excluded] = packed.manifest['excluded']
+    assert [r['name'] for r in packed.manifest.rows('rainy')] == ['b.png', 'c.png']
+    [excluded] = packed.manifest.excluded
     assert excluded['clean'] == 'clean/a.png' and excluded['rainy'] == ['a.png']
     assert excluded['matches'][0]['set'] == 'test.h5'
     assert excluded['matches'][0]['image'] == 'clean/x.png' and excluded['matches'][0]['flip']
@@ -110,7 +110,8 @@ def test_pack_excludes_overlap_and_records_it(two_sets, tmp_path):
     assert [(d['a'], d['b']) for d in card['duplicates']['pairs']] == [('clean/b.png',
                                                                         'clean/c.png')]
     assert card['provenance']['license'] == 'CC0' and card['psnr_y'] < 30
-    assert len(card['images']) == 2 and card['content_hash'] == packed.content_hash
+    assert 'images' not in card and card['content_hash'] == packed.content_hash  # rows stay
+    # in the manifest tables (memory flat in N); `card` lists them
 
 
 def test_card_markdown_and_inspect(two_sets, tmp_path, capsys):
@@ -123,6 +124,13 @@ def test_card_markdown_and_inspect(two_sets, tmp_path, capsys):
     assert '| pairs | 3 |' in text and 'test crops' in text and 'not declared' in text
     assert 'rgb2ycbcr' in text and fmt.PackedFile(out).content_hash in text
     assert 'clean/b.png = clean/c.png' in text
+    manifest = fmt.PackedFile(out).manifest
+    for row in manifest.rows('rainy'):  # the per-image hashes, from the manifest tables
+        clean = manifest.clean(row['clean'])['sha256']
+        assert f'| {row["name"]} | `{row["sha256"]}` | `{clean}` |' in text
+    capsys.readouterr()
+    assert main(['card', str(out), '--format', 'json']) == 0
+    assert len(json.loads(capsys.readouterr().out)['images']) == 3
     capsys.readouterr()
     assert main(['inspect', str(out)]) == 0
     card = json.loads(capsys.readouterr().out)

@@ -1,4 +1,5 @@
 """Packing real and bad input: round trips, hashes, layouts, errors, atomic writes."""
+import hashlib
 import json
 import os
 import shutil
@@ -16,6 +17,7 @@ from PIL import Image
 
 from danet.datasets import h5format as fmt
 from danet.datasets.image_files import decode_rgb
+from danet.datasets.manifest import content_hash
 from danet.datasets.pack import pack, remove_stale_partials
 from danet.utils.hashing import pixel_hash
 from data_tools.__main__ import main
@@ -23,9 +25,9 @@ from data_tools.__main__ import main
 
 def assert_round_trip(h5_path, src):
     packed = fmt.PackedFile(h5_path)
-    for i, entry in enumerate(packed.manifest['rainy']):
+    for i, entry in enumerate(packed.manifest.rows('rainy')):
         assert np.array_equal(packed.rainy(i)[()], decode_rgb(src / entry['path'])[0])
-        clean = packed.manifest['clean'][entry['clean']]
+        clean = packed.manifest.clean(entry['clean'])
         assert np.array_equal(packed.clean(i)[()], decode_rgb(src / clean['path'])[0])
         assert entry['sha256'] == pixel_hash(decode_rgb(src / entry['path'])[0])
     packed.close()
@@ -35,8 +37,12 @@ def assert_round_trip(h5_path, src):
 def test_rain100l_round_trips_pixel_exact(rain100l_h5, shared_data):
     packed = assert_round_trip(rain100l_h5, shared_data / 'Rain100L')
     assert packed.attrs['num_rainy'] == packed.attrs['num_clean'] == 100
-    assert [r['name'] for r in packed.manifest['rainy']][:2] == ['001.png', '002.png']
-    assert packed.content_hash == fmt.content_hash(packed.manifest)
+    assert [r['name'] for r in packed.manifest.rows('rainy')][:2] == ['001.png', '002.png']
+    # the streamed hash equals the JSON list of sorted rows that format versions 1-3 hashed
+    rows = sorted((r['name'], r['sha256'], packed.manifest.clean(r['clean'])['sha256'])
+                  for r in packed.manifest.rows('rainy'))
+    assert packed.content_hash == content_hash(packed.manifest) == \
+        hashlib.sha256(json.dumps(rows).encode()).hexdigest()
     assert packed.attrs['packer_version'] and packed.attrs['layout'] == 'pairs'
 
 
@@ -53,13 +59,13 @@ def test_train40_mixed_sizes_and_split_by_background(shared_data, tmp_path):
     assert main(['pack', str(src), str(out), '--val-fraction', '0.25', '--split-seed', '3',
                  '--workers', '2']) == 0
     packed = assert_round_trip(out, src)
-    shapes = {tuple(r['shape']) for r in packed.manifest['rainy']}
+    shapes = {tuple(r['shape']) for r in packed.manifest.rows('rainy')}
     assert (2048, 3072) in shapes and len(shapes) > 5
-    split, clean = packed.manifest['split'], packed.manifest['clean']
+    split, clean = packed.manifest.split, list(packed.manifest.rows('clean'))
     assert sorted(split['train'] + split['val']) == list(range(40))
-    background = [clean[r['clean']]['sha256'] for r in packed.manifest['rainy']]
+    background = [clean[r['clean']]['sha256'] for r in packed.manifest.rows('rainy')]
     assert not {background[i] for i in split['train']} & {background[i] for i in split['val']}
-    names = [r['name'] for r in packed.manifest['rainy']]
+    names = [r['name'] for r in packed.manifest.rows('rainy')]
     half = {n: ('val' if i in split['val'] else 'train') for i, n in enumerate(names)}
     assert half['005.jpg'] == half['011.jpg']  # byte-identical pair: one background
     assert 'danet-data pack' in packed.attrs['command']
@@ -93,7 +99,7 @@ def test_layouts_pair_by_name(tmp_path):
     Image.fromarray(img[3]).save(mpr / 'target' / 'a.png')
     pack(mpr, tmp_path / 'mpr.h5', 'mprnet', workers=1)
     packed = fmt.PackedFile(tmp_path / 'mpr.h5')
-    z = [r['name'] for r in packed.manifest['rainy']].index('z.png')
+    z = [r['name'] for r in packed.manifest.rows('rainy')].index('z.png')
     assert np.array_equal(packed.clean(z)[()], img[1])
 
     pre = tmp_path / 'prenet'
@@ -103,7 +109,7 @@ def test_layouts_pair_by_name(tmp_path):
         Image.fromarray(img[c]).save(pre / f'norain-{k}.png')
     pack(pre, tmp_path / 'pre.h5', 'prenet', workers=1)
     packed = fmt.PackedFile(tmp_path / 'pre.h5')
-    ten = [r['name'] for r in packed.manifest['rainy']].index('rain-10.png')
+    ten = [r['name'] for r in packed.manifest.rows('rainy')].index('rain-10.png')
     assert np.array_equal(packed.clean(ten)[()], img[3])
 
     r14 = tmp_path / 'r1400'
@@ -115,9 +121,9 @@ def test_layouts_pair_by_name(tmp_path):
     Image.fromarray(img[5]).save(r14 / 'ground_truth' / '7.png')
     Image.fromarray(img[3]).save(r14 / 'ground_truth' / '9.png')
     manifest = pack(r14, tmp_path / 'r14.h5', 'rain1400', workers=1)
-    assert len(manifest['rainy']) == 4 and len(manifest['clean']) == 2
+    assert manifest.num_rainy == 4 and manifest.num_clean == 2
     packed = fmt.PackedFile(tmp_path / 'r14.h5')
-    for i, entry in enumerate(manifest['rainy']):
+    for i, entry in enumerate(manifest.rows('rainy')):
         expected = img[5] if entry['name'].startswith('7_') else img[3]
         assert np.array_equal(packed.clean(i)[()], expected)
 
@@ -154,11 +160,11 @@ def test_bad_input_lists_every_file_and_writes_nothing(tmp_path, capsys, write_p
 def test_skip_bad_packs_the_rest_and_records_skips(tmp_path, write_pairs):
     bad = make_bad_folder(tmp_path / 'src', write_pairs)
     manifest = pack(tmp_path / 'src', tmp_path / 'out.h5', skip_bad=True, workers=1)
-    assert [r['name'] for r in manifest['rainy']] == ['good.png']
-    skipped = ' '.join(path for path, _ in manifest['skipped'])
+    assert [r['name'] for r in manifest.rows('rainy')] == ['good.png']
+    skipped = ' '.join(path for path, _ in manifest.skipped)
     assert all(name in skipped for name in bad)
-    stored = json.loads(h5py.File(tmp_path / 'out.h5', 'r')['manifest'][()])
-    assert stored['skipped'] == manifest['skipped']
+    stored = json.loads(h5py.File(tmp_path / 'out.h5', 'r')['manifest/extra'][()])
+    assert stored['skipped'] == manifest.skipped
 
 
 def test_convert_records_grayscale_and_16bit(tmp_path, write_pairs):
@@ -166,10 +172,10 @@ def test_convert_records_grayscale_and_16bit(tmp_path, write_pairs):
     Image.fromarray(np.full((24, 32), 7, np.uint8)).save(src / 'rainy' / 'gray.png')
     Image.fromarray(np.full((24, 32), 0x1234, np.uint16)).save(src / 'rainy' / 'deep.png')
     manifest = pack(src, tmp_path / 'out.h5', convert=True, workers=1)
-    converted = {r['name']: r['converted'] for r in manifest['rainy']}
+    converted = {r['name']: r['converted'] for r in manifest.rows('rainy')}
     assert converted['gray.png'] == 'L->RGB' and '16-bit' in converted['deep.png']
     packed = fmt.PackedFile(tmp_path / 'out.h5')
-    deep = [r['name'] for r in manifest['rainy']].index('deep.png')
+    deep = [r['name'] for r in manifest.rows('rainy')].index('deep.png')
     assert (packed.rainy(deep)[()] == 0x12).all()
 
 
@@ -191,8 +197,8 @@ def test_rainy_only_real_photos(shared_data, tmp_path, capsys):
     assert main(['pack', str(src), str(out), '--workers', '2']) == 2
     assert capsys.readouterr().err.count('not 8-bit RGB') == 7
     manifest = pack(src, out, convert=True, workers=2)
-    assert len(manifest['rainy']) == 147 and manifest['clean'] == []
-    assert sum('converted' in r for r in manifest['rainy']) == 7
+    assert manifest.num_rainy == 147 and manifest.num_clean == 0
+    assert sum('converted' in r for r in manifest.rows('rainy')) == 7
     assert fmt.PackedFile(out).clean(0) is None
 
 

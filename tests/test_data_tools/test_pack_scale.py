@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pytest
 
@@ -100,6 +101,37 @@ def test_peak_memory_flat_in_the_number_of_pairs(tmp_path, write_pairs, repo_roo
     assert peaks[1] - peaks[0] < 6, f'peak RSS {peaks[0]:.0f} MiB -> {peaks[1]:.0f} MiB'
 
 
+ROWS_PEAK = ('import resource, sys; from danet.datasets import fingerprint; '
+             'from danet.datasets.pack import pack; '
+             'fingerprint.match.__defaults__ = (None, fingerprint.THRESHOLD, 64, 64); '
+             'pack(sys.argv[1], sys.argv[2], workers=1, segment_pairs=64, card_pairs=16, '
+             'shard_size=int(sys.argv[3]) or None); '
+             'print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)')
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('shard_size', [0, 256])
+def test_peak_memory_flat_in_the_manifest_rows(shard_size, tmp_path, write_pairs, repo_root):
+    """Many tiny pairs, so that what grows per row (manifest, card, fingerprints: about 11 KB
+    a pair when the manifest was one JSON document, 10 MB here) is what is measured: the
+    packing process at 4x the rows stays within 3 MiB of 1x (the names sorted for the content
+    hash cost about 150 bytes a row). The duplicate search's working set, bounded by its
+    blocks (about 60 MB at the defaults, reached from 2048 images on), is shrunk here so that
+    it does not hide the rows."""
+    peaks = []
+    for count in (300, 1200):
+        src = write_pairs(tmp_path / f'src{count}', [f'{i:04d}.png' for i in range(count)],
+                          size=(12, 12))
+        out = tmp_path / f'set{count}' / 'set.h5'
+        proc = subprocess.run([sys.executable, '-c', ROWS_PEAK, str(src), str(out),
+                               str(shard_size)], capture_output=True, text=True, cwd=repo_root,
+                              env={**os.environ, 'PYTHONPATH': str(repo_root)})
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert fmt.PackedFile(out).manifest.num_rainy == count
+        peaks.append(int(proc.stdout.split()[-1]) / 1024)
+    assert peaks[1] - peaks[0] < 3, f'peak RSS {peaks[0]:.1f} MiB -> {peaks[1]:.1f} MiB'
+
+
 def test_shards_read_as_one_set_everywhere(tmp_path, write_pairs, capsys):
     src = write_pairs(tmp_path / 'src', [f'{i:02d}.png' for i in range(10)])
     whole, index = tmp_path / 'whole.h5', tmp_path / 'sharded' / 'set.h5'
@@ -113,7 +145,7 @@ def test_shards_read_as_one_set_everywhere(tmp_path, write_pairs, capsys):
         assert np.array_equal(many.rainy(i)[()], one.rainy(i)[()])
         assert np.array_equal(many.clean(i)[()], one.clean(i)[()])
     data = H5PairedDataset(str(index), split='train')
-    assert len(data) + len(many.manifest['split']['val']) == 10 and data[0]['inputs'].shape[0] == 3
+    assert len(data) + len(many.manifest.split['val']) == 10 and data[0]['inputs'].shape[0] == 3
     os.chdir(tmp_path)  # shards are found beside the index, not from the working directory
     assert main(['verify', str(index)]) == 0
     assert main(['inspect', str(index)]) == 0
@@ -143,7 +175,7 @@ def test_encoded_storage_round_trips_and_loads(tmp_path, write_pairs):
     pack(src, encoded, workers=1, storage='encoded')
     a, b = fmt.PackedFile(raw), fmt.PackedFile(encoded)
     assert b.encoded and not a.encoded and a.content_hash == b.content_hash
-    for i, row in enumerate(b.manifest['rainy']):
+    for i, row in enumerate(b.manifest.rows('rainy')):
         assert np.array_equal(b.rainy(i), decode_rgb(src / row['path'])[0])
         assert np.array_equal(b.clean(i), a.clean(i)[()])
     crop = H5PairedDataset(str(encoded), pipeline=[dict(type='PairedRandomCrop', crop_size=32)])
@@ -162,7 +194,7 @@ def test_many_to_one_layouts_pair_and_record_their_rule(tmp_path, write_pairs):
     for name in ('0001_0.8_0.2.png', '0001_0.9_0.1.png', '0002_1_0.04.png'):
         (hazy / name).write_bytes((reside / 'clear' / f'{name[:4]}.png').read_bytes())
     manifest = pack(reside, tmp_path / 'reside.h5', 'reside', workers=1)
-    pairs = {r['name']: manifest['clean'][r['clean']]['path'] for r in manifest['rainy']}
+    pairs = {r['name']: manifest.clean(r['clean'])['path'] for r in manifest.rows('rainy')}
     assert pairs == {'0001_0.8_0.2.png': 'clear/0001.png', '0001_0.9_0.1.png': 'clear/0001.png',
                      '0002_1_0.04.png': 'clear/0002.png'}
     card = fmt.PackedFile(tmp_path / 'reside.h5').card
@@ -172,7 +204,7 @@ def test_many_to_one_layouts_pair_and_record_their_rule(tmp_path, write_pairs):
     (lol / 'rainy').rename(lol / 'low')
     (lol / 'clean').rename(lol / 'high')
     manifest = pack(lol, tmp_path / 'lol.h5', 'lol', workers=1)
-    assert [(r['path'], manifest['clean'][r['clean']]['path']) for r in manifest['rainy']] == [
+    assert [(r['path'], manifest.clean(r['clean'])['path']) for r in manifest.rows('rainy')] == [
         ('low/1.png', 'high/1.png'), ('low/2.png', 'high/2.png')]
 
     spa = write_pairs(tmp_path / 'spa', ['a.png', 'b.png', 'c.png'])
@@ -180,23 +212,34 @@ def test_many_to_one_layouts_pair_and_record_their_rule(tmp_path, write_pairs):
     listing.write_text('/rainy/a.png /clean/a.png\nrainy/b.png clean/a.png\n\n'
                        'rainy/c.png clean/c.png\n')
     manifest = pack(spa, tmp_path / 'spa.h5', 'list', workers=1, list_file=listing)
-    assert [(r['name'], r['clean']) for r in manifest['rainy']] == [
+    assert [(r['name'], r['clean']) for r in manifest.rows('rainy')] == [
         ('rainy/a.png', 0), ('rainy/b.png', 0), ('rainy/c.png', 1)]
     listing.write_text('rainy/a.png clean/a.png\nrainy/zzz.png clean/a.png extra\n')
     with pytest.raises(ValueError, match='real_world.txt:2'):
         pack(spa, tmp_path / 'bad.h5', 'list', workers=1, list_file=listing)
 
 
-def test_format_version_2_is_still_read(tmp_path, capsys, monkeypatch):
-    """``tests/data/format_v2.h5``: written by the version 2 packer (raw storage, no shards)."""
+@pytest.mark.parametrize('version', [2, 3])
+def test_earlier_format_versions_are_still_read(version, tmp_path, capsys, monkeypatch):
+    """``tests/data/format_vN.h5``, written by the packer of that version (2: raw storage, no
+    shards; 3: the manifest as one JSON document, with a train/val split)."""
     monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
-    v2 = tmp_path / 'v2.h5'
-    v2.write_bytes((Path(__file__).parents[1] / 'data' / 'format_v2.h5').read_bytes())
-    before = sha256(v2)
-    packed = fmt.PackedFile(v2)
-    assert packed.attrs['format_version'] == 2 and not packed.encoded and packed.shards == []
-    item = H5PairedDataset(str(v2), split='train')[0]
+    old = tmp_path / f'v{version}.h5'
+    old.write_bytes((Path(__file__).parents[1] / 'data' / f'format_v{version}.h5').read_bytes())
+    before = sha256(old)
+    packed = fmt.PackedFile(old)
+    assert packed.attrs['format_version'] == version and not packed.encoded
+    assert packed.shards == []
+    item = H5PairedDataset(str(old), split='train')[0]
     assert tuple(item['inputs'].shape) == (3, 12, 16)
-    assert main(['verify', str(v2)]) == 0 and main(['leaks', str(v2)]) == 0
-    assert main(['inspect', str(v2)]) == 0 and '"rainy": 2' in capsys.readouterr().out
-    assert sha256(v2) == before
+    assert main(['verify', str(old)]) == 0 and main(['leaks', str(old)]) == 0
+    assert main(['inspect', str(old)]) == 0
+    assert f'"rainy": {packed.manifest.num_rainy}' in capsys.readouterr().out
+    assert main(['card', str(old)]) == 0 and 'Per-image SHA-256' in capsys.readouterr().out
+    if version == 3:  # the JSON manifest read into the same tables
+        doc = json.loads(h5py.File(old, 'r')['manifest'][()])
+        assert list(packed.manifest.rows('rainy')) == doc['rainy']
+        assert list(packed.manifest.rows('clean')) == doc['clean']
+        assert packed.manifest.split == doc['split'] and doc['split']['val']
+        assert H5PairedDataset(str(old), split='val').indices == doc['split']['val']
+    assert sha256(old) == before

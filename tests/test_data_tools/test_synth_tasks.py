@@ -67,8 +67,8 @@ def test_tasks_are_seeded_and_pack_records_the_synthesis(photos, tmp_path):
     img = {k: decode_rgb(tmp_path / k / 'low' / name)[0] for k in 'abc'}
     assert a == b and np.array_equal(img['a'], img['b']) and not np.array_equal(img['a'], img['c'])
     manifest = pack(tmp_path / 'a', tmp_path / 'low.h5', workers=1)
-    assert len(manifest['rainy']) == len(a['images'])
-    assert manifest['synthesis'] == a
+    assert manifest.num_rainy == len(a['images'])
+    assert manifest.synthesis == a
 
 
 def test_a_stopped_synth_leaves_nothing_at_the_destination(photos, tmp_path, monkeypatch):

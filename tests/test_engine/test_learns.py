@@ -52,7 +52,7 @@ def test_smoke_config_trained_on_train40_beats_the_rainy_input(
     train = tmp_path / 'Train40.h5'
     manifest = pack(shared_data / 'Train40', train, val_fraction=0.1, workers=2,
                     exclude_overlap_with=list(tests.values()))
-    assert [e['clean'] for e in manifest['excluded']] == ['clean/012.jpg', 'clean/013.jpg']
+    assert [e['clean'] for e in manifest.excluded] == ['clean/012.jpg', 'clean/013.jpg']
     options = {'train_dataloader.dataset.ann_file': str(train),
                'val_dataloader.dataset.ann_file': str(train),
                'test_dataloader.0.dataset.ann_file': str(tests['Rain100L']),
