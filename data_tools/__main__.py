@@ -125,7 +125,7 @@ def _bench(args) -> int:
     from data_tools.bench import benchmark, format_rows
     rows = benchmark(args.pairs, args.size, args.workers or 2,
                      Path(args.keep) if args.keep else None, args.batches, skip=args.skip,
-                     suffix=f'.{args.source_format}')
+                     suffix=f'.{args.source_format}', shard_size=args.shard_size)
     print(format_rows(rows))
     if args.json:
         atomic_write_json(args.json, rows)
@@ -223,6 +223,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--skip', nargs='+', default=[], choices=('encoded', 'shards', 'resume'),
                    help='leave out the encoded-storage pack, the sharded pack or the killed '
                    'and resumed pack (large runs)')
+    p.add_argument('--shard-size', type=int, default=None, metavar='N',
+                   help='shard the main pack too (N pairs a shard): no merge copy, so the '
+                   'disk holds the set once (large runs)')
     p.add_argument('--source-format', choices=('png', 'jpg'), default='png',
                    help='synthetic source files: PNG (default) or JPEG quality 95 (a tenth '
                    'of the disk, like Rain13K\'s JPEGs)')

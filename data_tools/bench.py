@@ -114,10 +114,13 @@ def _row(step: str, result: dict, pairs: int | None = None, path: Path | None = 
 
 
 def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
-              batches: int = 20, seed: int = 0, skip=(), suffix: str = '.png') -> list[dict]:
+              batches: int = 20, seed: int = 0, skip=(), suffix: str = '.png',
+              shard_size: int | None = None) -> list[dict]:
     """Every step on ``pairs`` synthetic pairs (``suffix`` files); the rows printed by
     ``format_rows``. ``skip`` may name ``encoded`` and ``shards`` (those packs, with their
-    verify and loading rows) and ``resume`` (the killed and resumed pack)."""
+    verify and loading rows) and ``resume`` (the killed and resumed pack). ``shard_size``
+    shards the main pack (and the killed one) too: no merge copy, so the disk holds the set
+    once, not twice."""
     keep = root is not None
     root = Path(root or tempfile.mkdtemp(prefix='danet-bench-'))
     src, test = root / 'src', root / 'test'
@@ -135,15 +138,17 @@ def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
         raw, enc, sharded = root / 'raw.h5', root / 'encoded.h5', root / 'sharded' / 'set.h5'
         source_mib = sum(p.stat().st_size for p in src.rglob(f'*{suffix}')) / 2 ** 20
         rows.append({'step': f'source {suffix[1:].upper()} files', 'mib': round(source_mib, 1)})
-        rows.append(_row('pack raw', run(['pack', str(src), str(raw), *w]), pairs, raw))
+        shards = ['--shard-size', str(shard_size)] if shard_size else []
+        step = ' '.join(['pack raw', *shards])
+        rows.append(_row(step, run(['pack', str(src), str(raw), *w, *shards]), pairs, raw))
         sets = [('raw', raw)]
         if 'encoded' not in skip:
             rows.append(_row('pack encoded', run(['pack', str(src), str(enc), *w, '--storage',
                                                   'encoded']), pairs, enc))
             sets.append(('encoded', enc))
         if 'resume' not in skip:
-            rows += _kill_and_resume(src, raw, pairs, w)
-        if 'shards' not in skip:
+            rows += _kill_and_resume(src, raw, pairs, w + shards)
+        if 'shards' not in skip and not shard_size:
             rows.append(_row('pack --shard-size N/4', run([
                 'pack', str(src), str(sharded), *w, '--shard-size', str(max(1, pairs // 4))]),
                 pairs, sharded))
@@ -171,14 +176,23 @@ def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
 
 def _kill_and_resume(src: Path, raw: Path, pairs: int, w: list[str]) -> list[dict]:
     """Pack again into ``raw``'s place, SIGKILL it half-way, resume; the two rows. Only the
-    first pack's hash is kept while the second runs (one raw file's disk space at a time)."""
-    reference = file_sha256(raw)
-    raw.unlink()
-    segments = max(1, pairs // 256)
-    killed = run(['pack', str(src), str(raw), *w], kill_when=lambda: len(list(
-        raw.parent.glob(f'.{raw.name}.*.partial/segment*.h5'))) >= max(1, segments // 2))
+    first pack's hashes are kept while the second runs (the set's disk space once)."""
+    def files():
+        return sorted(raw.parent.glob(f'{raw.stem}-shard*.h5'))
+
+    reference = [file_sha256(p) for p in [raw, *files()]]
+    for path in [raw, *files()]:
+        path.unlink()
+    sharded = '--shard-size' in w
+    segments = len(reference) - 1 if sharded else max(1, pairs // 256)
+
+    def half_done() -> bool:
+        done = files() if sharded else raw.parent.glob(f'.{raw.name}.*.partial/segment*.h5')
+        return len(list(done)) >= max(1, segments // 2)
+
+    killed = run(['pack', str(src), str(raw), *w], kill_when=half_done)
     resumed = run(['pack', str(src), str(raw), *w, '--resume'])
-    same = file_sha256(raw) == reference
+    same = [file_sha256(p) for p in [raw, *files()]] == reference
     return [{**_row('pack killed half-way', killed), 'note': f'exit {killed["rc"]}'},
             {**_row('pack --resume', resumed, pairs, raw),
              'note': 'bit-identical' if same else 'DIFFERS from the uninterrupted pack'}]

@@ -13,6 +13,8 @@ work folder of a dead packer of this host and skips the segments it finished (no
 the result is bit-identical to an uninterrupted pack (``created`` is fixed when the pack starts,
 or by ``SOURCE_DATE_EPOCH``). Before each image is written the free space is checked (its size
 plus :data:`SPACE_MARGIN`): HDF5 meeting a full disk floods stderr and can crash the process.
+The merge copies the segments into one file (not when sharding), so it first checks that the
+disk can hold them twice; without room it stops and keeps the finished segments for ``--resume``.
 """
 import errno
 import hashlib
@@ -93,7 +95,7 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     work = _work_folder(out, resume)
     plan = _plan(work, key, command, resume)
     context = {'src': src, 'key': key, 'resume': resume, 'found_first': [list(p) for p in problems],
-               'plan': plan, 'settings': settings,
+               'plan': plan, 'settings': settings, 'work': work,
                'provenance': provenance or {}, 'pairing': pairing_rule(layout),
                'tests': [load_fingerprints(t, layout, workers=workers)
                          for t in exclude_overlap_with]}
@@ -104,19 +106,46 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
         problems = _pack_segments(groups, segments, paths, problems, context, workers)
         if problems and not skip_bad:
             raise BadInputError(sorted(problems), f'cannot pack {src}')
+        if not shard_size:
+            _check_merge_room(out, work, paths)
         final = work / 'final.h5'
         _merge(final, paths, out.name if shard_size else None, context)
         os.replace(final, out)
-    except (BadInputError, OSError) as err:  # bad input or a full disk: nothing is kept
+    except _NoRoomToMerge as err:  # every segment is finished: kept for --resume
+        raise OSError(errno.ENOSPC, str(err)) from None
+    except (BadInputError, OSError, RuntimeError) as err:  # bad input or a full disk
+        if isinstance(err, RuntimeError) and 'No space left' not in str(err):
+            raise  # h5py reports a failed write as RuntimeError; anything else is a bug
         shutil.rmtree(work, ignore_errors=True)
         for path in paths if shard_size else ():
             path.unlink(missing_ok=True)
         if isinstance(err, BadInputError):
             raise
-        raise OSError(err.errno, f'cannot write {out}: {err.strerror or err}; nothing was '
-                      'written (free some space or choose another output folder)') from None
+        reason = getattr(err, 'strerror', None) or 'no space left on the device'
+        raise OSError(getattr(err, 'errno', None) or errno.ENOSPC,
+                      f'cannot write {out}: {reason}; nothing was written (free some space or '
+                      'choose another output folder)') from None
     shutil.rmtree(work, ignore_errors=True)
     return fmt.PackedFile(out).manifest
+
+
+class _NoRoomToMerge(Exception):
+    """Not enough free space to copy the finished segments into one file."""
+
+
+def _check_merge_room(out: Path, work: Path, segments: list[Path]) -> None:
+    """Refuse to start the merge (which copies every segment into one file, so the disk must
+    hold the set twice) without room for the copy, keeping the segments for ``--resume``."""
+    need = sum(p.stat().st_size for p in segments) + SPACE_MARGIN
+    free = shutil.disk_usage(work).free
+    if free < need:
+        raise _NoRoomToMerge(
+            f'cannot write {out}: every image is packed, but merging the {len(segments)} '
+            f'segments into one file copies them and needs {need / 2 ** 30:.2f} GiB free on the '
+            f'device of {work.parent} ({free / 2 ** 30:.2f} GiB free). Free some space and run '
+            f'the same command with --resume (the segments are kept in {work}; nothing is '
+            'decoded again), or pack with --shard-size N, which links the shards into an index '
+            'instead of copying them')
 
 
 def _sources_digest(src: Path, groups) -> str:
@@ -202,7 +231,7 @@ def _write_segment(path: Path, results, problems: list, context: dict, bar) -> l
     """Write one segment from the pool's ``results`` as a complete packed file (renamed into
     place at the end); once any problem is known without ``skip_bad``, only decode and report."""
     settings = context['settings']
-    tmp = path.with_name(f'.{path.name}.tmp')
+    tmp = context['work'] / f'.{path.name}.tmp'  # a killed pack leaves it in its work folder
     extra, metrics = {'skipped': [], 'excluded': []}, []
     writing = not problems or settings['skip_bad']
     with h5py.File(tmp, 'w') if writing else _NoFile() as f:
