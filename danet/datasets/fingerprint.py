@@ -40,7 +40,8 @@ def flipped(fps: np.ndarray) -> np.ndarray:
 @dataclass
 class FingerprintSet:
     """The fingerprints of one set's images: ``names[i]`` has ``shapes[i]`` (H, W) and ``fps[i]``.
-    ``role`` says what was compared: ``gt`` (clean/target images) or ``lq`` (degraded only)."""
+    ``role`` says what was compared: ``gt`` (clean/target images) or ``lq`` (degraded only).
+    ``fps`` is an array, or the HDF5 dataset of a packed file (read in blocks when matched)."""
     label: str
     role: str
     names: list[str]
@@ -51,9 +52,11 @@ class FingerprintSet:
         return len(self.names)
 
     def subset(self, indices) -> 'FingerprintSet':
+        """The images ``indices``, their fingerprints read into memory."""
         indices = list(indices)
         return FingerprintSet(self.label, self.role, [self.names[i] for i in indices],
-                              [self.shapes[i] for i in indices], self.fps[indices])
+                              [self.shapes[i] for i in indices],
+                              np.asarray(self.fps[()])[indices])
 
 
 def match(a, b=None, threshold: float = THRESHOLD, block: int = 1024,

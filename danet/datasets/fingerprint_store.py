@@ -86,7 +86,6 @@ def _packed_fingerprints(path: Path, split, cache_in_place: bool) -> fpm.Fingerp
             _store_packed(path, stored)
         else:
             _write_npz(cache, stored)
-    packed.close()
     names = packed_roles(packed)[role]
     shapes = manifest.column('clean' if role == 'gt' else 'rainy', 'shape')
     fps = fpm.FingerprintSet(path.name, role, names, [tuple(map(int, s)) for s in shapes],
@@ -102,11 +101,13 @@ def _packed_fingerprints(path: Path, split, cache_in_place: bool) -> fpm.Fingerp
 
 
 def read_packed_fingerprints(packed: fmt.PackedFile) -> dict | None:
-    """The stored ``{'gt': array, 'lq': array}``, or None if absent or of another version."""
+    """The stored ``{'gt': dataset, 'lq': dataset}`` (HDF5 datasets, read in blocks by
+    ``fingerprint.match``: memory does not grow with the set; valid while ``packed`` stays
+    open), or None if absent or of another version."""
     group = packed.file.get(GROUP)
     if group is None or group.attrs.get('version') != fpm.VERSION:
         return None
-    return {role: np.asarray(group[role][()]) for role in ('gt', 'lq')}
+    return {role: group[role] for role in ('gt', 'lq')}
 
 
 def compute_packed_fingerprints(packed: fmt.PackedFile) -> dict:

@@ -97,7 +97,7 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     context = {'src': src, 'key': key, 'resume': resume, 'found_first': [list(p) for p in problems],
                'plan': plan, 'settings': settings, 'work': work,
                'provenance': provenance or {}, 'pairing': pairing_rule(layout),
-               'tests': [load_fingerprints(t, layout, workers=workers)
+               'tests': [_in_memory(load_fingerprints(t, layout, workers=workers))
                          for t in exclude_overlap_with]}
     segments = _segments(groups, shard_size or segment_pairs)
     paths = [(out.parent / f'{out.stem}-shard{k:05d}.h5') if shard_size else
@@ -291,6 +291,11 @@ def _entry(item: dict, context: dict) -> dict:
     if item['converted']:
         entry['converted'] = item['converted']
     return entry
+
+
+def _in_memory(fps: fpm.FingerprintSet) -> fpm.FingerprintSet:
+    """``fps`` read into memory: matched against every background packed."""
+    return fps.subset(range(len(fps)))
 
 
 def _overlaps(fp: np.ndarray, tests: list[fpm.FingerprintSet]) -> list[dict]:
