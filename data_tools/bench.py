@@ -3,11 +3,14 @@
 Generates N rainy/clean pairs of SIZE×SIZE on disk, then packs them (raw and encoded storage),
 kills a pack half-way and resumes it (checking the result is bit-identical), packs shards,
 verifies, inspects, checks leaks against a small test set holding copies of training
-backgrounds, and loads random crops with 0 and 2 DataLoader workers, page cache cold and warm.
+backgrounds, and loads random crops with 0 and 2 DataLoader workers, page cache cold and warm
+(the share of the set's pages resident when loading begins is read with ``mincore``).
 Each command runs as a subprocess whose peak resident memory (its own and its workers') is
 read from ``getrusage``. Prints one row per step: seconds, pairs/s, peak RSS, file size, crops/s.
 """
+import ctypes
 import json
+import mmap
 import os
 import shutil
 import signal
@@ -85,21 +88,54 @@ def run(argv: list[str], kill_when=None) -> dict:
 
 
 def load_rate(path: Path, crop: int, workers: int, batches: int, cold: bool,
-              batch: int = 16) -> float:
+              batch: int = 16) -> tuple[float, float]:
     """Random ``crop``² crops (+ flip/rot) per second from a packed file under the thread
-    policy; ``cold`` drops the files from the page cache first (``posix_fadvise DONTNEED``)."""
+    policy, and the fraction of the set's pages in the page cache when loading began: ``cold``
+    drops the files from the page cache first (``posix_fadvise DONTNEED``), warm reads them
+    whole first (all of them stay cached only if the page cache can hold the set)."""
     from danet.benchmarks.loader import crops_per_second
     from danet.datasets.h5_dataset import H5PairedDataset
     from danet.utils.threads import apply_thread_policy
     apply_thread_policy(workers)
-    if cold:
-        for file in [path, *path.parent.glob(f'{path.stem}-shard*.h5')]:
+    files = [path, *path.parent.glob(f'{path.stem}-shard*.h5')]
+    for file in files:
+        if cold:
             fd = os.open(file, os.O_RDONLY)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
             os.close(fd)
+        else:
+            with open(file, 'rb') as handle:
+                while handle.read(1 << 24):
+                    pass
+    cached = cached_fraction(files)
     data = H5PairedDataset(str(path), pipeline=[dict(type='PairedRandomCrop', crop_size=crop),
                                                  dict(type='PairedFlipRot8')])
-    return crops_per_second(data, batch * batches, workers, batch)
+    return crops_per_second(data, batch * batches, workers, batch), cached
+
+
+def cached_fraction(files: list[Path]) -> float:
+    """The fraction of the files' pages in the page cache (``mincore`` over a private map)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.mincore.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_ubyte)]
+    resident = total = 0
+    for file in files:
+        size = file.stat().st_size
+        if not size:
+            continue
+        with open(file, 'rb') as handle:
+            mapped = mmap.mmap(handle.fileno(), size, access=mmap.ACCESS_COPY)
+        try:
+            view = (ctypes.c_char * size).from_buffer(mapped)
+            pages = (size + mmap.PAGESIZE - 1) // mmap.PAGESIZE
+            vector = (ctypes.c_ubyte * pages)()
+            if libc.mincore(ctypes.addressof(view), size, vector):
+                raise OSError(ctypes.get_errno(), f'mincore failed on {file}')
+            del view
+            resident += int(np.count_nonzero(np.frombuffer(vector, np.uint8) & 1))
+            total += pages
+        finally:
+            mapped.close()
+    return resident / total if total else 0.0
 
 
 def _row(step: str, result: dict, pairs: int | None = None, path: Path | None = None) -> dict:
@@ -164,10 +200,11 @@ def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
         for name, path in sets:
             for loader_workers in (0, 2):
                 for cold in (True, False):
-                    rate = load_rate(path, crop, loader_workers, batches, cold)
+                    rate, cached = load_rate(path, crop, loader_workers, batches, cold)
                     rows.append({'step': f'load {name} {crop}² crops, {loader_workers} workers, '
                                          f'{"cold" if cold else "warm"}',
-                                 'crops_per_s': round(rate, 1)})
+                                 'crops_per_s': round(rate, 1),
+                                 'note': f'{100 * cached:.1f}% of the set in the page cache'})
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)

@@ -272,3 +272,25 @@ def test_earlier_format_versions_are_still_read(version, tmp_path, capsys, monke
         assert packed.manifest.split == doc['split'] and doc['split']['val']
         assert H5PairedDataset(str(old), split='val').indices == doc['split']['val']
     assert sha256(old) == before
+
+
+@pytest.mark.slow
+def test_scale_benchmark_runs_every_step_on_a_tiny_set(tmp_path, repo_root):
+    """``data_tools bench`` end to end on 16 pairs (the documented runs use 1k-100k): the
+    killed and resumed pack is bit-identical, the planted leaks are found, and the page cache
+    really is cold (nothing resident, read by ``mincore``) or warm (everything) when loading."""
+    rows_file = tmp_path / 'rows.json'
+    proc = subprocess.run([sys.executable, '-m', 'data_tools', 'bench', '--pairs', '16',
+                           '--size', '32', '--workers', '1', '--batches', '2', '--skip',
+                           'encoded', 'shards', '--source-format', 'jpg', '--json',
+                           str(rows_file)], capture_output=True, text=True, cwd=repo_root)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = {r['step']: r for r in json.loads(rows_file.read_text())}
+    assert rows['pack --resume']['note'] == 'bit-identical'
+    assert rows['pack killed half-way']['note'] == 'exit -9'
+    assert rows['leaks raw.h5 vs test folder']['note'] == '6 leaking pairs found'  # 0, 3, ..15
+    assert rows['pack raw']['rss_mib'] > 100 and rows['pack raw']['mib'] > 0
+    for workers in (0, 2):
+        cold, warm = (rows[f'load raw 32² crops, {workers} workers, {s}'] for s in ('cold', 'warm'))
+        assert cold['note'].startswith('0.0% ') and warm['note'].startswith('100.0% ')
+        assert cold['crops_per_s'] > 0 and warm['crops_per_s'] > 0
