@@ -68,16 +68,22 @@ def run(argv: list[str], kill_when=None) -> dict:
     env = {**os.environ, 'SOURCE_DATE_EPOCH': '1700000000',
            'PYTHONPATH': os.pathsep.join(filter(None, [str(Path(__file__).parents[1]),
                                                        os.environ.get('PYTHONPATH')]))}
+    print(f'bench {time.strftime("%H:%M:%S")}: data_tools {" ".join(argv)}', file=sys.stderr,
+          flush=True)
     start = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, '-c', MEASURE, *argv], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if kill_when is not None:
-        while proc.poll() is None and not kill_when():
+    # files, not pipes: while polling ``kill_when`` nobody reads, and a full pipe would block
+    # the command on its progress bar
+    with tempfile.TemporaryFile('w+') as out_file, tempfile.TemporaryFile('w+') as err_file:
+        proc = subprocess.Popen([sys.executable, '-c', MEASURE, *argv], env=env,
+                                stdout=out_file, stderr=err_file, text=True)
+        while proc.poll() is None:
+            if kill_when is not None and kill_when():
+                os.kill(proc.pid, signal.SIGKILL)
             time.sleep(0.05)
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-    out, err = proc.communicate()
-    seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        out_file.seek(0)
+        err_file.seek(0)
+        out, err = out_file.read(), err_file.read()
     peaks = [line.split()[1:] for line in err.splitlines() if line.startswith('PEAK_RSS_KIB')]
     if proc.returncode not in (0, 3, -signal.SIGKILL):
         raise RuntimeError(f'data_tools {" ".join(argv)} failed ({proc.returncode}):\n'
