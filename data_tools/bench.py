@@ -97,16 +97,17 @@ def load_rate(path: Path, crop: int, workers: int, batches: int, cold: bool,
               batch: int = 16) -> tuple[float, float]:
     """Random ``crop``² crops (+ flip/rot) per second from a packed file under the thread
     policy, and the fraction of the set's pages in the page cache when loading began: ``cold``
-    drops the files from the page cache first (``posix_fadvise DONTNEED``), warm reads them
-    whole first (all of them stay cached only if the page cache can hold the set)."""
+    drops the files from the page cache first (``fsync``, ``posix_fadvise DONTNEED``), warm
+    reads them whole first (all of them stay cached only if the page cache can hold the set)."""
     from danet.benchmarks.loader import crops_per_second
     from danet.datasets.h5_dataset import H5PairedDataset
     from danet.utils.threads import apply_thread_policy
     apply_thread_policy(workers)
     files = [path, *path.parent.glob(f'{path.stem}-shard*.h5')]
     for file in files:
-        if cold:
+        if cold:  # dirty pages cannot be dropped: written back first
             fd = os.open(file, os.O_RDONLY)
+            os.fsync(fd)
             os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
             os.close(fd)
         else:
