@@ -98,8 +98,8 @@ class Manifest:
         """Rows of ``role`` (``rainy``/``clean``) as dicts, read ``BLOCK`` at a time:
         ``name`` (rainy), ``path``, ``shape`` [H, W], ``sha256``, ``clean`` (rainy: index or
         None), ``converted`` (omitted when not)."""
-        stop = self.num_rainy if role == 'rainy' and stop is None else stop
-        stop = self.num_clean if stop is None else stop
+        if stop is None:
+            stop = self.num_rainy if role == 'rainy' else self.num_clean
         for block in range(start, stop, BLOCK):
             end = min(block + BLOCK, stop)
             cols = {c: self.column(role, c, block, end) for c in COLUMNS[role]}
@@ -124,9 +124,6 @@ class Manifest:
         if self._split is None:
             return None
         return {name: np.flatnonzero(self._split == k).tolist() for k, name in enumerate(SPLITS)}
-
-    def __getstate__(self):
-        return self.__dict__
 
 
 def content_hash(manifest: Manifest) -> str:
