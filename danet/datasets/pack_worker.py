@@ -40,18 +40,24 @@ def encode_png(img: np.ndarray) -> bytes:
 
 
 def decode_png(data: np.ndarray) -> np.ndarray:
-    """Stored PNG bytes → uint8 H×W×3 RGB (the loader's decode of ``encoded`` storage)."""
-    img = cv2.imdecode(np.asarray(data, np.uint8), cv2.IMREAD_COLOR)
+    """Stored PNG bytes → uint8 H×W×3 RGB (the loader's decode of ``encoded`` storage), pixels
+    as stored: an EXIF orientation in the bytes is ignored, as ``decode_rgb`` ignores it."""
+    img = cv2.imdecode(np.asarray(data, np.uint8), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
     if img is None:
         raise ValueError('stored image bytes do not decode as PNG')
     return np.ascontiguousarray(img[..., ::-1])
 
 
 def _payload(path: Path, img: np.ndarray, converted, storage: str):
+    """What is stored: the pixels, or PNG bytes that decode (``decode_png``) to exactly them.
+    An 8-bit RGB PNG is kept as is when its bytes decode to the hashed pixels (checked, so no
+    chunk the two decoders read differently can make raw and encoded storage differ)."""
     if storage == 'raw':
         return img
     if not converted and path.suffix.lower() == '.png':
-        return np.frombuffer(path.read_bytes(), np.uint8)  # lossless: stored as is
+        data = np.frombuffer(path.read_bytes(), np.uint8)
+        if np.array_equal(decode_png(data), img):
+            return data
     return np.frombuffer(encode_png(img), np.uint8)
 
 
