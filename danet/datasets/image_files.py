@@ -5,6 +5,7 @@ real photos) and the rainy images rendered from it. Pairing is always by name, n
 sorted position. Files whose name starts with ``.`` are ignored (``.DS_Store`` and the like).
 """
 import io
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,11 +82,31 @@ def list_images(folder: str | Path) -> list[Path]:
                   and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def _files(folder: Path) -> dict[str, Path]:
-    """Non-hidden files under ``folder`` (recursively), keyed by their relative path."""
-    found = {p.relative_to(folder).as_posix(): p for p in sorted(folder.rglob('*')) if p.is_file()}
-    return {name: p for name, p in found.items()
-            if not any(part.startswith('.') for part in name.split('/'))}
+def shown(path) -> str:
+    """``path`` printable whatever its bytes (a name that is not UTF-8 shows ``\\xNN``)."""
+    return os.fsencode(str(path)).decode('utf-8', 'backslashreplace')
+
+
+def _scan(folder: Path) -> tuple[dict[str, Path], list[tuple[str, str]]]:
+    """Non-hidden files under ``folder`` (recursively), keyed by their relative path, and the
+    entries that cannot be packed: dangling symbolic links, names that are not UTF-8."""
+    found, problems = {}, []
+    for path in sorted(folder.rglob('*')):
+        name = path.relative_to(folder).as_posix()
+        if any(part.startswith('.') for part in name.split('/')):
+            continue
+        if path.is_symlink() and not path.exists():
+            problems.append((shown(path), f'dangling symbolic link (its target '
+                                          f'{shown(os.readlink(path))} does not exist)'))
+        elif path.is_file():
+            try:
+                name.encode('utf-8')
+            except UnicodeEncodeError:
+                problems.append((shown(path), 'file name is not UTF-8 (the manifest stores '
+                                              'names as UTF-8): rename it'))
+                continue
+            found[name] = path
+    return found, problems
 
 
 def _pick(src: Path, names: tuple[str, ...]) -> Path | None:
@@ -113,22 +134,24 @@ def discover(src: str | Path, layout: str, list_file: str | Path | None = None
     if rainy_dir is None:
         raise FileNotFoundError(
             f'{src}: no rainy folder (expected one of {", ".join(rainy_names)})')
-    rainy = _files(rainy_dir)
+    rainy, unusable = _scan(rainy_dir)
     if not rainy:
-        return [], [(str(rainy_dir), 'empty folder: no images')]
+        return [], unusable + [(str(rainy_dir), 'empty folder: no images')]
     if clean_dir is None:
-        return [Group(None, [(n, p)]) for n, p in rainy.items()], []
-    clean = _files(clean_dir)
+        return [Group(None, [(n, p)]) for n, p in rainy.items()], unusable
+    clean, more = _scan(clean_dir)
+    unusable += more
     if not clean:
-        return [], [(str(clean_dir), 'empty folder: no images')]
+        return [], unusable + [(str(clean_dir), 'empty folder: no images')]
     if layout in _MANY_TO_ONE:
-        return _group_many_to_one(rainy, clean, _MANY_TO_ONE[layout])
+        groups, problems = _group_many_to_one(rainy, clean, _MANY_TO_ONE[layout])
+        return groups, unusable + problems
     problems = [(str(p), 'no partner in ' + str(clean_dir)) for n, p in rainy.items()
                 if n not in clean]
     problems += [(str(p), 'no partner in ' + str(rainy_dir)) for n, p in clean.items()
                  if n not in rainy]
     groups = [Group(clean[n], [(n, p)]) for n, p in rainy.items() if n in clean]
-    return groups, problems
+    return groups, unusable + problems
 
 
 def detect_layout(src: str | Path) -> str:
@@ -152,12 +175,22 @@ def detect_layout(src: str | Path) -> str:
 
 
 def _group_many_to_one(rainy: dict[str, Path], clean: dict[str, Path], rule: re.Pattern):
-    by_stem = {str(Path(n).with_suffix('')): p for n, p in clean.items()}
+    stems: dict[str, list[Path]] = {}
+    for name, path in clean.items():
+        stems.setdefault(str(Path(name).with_suffix('')), []).append(path)
+    ambiguous = {s: ps for s, ps in stems.items() if len(ps) > 1}
+    problems = [(str(p), f'clean images {", ".join(q.name for q in ps)} share the stem {s}: '
+                         'which one the degraded images pair with is ambiguous (rename one)')
+                for s, ps in ambiguous.items() for p in ps]
+    by_stem = {s: ps[0] for s, ps in stems.items() if s not in ambiguous}
     groups: dict[str, Group] = {}
-    problems = []
     for name, path in rainy.items():
         match = rule.match(str(Path(name).with_suffix('')))
         stem = match.group(1) if match else None
+        if stem in ambiguous:
+            problems.append((str(path), f'its clean image {stem}.* is ambiguous '
+                                        f'({", ".join(q.name for q in ambiguous[stem])})'))
+            continue
         if stem not in by_stem:
             problems.append((str(path), f'no clean image {stem or "ID"}.* for it'))
             continue
@@ -167,24 +200,47 @@ def _group_many_to_one(rainy: dict[str, Path], clean: dict[str, Path], rule: re.
     return list(groups.values()), problems
 
 
-def _discover_list(src: Path, list_file: Path):
-    """Pairs from a text file of ``RAINY CLEAN`` lines (paths relative to ``src``)."""
+def read_list_file(list_file: Path) -> list[str]:
+    """The lines of a UTF-8 list file (a leading byte-order mark dropped); ``ValueError``
+    naming the file and the first byte that is not UTF-8."""
     if not list_file.is_file():
         raise FileNotFoundError(f'list file not found: {list_file}')
+    data = list_file.read_bytes()
+    try:
+        return data.decode('utf-8-sig').splitlines()
+    except UnicodeDecodeError as err:
+        raise ValueError(f'{list_file}: not UTF-8 text (byte 0x{data[err.start]:02x} at offset '
+                         f'{err.start}); save the list as UTF-8') from None
+
+
+def _discover_list(src: Path, list_file: Path):
+    """Pairs from a text file of ``RAINY CLEAN`` lines (paths relative to ``src``). A pair
+    listed twice, or a rainy image listed with two clean images, is a problem of its line."""
     groups: dict[str, Group] = {}
-    problems = []
-    for number, line in enumerate(list_file.read_text().splitlines(), 1):
+    problems, partner = [], {}
+    for number, line in enumerate(read_list_file(list_file), 1):
         fields = line.split()
+        where = f'{list_file}:{number}'
         if not fields:
             continue
         if len(fields) != 2:
-            problems.append((f'{list_file}:{number}', f'expected "RAINY CLEAN", got {line!r}'))
+            problems.append((where, f'expected "RAINY CLEAN", got {line!r}'))
+            continue
+        if '\ufeff' in line:
+            problems.append((where, 'contains a byte-order mark (U+FEFF) inside the line'))
             continue
         rainy, clean = (src / f.lstrip('/') for f in fields)
         missing = [str(p) for p in (rainy, clean) if not p.is_file()]
         if missing:
-            problems.append((f'{list_file}:{number}', f'no such file: {", ".join(missing)}'))
+            problems.append((where, f'no such file: {", ".join(missing)}'))
             continue
+        if rainy in partner:
+            first, earlier = partner[rainy]
+            problems.append((where, f'repeats the pair of line {earlier}' if first == clean else
+                             f'{fields[0]} is paired with {first.relative_to(src)} on line '
+                             f'{earlier} and with {fields[1]} here'))
+            continue
+        partner[rainy] = clean, number
         groups.setdefault(str(clean), Group(clean)).rainy.append(
             (rainy.relative_to(src).as_posix(), rainy))
     if not groups and not problems:
@@ -193,17 +249,22 @@ def _discover_list(src: Path, list_file: Path):
 
 
 def _discover_prenet(src: Path):
-    files = _files(src)
+    files, problems = _scan(src)
     if not files:
-        return [], [(str(src), 'empty folder: no images')]
-    rainy, clean, problems = {}, {}, []
+        return [], problems + [(str(src), 'empty folder: no images')]
+    rainy, clean = {}, {}
     for name, path in files.items():
         match = _PRENET.match(path.name)
         if match is None:
             problems.append((str(path), 'name is neither rain-K.* nor norain-K.*'))
             continue
-        (clean if match.group(1) else rainy)[(str(Path(name).parent), int(match.group(2)))] = \
-            (name, path)
+        side = clean if match.group(1) else rainy
+        key = (str(Path(name).parent), int(match.group(2)))
+        if key in side:
+            problems.append((str(path), f'{side[key][1].name} has the same number: which one '
+                                        'pairs is ambiguous (rename one)'))
+            continue
+        side[key] = (name, path)
     problems += [(str(p), 'no norain-K partner') for k, (_, p) in rainy.items() if k not in clean]
     problems += [(str(p), 'no rain-K partner') for k, (_, p) in clean.items() if k not in rainy]
     groups = [Group(clean[k][1], [rainy[k]]) for k in rainy if k in clean]
