@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from danet.datasets.fingerprint import THRESHOLD as FP_THRESHOLD
-from danet.datasets.image_files import LAYOUTS, BadInputError
+from danet.datasets.image_files import LAYOUTS, BadInputError, shown
 from data_tools.synth import RainParams
 
 
@@ -246,9 +246,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (BadInputError, OSError, ValueError) as err:  # OSError: missing file, full disk
-        print(f'error: {err.strerror if isinstance(err, OSError) and err.strerror else err}',
-              file=sys.stderr)
+        print(f'error: {_message(err)}', file=sys.stderr)
         return 2
+
+
+def _message(err: Exception) -> str:
+    """An error as one line that names its file (``OSError``'s own ``str`` hides it behind
+    ``[Errno N]``; its ``strerror`` alone drops it)."""
+    if isinstance(err, OSError) and err.strerror:
+        name = err.filename
+        return f'{shown(name)}: {err.strerror}' if name is not None else err.strerror
+    return str(err)
 
 
 if __name__ == '__main__':

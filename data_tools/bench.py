@@ -24,6 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from danet.datasets.pack import KILL_AT, set_files
 from danet.utils.hashing import file_sha256
 
 MEASURE = ('import resource, sys; from data_tools.__main__ import main; rc = main(sys.argv[1:]); '
@@ -62,24 +63,22 @@ def generate(root: Path, pairs: int, size: int, seed: int, workers: int,
         pool.map(_pair, [(root, i, size, seed, suffix) for i in range(pairs)], chunksize=64)
 
 
-def run(argv: list[str], kill_when=None) -> dict:
+def run(argv: list[str], kill_at: str | None = None) -> dict:
     """Run ``python -m data_tools ARGV`` and return seconds, exit code and peak RSS (MiB);
-    with ``kill_when`` (a callable), SIGKILL it as soon as that returns true."""
+    with ``kill_at``, the pack SIGKILLs itself at that point (``pack.KILL_AT``): the kill
+    lands where it is meant to whatever the machine's speed."""
     env = {**os.environ, 'SOURCE_DATE_EPOCH': '1700000000',
+           **({KILL_AT: kill_at} if kill_at else {}),
            'PYTHONPATH': os.pathsep.join(filter(None, [str(Path(__file__).parents[1]),
                                                        os.environ.get('PYTHONPATH')]))}
     print(f'bench {time.strftime("%H:%M:%S")}: data_tools {" ".join(argv)}', file=sys.stderr,
           flush=True)
     start = time.perf_counter()
-    # files, not pipes: while polling ``kill_when`` nobody reads, and a full pipe would block
-    # the command on its progress bar
+    # files, not pipes: a full pipe would block the command on its progress bar
     with tempfile.TemporaryFile('w+') as out_file, tempfile.TemporaryFile('w+') as err_file:
         proc = subprocess.Popen([sys.executable, '-c', MEASURE, *argv], env=env,
                                 stdout=out_file, stderr=err_file, text=True)
-        while proc.poll() is None:
-            if kill_when is not None and kill_when():
-                os.kill(proc.pid, signal.SIGKILL)
-            time.sleep(0.05)
+        proc.wait()
         seconds = time.perf_counter() - start
         out_file.seek(0)
         err_file.seek(0)
@@ -103,7 +102,7 @@ def load_rate(path: Path, crop: int, workers: int, batches: int, cold: bool,
     from danet.datasets.h5_dataset import H5PairedDataset
     from danet.utils.threads import apply_thread_policy
     apply_thread_policy(workers)
-    files = [path, *path.parent.glob(f'{path.stem}-shard*.h5')]
+    files = set_files(path)
     for file in files:
         if cold:  # dirty pages cannot be dropped: written back first
             fd = os.open(file, os.O_RDONLY)
@@ -151,8 +150,7 @@ def _row(step: str, result: dict, pairs: int | None = None, path: Path | None = 
     if pairs:
         row['pairs_per_s'] = round(pairs / result['s'], 1)
     if path is not None:
-        row['mib'] = round(sum(p.stat().st_size for p in [path, *path.parent.glob(
-            f'{path.stem}-shard*.h5')]) / 2 ** 20, 1)
+        row['mib'] = round(sum(p.stat().st_size for p in set_files(path)) / 2 ** 20, 1)
     return row
 
 
@@ -219,24 +217,17 @@ def benchmark(pairs: int, size: int, workers: int, root: Path | None = None,
 
 
 def _kill_and_resume(src: Path, raw: Path, pairs: int, w: list[str]) -> list[dict]:
-    """Pack again into ``raw``'s place, SIGKILL it half-way, resume; the two rows. Only the
-    first pack's hashes are kept while the second runs (the set's disk space once)."""
-    def files():
-        return sorted(raw.parent.glob(f'{raw.stem}-shard*.h5'))
-
-    reference = [file_sha256(p) for p in [raw, *files()]]
-    for path in [raw, *files()]:
+    """Pack again into ``raw``'s place, SIGKILL it once half its segments are written (the
+    pack kills itself there: ``pack.KILL_AT``), resume; the two rows. Only the first pack's
+    hashes are kept while the second runs (the set's disk space once)."""
+    files = set_files(raw)
+    reference = [file_sha256(p) for p in files]
+    for path in files:
         path.unlink()
-    sharded = '--shard-size' in w
-    segments = len(reference) - 1 if sharded else max(1, pairs // 256)
-
-    def half_done() -> bool:
-        done = files() if sharded else raw.parent.glob(f'.{raw.name}.*.partial/segment*.h5')
-        return len(list(done)) >= max(1, segments // 2)
-
-    killed = run(['pack', str(src), str(raw), *w], kill_when=half_done)
+    segments = len(files) - 1 if '--shard-size' in w else max(1, pairs // 256)
+    killed = run(['pack', str(src), str(raw), *w], kill_at=f'segment{max(1, segments // 2)}')
     resumed = run(['pack', str(src), str(raw), *w, '--resume'])
-    same = [file_sha256(p) for p in [raw, *files()]] == reference
+    same = [file_sha256(p) for p in set_files(raw)] == reference
     return [{**_row('pack killed half-way', killed), 'note': f'exit {killed["rc"]}'},
             {**_row('pack --resume', resumed, pairs, raw),
              'note': 'bit-identical' if same else 'DIFFERS from the uninterrupted pack'}]

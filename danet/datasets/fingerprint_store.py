@@ -127,13 +127,14 @@ class FingerprintWriter:
 
     BLOCK = 1024
 
-    def __init__(self, f: h5py.File):
+    def __init__(self, f: h5py.File, rows: int = BLOCK):
+        """``rows``: about how many rows a role will get (chunks sized to it, up to ``BLOCK``)."""
         self.group = f.create_group(GROUP)
         self.group.attrs['version'] = fpm.VERSION
-        width = fpm.GRID ** 2
+        width, chunk = fpm.GRID ** 2, min(self.BLOCK, max(1, rows))
         for role in ('gt', 'lq'):
             self.group.create_dataset(role, shape=(0, width), maxshape=(None, width),
-                                      dtype=np.float32, chunks=(self.BLOCK, width))
+                                      dtype=np.float32, chunks=(chunk, width))
         self._buffers = {'gt': [], 'lq': []}
 
     def append(self, role: str, fp: np.ndarray) -> None:

@@ -149,15 +149,18 @@ def content_hash(manifest: Manifest) -> str:
 class ManifestWriter:
     """Appends rows to the ``/manifest`` tables of a file being written, ``BLOCK`` at a time."""
 
-    def __init__(self, f: h5py.File, name: str = 'manifest'):
+    def __init__(self, f: h5py.File, name: str = 'manifest', rows: int = BLOCK):
+        """``rows``: about how many rows will be written (chunks are sized to it, up to
+        ``BLOCK``, so a small set does not preallocate chunks of 4,096 rows)."""
         self.group = f.create_group(name)
         self._buffers = {role: {c: [] for c in cols} for role, cols in COLUMNS.items()}
         self.counts = {'rainy': 0, 'clean': 0}
+        chunk = min(BLOCK, max(1, rows))
         for role, cols in COLUMNS.items():
             for c in cols:
                 shape = (0, 2) if c == 'shape' else (0,)
                 self.group.create_dataset(f'{role}/{c}', shape=shape, dtype=_dtype(c),
-                                          maxshape=(None,) + shape[1:], chunks=(BLOCK,) + shape[1:])
+                                          maxshape=(None,) + shape[1:], chunks=(chunk,) + shape[1:])
 
     def append(self, role: str, row: dict) -> int:
         """Add one row (keys as ``Manifest.rows`` gives them); return its index."""

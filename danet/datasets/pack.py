@@ -7,22 +7,31 @@ packed file of its own, under a temporary name renamed when it is whole. At the 
 segments are merged: copied into one file, or (``shard_size``) kept as shard files that an
 index file links to (HDF5 external links), so every reader opens the index as one dataset.
 
+One pack at a time writes to a destination (:class:`OutLock`, a lock on ``.NAME.lock``).
 Everything is written inside a hidden work folder ``.NAME.HOST.PID.partial`` beside the
-destination, and the destination appears only by a final rename. ``resume=True`` adopts the
+destination, shards under new names (``NAME.TAG-shardK.h5``, the tag unused by any file there),
+and the destination appears only by a final rename; the previous set (its shards too) stays
+whole until then, and its shards are deleted after. ``resume=True`` adopts the
 work folder of a dead packer of this host and skips the segments it finished (no re-decoding):
 the result is bit-identical to an uninterrupted pack (``created`` is fixed when the pack starts,
 or by ``SOURCE_DATE_EPOCH``). Before each image is written the free space is checked (its size
 plus :data:`SPACE_MARGIN`): HDF5 meeting a full disk floods stderr and can crash the process.
-The merge copies the segments into one file (not when sharding), so it first checks that the
-disk can hold them twice; without room it stops and keeps the finished segments for ``--resume``.
+Before a segment's tables, fingerprints and card, and before the merge, the room for them
+(:data:`ROW_BYTES` a row) is checked too. The merge copies the segments into one file (not when
+sharding), so it first checks that the disk can hold them twice; without room it stops and keeps
+the finished segments for ``--resume``.
 """
 import errno
+import fcntl
 import hashlib
 import json
 import math
 import os
+import re
 import shutil
+import signal
 import socket
+import sys
 import time
 from multiprocessing import Pool
 from pathlib import Path
@@ -37,12 +46,13 @@ from danet.datasets import pack_worker as worker
 from danet.datasets.card import build_card
 from danet.datasets.fingerprint_store import GROUP as FINGERPRINTS
 from danet.datasets.fingerprint_store import FingerprintWriter, load_fingerprints
-from danet.datasets.image_files import BadInputError, discover, pairing_rule
+from danet.datasets.image_files import BadInputError, discover, pairing_rule, shown
 from danet.datasets.manifest import BLOCK, COLUMNS, Manifest, ManifestWriter, content_hash
 from danet.datasets.split import split_by_background
 from danet.utils.processes import pid_alive
+from danet.utils.run_lock import describe_holder
 
-PACKER_VERSION = '2.0'
+PACKER_VERSION = '2.1'
 SYNTHESIS_FILE = 'synthesis.json'
 """Written beside synthesised images (``data_tools.synth``); copied into the manifest."""
 COMPRESSIONS = ('none', 'gzip', 'lzf')
@@ -72,18 +82,20 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
     ``synthesis.json`` in ``src`` (from ``synth``) is copied into the manifest (``synthesis``).
     ``storage``: ``raw`` pixels or ``encoded`` PNG bytes (see ``pack_worker``); ``shard_size``:
     rainy images per shard file; ``card_pairs``: pairs measured for the card (0 = all);
-    ``segment_pairs``: rainy images per resumable segment when not sharding.
+    ``segment_pairs``: rainy images per resumable segment when not sharding. Every option is
+    checked before any image is decoded; ``resume`` of a complete ``out`` packed from the same
+    sources with the same options does nothing (and says so on stderr).
     """
     src, out = Path(src).resolve(), Path(out)
-    if compression not in COMPRESSIONS:
-        raise ValueError(f'compression {compression!r}: choose one of {", ".join(COMPRESSIONS)}')
-    if storage not in worker.STORAGES:
-        raise ValueError(f'storage {storage!r}: choose one of {", ".join(worker.STORAGES)}')
-    if shard_size is not None and shard_size < 1:
-        raise ValueError(f'--shard-size must be at least 1, got {shard_size}')
-    if out.exists() and not overwrite:
+    _check_options(out, compression=compression, storage=storage, shard_size=shard_size,
+                   card_pairs=card_pairs, val_fraction=val_fraction, split_seed=split_seed,
+                   workers=workers, segment_pairs=segment_pairs, exclude=exclude_overlap_with)
+    if (out.exists() or out.is_symlink()) and not (overwrite or resume):
         raise FileExistsError(f'{out} exists; pass --overwrite to replace it')
     groups, problems = discover(src, layout, list_file)
+    if val_fraction and len(groups) < 2:
+        raise ValueError(f'--val-fraction {val_fraction}: {src} has {len(groups)} background(s); '
+                         'a train/val split needs at least 2')
     settings = {'layout': layout, 'compression': compression, 'storage': storage,
                 'skip_bad': skip_bad, 'convert': convert, 'val_fraction': val_fraction,
                 'split_seed': split_seed, 'exclude': [str(t) for t in exclude_overlap_with],
@@ -91,61 +103,272 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
                 'segment_pairs': segment_pairs,
                 'packer': PACKER_VERSION, 'sources': _sources_digest(src, groups)}
     key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = _work_folder(out, resume)
-    plan = _plan(work, key, command, resume)
-    context = {'src': src, 'key': key, 'resume': resume, 'found_first': [list(p) for p in problems],
-               'plan': plan, 'settings': settings, 'work': work,
-               'provenance': provenance or {}, 'pairing': pairing_rule(layout),
-               'tests': [_in_memory(load_fingerprints(t, layout, workers=workers))
-                         for t in exclude_overlap_with]}
-    segments = _segments(groups, shard_size or segment_pairs)
-    paths = [(out.parent / f'{out.stem}-shard{k:05d}.h5') if shard_size else
-             (work / f'segment{k:05d}.h5') for k in range(len(segments))]
     try:
-        problems = _pack_segments(groups, segments, paths, problems, context, workers)
-        if problems and not skip_bad:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        lock = OutLock(out).acquire()
+    except PackBusyError:
+        raise
+    except OSError as err:
+        raise _cannot_write(out, err) from None
+    try:
+        previous = _previous(out, key)
+        if previous and previous['complete'] and resume:
+            print(f'{out} is already complete (same sources and options): nothing to do',
+                  file=sys.stderr)
+            return fmt.PackedFile(out).manifest
+        if previous is not None and not overwrite and not (resume and previous['same']):
+            raise FileExistsError(f'{out} exists; pass --overwrite to replace it')
+        job = {'command': command, 'resume': resume, 'provenance': provenance or {},
+               'layout': layout, 'workers': workers, 'exclude': exclude_overlap_with,
+               'shard_size': shard_size, 'segment_pairs': segment_pairs}
+        return _pack_locked(src, out, groups, problems, settings, key, previous, job)
+    finally:
+        lock.release()
+
+
+def _pack_locked(src, out, groups, problems, settings, key, previous, job) -> dict:
+    """``pack`` once ``out``'s lock is held: write, switch, retire the previous set's shards."""
+    resume, shard_size, work = job['resume'], job['shard_size'], None
+    written: list[Path] = []
+    try:
+        work = _work_folder(out, resume)
+        plan = _plan(work, key, job['command'], resume,
+                     lambda: _shard_prefix(out, key, previous) if shard_size else None)
+        context = {'src': src, 'key': key, 'resume': resume,
+                   'found_first': [list(p) for p in problems], 'plan': plan,
+                   'settings': settings, 'work': work, 'written': written,
+                   'provenance': job['provenance'], 'pairing': pairing_rule(job['layout']),
+                   'tests': [_in_memory(load_fingerprints(t, job['layout'],
+                                                          workers=job['workers']))
+                             for t in job['exclude']]}
+        segments = _segments(groups, shard_size or job['segment_pairs'])
+        paths = [(out.parent / f'{plan["shards"]}-shard{k:05d}.h5') if shard_size else
+                 (work / f'segment{k:05d}.h5') for k in range(len(segments))]
+        problems = _pack_segments(groups, segments, paths, problems, context, job['workers'])
+        if problems and not settings['skip_bad']:
             raise BadInputError(sorted(problems), f'cannot pack {src}')
-        if not shard_size:
-            _check_merge_room(out, work, paths)
         final = work / 'final.h5'
+        _check_room(out, work, paths, sum(len(g.rainy) + 1 for g in groups), not shard_size)
         _merge(final, paths, out.name if shard_size else None, context)
-        os.replace(final, out)
+        _kill_point('switch')
+        os.replace(final, out)  # the switch: readers see the old set or the new one, whole
     except _NoRoomToMerge as err:  # every segment is finished: kept for --resume
         raise OSError(errno.ENOSPC, str(err)) from None
-    except (BadInputError, OSError, RuntimeError) as err:  # bad input or a full disk
-        if isinstance(err, RuntimeError) and 'No space left' not in str(err):
-            raise  # h5py reports a failed write as RuntimeError; anything else is a bug
-        shutil.rmtree(work, ignore_errors=True)
-        for path in paths if shard_size else ():
-            path.unlink(missing_ok=True)
-        if isinstance(err, BadInputError):
-            raise
-        reason = getattr(err, 'strerror', None) or 'no space left on the device'
-        raise OSError(getattr(err, 'errno', None) or errno.ENOSPC,
-                      f'cannot write {out}: {reason}; nothing was written (free some space or '
-                      'choose another output folder)') from None
+    except KeyboardInterrupt:  # like a kill: the work folder stays for --resume
+        raise
+    except BaseException as err:
+        _discard(work, written, previous)
+        if isinstance(err, RuntimeError) and 'No space left' in str(err):
+            raise _cannot_write(out, OSError(errno.ENOSPC, 'no space left on the device'),
+                                previous is not None) from None
+        if isinstance(err, OSError) and not isinstance(err, FileExistsError | FileNotFoundError):
+            raise _cannot_write(out, err, previous is not None) from None
+        raise
+    _kill_point('retire')
+    keep = {p.name for p in paths} if shard_size else set()
+    for name in (previous or {}).get('shards', []):
+        if name not in keep:
+            (out.parent / name).unlink(missing_ok=True)
+    _remove_orphan_shards(out, keep)
     shutil.rmtree(work, ignore_errors=True)
     return fmt.PackedFile(out).manifest
 
 
+def _check_options(out: Path, *, compression, storage, shard_size, card_pairs, val_fraction,
+                   split_seed, workers, segment_pairs, exclude) -> None:
+    """Refuse a bad option before any work starts, naming it."""
+    if compression not in COMPRESSIONS:
+        raise ValueError(f'--compression {compression!r}: choose one of {", ".join(COMPRESSIONS)}')
+    if storage not in worker.STORAGES:
+        raise ValueError(f'--storage {storage!r}: choose one of {", ".join(worker.STORAGES)}')
+    for option, value, least in (('--shard-size', shard_size, 1), ('--card-pairs', card_pairs, 0),
+                                 ('--split-seed', split_seed, 0), ('--workers', workers, 1),
+                                 ('segment_pairs', segment_pairs, 1)):
+        if value is not None and (not isinstance(value, int) or value < least):
+            raise ValueError(f'{option} {value}: must be a whole number, at least {least}'
+                             + (' (0: every pair)' if option == '--card-pairs' else ''))
+    if not (isinstance(val_fraction, int | float) and math.isfinite(val_fraction)
+            and (val_fraction == 0 or 0 < val_fraction < 1)):
+        raise ValueError(f'--val-fraction {val_fraction}: must be 0 (no split) or a fraction '
+                         'strictly between 0 and 1')
+    for test in exclude:
+        if not Path(test).exists():
+            raise FileNotFoundError(f'--exclude-overlap-with {test}: no such file or folder')
+    if out.is_dir():
+        raise IsADirectoryError(errno.EISDIR, f'{out} is a folder; OUT is the file to write')
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR,
+                                         f'cannot write {out}: {parent} is not a folder')
+            break
+
+
+def _cannot_write(out: Path, err: OSError, previous: bool = False) -> OSError:
+    """One line for a failed write: what, where, why, and that nothing was changed."""
+    where = f' ({shown(err.filename)})' if getattr(err, 'filename', None) else ''
+    reason = err.strerror or str(err) or 'write failed'
+    kept = f'; the previous {out.name} is unchanged' if previous else ''
+    hint = (' (free some space or choose another output folder)'
+            if err.errno == errno.ENOSPC else '')
+    return OSError(err.errno, f'cannot write {out}: {reason}{where}; nothing was written'
+                              f'{kept}{hint}')
+
+
+def _discard(work: Path | None, written: list[Path], previous: dict | None) -> None:
+    """Remove what a failed pack wrote: its work folder and the shards it wrote (never one of
+    the previous set's)."""
+    theirs = set((previous or {}).get('shards', []))
+    if work is not None:
+        shutil.rmtree(work, ignore_errors=True)
+    for path in written:
+        if path.name not in theirs:
+            path.unlink(missing_ok=True)
+
+
+def _previous(out: Path, key: str) -> dict | None:
+    """What ``out`` holds now: None if absent; else ``same`` (packed with ``key``),
+    ``complete`` (that, with every shard present and whole) and ``shards`` (file names)."""
+    if not (out.exists() or out.is_symlink()):
+        return None
+    try:
+        packed = fmt.PackedFile(out)
+    except (ValueError, OSError):  # not a packed file (or damaged): replaced, never adopted
+        return {'same': False, 'complete': False, 'shards': []}
+    shards = [s['file'] for s in packed.shards]
+    same = packed.attrs.get('plan_key') == key
+    complete = same and all(_done(out.parent / name, key) for name in shards)
+    return {'same': same, 'complete': complete, 'shards': shards}
+
+
+def _shard_prefix(out: Path, key: str, previous: dict | None) -> str:
+    """``OUT_NAME.TAG``: shard files are ``PREFIX-shard00000.h5``, ... The previous set's when
+    it was packed with the same key (re-packing its missing shards), else a tag from the key
+    that no file beside ``out`` uses yet, so a new set never writes over the old one's shards."""
+    if previous and previous['same'] and previous['shards']:
+        return previous['shards'][0].rsplit('-shard', 1)[0]
+    names = {p.name for p in out.parent.iterdir()}
+    for n in range(1000):
+        prefix = f'{out.name}.{hashlib.sha256(f"{key}:{n}".encode()).hexdigest()[:8]}'
+        if not any(name.startswith(f'{prefix}-shard') for name in names):
+            return prefix
+    raise FileExistsError(f'cannot name the shards of {out}: 1000 prefixes are taken')
+
+
+def _remove_orphan_shards(out: Path, keep: set[str]) -> None:
+    """Delete shard files of ``out``'s name (``OUT_NAME.TAG-shardK.h5``) that its index does
+    not use: left by a pack killed after writing them or before retiring the old set."""
+    pattern = re.compile(re.escape(out.name) + r'\.[0-9a-f]{8}-shard\d{5}\.h5')
+    for path in out.parent.iterdir():
+        if pattern.fullmatch(path.name) and path.name not in keep:
+            path.unlink(missing_ok=True)
+
+
+def set_files(out: Path) -> list[Path]:
+    """``out`` and the shard files its index links to (none for an unsharded file)."""
+    return [out, *(out.parent / s['file'] for s in fmt.PackedFile(out).shards)]
+
+
+class PackBusyError(FileExistsError):
+    """Another live pack holds OUT's lock."""
+
+
+class OutLock:
+    """One writer per pack OUT: an exclusive lock on ``.OUT_NAME.lock`` beside it, held for the
+    whole pack (work folder, shards, index). A POSIX record lock (``lockf``): the kernel drops
+    it when the holder dies, so a killed pack never leaves it held, and the pool's forked
+    workers do not inherit it (a ``flock`` would stay held by the orphaned workers of a killed
+    pack). Its record (pid, host, since) names the holder."""
+
+    def __init__(self, out: Path):
+        self.out, self.path, self.fd = out, out.parent / f'.{out.name}.lock', None
+
+    def acquire(self) -> 'OutLock':
+        """Take the lock, or raise ``PackBusyError`` naming the live holder."""
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            try:
+                fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as err:
+                if err.errno not in (errno.EACCES, errno.EAGAIN):
+                    os.close(fd)
+                    raise
+                record = os.read(fd, 4096)
+                os.close(fd)
+                try:
+                    holder = json.loads(record)
+                except ValueError:
+                    holder = None
+                raise PackBusyError(
+                    f'{self.out} is being written by another pack: {describe_holder(holder)} '
+                    f'holds {self.path}; wait for it to finish or choose another OUT') from None
+            try:  # a holder letting go unlinks the file: then lock the new one
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({'pid': os.getpid(), 'host': socket.gethostname(),
+                                 'since': time.time()}).encode())
+        self.fd = fd
+        return self
+
+    def release(self) -> None:
+        if self.fd is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self.fd)
+            self.fd = None
+
+
+KILL_AT = 'DANET_PACK_KILL_AT'
+"""Test hook: a pack SIGKILLs itself at the point named (``segmentN``: the N-th segment this
+run wrote is finished; ``mergeN``: N segments merged; ``switch``: the new set whole, before OUT
+is replaced; ``retire``: after, before the old shards are deleted), so that tests kill it at a
+known point, never by the clock."""
+
+
+def _kill_point(point: str) -> None:
+    if os.environ.get(KILL_AT) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def human_bytes(count: float) -> str:
+    """``count`` bytes in the unit that reads best (KiB, MiB, GiB), three significant digits."""
+    for unit, size in (('GiB', 2 ** 30), ('MiB', 2 ** 20), ('KiB', 2 ** 10)):
+        if count >= size:
+            value = count / size
+            return f'{value:.{2 if value < 10 else 1 if value < 100 else 0}f} {unit}'
+    return f'{int(count)} bytes'
+
+
 class _NoRoomToMerge(Exception):
-    """Not enough free space to copy the finished segments into one file."""
+    """Not enough free space to merge the finished segments."""
 
 
-def _check_merge_room(out: Path, work: Path, segments: list[Path]) -> None:
-    """Refuse to start the merge (which copies every segment into one file, so the disk must
-    hold the set twice) without room for the copy, keeping the segments for ``--resume``."""
-    need = sum(p.stat().st_size for p in segments) + SPACE_MARGIN
+ROW_BYTES = 2048
+"""Free bytes asked per manifest row for its tables, fingerprint and card share (measured:
+about 1.3 KB with 60-character paths)."""
+
+
+def _check_room(out: Path, work: Path, segments: list[Path], rows: int, copy: bool) -> None:
+    """Refuse to start the merge without room for the tables, fingerprints and card of ``rows``
+    rows (and, ``copy``: for the copy of every segment, so the disk holds the set twice),
+    keeping the finished segments for ``--resume``."""
+    need = rows * ROW_BYTES + SPACE_MARGIN + (
+        sum(p.stat().st_size for p in segments) if copy else 0)
     free = shutil.disk_usage(work).free
-    if free < need:
-        raise _NoRoomToMerge(
-            f'cannot write {out}: every image is packed, but merging the {len(segments)} '
-            f'segments into one file copies them and needs {need / 2 ** 30:.2f} GiB free on the '
-            f'device of {work.parent} ({free / 2 ** 30:.2f} GiB free). Free some space and run '
-            f'the same command with --resume (the segments are kept in {work}; nothing is '
-            'decoded again), or pack with --shard-size N, which links the shards into an index '
-            'instead of copying them')
+    if free >= need:
+        return
+    what = (f'merging the {len(segments)} segments into one file copies them and needs '
+            if copy else f'the index of the {len(segments)} shards needs ')
+    raise _NoRoomToMerge(
+        f'cannot write {out}: every image is packed, but {what}{human_bytes(need)} free on the '
+        f'device of {work.parent} ({human_bytes(free)} free). Free some space and run the same '
+        f'command with --resume (the segments are kept in {work}; nothing is decoded again)'
+        + (', or pack with --shard-size N, which links the shards into an index instead of '
+           'copying them' if copy else ''))
 
 
 def _sources_digest(src: Path, groups) -> str:
@@ -172,20 +395,24 @@ def _segments(groups, size: int) -> list[tuple[int, int]]:
     return ranges
 
 
-def _plan(work: Path, key: str, command: str, resume: bool) -> dict:
-    """The pack's fixed facts (``key``, ``command``, ``created``), kept in the work folder so a
-    resumed pack writes exactly what the first one would have."""
+def _plan(work: Path, key: str, command: str, resume: bool, shard_prefix) -> dict:
+    """The pack's fixed facts (``key``, ``command``, ``created``, ``shards``: the shard files'
+    prefix, from ``shard_prefix()``), kept in the work folder so a resumed pack writes exactly
+    what the first one would have."""
     path = work / 'plan.json'
     if resume and path.is_file():
         plan = json.loads(path.read_text())
         if plan['key'] != key:
             raise ValueError(f'cannot resume into {work}: the sources or the options differ '
                              'from the interrupted pack (drop --resume to start over)')
-        return plan
-    epoch = os.environ.get('SOURCE_DATE_EPOCH')
-    created = time.strftime('%Y-%m-%dT%H:%M:%S%z', time.gmtime(int(epoch)) if epoch
-                            else time.localtime())
-    plan = {'key': key, 'command': command, 'created': created}
+        if 'shards' in plan:
+            return plan
+        plan['shards'] = shard_prefix()  # a work folder of the packer before version 2.1
+    else:
+        epoch = os.environ.get('SOURCE_DATE_EPOCH')
+        created = time.strftime('%Y-%m-%dT%H:%M:%S%z', time.gmtime(int(epoch)) if epoch
+                                else time.localtime())
+        plan = {'key': key, 'command': command, 'created': created, 'shards': shard_prefix()}
     tmp = work / 'plan.json.tmp'
     tmp.write_text(json.dumps(plan))
     os.replace(tmp, path)
@@ -223,21 +450,25 @@ def _pack_segments(groups, segments, paths, problems, context, workers) -> list:
                                      for n in range(len(g.rainy))))
                     for i, g in zip(range(start, end), groups[start:end], strict=True))
             results = worker.bounded_imap(pool, worker.process, jobs, 2 * workers + 2)
-            problems = _write_segment(paths[k], results, problems, context, bar)
+            problems = _write_segment(paths[k], results, problems, context, bar,
+                                      int(first_rainy[end] - first_rainy[start]))
+            _kill_point(f'segment{todo.index(k) + 1}')
     return problems
 
 
-def _write_segment(path: Path, results, problems: list, context: dict, bar) -> list:
-    """Write one segment from the pool's ``results`` as a complete packed file (renamed into
-    place at the end); once any problem is known without ``skip_bad``, only decode and report."""
+def _write_segment(path: Path, results, problems: list, context: dict, bar, count: int
+                   ) -> list:
+    """Write one segment of ``count`` rainy images from the pool's ``results`` as a complete
+    packed file (renamed into place at the end); once any problem is known without
+    ``skip_bad``, only decode and report."""
     settings = context['settings']
     tmp = context['work'] / f'.{path.name}.tmp'  # a killed pack leaves it in its work folder
-    extra, metrics = {'skipped': [], 'excluded': []}, []
+    extra, metrics, rows = {'skipped': [], 'excluded': []}, [], 0
     writing = not problems or settings['skip_bad']
     with h5py.File(tmp, 'w') if writing else _NoFile() as f:
         if writing:
             groups = {role: f.create_group(role) for role in (fmt.LQ, fmt.GT)}
-            table, fps = ManifestWriter(f), FingerprintWriter(f)
+            table, fps = ManifestWriter(f, rows=count), FingerprintWriter(f, rows=count)
         for clean, rainy, found in results:
             problems = problems + found
             extra['skipped'] += [list(p) for p in found]
@@ -253,6 +484,7 @@ def _write_segment(path: Path, results, problems: list, context: dict, bar) -> l
                     'rainy': [name for name, _ in rainy], 'matches': matches})
                 continue
             clean_index = None
+            rows += len(rainy) + 1
             if clean is not None:
                 clean_index = table.append('clean', _entry(clean, context))
                 _write_image(groups[fmt.GT], clean_index, clean['data'], settings)
@@ -267,7 +499,11 @@ def _write_segment(path: Path, results, problems: list, context: dict, bar) -> l
                     metrics.append((index, psnr, np.nan if ssim is None else ssim))
         if not writing:
             return problems
+        _check_free(tmp.parent, rows * ROW_BYTES + SPACE_MARGIN, 'the manifest tables, '
+                    'fingerprints and card of a segment')
         _finish(f, table, fps, np.array(metrics, np.float64).reshape(-1, 3), extra, context)
+    if path.parent != context['work']:
+        context['written'].append(path)  # a shard beside OUT: removed if the pack fails
     os.replace(tmp, path)
     return problems
 
@@ -304,12 +540,16 @@ def _overlaps(fp: np.ndarray, tests: list[fpm.FingerprintSet]) -> list[dict]:
             for t in tests for _, j, sim, flip in fpm.match(fp[None], t.fps)]
 
 
-def _write_image(group: h5py.Group, index: int, data: np.ndarray, settings: dict) -> None:
-    folder = Path(group.file.filename).parent
+def _check_free(folder: Path, need: int, what: str) -> None:
+    """Raise ENOSPC (one line, before HDF5 meets the full disk) without ``need`` bytes free."""
     free = shutil.disk_usage(folder).free
-    if free < data.nbytes + SPACE_MARGIN:
-        raise OSError(errno.ENOSPC, f'no space left on the device of {folder} ({free} bytes '
-                      f'free, the next image needs {data.nbytes + SPACE_MARGIN})')
+    if free < need:
+        raise OSError(errno.ENOSPC, f'no space left on the device of {folder} '
+                      f'({human_bytes(free)} free, {what} needs {human_bytes(need)})')
+
+
+def _write_image(group: h5py.Group, index: int, data: np.ndarray, settings: dict) -> None:
+    _check_free(Path(group.file.filename).parent, data.nbytes + SPACE_MARGIN, 'the next image')
     compression = None if settings['compression'] == 'none' else settings['compression']
     if data.ndim == 1:  # encoded bytes: one contiguous blob
         group.create_dataset(fmt.image_key(index), data=data)
@@ -351,8 +591,9 @@ def _merge(final: Path, segments: list[Path], index_name: str | None, context: d
     extra, metrics, shards = {'skipped': [], 'excluded': []}, [], []
     with h5py.File(final, 'w') as f:
         groups = {role: f.create_group(role) for role in (fmt.LQ, fmt.GT)}
-        table, fps = ManifestWriter(f), FingerprintWriter(f)
-        for path in segments:
+        rows = sum(fmt.PackedFile(p).manifest.num_rainy for p in segments)
+        table, fps = ManifestWriter(f, rows=rows), FingerprintWriter(f, rows=rows)
+        for number, path in enumerate(segments, 1):
             with h5py.File(path, 'r') as seg:
                 part = Manifest.from_group(seg[fmt.MANIFEST], lambda s=seg: s[fmt.MANIFEST])
                 offsets = {fmt.GT: table.counts['clean'], fmt.LQ: table.counts['rainy']}
@@ -374,6 +615,7 @@ def _merge(final: Path, segments: list[Path], index_name: str | None, context: d
                 metrics.append(rows)
                 shards.append({'file': path.name, 'content_hash': seg.attrs['content_hash'],
                                'num_rainy': part.num_rainy, 'num_clean': part.num_clean})
+            _kill_point(f'merge{number}')
         extra['skipped'] = sorted(extra['skipped'] + context['found_first'])
         if not table.counts['rainy']:
             problems = [tuple(p) for p in extra['skipped']] or [
@@ -406,7 +648,10 @@ def _split(group: h5py.Group, val_fraction: float, seed: int) -> np.ndarray:
     clean = np.asarray(group['clean/sha256'][()])
     keys = np.where(index >= 0, clean[np.maximum(index, 0)] if len(clean) else b'',
                     np.asarray(group['rainy/sha256'][()]))
-    halves = split_by_background([k.decode() for k in keys], val_fraction, seed)
+    try:
+        halves = split_by_background([k.decode() for k in keys], val_fraction, seed)
+    except ValueError as err:  # e.g. every background byte-identical
+        raise ValueError(f'--val-fraction {val_fraction}: {err}') from None
     labels = np.zeros(len(keys), np.int8)
     labels[halves['val']] = 1
     return labels
@@ -427,10 +672,16 @@ def _work_folder(out: Path, resume: bool) -> Path:
 
 
 def _stale_partials(out: Path) -> list[Path]:
+    """``.OUT_NAME.HOST.PID.partial`` beside ``out`` of dead packers of this host, matched by
+    exact name (never a glob: ``out``'s name may hold ``[``, ``?`` or ``*``)."""
     host, found = socket.gethostname(), []
-    for leftover in out.parent.glob(f'.{out.name}.*.partial'):
-        owner, _, pid = leftover.name[len(out.name) + 2:-len('.partial')].rpartition('.')
-        if owner == host and pid.isdigit() and not pid_alive(int(pid)):
+    head, tail = f'.{out.name}.{host}.', '.partial'
+    for leftover in out.parent.iterdir():
+        name = leftover.name
+        if not (name.startswith(head) and name.endswith(tail)):
+            continue
+        pid = name[len(head):-len(tail)]
+        if pid.isdigit() and not pid_alive(int(pid)):
             found.append(leftover)
     return found
 

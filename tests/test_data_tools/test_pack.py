@@ -8,7 +8,6 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 
 import h5py
 import numpy as np
@@ -18,7 +17,7 @@ from PIL import Image
 from danet.datasets import h5format as fmt
 from danet.datasets.image_files import decode_rgb
 from danet.datasets.manifest import content_hash
-from danet.datasets.pack import pack, remove_stale_partials
+from danet.datasets.pack import KILL_AT, pack, remove_stale_partials
 from danet.utils.hashing import pixel_hash
 from data_tools.__main__ import main
 
@@ -204,17 +203,12 @@ def test_rainy_only_real_photos(shared_data, tmp_path, capsys):
 
 def test_killed_packer_leaves_no_destination(shared_data, tmp_path):
     out = tmp_path / 'killed.h5'
-    proc = subprocess.Popen([sys.executable, '-m', 'data_tools', 'pack',
-                             str(shared_data / 'Train40'), str(out), '--workers', '1'],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
-    deadline = time.time() + 60
-    while not list(tmp_path.glob('.killed.h5.*.partial')) and time.time() < deadline:
-        time.sleep(0.05)
-    time.sleep(0.3)  # well inside the write
-    assert proc.poll() is None, 'packer finished before it could be killed'
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    proc = subprocess.run([sys.executable, '-m', 'data_tools', 'pack',
+                           str(shared_data / 'Train40'), str(out), '--workers', '1'],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                          env={**os.environ, KILL_AT: 'segment1'},  # killed at a known point
+                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    assert proc.returncode == -signal.SIGKILL
     assert not out.exists()
     # the next pack to that destination clears the dead packer's leftover, then writes
     leftovers = list(tmp_path.glob('.killed.h5.*.partial'))

@@ -3,11 +3,11 @@ import errno
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import h5py
@@ -30,8 +30,9 @@ def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _start(src, out, segment, resume, repo_root):
-    env = {**os.environ, 'SOURCE_DATE_EPOCH': '1700000000', 'PYTHONPATH': str(repo_root)}
+def _start(src, out, segment, resume, repo_root, kill_at=None):
+    env = {**os.environ, 'SOURCE_DATE_EPOCH': '1700000000', 'PYTHONPATH': str(repo_root),
+           **({packing.KILL_AT: kill_at} if kill_at else {})}
     return subprocess.Popen([sys.executable, '-c', PACK, str(src), str(out), str(segment),
                              '1' if resume else '0'], cwd=repo_root, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -50,23 +51,20 @@ def test_sigkill_at_several_points_resumes_bit_identical(tmp_path, write_pairs, 
     pack(src, out, workers=1, segment_pairs=4, command='test')  # the uninterrupted pack
     reference = sha256(out)
     out.rename(out.with_name('reference.h5'))
-    # kill when 1 then 5 segments are finished, then once the merge has begun
+    # the pack SIGKILLs itself (never a race with the clock) when 1 then 5 segments are
+    # finished, then once the merge has copied 2 segments
     kept = {}
-    for resume, when in ((False, lambda f: len(_segments(f)) >= 1),
-                         (True, lambda f: len(_segments(f)) >= 5),
-                         (True, lambda f: any(f.glob('.*.partial/final.h5')))):
-        proc = _start(src, out, 4, resume, repo_root)
-        deadline = time.time() + 120
-        while not when(out.parent) and proc.poll() is None and time.time() < deadline:
-            time.sleep(0.01)
-        assert proc.poll() is None, 'the pack finished before it could be killed'
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+    for resume, kill_at, count in ((False, 'segment1', 1), (True, 'segment4', 5),
+                                   (True, 'merge2', 10)):
+        proc = _start(src, out, 4, resume, repo_root, kill_at)
+        assert proc.wait(120) == -signal.SIGKILL
         assert not out.exists()  # never looks complete
         now = _segments(out.parent)
+        assert len(now) == count
         assert all(now.get(name) == mtime for name, mtime in kept.items()), \
             'a finished segment was written again instead of being kept'
         kept = now
+    assert list(out.parent.glob('.*.partial/final.h5'))
     proc = _start(src, out, 4, True, repo_root)
     assert proc.wait(120) == 0, proc.stderr.read().decode()[-2000:]
     assert sha256(out) == reference
@@ -166,8 +164,11 @@ def test_shards_read_as_one_set_everywhere(tmp_path, write_pairs, capsys):
     whole, index = tmp_path / 'whole.h5', tmp_path / 'sharded' / 'set.h5'
     pack(src, whole, workers=1)
     pack(src, index, workers=1, shard_size=4, val_fraction=0.3)
-    shards = sorted(index.parent.glob('set-shard*.h5'))
-    assert [p.name for p in shards] == [f'set-shard{k:05d}.h5' for k in range(3)]
+    shards = packing.set_files(index)[1:]
+    prefix = shards[0].name.rsplit('-', 1)[0]   # named from OUT's full name and a tag
+    assert re.fullmatch(r'set\.h5\.[0-9a-f]{8}', prefix)
+    assert [p.name for p in shards] == [f'{prefix}-shard{k:05d}.h5' for k in range(3)]
+    assert sorted(index.parent.glob('*shard*')) == shards
     one, many = fmt.PackedFile(whole), fmt.PackedFile(index)
     assert many.content_hash == one.content_hash and len(many.shards) == 3
     for i in range(10):
@@ -188,7 +189,7 @@ def test_shards_read_as_one_set_everywhere(tmp_path, write_pairs, capsys):
     mtimes = {p.name: p.stat().st_mtime_ns for p in shards}
     shards[1].unlink()
     assert main(['verify', str(index)]) == 1
-    assert 'set-shard00001.h5' in capsys.readouterr().out
+    assert shards[1].name in capsys.readouterr().out
     assert main(['pack', str(src), str(index), '--shard-size', '4', '--val-fraction', '0.3',
                  '--workers', '1', '--resume', '--overwrite']) == 0
     assert {p.name: p.stat().st_mtime_ns for p in shards if p != shards[1]} == \
