@@ -201,3 +201,43 @@ def test_small_sets_get_small_tables(tmp_path, write_pairs):
     with h5py.File(out) as f:
         assert f['manifest/rainy/sha256'].chunks[0] <= 12
         assert f['fingerprints/lq'].chunks[0] <= 12
+
+
+def test_list_flags_a_set_with_a_missing_shard(tmp_path, write_pairs, capsys):
+    src = write_pairs(tmp_path / 'src', ['a.png', 'b.png', 'c.png'])
+    out = tmp_path / 'sets' / 'set.h5'
+    pack(src, out, workers=1, shard_size=2)
+    shard = set_files(out)[2]
+    shard.unlink()
+    assert main(['list', str(out.parent)]) == 0
+    [row] = capsys.readouterr().out.splitlines()
+    assert row == f'{out}  ERROR 1 of 2 shard file(s) missing beside it: {shard.name}'
+
+
+def test_write_errors_name_their_file_and_sizes_read_well(tmp_path, write_pairs, capsys):
+    src = write_pairs(tmp_path / 'src', ['a.png'])
+    (tmp_path / 'plain').write_text('a file, not a folder')
+    assert main(['pack', str(src), str(tmp_path / 'plain' / 'set.h5')]) == 2
+    assert capsys.readouterr().err.strip() == (f'error: cannot write {tmp_path}/plain/set.h5: '
+                                               f'{tmp_path}/plain is not a folder')
+    assert main(['card', str(tmp_path / 'missing.h5')]) == 2
+    assert str(tmp_path / 'missing.h5') in capsys.readouterr().err
+    assert [packing.human_bytes(n) for n in (512, 4.8e6, 0.02 * 2 ** 30, 3 * 2 ** 40)] == [
+        '512 bytes', '4.58 MiB', '20.5 MiB', '3072 GiB']
+
+
+def test_read_only_folder_is_named(tmp_path, write_pairs, capsys):
+    mount = tmp_path / 'ro'
+    mount.mkdir()
+    proc = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', str(mount)],
+                          capture_output=True, text=True)
+    if proc.returncode:
+        pytest.skip(f'cannot mount a read-only tmpfs here ({proc.stderr.strip()}): needs root')
+    try:
+        src = write_pairs(tmp_path / 'src', ['a.png'])
+        assert main(['pack', str(src), str(mount / 'sub' / 'set.h5')]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == (f'error: cannot write {mount}/sub/set.h5: Read-only file system '
+                       f'({mount}/sub); nothing was written')
+    finally:
+        subprocess.run(['umount', str(mount)], check=True)
