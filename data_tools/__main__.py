@@ -63,7 +63,7 @@ def _card(args) -> int:
     text = (card_markdown(card, images) if args.format == 'md' else
             json.dumps({**card, 'images': list(images)}, indent=2) + '\n')
     if args.out:
-        atomic_write_text(args.out, text)
+        _writing(args.out, lambda: atomic_write_text(args.out, text))
         print(f'card written to {args.out}')
     else:
         print(text, end='')
@@ -77,7 +77,7 @@ def _leaks(args) -> int:
                         args.cache_in_place)
     print(format_table(report))
     if args.json:
-        atomic_write_json(args.json, report)
+        _writing(args.json, lambda: atomic_write_json(args.json, report))
         print(f'report written to {args.json}')
     return 3 if report['duplicates'] or report['leaks'] else 0
 
@@ -248,6 +248,14 @@ def main(argv: list[str] | None = None) -> int:
     except (BadInputError, OSError, ValueError) as err:  # OSError: missing file, full disk
         print(f'error: {_message(err)}', file=sys.stderr)
         return 2
+
+
+def _writing(path: str, write) -> None:
+    """Run ``write()``; a failure names ``path`` (not the temporary file beside it)."""
+    try:
+        write()
+    except OSError as err:
+        raise OSError(err.errno, f'cannot write {path}: {err.strerror or err}') from None
 
 
 def _message(err: Exception) -> str:

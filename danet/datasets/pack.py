@@ -133,7 +133,8 @@ def _pack_locked(src, out, groups, problems, settings, key, previous, job) -> di
     try:
         work = _work_folder(out, resume)
         plan = _plan(work, key, job['command'], resume,
-                     lambda: _shard_prefix(out, key, previous) if shard_size else None)
+                     lambda: _shard_prefix(out, key, previous if resume else None)
+                     if shard_size else None)
         context = {'src': src, 'key': key, 'resume': resume,
                    'found_first': [list(p) for p in problems], 'plan': plan,
                    'settings': settings, 'work': work, 'written': written,
@@ -242,9 +243,11 @@ def _previous(out: Path, key: str) -> dict | None:
 
 
 def _shard_prefix(out: Path, key: str, previous: dict | None) -> str:
-    """``OUT_NAME.TAG``: shard files are ``PREFIX-shard00000.h5``, ... The previous set's when
-    it was packed with the same key (re-packing its missing shards), else a tag from the key
-    that no file beside ``out`` uses yet, so a new set never writes over the old one's shards."""
+    """``OUT_NAME.TAG``: shard files are ``PREFIX-shard00000.h5``, ... With ``previous`` (given
+    when resuming) packed with the same key: its prefix (its missing shards are written again).
+    Else a tag from the key that no file beside ``out`` uses yet, so a new set never writes
+    over the old one's shards (the same tag for the same key when nothing is there: the same
+    files as an uninterrupted pack)."""
     if previous and previous['same'] and previous['shards']:
         return previous['shards'][0].rsplit('-shard', 1)[0]
     names = {p.name for p in out.parent.iterdir()}

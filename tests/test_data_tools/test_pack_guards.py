@@ -146,7 +146,7 @@ def test_one_writer_per_out(tmp_path, write_pairs, repo_root, capsys):
     env = {**os.environ, 'PYTHONPATH': str(repo_root)}
     holder = subprocess.Popen([sys.executable, '-c', HOLD, str(first), str(out), str(flag)],
                               cwd=repo_root, env=env, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
+    deadline = time.time() + 300   # a safety net only: the loop waits for the flag
     while not flag.exists():   # waits for the holder to reach its segment, not for a time
         assert holder.poll() is None and time.time() < deadline, holder.stderr.read()[-2000:]
         time.sleep(0.01)
@@ -239,5 +239,33 @@ def test_read_only_folder_is_named(tmp_path, write_pairs, capsys):
         err = capsys.readouterr().err.strip()
         assert err == (f'error: cannot write {mount}/sub/set.h5: Read-only file system '
                        f'({mount}/sub); nothing was written')
+        pack(src, tmp_path / 'set.h5', workers=1)
+        capsys.readouterr()
+        assert main(['card', str(tmp_path / 'set.h5'), '--out', str(mount / 'card.md')]) == 2
+        assert capsys.readouterr().err.strip() == (f'error: cannot write {mount}/card.md: '
+                                                   'Read-only file system')
     finally:
         subprocess.run(['umount', str(mount)], check=True)
+
+
+def test_overwrite_with_the_same_sources_writes_new_shards_beside_the_old(tmp_path, write_pairs,
+                                                                          monkeypatch):
+    """Even a re-pack of the same sources never writes over the shards the index links to."""
+    src = write_pairs(tmp_path / 'src', ['a.png', 'b.png', 'c.png'])
+    out = tmp_path / 'out' / 'set.h5'
+    pack(src, out, workers=1, shard_size=2)
+    before = _state(out)
+
+    def stop(point):
+        if point == 'switch':
+            raise KeyboardInterrupt   # as a kill just before OUT is replaced
+    monkeypatch.setattr(packing, '_kill_point', stop)
+    with pytest.raises(KeyboardInterrupt):
+        pack(src, out, workers=1, shard_size=2, overwrite=True)
+    assert _state(out) == before and verify(out) == []
+    monkeypatch.undo()
+    pack(src, out, workers=1, shard_size=2, overwrite=True)
+    after = _state(out)
+    assert set(after) & set(before) == {'set.h5'}   # new shard names; the old ones gone
+    visible = {p.name for p in out.parent.iterdir() if not p.name.startswith('.')}
+    assert visible == set(after) and verify(out) == []
