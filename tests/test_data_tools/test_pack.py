@@ -201,10 +201,11 @@ def test_rainy_only_real_photos(shared_data, tmp_path, capsys):
     assert fmt.PackedFile(out).clean(0) is None
 
 
-def test_killed_packer_leaves_no_destination(shared_data, tmp_path):
+def test_killed_packer_leaves_no_destination(shared_data, tmp_path, write_pairs):
     out = tmp_path / 'killed.h5'
     proc = subprocess.run([sys.executable, '-m', 'data_tools', 'pack',
-                           str(shared_data / 'Train40'), str(out), '--workers', '1'],
+                           str(shared_data / 'Train40'), str(out), '--workers', '1',
+                           '--shard-size', '4'],
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                           env={**os.environ, KILL_AT: 'segment1'},  # killed at a known point
                           cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
@@ -212,9 +213,10 @@ def test_killed_packer_leaves_no_destination(shared_data, tmp_path):
     assert not out.exists()
     # the next pack to that destination clears the dead packer's leftover, then writes
     leftovers = list(tmp_path.glob('.killed.h5.*.partial'))
+    [shard] = tmp_path.glob('killed.h5.*-shard00000.h5')   # its first shard, in no index
     assert leftovers
-    pack(shared_data / 'Rain100L', out, workers=1)
-    assert out.is_file() and not any(p.exists() for p in leftovers)
+    pack(write_pairs(tmp_path / 'small', ['a.png']), out, workers=1)
+    assert out.is_file() and not any(p.exists() for p in leftovers) and not shard.exists()
 
 
 def test_stale_partial_cleanup_checks_host_and_pid(tmp_path):
