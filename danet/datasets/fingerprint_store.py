@@ -8,8 +8,10 @@ file's content hash; each folder image's SHA-256 of its bytes), so a replaced fi
 fingerprinted again whatever its size and mtime. ``cache_in_place=True`` writes them into a
 packed file that lacks them instead.
 """
+import errno
 import hashlib
 import os
+import shutil
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -178,6 +180,13 @@ def _store_packed(path: Path, fps: dict) -> None:
     """Write into the packed file (``--cache-in-place``); refuse if it cannot be written."""
     if not (os.access(path, os.W_OK) and path.stat().st_mode & 0o222):
         raise PermissionError(f'{path} is read-only: cannot cache fingerprints in place')
+    need = sum(np.asarray(v).nbytes for v in fps.values()) + (1 << 20)
+    free = shutil.disk_usage(path.parent).free
+    if free < need:  # HDF5 meeting a full disk crashes h5py: stop before, the file untouched
+        from danet.datasets.pack import human_bytes  # pack imports this module
+        raise OSError(errno.ENOSPC, f'cannot cache fingerprints in {path}: {human_bytes(free)} '
+                      f'free on its device, {human_bytes(need)} needed (leave out '
+                      '--cache-in-place)')
     with h5py.File(path, 'a') as f:
         write_packed_fingerprints(f, fps)
 

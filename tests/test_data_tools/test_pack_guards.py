@@ -269,3 +269,21 @@ def test_overwrite_with_the_same_sources_writes_new_shards_beside_the_old(tmp_pa
     assert set(after) & set(before) == {'set.h5'}   # new shard names; the old ones gone
     visible = {p.name for p in out.parent.iterdir() if not p.name.startswith('.')}
     assert visible == set(after) and verify(out) == []
+
+
+def test_cache_in_place_checks_room_first(tmp_path, write_pairs, capsys, monkeypatch):
+    """``leaks --cache-in-place`` writes into a packed file: without room it stops before HDF5
+    meets the full disk, with one line, the file untouched."""
+    out = tmp_path / 'set.h5'
+    pack(write_pairs(tmp_path / 'src', ['a.png', 'b.png']), out, workers=1)
+    with h5py.File(out, 'a') as f:
+        del f['fingerprints']   # as packed before fingerprints were stored
+    before = file_sha256(out)
+    real = packing.shutil.disk_usage
+    monkeypatch.setattr(packing.shutil, 'disk_usage',
+                        lambda p: real(p)._replace(free=100_000))
+    monkeypatch.setenv('XDG_CACHE_HOME', str(tmp_path / 'cache'))
+    assert main(['leaks', str(out), '--cache-in-place']) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f'error: cannot cache fingerprints in {out}: 97.7 KiB free')
+    assert file_sha256(out) == before
