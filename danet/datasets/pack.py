@@ -26,6 +26,7 @@ import fcntl
 import hashlib
 import json
 import math
+import numbers
 import os
 import re
 import shutil
@@ -117,7 +118,9 @@ def pack(src: str | Path, out: str | Path, layout: str = 'pairs', *, compression
                   file=sys.stderr)
             return fmt.PackedFile(out).manifest
         if previous is not None and not overwrite and not (resume and previous['same']):
-            raise FileExistsError(f'{out} exists; pass --overwrite to replace it')
+            raise FileExistsError(f'{out} exists' + (
+                ', packed from other sources or with other options' if resume else '')
+                + '; pass --overwrite to replace it')
         job = {'command': command, 'resume': resume, 'provenance': provenance or {},
                'layout': layout, 'workers': workers, 'exclude': exclude_overlap_with,
                'shard_size': shard_size, 'segment_pairs': segment_pairs}
@@ -185,10 +188,10 @@ def _check_options(out: Path, *, compression, storage, shard_size, card_pairs, v
     for option, value, least in (('--shard-size', shard_size, 1), ('--card-pairs', card_pairs, 0),
                                  ('--split-seed', split_seed, 0), ('--workers', workers, 1),
                                  ('segment_pairs', segment_pairs, 1)):
-        if value is not None and (not isinstance(value, int) or value < least):
+        if value is not None and (not isinstance(value, numbers.Integral) or value < least):
             raise ValueError(f'{option} {value}: must be a whole number, at least {least}'
                              + (' (0: every pair)' if option == '--card-pairs' else ''))
-    if not (isinstance(val_fraction, int | float) and math.isfinite(val_fraction)
+    if not (isinstance(val_fraction, numbers.Real) and math.isfinite(val_fraction)
             and (val_fraction == 0 or 0 < val_fraction < 1)):
         raise ValueError(f'--val-fraction {val_fraction}: must be 0 (no split) or a fraction '
                          'strictly between 0 and 1')
