@@ -36,11 +36,13 @@ REPO = Path(__file__).resolve().parents[1]
 NAME = 'toynet'
 
 
-TOY_CONFIG = """_base_ = ['./{name}_1xb18-100e_rain100h.py']
+TOY_CONFIG = """_base_ = ['./{name}_1xb18-100e_train40.py']
 model = dict(generator=dict(channels=4, blocks=1))
 train_dataloader = dict(batch_size=2, num_workers=1, dataset=dict(
-    ann_file={train!r}, pipeline=[dict(type='PairedRandomCrop', crop_size=24)]))
-val_dataloader = dict(num_workers=0, dataset=dict(ann_file={train!r}))
+    type='H5PairedDataset', split='train', ann_file={train!r},
+    pipeline=[dict(type='PairedRandomCrop', crop_size=24)]))
+val_dataloader = dict(num_workers=0, dataset=dict(type='H5PairedDataset', split='val',
+                                                  ann_file={train!r}, pipeline=[]))
 _test = dict(batch_size=1, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
              collate_fn=dict(type='pseudo_collate'))
 test_dataloader = [dict(_test, dataset=dict(type='H5PairedDataset', ann_file={test!r},
