@@ -165,8 +165,9 @@ def first_page_notices(runs: list[store.Run], df, built: dict, paired: stats.Pai
         axes = sorted({c.removeprefix('axis:') for c in grid.columns if c.startswith('axis:')
                        and grid[c].notna().any()})
         notices.append(f'No ablation table: the grid varies one axis ({", ".join(axes)}) and has '
-                       'no base run, so an ablation table would only repeat the comparison; give '
-                       "the grid a base run (`mode = 'one_at_a_time'`, docs/ablations.md).")
+                       'no base run, so an ablation table would only repeat the comparison (right '
+                       'for a zoo of models); to ablate a component, give the grid a base run '
+                       "(`mode = 'one_at_a_time'`, docs/ablations.md).")
     if not grid.empty and not paired.comparisons:
         notices.append('No statistics against a base: '
                        f'{stats.why_no_comparisons(runs, all_pairs=False)}.')
