@@ -120,6 +120,7 @@ class Evaluations:
         self.root = Path(work_root) / 'rank' / 'cache'
         self.protocol, self.testsets = protocol, testsets
         self._sha: dict[Path, str] = {}
+        self._configs: dict[str, tuple] = {}
 
     def _hash(self, path: Path, how) -> str:
         if path not in self._sha:
@@ -129,14 +130,18 @@ class Evaluations:
     def folder(self, method: Method, testset: str) -> tuple[Path, dict]:
         """The cache folder of ``method`` on ``testset`` and the inputs of its key."""
         from danet.utils.provenance import config_hash
-        cfg = resolved_config(method)
+        which = json.dumps([str(method.config), method.overrides], sort_keys=True, default=str)
+        if which not in self._configs:
+            cfg = resolved_config(method)
+            self._configs[which] = cfg, config_hash(cfg)
+        cfg, cfg_hash = self._configs[which]
         try:
             source = testset_source(cfg, testset, self.testsets[testset])
         except ValueError as err:
             raise ValueError(f'{method.label} ({method.config}): {err}') from None
         inputs = dict(protocol=self.protocol,
                       checkpoint_sha=self._hash(method.checkpoint, file_sha256),
-                      config_hash=config_hash(cfg), testset=testset,
+                      config_hash=cfg_hash, testset=testset,
                       dataset_hash=self._hash(source.resolve(), testset_hash))
         return self.root / evaluation_key(**inputs)[:24], inputs
 
