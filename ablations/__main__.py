@@ -1,18 +1,28 @@
-"""``python -m ablations plan|run|status GRID``: expand, run and inspect an ablation grid;
-``python -m ablations rank CONFIG CKPT``: evaluate a checkpoint and the zoo, rank them
-(``ablations/rank.py``)."""
+"""``python -m ablations plan|run|status|prune GRID``: expand, run, inspect an ablation grid and
+remove the run folders it no longer has; ``python -m ablations rank CONFIG CKPT``: evaluate a
+checkpoint and the zoo, rank them (``ablations/rank.py``)."""
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 
 from ablations import rank
 from ablations.grid import check_runs, expand, load_grid
-from ablations.rundir import DONE, STATES, read_json, run_state
+from ablations.rundir import (
+    DONE,
+    GRID_INDEX,
+    RUN_JSON,
+    STATES,
+    read_json,
+    run_state,
+    write_grid_index,
+)
 from ablations.runner import (
     WORK_ROOT,
     dispatch,
@@ -24,6 +34,8 @@ from ablations.runner import (
 from ablations.slurm import SlurmError, check_capacity
 from ablations.spec import GridError, RunSpec, cfg_option_args
 from ablations.stages import grid_stages
+from danet.evaluation.protocols import protocol_names
+from danet.utils.run_lock import RunLock, describe_holder
 from danet.utils.threads import CPUS_ENV, available_cpus
 
 
@@ -62,7 +74,13 @@ def cmd_plan(args, grid, specs) -> int:
     return 0
 
 
+def index_runs(args, grid, specs) -> None:
+    """Record the grid's current run ids beside its runs (``rundir.write_grid_index``)."""
+    write_grid_index(args.work_root / grid.name, grid.name, grid.path, [s.run_id for s in specs])
+
+
 def cmd_status(args, grid, specs) -> int:
+    index_runs(args, grid, specs)
     states = {s.run_id: run_state(run_dir_of(args.work_root, s), grid_stages(grid, s),
                                   grid.testsets) for s in specs}
     counts = Counter(st.state for st in states.values())
@@ -95,6 +113,8 @@ def cmd_run(args, grid, specs) -> int:
             command = reproduce_command(spec, run_dir_of(args.work_root, spec), cpus_per_run(args))
             print(f'  would run {spec.run_id}: {command}')
         return 0
+    (args.work_root / grid.name).mkdir(parents=True, exist_ok=True)
+    index_runs(args, grid, specs)
     todo_ids = {spec.run_id for spec in todo}
     for spec in specs:   # new runs get run.json; older ones gain fields added to the format since
         if spec.run_id in todo_ids or run_dir_of(args.work_root, spec).is_dir():
@@ -128,13 +148,49 @@ def cmd_run(args, grid, specs) -> int:
     return 0 if set(counts) <= {'done', 'skipped'} else 1
 
 
+def cmd_prune(args, grid, specs) -> int:
+    """Remove (``--dry-run``: list) the run folders of the grid that no cell of it owns now; a
+    locked (running) one is kept and named. Exit 1 if one was kept."""
+    folder, owned = args.work_root / grid.name, {s.run_id for s in specs}
+    stale = [p for p in sorted(folder.iterdir()) if p.is_dir() and not p.name.startswith('.')
+             and p.name not in owned] if folder.is_dir() else []
+    kept = 0
+    for run_dir in stale:
+        meta = read_json(run_dir / RUN_JSON) or {}
+        if meta.get('grid') != grid.name:
+            print(f'  left {run_dir}: not a run folder of grid {grid.name} (no {RUN_JSON} naming '
+                  'it)')
+            continue
+        lock = RunLock(run_dir)
+        if args.dry_run:
+            holder = lock.holder()
+            print(f'  would remove {run_dir}' if holder is None else
+                  f'  would keep {run_dir}: in use by {describe_holder(holder)}')
+            continue
+        if not lock.acquire():
+            kept += 1
+            print(f'  kept {run_dir}: in use by {describe_holder(lock.holder())}; prune again '
+                  'when it has stopped')
+            continue
+        doomed = folder / f'.pruned-{run_dir.name}-{uuid.uuid4().hex[:8]}'
+        run_dir.rename(doomed)   # one step out of sight, then the slow removal
+        shutil.rmtree(doomed)
+        print(f'  removed {run_dir}')
+    index_runs(args, grid, specs)
+    print(f'grid {grid.name}: {len(specs)} runs owned; {len(stale)} folder(s) not owned'
+          + (' (dry run: nothing removed)' if args.dry_run else ''))
+    return 1 if kept else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='python -m ablations', description=__doc__)
     sub = parser.add_subparsers(dest='command', required=True)
     for name, helptext in (('plan', 'list every run with its id and its diff from the base'),
                            ('run', 'run the runs not yet done'),
                            ('status', 'done / running / failed / corrupt / partly trained / '
-                                      'pending per run')):
+                                      'pending per run'),
+                           ('prune', 'remove the run folders no cell of the grid owns (after the '
+                                     f'grid file changed; {GRID_INDEX} lists the owned ones)')):
         p = sub.add_parser(name, help=helptext)
         p.add_argument('grid', help='grid name (ablations/<name>.py) or path to a grid file')
         p.add_argument('--work-root', type=Path, default=WORK_ROOT,
@@ -145,6 +201,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument('--executor', choices=('local', 'slurm'), default='local')
             p.add_argument('--max-parallel', type=int, default=1)
             p.add_argument('--cpus', type=int, default=4, help='CPUs per run (Slurm)')
+        if name == 'prune':
+            p.add_argument('--dry-run', action='store_true', help='list what would be removed')
         if name == 'run':
             p.add_argument('--dry-run', action='store_true', help='list what would run')
             p.add_argument('--progress-every', type=float, default=30, metavar='S',
@@ -156,12 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument('--gpus', type=int, default=0, help='GPUs per run')
     p = sub.add_parser('rank', help='evaluate a checkpoint and the zoo (cached), then '
                                     'python -m analysis rank: table, statistics, figure')
-    p.add_argument('config')
+    p.add_argument('config', help='config file or danet::PATH (a shipped config)')
     p.add_argument('checkpoint')
-    p.add_argument('--testsets', nargs='+', required=True)
-    p.add_argument('--protocol', required=True, help='evaluation protocol of every method')
+    p.add_argument('--testsets', nargs='+', required=True, metavar='NAME|NAME=PATH',
+                   help='config test sets, or NAME=PATH (a packed .h5 or a folder of pairs)')
+    p.add_argument('--protocol', required=True, choices=protocol_names(),
+                   help='evaluation protocol of every method (docs/metrics.md)')
     p.add_argument('--zoo', nargs='+', metavar='GRID',
-                   help=f'zoo grid files (default per test set: {rank.ZOO})')
+                   help=f'zoo grid files (default per test set: {rank.ZOO}; for a NAME=PATH '
+                        'test set every one of them)')
     p.add_argument('--work-root', type=Path, default=WORK_ROOT,
                    help='zoo runs and the candidate go under it (default: %(default)s)')
     p.add_argument('--out', type=Path, required=True, help='folder for the ranking')
@@ -176,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return rank.rank(args.config, args.checkpoint, args.testsets, args.protocol,
                              args.out, args.work_root, args.zoo, args.gt)
-        except (GridError, FileNotFoundError, ValueError, RuntimeError) as err:
+        except (GridError, OSError, ValueError, RuntimeError) as err:
             print(f'error: {err}', file=sys.stderr)
             return 2
     if getattr(args, 'max_parallel', 1) < 1:
@@ -185,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         grid = load_grid(args.grid)
         specs = expand(grid)
-        missing = check_runs(grid, specs) if args.command != 'status' else []
+        missing = check_runs(grid, specs) if args.command in ('plan', 'run') else []
     except GridError as err:
         print(f'error: {err}', file=sys.stderr)
         return 2
@@ -194,7 +255,8 @@ def main(argv: list[str] | None = None) -> int:
               'data:\n  ' + '\n  '.join(missing), file=sys.stderr)
         if args.command == 'run':
             return 2
-    return {'plan': cmd_plan, 'run': cmd_run, 'status': cmd_status}[args.command](args, grid, specs)
+    return {'plan': cmd_plan, 'run': cmd_run, 'status': cmd_status,
+            'prune': cmd_prune}[args.command](args, grid, specs)
 
 
 if __name__ == '__main__':

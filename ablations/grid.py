@@ -6,7 +6,7 @@ A grid file is plain data (module-level names)::
     axes = {'model.generator.alm.type': [('w/o ALM', 'PlainALM'), ...], ...}
     mode = 'one_at_a_time'                            # or 'factorial'
     seeds = [0, 1, 2]
-    testsets = ['Rain100L']                           # results/<testset>.json each run must write
+    testsets = ['Rain100L', 'Mine=data/mine']         # results/<name>.json each run must write
     cfg_options = {'train_cfg.max_iters': 100}        # optional, applied to every run
     include = [{...}]; exclude = [{...}]              # optional (see cells)
     seed_key = 'randomness.seed'                      # optional
@@ -17,6 +17,9 @@ A grid file is plain data (module-level names)::
 
 ``base`` is relative to the repository root, or, for a grid file outside the clone (a plug-in's
 grid), to the grid file's folder where that file exists; ``danet::PATH`` names a shipped config.
+``testsets`` entries are the base config's test set names or, as ``tools/test.py --testsets``
+takes them, ``NAME=PATH`` (a packed ``.h5`` or a folder of pairs; a relative PATH is read from the
+grid file's folder, else the repository root). Every NAME passes ``danet.utils.names``.
 
 Axis values are plain values (label ``str(value)``) or ``(label, value)`` pairs.
 
@@ -47,6 +50,7 @@ from danet.utils.config import (
     load_config,
     value_at,
 )
+from danet.utils.names import BadNameError, check_unique
 from danet.utils.provenance import config_hash
 
 GRID_DIR = Path(__file__).resolve().parent
@@ -113,14 +117,43 @@ def load_grid(name_or_path: str) -> Grid:
             names['stages'] = resolve_stages(_nonempty_list(path, 'stages', names['stages']))
         except StageError as err:
             raise GridError(f'{path}: stages: {err}') from None
+    testsets = parse_testsets(_nonempty_list(path, 'testsets', names['testsets']), path.parent,
+                              f'{path}: testsets')
     grid = Grid(name=path.stem, path=path, base=grid_base(path, names['base']), axes=axes,
-                mode=names['mode'],
-                seeds=list(seeds), testsets=list(_nonempty_list(path, 'testsets',
-                                                                names['testsets'])),
+                mode=names['mode'], seeds=list(seeds), testsets=list(testsets),
+                testset_paths={n: p for n, p in testsets.items() if p is not None},
                 **{k: names[k] for k in OPTIONAL_KEYS if k in names})
     if not (REPO_ROOT / grid.base).is_file():
         raise GridError(f'{path}: base config not found: {names["base"]} ({grid.base})')
     return grid
+
+
+def parse_testsets(entries, folder: Path, what: str) -> dict[str, str | None]:
+    """``NAME`` or ``NAME=PATH`` entries -> {name: absolute path or None (a config test set)}.
+
+    Each NAME passes the name gate (``check_unique``); a relative PATH is read from ``folder``
+    where it exists there, else from the repository root (where the stages run). Raises
+    ``GridError`` naming ``what`` and the entry."""
+    if not all(isinstance(e, str) for e in entries):
+        raise GridError(f'{what}: entries must be strings NAME or NAME=PATH, got {entries!r}')
+    pairs = [e.partition('=')[::2] for e in entries]
+    try:
+        check_unique([name for name, _ in pairs], f'{what}: test set name')
+    except BadNameError as err:
+        raise GridError(str(err)) from None
+    found = {}
+    for entry, (name, given) in zip(entries, pairs, strict=True):
+        if '=' not in entry:
+            found[name] = None
+            continue
+        if not given:
+            raise GridError(f'{what}: {entry!r} has an empty PATH; give NAME=PATH (a packed .h5 '
+                            'or a folder of pairs)')
+        path = Path(given).expanduser()
+        if not path.is_absolute():
+            path = folder / path if (folder / path).exists() else REPO_ROOT / path
+        found[name] = str(path.resolve())   # a missing one is reported by check_runs
+    return found
 
 
 def grid_base(path: Path, base: str) -> str:
@@ -312,13 +345,18 @@ def check_runs(grid: Grid, specs: list[RunSpec]) -> list[str]:
         # an evaluate-only run (a cell checkpoint) reads only its test sets
         loaders = [] if spec.checkpoint else ['train_dataloader', 'val_dataloader']
         try:
+            named = [t for t in grid.testsets if t not in grid.testset_paths]
             if isinstance(cfg.get('test_dataloader'), list):
-                loaders += [f'test_dataloader.{i}.' for i in select_testsets(cfg, grid.testsets)]
-            elif cfg.get('test_dataloader'):
+                loaders += [f'test_dataloader.{i}.' for i in select_testsets(cfg, named)]
+            elif cfg.get('test_dataloader') and named:
                 loaders.append('test_dataloader')
             check_dataset_paths(cfg, tuple(loaders))
         except (ValueError, FileNotFoundError) as err:
             missing.setdefault(err.args[0], []).append(spec.run_id)
+    for name, path in grid.testset_paths.items():
+        if not Path(path).exists():
+            missing.setdefault(f'testsets {name}={path}: no such file or folder',
+                               []).extend(s.run_id for s in specs)
     if bad_types:
         raise GridError(f'{grid.path}: {len(bad_types)} run(s) name unregistered types:\n  ' +
                         '\n  '.join(bad_types))

@@ -4,10 +4,13 @@ Files (all written atomically): ``run.json`` (written when the run is planned), 
 (finished stages with timings), ``DONE.json`` (written last: the run is complete),
 ``FAILED.json`` (traceback tail of the last failure), ``INTERRUPTED.json`` (the last attempt was
 stopped by a signal or its job died without a result), ``.lock`` (pid + host of the runner
-working on it), ``logs/<stage>.log``.
+working on it), ``logs/<stage>.log``. Beside the run folders, ``GRID.json`` (``write_grid_index``)
+lists the run ids the grid file has now: ``analysis`` leaves out the other folders and
+``ablations prune`` removes them.
 """
 import json
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from danet.utils.run_lock import RunLock
 
 RUN_JSON, PROGRESS, DONE, FAILED = 'run.json', 'progress.json', 'DONE.json', 'FAILED.json'
 INTERRUPTED = 'INTERRUPTED.json'
+GRID_INDEX = 'GRID.json'
 STATES = ('done', 'running', 'failed', 'interrupted', 'corrupt', 'partly trained', 'pending')
 TRAIN_DIR = 'train'
 
@@ -61,6 +65,15 @@ def run_state(run_dir: Path, stages: list[dict], testsets: list[str]) -> RunStat
         return RunState('partly trained', train_progress(run_dir))
     finished = list(read_json(run_dir / PROGRESS) or {})
     return RunState('pending', f'finished stages: {", ".join(finished)}' if finished else '')
+
+
+def write_grid_index(grid_dir: Path, grid_name: str, grid_path: Path, run_ids: list[str]) -> None:
+    """``GRID_INDEX`` in ``grid_dir`` (the grid's folder of runs, when it exists): the run ids of
+    the grid file as it is now."""
+    if Path(grid_dir).is_dir():
+        atomic_write_json(Path(grid_dir) / GRID_INDEX, {'grid': grid_name, 'path': str(grid_path),
+                                                        'run_ids': list(run_ids),
+                                                        'written': time.time()})
 
 
 def train_progress(run_dir: Path) -> str:

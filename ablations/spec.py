@@ -43,7 +43,7 @@ class Grid:
     axes: dict[str, list[AxisValue]]
     mode: str
     seeds: list[int]
-    testsets: list[str]
+    testsets: list[str]                # test set names: results/<name>.json of every run
     cfg_options: dict = field(default_factory=dict)
     include: list[dict] = field(default_factory=list)
     exclude: list[dict] = field(default_factory=list)
@@ -52,6 +52,12 @@ class Grid:
     stages: list[dict] | None = None
     base_labels: dict[str, str] = field(default_factory=dict)   # axis key -> the base's label
     axis_names: dict[str, str] = field(default_factory=dict)    # axis key -> column title
+    testset_paths: dict[str, str] = field(default_factory=dict)  # NAME=PATH entries: name -> path
+
+    def testset_args(self) -> list[str]:
+        """The test sets as ``tools/test.py --testsets`` takes them: ``NAME`` or ``NAME=PATH``."""
+        return [f'{n}={self.testset_paths[n]}' if n in self.testset_paths else n
+                for n in self.testsets]
 
 
 @dataclass

@@ -4,9 +4,10 @@ Grid files name their stages (``stages = ['test']``: keys of ``STAGES``); a stag
 ``dict(name, argv, outputs, resume=None, formerly=())``, and a grid may also give its own dicts
 (tests do). ``argv`` items are formatted with
 ``{python} {base} {run_dir} {seed} {checkpoint}``; the items ``{cfg_options}``,
-``{macs_shape}``, ``{testsets}`` (the grid's test sets) and ``{resume}`` expand to several
-arguments (or none). ``outputs`` are paths relative to the run dir (``{testset}`` expands once
-per test set) that must be valid for the stage to count as finished.
+``{macs_shape}``, ``{testsets}`` (the grid's test sets, ``NAME=PATH`` ones as given) and
+``{resume}`` expand to several arguments (or none). ``outputs`` are paths relative to the run
+dir (``{testset}`` expands once per test set) that must be valid for the stage to count as
+finished.
 ``resume=dict(when=PATH, argv=[...], fresh_clears=DIR)``: if ``PATH`` exists the stage restarts
 with ``argv`` for ``{resume}``; otherwise ``DIR`` (a partial attempt with nothing to resume from)
 is removed first. ``{checkpoint}`` is the cell's ``checkpoint`` (evaluate-only runs, whose
@@ -131,7 +132,7 @@ def stage_argv(stage: dict, spec: RunSpec, grid: Grid, run_dir: Path,
     """The stage's command with every placeholder filled."""
     lists = {'{cfg_options}': cfg_option_args(spec.overrides),
              '{macs_shape}': [str(n) for n in grid.macs_shape],
-             '{testsets}': list(grid.testsets),
+             '{testsets}': grid.testset_args(),
              '{resume}': resume_args}
     fields = dict(python=sys.executable, base=spec.base, run_dir=str(run_dir), seed=spec.seed)
     argv = []

@@ -79,12 +79,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('b', type=Path)
     p.add_argument('--testset', help='only this test set (default: every shared one)')
     p.add_argument('--json', type=Path, help='write {testset: {metric: numbers}} here')
-    p = sub.add_parser('rank', help='a candidate run against the zoo runs: table, paired '
-                                    'statistics vs the best zoo method, figure')
-    p.add_argument('candidate', type=Path, help='run folder of tools/test.py (--save-images for '
-                                                'the figure)')
-    p.add_argument('zoo', nargs='+', type=Path, help='work folders of the zoo runs')
-    p.add_argument('--testsets', nargs='+', required=True)
+    p = sub.add_parser('rank', help='a candidate against the zoo: table, paired statistics vs '
+                                    'the best zoo method, figure (python -m ablations rank '
+                                    'evaluates and calls this)')
+    p.add_argument('manifest', type=Path, help='rank_manifest.json of python -m ablations rank')
     p.add_argument('--out', type=Path, required=True, help='folder for rank.md/.csv, '
                                                           'significance.json, figures')
     p.add_argument('--gt', dest='gts', action='append', type=_name_dir, default=[],
@@ -146,8 +144,7 @@ def run(args: argparse.Namespace) -> None:
         compare(args)
         return
     if args.command == 'rank':
-        for path in rank.write_rank(args.candidate, args.zoo, args.testsets, args.out,
-                                    dict(args.gts)):
+        for path in rank.write_rank(args.manifest, args.out, dict(args.gts)):
             print(path)
         return
     if args.command == 'docs-figures':

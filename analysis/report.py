@@ -113,7 +113,8 @@ def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=N
     sizes the plots; the comparison figure, one column per method, is always 7 in wide."""
     out_dir = Path(out_dir)
     print(f'[analysis] report 1/6: collecting results from {", ".join(map(str, work_dirs))}')
-    runs = store.discover_runs(work_dirs)
+    left_out = []
+    runs = store.discover_runs(work_dirs, left_out)
     df = store.tidy(runs)
     atomic_write_text(out_dir / 'results_tidy.csv', df.to_csv(index=False))
     print('[analysis] report 2/6: paired statistics')
@@ -140,17 +141,38 @@ def build_report(work_dirs, out_dir, external_path=tables.EXTERNAL_RESULTS, gt=N
     pngs = [p for p in made if p.suffix == '.png']
     print('[analysis] report 6/6: HTML page and Markdown summary')
     findings = summary_sentences(paired.comparisons)
-    write_markdown(out_dir / 'summary.md', df, built, pngs, out_dir, findings, missing)
+    notices = first_page_notices(runs, df, built, paired, left_out)
+    write_markdown(out_dir / 'summary.md', df, built, pngs, out_dir, findings, missing, notices)
     references = _references(built, external_path)
     page = out_dir / 'index.html'
     atomic_write_text(page, render_page(
-        overview=_overview(df), findings=findings,
+        overview=_overview(df), notices=notices, findings=findings,
         tables=[table_context(t, name, list(references)) for name, t in built.items()],
         images=[{'title': PLOT_TITLES.get(p.stem, p.stem.replace('_', ' ')),
                  'src': p.relative_to(out_dir).as_posix(),
                  'alt': p.stem} for p in pngs],
         missing=missing, references=list(references.values())))
     return page
+
+
+def first_page_notices(runs: list[store.Run], df, built: dict, paired: stats.Paired,
+                       left_out: list[tuple[Path, str]]) -> list[str]:
+    """What the report could not show and why, for its first page: a grid's missing ablation
+    table or statistics, and the run folders it left out."""
+    notices = []
+    grid = df[df['source'] == 'grid']
+    if not grid.empty and 'ablation' not in built:
+        axes = sorted({c.removeprefix('axis:') for c in grid.columns if c.startswith('axis:')
+                       and grid[c].notna().any()})
+        notices.append(f'No ablation table: the grid varies one axis ({", ".join(axes)}) and has '
+                       'no base run, so an ablation table would only repeat the comparison (right '
+                       'for a zoo of models); to ablate a component, give the grid a base run '
+                       "(`mode = 'one_at_a_time'`, docs/ablations.md).")
+    if not grid.empty and not paired.comparisons:
+        notices.append('No statistics against a base: '
+                       f'{stats.why_no_comparisons(runs, all_pairs=False)}.')
+    notices += [f'Left out `{path}`: {why}.' for path, why in left_out]
+    return notices
 
 
 def _references(built: dict, external_path) -> dict[str, str]:
@@ -202,8 +224,10 @@ def summary_sentences(comparisons: list[stats.Comparison], metric: str = 'psnr_y
 
 
 def write_markdown(path: Path, df, built: dict, pngs: list[Path], out_dir: Path,
-                   findings: list[str] = (), missing: str = '') -> None:
+                   findings: list[str] = (), missing: str = '', notices: list[str] = ()) -> None:
     parts = ['# Results summary', '', _overview(df), '']
+    if notices:
+        parts += [f'- {n}' for n in notices] + ['']
     if findings:
         parts += ['## What the data supports', ''] + [f'- {f}' for f in findings] + ['']
     for table in built.values():

@@ -45,6 +45,8 @@ class Run:
     meta: dict = field(default_factory=dict)           # run.json, empty when absent
     complexity: dict = field(default_factory=dict)     # complexity.json, empty when absent
     results: dict[str, dict] = field(default_factory=dict)   # testset -> results JSON
+    label: str | None = None     # a name given by the caller (``analysis rank``'s manifest)
+    seed_given: int | None = None   # its seed, for a run without run.json
 
     @property
     def source(self) -> str:
@@ -52,7 +54,7 @@ class Run:
 
     @property
     def seed(self):
-        return self.meta.get('seed')
+        return self.meta.get('seed', self.seed_given)
 
     @property
     def axes(self) -> dict:
@@ -68,7 +70,10 @@ class Run:
 
     @property
     def method(self) -> str:
-        """Display name: the grid variant (axis labels, seed excluded) or the results' method."""
+        """Display name: the given label, the grid variant (axis labels, seed excluded) or the
+        results' method."""
+        if self.label:
+            return self.label
         if self.meta:
             labels = [_axis_label(axis) for axis in self.axes.values()]
             return ' / '.join(labels) if labels else BASE
@@ -88,20 +93,46 @@ def load_run(run_dir: Path) -> Run:
     return run
 
 
-def discover_runs(work_dirs) -> list[Run]:
-    """Runs under ``work_dirs`` with ``results/*.json``; unfinished grid runs are skipped."""
+GRID_INDEX = 'GRID.json'   # ablations/rundir.py: the run ids a grid file has now
+
+
+def left_out_reason(run_dir: Path, meta: dict) -> str | None:
+    """Why a grid run folder is not one of its grid's runs now, or None: a run that is not
+    finished, or one whose id the grid's ``GRID.json`` (beside the runs) does not list."""
+    if not (run_dir / 'DONE.json').is_file():
+        return 'unfinished (no DONE.json)'
+    index = run_dir.parent / GRID_INDEX
+    if not index.is_file():
+        return None
+    owned = read_json(index)
+    if meta.get('grid') == owned.get('grid') and meta.get('run_id') not in owned.get('run_ids',
+                                                                                    []):
+        return (f'no cell of grid {owned.get("grid")} any more ({index}); '
+                f'`python -m ablations prune {owned.get("path", owned.get("grid"))}` removes it')
+    return None
+
+
+def discover_runs(work_dirs, left_out: list[tuple[Path, str]] | None = None) -> list[Run]:
+    """Runs under ``work_dirs`` with ``results/*.json``. Grid runs that are unfinished or that
+    their grid no longer has (``left_out_reason``) are skipped, each printed and appended to
+    ``left_out`` as ``(folder, reason)``."""
     runs = []
     for root in map(Path, work_dirs):
         if not root.is_dir():
             raise AnalysisError(f'{root}: work directory not found')
         run_dirs = sorted({p.parent.parent for p in root.glob('**/results/*.json')})
         for run_dir in run_dirs:
-            if (run_dir / 'run.json').is_file() and not (run_dir / 'DONE.json').is_file():
-                print(f'[analysis] skipping unfinished run {run_dir} (no DONE.json)')
-                continue
+            if (run_dir / 'run.json').is_file():
+                why = left_out_reason(run_dir, read_json(run_dir / 'run.json'))
+                if why:
+                    print(f'[analysis] leaving out {run_dir}: {why}')
+                    if left_out is not None:
+                        left_out.append((run_dir, why))
+                    continue
             runs.append(load_run(run_dir))
     if not runs:
-        raise AnalysisError(f'no results/*.json found under {", ".join(map(str, work_dirs))}')
+        raise AnalysisError(f'no results/*.json found under {", ".join(map(str, work_dirs))}'
+                            + (f' (left out: {len(left_out)} run folder(s))' if left_out else ''))
     return runs
 
 

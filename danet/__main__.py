@@ -5,7 +5,7 @@
 import argparse
 from pathlib import Path
 
-from danet.scaffold import new_model
+from danet.scaffold import new_model, next_steps
 from danet.utils.cli import run_main
 
 
@@ -19,8 +19,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     for path in new_model(args.name, args.out):
         print(f'wrote {path}')
-    print(f'next: PYTHONPATH={args.out.resolve()} python -m pytest {args.out / "tests"} '
-          f'(or pip install -e {args.out})')
+    print(next_steps(args.name, args.out))
     return 0
 
 

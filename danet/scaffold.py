@@ -79,13 +79,16 @@ from {name}.model import {cls}, {cls}Attention, {cls}NoAttention
 __all__ = ['{cls}', '{cls}Attention', '{cls}NoAttention']
 '''
 
-CONFIG = '''# {cls} on PReNet's Rain100H setting, built from the platform's shipped bases
-# (danet::PATH names configs/PATH of the installed platform). Train and test from any folder:
-#   python PLATFORM/tools/train.py configs/{config}
-#   python PLATFORM/tools/test.py configs/{config} CKPT --testsets Mine=FOLDER_OR_H5
+CONFIG = '''# {cls} trained on the shipped Train40, tested on the shipped Rain100L/H folders under
+# prenet_matlab, built from the platform's shipped bases (danet::PATH names configs/PATH of the
+# installed platform). The data are read from $DANET_SHARED/data (else ../shared/data from the
+# folder you run in). Train and test from any folder (docs/extending.md):
+#   export DANET_SHARED=/path/to/shared PYTHONPATH=/path/to/this/package
+#   python PLATFORM/tools/train.py configs/{config} --work-dir work_dirs/{name}
+#   python PLATFORM/tools/test.py configs/{config} CKPT --testsets Rain100L Mine=FOLDER_OR_H5
 _base_ = [
     'danet::_base_/models/prenet.py',             # RestorationModel, SSIM loss on output 0
-    'danet::_base_/datasets/prenet_rain100h.py',  # RainTrainH; Rain100L/H under prenet_matlab
+    'danet::_base_/datasets/train40.py',          # Train40; Rain100L/H under prenet_matlab
     'danet::_base_/schedules/prenet_multistep_100e.py',
     'danet::_base_/default_runtime.py',
 ]
@@ -94,14 +97,20 @@ model = dict(generator=dict(_delete_=True, type='{cls}', channels=32, blocks=4,
                             attention=dict(type='{cls}Attention')))
 '''
 
-GRID = '''# Does {cls}'s attention help? One component axis, toggled by registered type.
-#   python -m ablations plan grids/{name}_components.py --work-root work_dirs/ablations
+GRID = '''# Does {cls}'s attention help? The base config (attention on) against the attention
+# switched off by registered type: the report's ablation table and its paired statistics compare
+# each variant with the base run (docs/ablations.md).
+#   python -m ablations plan grids/{name}_components.py
+#   python -m ablations run grids/{name}_components.py
+#   python -m analysis report work_dirs/ablations/{name}_components --out work_dirs/report
 base = '../configs/{config}'     # relative to this file
-axes = {{'model.generator.attention.type': [('w/o attention', '{cls}NoAttention'),
-                                           ('attention', '{cls}Attention')]}}
-mode = 'factorial'
+mode = 'one_at_a_time'
+axes = {{'model.generator.attention.type': [('w/o attention', '{cls}NoAttention')]}}
+base_labels = {{'model.generator.attention.type': 'attention'}}
+axis_names = {{'model.generator.attention.type': 'Attention'}}
 seeds = [0]
 testsets = ['Rain100L', 'Rain100H']
+stages = ['train', 'test_images']   # test_images also counts the MACs (complexity.json)
 '''
 
 TEST = '''"""{cls} builds from its config and keeps the platform's generator contract."""
@@ -144,6 +153,14 @@ packages = ["{name}"]
 '''
 
 
+def next_steps(name: str, out: Path) -> str:
+    """The commands to run after scaffolding into ``out`` (docs/extending.md shows them)."""
+    return (f'next: export PYTHONPATH={out}:$PYTHONPATH (or pip install -e {out}); '
+            f'python -m pytest {out / "tests"}; DANET_SHARED=/path/to/shared python '
+            f'tools/train.py {out / "configs" / f"{name}_1xb18-100e_train40.py"} '
+            f'(docs/extending.md)')
+
+
 def class_name(name: str) -> str:
     """``my_net`` → ``MyNet``; ``mynet`` → ``Mynet``."""
     return ''.join(part[:1].upper() + part[1:] for part in name.split('_'))
@@ -155,7 +172,7 @@ def new_model(name: str, out: str | Path) -> list[Path]:
         raise ValueError(f'model name {name!r}: use a lower-case Python identifier '
                          '(letters, digits, _), e.g. mynet; it becomes the package name')
     out = Path(out)
-    fields = dict(name=name, cls=class_name(name), config=f'{name}_1xb18-100e_rain100h.py')
+    fields = dict(name=name, cls=class_name(name), config=f'{name}_1xb18-100e_train40.py')
     files = {out / name / '__init__.py': INIT, out / name / 'model.py': MODEL,
              out / 'configs' / fields['config']: CONFIG,
              out / 'grids' / f'{name}_components.py': GRID,

@@ -17,6 +17,9 @@ from danet.evaluation import functional as F
 from danet.registry import TASK_UTILS
 
 DEFAULT_PROTOCOL = 'mprnet_matlab'
+METRICS_VERSION = 1
+"""The metric code's version: raise it with any change to how a protocol or metric computes its
+number, so cached evaluations (``ablations rank``'s cache keys) are not reused."""
 
 
 class EvalProtocol:

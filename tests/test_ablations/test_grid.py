@@ -14,7 +14,7 @@ from ablations.spec import (
     GridError,
     format_cfg_value,
 )
-from ablations.stages import STAGES, grid_stages
+from ablations.stages import STAGES, grid_stages, stage_argv, stage_outputs
 
 TWO_AXES = "{'model.variant': ['b', ('variant C', 'c')], 'iters': [4, 5]}"
 
@@ -204,3 +204,33 @@ def test_two_labels_for_one_value_are_refused(make_grid):
     with pytest.raises(GridError, match=r"again.py: runs 4_s0_\w+ and again_s0_\w+ resolve to "
                                         r"the same config"):
         expand(load_grid(str(again)))
+
+
+@pytest.mark.slow
+def test_grid_testsets_take_name_path_as_tools_test_does(tmp_path, capsys):
+    (tmp_path / 'sets' / 'mine' / 'rainy').mkdir(parents=True)
+    grid = tmp_path / 'subset.py'
+    grid.write_text("base = 'configs/danet/danet_smoke-cpu_1xb4-100e_train40.py'\n"
+                    "mode = 'one_at_a_time'\nseeds = [0]\naxes = {'model.generator.n_feat': [8]}\n"
+                    "testsets = ['Rain100L', 'Mine=sets/mine']\n")
+    assert main(['plan', str(grid), '--work-root', str(tmp_path / 'w')]) == 0
+    assert 'unknown test set' not in capsys.readouterr().err
+    loaded = load_grid(str(grid))
+    spec = expand(loaded)[0]
+    mine = str((tmp_path / 'sets' / 'mine').resolve())
+    (tmp_path / 'run' / 'train').mkdir(parents=True)
+    (tmp_path / 'run' / 'train' / 'last_checkpoint').write_text('ckpt.pth')
+    argv = stage_argv(STAGES['test'], spec, loaded, tmp_path / 'run', [])
+    assert argv[argv.index('--testsets') + 1:][:2] == ['Rain100L', f'Mine={mine}']
+    assert stage_outputs(STAGES['test'], loaded.testsets) == ['results/Rain100L.json',
+                                                              'results/Mine.json']
+    for entries, needle in ((["'../x=sets/mine'"], "test set name '../x'"),
+                            (["'Mine=sets/mine'", "'Mine'"], "'Mine' is given twice"),
+                            (["'Mine='"], 'empty PATH')):
+        grid.write_text(grid.read_text().rsplit('testsets', 1)[0]
+                        + f'testsets = [{", ".join(entries)}]\n')
+        assert main(['plan', str(grid)]) == 2
+        assert needle in capsys.readouterr().err
+    grid.write_text(grid.read_text().rsplit('testsets', 1)[0] + "testsets = ['Gone=/no/set']\n")
+    assert main(['run', str(grid), '--work-root', str(tmp_path / 'w')]) == 2
+    assert 'testsets Gone=/no/set: no such file or folder' in capsys.readouterr().err
