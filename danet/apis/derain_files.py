@@ -102,10 +102,10 @@ def derain_files(config: str, checkpoint: str, source: Path, output_dir: Path,
         for path, out in tqdm(list(zip(images, outputs, strict=True)), desc='derain', unit='img'):
             try:
                 image = read_image(path)
-                restored = derain(model, image, tile=tile, overlap=overlap, protocol=protocol)
             except (OSError, ValueError) as err:  # PIL: UnidentifiedImageError, truncated files
                 failures.append(f'{path}: {err}')
                 continue
+            restored = derain(model, image, tile=tile, overlap=overlap, protocol=protocol)
             with atomic_path(out, suffix='.png') as tmp:
                 Image.fromarray(restored).save(tmp, format='PNG')
     if failures:
