@@ -33,7 +33,7 @@ def check_name(name: str, what: str) -> str:
     problem = _problem(name)
     if problem:
         raise BadNameError(f'{what} {name!r}: {problem} (a name becomes a file name: use '
-                           'letters, digits, "-", "_", "+", "=" or "." inside)')
+                           'letters, digits, spaces, "-", "_", "+" or "." inside)')
     return name
 
 
