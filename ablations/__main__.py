@@ -35,6 +35,7 @@ from ablations.slurm import SlurmError, check_capacity
 from ablations.spec import GridError, RunSpec, cfg_option_args
 from ablations.stages import grid_stages
 from danet.evaluation.protocols import protocol_names
+from danet.utils.names import check_unique
 from danet.utils.run_lock import RunLock, describe_holder
 from danet.utils.threads import CPUS_ENV, available_cpus
 
@@ -235,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == 'rank':
         try:
+            check_unique([t.partition('=')[0] for t in args.testsets], '--testsets')
+            check_unique([gt.partition('=')[0] for gt in args.gt], '--gt')
             return rank.rank(args.config, args.checkpoint, args.testsets, args.protocol,
                              args.out, args.work_root, args.zoo, args.gt)
         except (GridError, OSError, ValueError, RuntimeError) as err:

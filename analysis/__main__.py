@@ -8,6 +8,7 @@ from pathlib import Path
 from analysis import docs_figures, figures, plots, rank, report, stats, store, style, tables
 from danet.evaluation.results import ResultsError
 from danet.utils.fileio import atomic_write_json, atomic_write_text
+from danet.utils.names import BadNameError, check_name, check_unique
 
 
 def _name_dir(text: str) -> tuple[str, Path]:
@@ -180,11 +181,22 @@ def run(args: argparse.Namespace) -> None:
         print('\n'.join(map(str, paths)))
 
 
+def check_names(args: argparse.Namespace) -> None:
+    """Labels that become file names or glob patterns pass the name gate (docs/reliability.md)."""
+    check_unique([name for name, _ in getattr(args, 'methods', [])], '--method')
+    if args.command == 'rank':
+        check_unique(args.testsets, '--testsets')
+        check_unique([name for name, _ in args.gts], '--gt')
+    if args.command == 'report' and args.testset is not None:
+        check_name(args.testset, '--testset')
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     try:
+        check_names(args)
         run(args)
-    except (store.AnalysisError, ResultsError) as err:
+    except (store.AnalysisError, ResultsError, BadNameError) as err:
         print(f'error: {err}', file=sys.stderr)
         sys.exit(2)
 

@@ -4,13 +4,17 @@ It writes a registered generator (the contract stated in its docstring), a confi
 the shipped bases by ``danet::`` reference and imports the package with ``custom_imports``, a grid
 file with one component axis, a test, and a ``pyproject.toml``; it works with ``PYTHONPATH=DIR``
 or ``pip install -e DIR``. Nothing is overwritten: an existing target file is refused before
-any is written. Walk-through: ``docs/extending.md``.
+any is written, and so is a NAME that an importable module or a registered model already has
+(``check_model_name``). Walk-through: ``docs/extending.md``.
 """
+import importlib.util
 import keyword
 import re
+import sys
 from pathlib import Path
 
 from danet.utils.fileio import atomic_write_text
+from danet.utils.names import check_name
 
 MODEL = '''"""{cls}: a restoration generator registered in the platform's ``danet`` scope.
 
@@ -166,11 +170,39 @@ def class_name(name: str) -> str:
     return ''.join(part[:1].upper() + part[1:] for part in name.split('_'))
 
 
+def check_model_name(name: str) -> None:
+    """Refuse (``ValueError``, one line) a name that is no lower-case identifier, that an
+    importable module already has (``torch``, ``json``, ``danet``: the package would shadow it or
+    be shadowed), or whose classes a registered model already has, ignoring case (``d_a_net`` ->
+    ``DANet``; ``generators()`` maps lower-case names)."""
+    check_name(name, 'new-model NAME')
+    if not re.fullmatch(r'[a-z][a-z0-9_]*', name) or keyword.iskeyword(name):
+        raise ValueError(f'new-model NAME {name!r}: use a lower-case Python identifier '
+                         '(letters, digits, _), e.g. mynet; it becomes the package name')
+    if name in sys.stdlib_module_names or name in sys.builtin_module_names:
+        raise ValueError(f'new-model NAME {name!r}: a standard library module has that name; '
+                         'the package would shadow it: choose another name')
+    spec = importlib.util.find_spec(name)
+    if spec is not None:
+        where = spec.origin or ', '.join(spec.submodule_search_locations or []) or 'built in'
+        raise ValueError(f'new-model NAME {name!r}: a module of that name is importable here '
+                         f'({where}); the package would shadow it or be shadowed: choose '
+                         'another name')
+    from danet.registry import MODELS  # here: writing text needs no torch, this check does
+    MODELS.import_from_location()       # registers the shipped models
+    cls = class_name(name)
+    taken = {registered.lower(): registered for registered in MODELS.module_dict}
+    clashes = [taken[c.lower()] for c in (cls, f'{cls}Attention', f'{cls}NoAttention')
+               if c.lower() in taken]
+    if clashes:
+        raise ValueError(f'new-model NAME {name!r}: its class {cls} clashes with the registered '
+                         f'{", ".join(clashes)} (names compare ignoring case): choose another '
+                         'name')
+
+
 def new_model(name: str, out: str | Path) -> list[Path]:
     """Write the plug-in package ``name`` into ``out``; return the written files."""
-    if not re.fullmatch(r'[a-z][a-z0-9_]*', name) or keyword.iskeyword(name):
-        raise ValueError(f'model name {name!r}: use a lower-case Python identifier '
-                         '(letters, digits, _), e.g. mynet; it becomes the package name')
+    check_model_name(name)
     out = Path(out)
     fields = dict(name=name, cls=class_name(name), config=f'{name}_1xb18-100e_train40.py')
     files = {out / name / '__init__.py': INIT, out / name / 'model.py': MODEL,
@@ -181,6 +213,11 @@ def new_model(name: str, out: str | Path) -> list[Path]:
     if existing:
         raise FileExistsError(f'{out}: would overwrite {", ".join(existing)}; choose another '
                               '--out or remove them')
+    not_folders = sorted({str(folder) for path in files for folder in path.parents
+                          if folder.exists() and not folder.is_dir()})
+    if not_folders:
+        raise NotADirectoryError(f'--out {out}: {", ".join(not_folders)} is a file where a '
+                                 'folder must go; choose another --out')
     for path, template in files.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, template.format(**fields))

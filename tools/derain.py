@@ -5,8 +5,12 @@
 Any input ``decode_rgb`` converts (gray, 16-bit, palette, alpha, CMYK); each output
 ``<stem><suffix>.png`` is an RGB PNG of the input's size, written atomically. An input is never
 overwritten: writing into the inputs' folder needs a ``--suffix``, and two inputs that would give
-the same output name (``x.jpg``, ``x.png``) are refused before any work. An unreadable image is
-skipped; the failures are listed at the end (exit code 1). Logic: ``danet/apis/derain_files.py``."""
+the same output name (``x.jpg``, ``x.png``) are refused before any work, as are a ``--suffix`` the
+name gate refuses (``/``, ``..``, a leading dot), a ``--tile`` under 32 or ``--overlap`` under 8
+pixels, and a ``--device`` that is not ``cpu``/``cuda[:N]``/``mps`` or not available (exit 2).
+One derain writes into OUTPUT_DIR at a time (a second exits 2 naming the holder). An unreadable
+image is skipped; the failures are listed at the end (exit code 1). Logic:
+``danet/apis/derain_files.py``."""
 import argparse
 from pathlib import Path
 

@@ -4,8 +4,9 @@
         [--no-lpips] [--protocol NAME] [--crop-border N]
     python tools/eval_folder.py PRED_DIR --no-reference --testset NAME --method NAME --out-dir D
 
-Writes ``D/<testset>.json``; files pair by name (or by stem across extensions); ground truths
-without a prediction are skipped and named. With
+Writes ``D/<testset>.json`` (``--testset`` and ``--method`` pass the name gate; one writer per
+``D`` at a time; bad input: exit 2, nothing written); files pair by name (or by stem across
+extensions); ground truths without a prediction are skipped and named. With
 ``--no-reference`` (no ground truth, e.g. real photos) every image is scored alone by the
 no-reference metrics (NIQE, BRISQUE, lower is better); an image they cannot score (too small,
 flat) is listed under ``refused`` with the reason and the rest are scored.
@@ -15,10 +16,12 @@ import sys
 from pathlib import Path
 
 from danet.apis.folder_eval import evaluate_folder_no_reference, evaluate_folders
-from danet.datasets.image_files import BadInputError
 from danet.evaluation.metric_table import FULL_REFERENCE_KEYS, METRIC_TABLE
 from danet.evaluation.protocols import DEFAULT_PROTOCOL, protocol_names
 from danet.evaluation.results import write_results
+from danet.utils.cli import run_main
+from danet.utils.names import check_name
+from danet.utils.output_lock import output_lock
 
 
 def main(argv=None) -> int:
@@ -40,8 +43,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.no_reference == (args.gt_dir is not None):
         parser.error('give GT_DIR, or --no-reference without GT_DIR')
+    check_name(args.testset, '--testset')
+    check_name(args.method, '--method')
     protocol = dict(type=args.protocol, crop_border=args.crop_border)
-    try:
+    with output_lock(args.out_dir, 'eval_folder'):
         if args.no_reference:
             results = evaluate_folder_no_reference(args.pred_dir, args.testset, args.method,
                                                    protocol=protocol)
@@ -50,10 +55,7 @@ def main(argv=None) -> int:
                        if not (args.no_lpips and METRIC_TABLE[k].uses_lpips)]
             results = evaluate_folders(args.pred_dir, args.gt_dir, args.testset, args.method,
                                        metrics=metrics, protocol=protocol)
-    except (BadInputError, FileNotFoundError, ValueError) as err:
-        print(f'error: {err}\nnothing written', file=sys.stderr)
-        return 1
-    path = write_results(args.out_dir / f'{args.testset}.json', results)
+        path = write_results(args.out_dir / f'{args.testset}.json', results)
     summary = ', '.join(f'{k} {v:.4f}' for k, v in results['summary'].items())
     print(f'wrote {path} ({len(results["images"])} images): {summary}')
     for row in results.get('refused', []):
@@ -62,4 +64,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    run_main(main)

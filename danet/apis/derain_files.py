@@ -20,10 +20,14 @@ from danet.datasets.image_files import (
     decode_rgb,
     list_images,
 )
+from danet.engine.tiling import restore_overlap
 from danet.models.checkpoint import DEFAULT_REVISE_KEYS
 from danet.registry import SCOPE
+from danet.utils.devices import check_device
 from danet.utils.fileio import atomic_path
 from danet.utils.memory import keep_freed_memory
+from danet.utils.names import check_name
+from danet.utils.output_lock import output_lock
 from danet.utils.threads import apply_thread_policy
 
 
@@ -77,23 +81,33 @@ def derain_files(config: str, checkpoint: str, source: Path, output_dir: Path,
                  key_rules=DEFAULT_REVISE_KEYS) -> int:
     """Derain ``source`` (a file or folder) into ``output_dir/<stem><suffix>.png``, each written
     atomically and quantised by ``protocol``'s rule (as ``tools/test.py`` scores it); 0, or 1
-    when some images could not be read (listed on stderr)."""
+    when some images could not be read (listed on stderr). The options (``suffix`` through the
+    name gate, ``tile``/``overlap``, ``device``) are checked before any work, and ``output_dir``
+    has one writer at a time (``output_lock``)."""
+    if suffix:
+        check_name(suffix, '--suffix')
+    if tile is not None:
+        restore_overlap(tile, overlap)
+    elif overlap is not None:
+        raise ValueError(f'--overlap {overlap}: only used with --tile')
+    device = check_device(device)
     init_default_scope(SCOPE)
     keep_freed_memory()
     images = input_images(source)
     outputs = output_paths(images, output_dir, suffix)
-    apply_thread_policy()
-    model = init_model(config, checkpoint, device=device, key_rules=key_rules)
-    failures = []
-    for path, out in tqdm(list(zip(images, outputs, strict=True)), desc='derain', unit='img'):
-        try:
-            image = read_image(path)
-        except (OSError, ValueError) as err:  # PIL: UnidentifiedImageError, truncated files
-            failures.append(f'{path}: {err}')
-            continue
-        restored = derain(model, image, tile=tile, overlap=overlap, protocol=protocol)
-        with atomic_path(out, suffix='.png') as tmp:
-            Image.fromarray(restored).save(tmp, format='PNG')
+    with output_lock(output_dir, 'derain'):
+        apply_thread_policy()
+        model = init_model(config, checkpoint, device=device, key_rules=key_rules)
+        failures = []
+        for path, out in tqdm(list(zip(images, outputs, strict=True)), desc='derain', unit='img'):
+            try:
+                image = read_image(path)
+            except (OSError, ValueError) as err:  # PIL: UnidentifiedImageError, truncated files
+                failures.append(f'{path}: {err}')
+                continue
+            restored = derain(model, image, tile=tile, overlap=overlap, protocol=protocol)
+            with atomic_path(out, suffix='.png') as tmp:
+                Image.fromarray(restored).save(tmp, format='PNG')
     if failures:
         print(f'derain: {len(failures)} of {len(images)} image(s) failed:\n  ' +
               '\n  '.join(failures), file=sys.stderr)

@@ -59,14 +59,17 @@ def derain(model: 'nn.Module | InferenceEngine', image: np.ndarray | torch.Tenso
     engine = InferenceEngine.of(model)
     if isinstance(image, np.ndarray):
         if image.dtype != np.uint8 or image.ndim not in (2, 3) or (
-                image.ndim == 3 and image.shape[2] != 3):
-            raise ValueError(f'derain: expected an H×W×3 or H×W uint8 array, got '
-                             f'{image.dtype} {image.shape}')
+                image.ndim == 3 and image.shape[2] != 3) or 0 in image.shape[:2]:
+            raise ValueError(f'derain: expected an H×W×3 or H×W uint8 array with H, W >= 1, '
+                             f'got {image.dtype} {image.shape}')
         chw = torch.from_numpy(np.require(image, requirements=('C', 'W')))  # copies if read-only
         chw = chw[None] if chw.ndim == 2 else chw.permute(2, 0, 1)
         restored = engine.restore([chw], tile, overlap)[0]
         return build_protocol(protocol).quantize(restored)
     if isinstance(image, torch.Tensor) and image.ndim == 4 and image.is_floating_point():
+        if image.shape[1] != 3 or 0 in image.shape:
+            raise ValueError(f'derain: expected a B×3×H×W float tensor with B, H, W >= 1, got '
+                             f'{tuple(image.shape)}')
         return torch.stack(engine.restore(list(image), tile, overlap)).to(image.device)
     raise TypeError(f'derain: expected a uint8 numpy image or a B×3×H×W float tensor, got '
                     f'{type(image).__name__} {getattr(image, "shape", "")}')

@@ -34,6 +34,7 @@ from mmengine.registry import init_default_scope
 
 from danet.benchmarks import device_parts as parts
 from danet.registry import SCOPE
+from danet.utils.devices import unavailable
 from danet.utils.fileio import atomic_write_json, atomic_write_text
 
 REPO = Path(__file__).resolve().parents[2]
@@ -72,8 +73,9 @@ class Settings:
 def _need_cuda(settings: Settings) -> None:
     if not settings.device.startswith('cuda'):
         raise Skip(f'device is {settings.device!r}, not CUDA')
-    if not torch.cuda.is_available():
-        raise Skip('no CUDA device here (torch.cuda.is_available() is False)')
+    why = unavailable(torch.device(settings.device))
+    if why:
+        raise Skip(f'no CUDA device: {why}')
 
 
 def check_golden(s: Settings, done: dict) -> dict:

@@ -16,7 +16,7 @@ import torch
 from mmengine.model import is_model_wrapper
 from torch import nn
 
-from danet.engine.tiling import default_overlap, tiled_forward
+from danet.engine.tiling import restore_overlap, tiled_forward
 from danet.models import contract_outputs
 from danet.models.data_preprocessor import to_float_rgb
 from danet.models.derain_model import DerainModel, attach_predictions
@@ -80,10 +80,10 @@ class InferenceEngine:
                 overlap: int | None = None) -> list[torch.Tensor]:
         """Each C×H×W image (uint8 or float) restored as float 3×H×W in [0, 1]: ``predict``
         whole, or ``tiled_forward`` on ``tile``-sized tiles overlapping by ``overlap`` (default
-        ``default_overlap(tile)``)."""
+        ``default_overlap(tile)``; ``restore_overlap`` refuses too small a tile or overlap)."""
         if tile is None:
             return [sample.pred_img for sample in self.predict(dict(inputs=images))]
-        overlap = default_overlap(tile) if overlap is None else overlap
+        overlap = restore_overlap(tile, overlap)
         preprocessor = self.model.data_preprocessor
         batch = torch.stack([to_float_rgb(img, f'image {i}')[0] for i, img in enumerate(images)])
         with torch.inference_mode():

@@ -55,6 +55,7 @@ from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths, check_types, load_config
 from danet.utils.fileio import atomic_write_json, atomic_write_text
 from danet.utils.memory import keep_freed_memory
+from danet.utils.names import check_name, check_unique
 from danet.utils.provenance import config_hash
 from danet.utils.run_lock import LOCK_FILES, RunLock
 from danet.utils.threads import apply_thread_policy, max_loader_workers
@@ -303,6 +304,21 @@ def select_testsets(cfg: Config, names: list[str] | None) -> list[int]:
     return [i for i, name in enumerate(available) if name in names]
 
 
+def parse_testsets(entries: list[str]) -> list[tuple[str, str | None]]:
+    """``--testsets`` entries as ``(NAME, PATH)`` (PATH None for a config's test set): every
+    NAME passes the name gate and is unique (each writes ``results/NAME.json``); an empty PATH
+    (which would read the current folder) is refused."""
+    parsed = []
+    for entry in entries:
+        name, sep, path = entry.partition('=')
+        if sep and not path:
+            raise ValueError(f'--testsets {entry}: empty PATH; give NAME=PATH with a packed .h5 '
+                             'or a folder of pairs')
+        parsed.append((name, path if sep else None))
+    check_unique([name for name, _ in parsed], '--testsets')
+    return parsed
+
+
 def external_testset(cfg: Config, name: str, path: str) -> tuple[dict, dict]:
     """A test dataloader and evaluator for ``--testsets NAME=PATH``: the config's first test
     set's loader and evaluator, reading ``PATH`` (a packed ``.h5``, or a folder of pairs in any
@@ -333,12 +349,18 @@ def test_plan(cfg: Config, testsets: list[str] | None) -> tuple[list[dict], list
         else [cfg.test_dataloader]
     evaluators = cfg.test_evaluator if isinstance(cfg.test_evaluator, list) \
         else [cfg.test_evaluator] * len(loaders)
-    named = None if testsets is None else [t for t in testsets if '=' not in t]
+    entries = None if testsets is None else parse_testsets(testsets)
+    named = None if entries is None else [name for name, path in entries if path is None]
     indices = select_testsets(cfg, named)
+    for i in indices:   # each writes results/<name>.json too
+        check_name(testset_name(loaders[i]), f'{cfg.filename}: test set name')
+    check_unique([testset_name(loaders[i]) for i in indices]
+                 + [name for name, path in entries or [] if path is not None],
+                 '--testsets' if entries else f'{cfg.filename}: test set name')
     check_dataset_paths(cfg, tuple(f'test_dataloader.{i}.' for i in indices)
                         if isinstance(cfg.test_dataloader, list) else ('test_dataloader',))
     plan = [(loaders[i], evaluators[i]) for i in indices]
-    plan += [external_testset(cfg, *t.split('=', 1)) for t in testsets or [] if '=' in t]
+    plan += [external_testset(cfg, name, path) for name, path in entries or [] if path]
     return [p[0] for p in plan], [p[1] for p in plan]
 
 

@@ -23,7 +23,8 @@ def test_without_cuda_every_part_skips_with_its_reason_and_the_page_is_written(r
     proc = subprocess.run([sys.executable, 'tools/device_check.py', '--out-dir', str(out)],
                           cwd=repo_root, capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, CUDA_VISIBLE_DEVICES=''))
-    assert proc.returncode == 0, proc.stderr
+    assert proc.returncode == 3, proc.stderr   # nothing failed, nothing checked: not green
+    assert f'not green: {len(PARTS)} of {len(PARTS)} part(s) skipped' in proc.stderr
     report = json.loads((out / 'device_check.json').read_text())
     assert list(report['parts']) == list(PARTS)
     for part in report['parts'].values():
@@ -31,6 +32,42 @@ def test_without_cuda_every_part_skips_with_its_reason_and_the_page_is_written(r
     page = (out / 'device_check.md').read_text()
     assert page.startswith('# GPU check') and page.count('| skip |') == len(PARTS)
     assert not list(out.glob('*.tmp'))
+
+
+def device_check_tool(argv) -> int:
+    from danet.utils.cli import run_main
+    from tools.device_check import main
+    with pytest.raises(SystemExit) as stop:
+        run_main(lambda: main(argv))
+    return stop.value.code
+
+
+@pytest.mark.parametrize('device', ['foo', '', 'cuda1', 'CUDA', 'cuda:-1', 'cpu'])
+def test_a_device_typo_is_refused_before_any_part_runs(device, tmp_path, capsys):
+    """It skipped every part and exited 0: on a GPU machine a typo looked green."""
+    assert device_check_tool(['--device', device, '--out-dir', str(tmp_path / 'out')]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f'error: --device {device!r}') and len(err.splitlines()) == 1
+    assert not (tmp_path / 'out').exists()
+
+
+def test_an_absent_gpu_is_not_green_unless_skips_are_allowed(tmp_path, capsys):
+    out = tmp_path / 'out'
+    args = ['--device', 'cuda:99', '--parts', 'golden', 'memory', '--out-dir', str(out)]
+    assert device_check_tool(args) == 3
+    assert 'cuda:99 is not available here' in (out / 'device_check.md').read_text()
+    assert device_check_tool([*args, '--allow-skips']) == 0
+    capsys.readouterr()
+
+
+def test_a_second_check_into_one_folder_is_refused_naming_the_holder(tmp_path, capsys):
+    from danet.utils.run_lock import RunLock
+    out = tmp_path / 'out'
+    with RunLock(out).held('device check'):
+        assert device_check_tool(['--device', 'cuda:99', '--out-dir', str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f'{out} is in use by another device check: pid {os.getpid()}' in err
+    assert not (out / 'device_check.json').exists()
 
 
 def test_a_failing_part_is_reported_and_the_others_still_run(tmp_path, monkeypatch):

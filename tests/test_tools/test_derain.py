@@ -1,6 +1,7 @@
 """tools/derain.py: odd sizes and grayscale keep their size; outputs are RGB PNGs; inputs are
 never overwritten, name collisions are refused, an unreadable image does not stop the rest."""
 import importlib.util
+import re
 import subprocess
 import sys
 
@@ -84,7 +85,7 @@ def test_unreadable_image_is_listed_and_the_rest_processed(repo_root, tiny_model
 def test_small_tile_gets_an_overlap_that_fits(repo_root, tiny_model, tmp_path):
     """``--tile 32`` alone works (the default overlap, 32, fits only tiles over 32): a small
     tile overlaps by a quarter of itself, and the result equals that overlap given explicitly.
-    A tile under the model's size divisor (16) is refused saying so."""
+    A tile under the minimum (32 pixels: smaller ones change the output) is refused saying so."""
     from danet.apis.inference import derain, init_model
     src = tmp_path / 'in'
     src.mkdir()
@@ -94,7 +95,7 @@ def test_small_tile_gets_an_overlap_that_fits(repo_root, tiny_model, tmp_path):
     model = init_model(*tiny_model)
     expected = derain(model, np.array(Image.open(src / 'odd.png')), tile=32, overlap=8)
     assert np.array_equal(np.array(Image.open(tmp_path / 'a' / 'odd.png')), expected)
-    with pytest.raises(ValueError, match=r'tile \(8\) must be >= size_divisor \(16\)'):
+    with pytest.raises(ValueError, match='--tile 8: under the minimum of 32 pixels'):
         derain(model, expected, tile=8)
 
 
@@ -117,3 +118,58 @@ def test_orientation_applied_and_animations_listed(repo_root, tiny_model, tmp_pa
     assert sorted(p.name for p in (tmp_path / 'out').iterdir()) == ['portrait.png', 'still.png']
     with Image.open(tmp_path / 'out' / 'portrait.png') as out:
         assert out.size == (20, 30)
+
+
+@pytest.mark.parametrize('args, shown', [
+    (['--tile', '2'], '--tile 2: under the minimum of 32 pixels'),
+    (['--tile', '64', '--overlap', '4'], '--overlap 4: must be at least 8 pixels'),
+    (['--tile', '32', '--overlap', '32'], '--overlap 32: must be at least 8 pixels (seams '
+                                          'otherwise) and under the tile (32)'),
+    (['--overlap', '16'], '--overlap 16: only used with --tile'),
+    (['--suffix', '/../../evil'], "--suffix '/../../evil': contains a path separator"),
+    (['--device', 'cuda1'], "--device 'cuda1': not a device"),
+    (['--device', 'cuda:99'], '--device cuda:99: cuda:99 is not available here'),
+])
+def test_bad_options_are_refused_before_any_work(repo_root, tiny_model, tmp_path, args, shown,
+                                                 capsys):
+    """A too small tile gave an output 31.9 dB from the untiled one without a word; a suffix
+    with a separator wrote every output onto one file outside OUT (exit 0)."""
+    from danet.utils.cli import run_main
+    src = tmp_path / 'in'
+    src.mkdir()
+    save_random(src / 'a.png', (16, 16, 3))
+    tool = load_tool(repo_root, 'derain')
+    with pytest.raises(SystemExit) as stop:
+        run_main(lambda: tool.main([*tiny_model, str(src), str(tmp_path / 'o' / 'out'), *args]))
+    err = capsys.readouterr().err.strip()
+    assert stop.value.code == 2 and err.startswith('error: ') and len(err.splitlines()) == 1
+    assert shown in err
+    assert not (tmp_path / 'o').exists() and not (tmp_path / 'evil.png').exists()
+
+
+def test_an_empty_or_wrongly_shaped_image_is_one_clear_error(tiny_model):
+    from danet.apis.inference import derain, init_model
+    model = init_model(*tiny_model)
+    for image in (np.zeros((0, 5, 3), np.uint8), np.zeros((5, 0), np.uint8),
+                  np.zeros((5, 5, 1), np.uint8)):
+        shape = re.escape(str(image.shape))
+        with pytest.raises(ValueError, match=rf'derain: .* got uint8 {shape}'):
+            derain(model, image)
+    for batch in (torch.zeros(1, 3, 0, 5), torch.zeros(1, 1, 8, 8), torch.zeros(0, 3, 8, 8)):
+        with pytest.raises(ValueError, match=r'B×3×H×W float tensor with B, H, W >= 1'):
+            derain(model, batch)
+
+
+def test_a_second_writer_of_one_output_folder_is_refused_naming_the_holder(
+        repo_root, tiny_model, tmp_path):
+    from danet.utils.run_lock import LOCK_FILES, RunLock
+    src, out = tmp_path / 'in', tmp_path / 'out'
+    src.mkdir()
+    save_random(src / 'a.png', (16, 16, 3))
+    tool = load_tool(repo_root, 'derain')
+    with RunLock(out).held('derain'):   # this process is the live holder
+        with pytest.raises(FileExistsError, match=rf'{out} is in use by another derain: pid '):
+            tool.main([*tiny_model, str(src), str(out)])
+        assert {p.name for p in out.iterdir()} <= set(LOCK_FILES)   # nothing written
+    assert tool.main([*tiny_model, str(src), str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir() if p.name not in LOCK_FILES) == ['a.png']

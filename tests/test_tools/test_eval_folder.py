@@ -61,8 +61,8 @@ def test_unpaired_files_are_listed_and_nothing_written(folders, repo_root, tmp_p
     (pred / '002.png').rename(pred / '099.png')
     done = run_tool(repo_root, str(pred), str(gt), '--testset', 'T', '--method', 'm',
                     '--out-dir', str(tmp_path / 'out'), '--no-lpips')
-    assert done.returncode == 1
-    assert '099.png: no ground truth' in done.stderr
+    assert done.returncode == 2
+    assert '099.png: no ground truth' in done.stderr and 'Traceback' not in done.stderr
     assert not (tmp_path / 'out').exists()
 
 
@@ -95,3 +95,21 @@ def test_shared_stems_are_reported_ambiguous_not_missing(tmp_path, preds, gts, a
     problems = dict((os.path.basename(path), why) for path, why in err.value.problems)
     assert sorted(problems) == ambiguous
     assert all(why.startswith('ambiguous: stem 001 is shared by') for why in problems.values())
+
+
+def test_a_second_writer_of_one_results_folder_is_refused_naming_the_holder(tmp_path, capsys):
+    from danet.utils.cli import run_main
+    from danet.utils.run_lock import LOCK_FILES, RunLock
+    from tools.eval_folder import main
+    for folder in ('pred', 'gt'):
+        (tmp_path / folder).mkdir()
+        Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(tmp_path / folder / 'a.png')
+    argv = [str(tmp_path / 'pred'), str(tmp_path / 'gt'), '--testset', 'T', '--method', 'm',
+            '--out-dir', str(tmp_path / 'out'), '--no-lpips']
+    with RunLock(tmp_path / 'out').held('eval_folder'):
+        with pytest.raises(SystemExit) as stop:
+            run_main(lambda: main(argv))
+        assert stop.value.code == 2
+        assert {p.name for p in (tmp_path / 'out').iterdir()} <= set(LOCK_FILES)
+    assert f'is in use by another eval_folder: pid {os.getpid()}' in capsys.readouterr().err
+    assert main(argv) == 0 and (tmp_path / 'out' / 'T.json').is_file()
