@@ -185,7 +185,6 @@ def check_names(args: argparse.Namespace) -> None:
     """Labels that become file names or glob patterns pass the name gate (docs/reliability.md)."""
     check_unique([name for name, _ in getattr(args, 'methods', [])], '--method')
     if args.command == 'rank':
-        check_unique(args.testsets, '--testsets')
         check_unique([name for name, _ in args.gts], '--gt')
     if args.command == 'report' and args.testset is not None:
         check_name(args.testset, '--testset')

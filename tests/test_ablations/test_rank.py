@@ -77,7 +77,7 @@ def test_bad_options_are_refused_before_anything_is_evaluated(ranked, monkeypatc
                   ranked / 'work', [str(ranked / 'zoo2.py')])
     tiny = str(ranked / 'tiny')
     for testsets, extra, needle in (
-            (['../x=' + tiny], [], "test set name '../x'"),
+            (['../x=' + tiny], [], "--testsets '../x'"),
             ([f'A={tiny}', f'A={tiny}'], [], 'given twice'),
             (['Nowhere=/no/such/dir'], [], 'Nowhere=/no/such/dir: no such file'),
             (['Mine=' + tiny], ['--gt', 'Other=/tmp'], '--gt'),
