@@ -3,6 +3,6 @@
 # drsformer_4xb4-2679e_rain200h.py. Its released Rain200L/SPA-Data weights convert with
 #   python tools/convert_checkpoint.py --config THIS_FILE SRC DST
 _base_ = ['./drsformer_4xb4-2679e_rain200h.py']
-model = dict(generator=dict(mefc=None))
+model = dict(generator=dict(mefc=dict(type='NoMEFC')))
 train_dataloader = dict(dataset=dict(ann_file='data/Rain200L.h5'))
 val_dataloader = dict(dataset=dict(ann_file='data/Rain200L.h5'))

@@ -6,10 +6,11 @@ sparse attention (``TopKSparseAttention``, TKSA) and the mixed-scale feed-forwar
 (``MSFN``); no transformer refinement stage; instead a mixture-of-experts feature compensator
 (``MEFC``) after the patch embedding (``encoder_level0``) and after the decoder
 (``refinement``). The release trains Rain200L and SPA-Data without MEFC
-(``DRSformer_arch_200L+SPA.py``): here that is ``mefc=None``, not a second class. Ablations as
-config entries: ``attention`` (TKSA and its ``keep`` fractions, or dense ``MDTA``), ``ffn``
-(``MSFN``, ``GDFN`` or ``ConvFFN``), ``mefc`` (on/off). 33,655,424 parameters with MEFC,
-32,610,304 without; the release's keys load after ``official_keys`` renames MEFC's parts.
+(``DRSformer_arch_200L+SPA.py``): here that is ``mefc=dict(type='NoMEFC')``, not a second class.
+Ablations as config entries: ``attention`` (TKSA and its ``keep`` fractions, or dense
+``MDTA``), ``ffn`` (``MSFN``, ``GDFN`` or ``ConvFFN``), ``mefc`` (``MEFC`` or ``NoMEFC``).
+33,655,424 parameters with MEFC, 32,610,304 without; the release's keys load after
+``official_keys`` renames MEFC's parts.
 """
 import re
 
@@ -133,6 +134,14 @@ class MEFC(nn.Module):
         return x
 
 
+@MODELS.register_module()
+class NoMEFC(nn.Identity):
+    """The "off" variant of ``MEFC`` (same arguments, ignored): no module, no parameters."""
+
+    def __init__(self, dim: int, steps: int = 4):
+        super().__init__()
+
+
 # the release's MEFC keys (its ``subnet``: layers.0 the router, layers.1 the steps) -> ours
 MEFC_KEYS = ((r'\.layers\.0\.ca_fc\.', '.router_fc.'),
              (r'\.layers\.1\.preprocess\.op\.0\.', '.entry.0.'),
@@ -146,8 +155,8 @@ class DRSformer(Restormer):
 
     Args:
         mefc: config of the feature compensator used after the patch embedding and after the
-            decoder (default ``dict(type='MEFC')``); ``None``: the release's Rain200L/SPA-Data
-            variant without it.
+            decoder (default ``dict(type='MEFC')``); ``dict(type='NoMEFC')``: the release's
+            Rain200L/SPA-Data variant without it.
         attention: default ``dict(type='TopKSparseAttention')``; dense: ``dict(type='MDTA')``.
         ffn: default ``dict(type='MSFN')``; ``GDFN`` or ``ConvFFN``.
         (the rest as ``Restormer``; no transformer refinement stage)
@@ -156,12 +165,13 @@ class DRSformer(Restormer):
     def __init__(self, dim: int = 48, num_blocks=(4, 6, 6, 8), heads=(1, 2, 4, 8),
                  ffn_expansion_factor: float = 2.66, bias: bool = False, norm: str = 'WithBias',
                  attention: dict | None = None, ffn: dict | None = None,
-                 mefc: dict | None = dict(type='MEFC'),  # noqa: B006 (never mutated)
+                 mefc: dict | None = None,
                  in_channels: int = 3):
         super().__init__(dim, num_blocks, 0, heads, ffn_expansion_factor, bias, norm,
                          attention or dict(type='TopKSparseAttention'), ffn or dict(type='MSFN'),
                          in_channels)
-        if mefc is not None:
+        mefc = mefc or dict(type='MEFC')
+        if MODELS.get(mefc['type']) is not NoMEFC:
             self.encoder_level0 = MODELS.build(dict(mefc, dim=dim))
             self.refinement = MODELS.build(dict(mefc, dim=dim * 2))
 

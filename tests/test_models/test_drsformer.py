@@ -17,7 +17,8 @@ from tests.test_models.zoo_golden import (
 )
 
 
-@pytest.mark.parametrize('mefc, count', [(dict(type='MEFC'), 33_655_424), (None, 32_610_304)])
+@pytest.mark.parametrize('mefc, count', [(dict(type='MEFC'), 33_655_424),
+                                         (dict(type='NoMEFC'), 32_610_304)])
 def test_parameter_counts_equal_the_release(mefc, count):
     assert count_on_meta(dict(type='DRSformer', mefc=mefc)) == count
 
@@ -29,7 +30,7 @@ def test_converted_release_file_gives_the_authors_outputs(case, tmp_path):
 
 
 @pytest.mark.parametrize('case, other, expected', [
-    ('mefc', None, 'unexpected key: encoder_level0.router_fc.0.weight'),
+    ('mefc', dict(type='NoMEFC'), 'unexpected key: encoder_level0.router_fc.0.weight'),
     ('no_mefc', dict(type='MEFC'), 'missing key: refinement.steps.3.fuse.0.weight')])
 def test_a_file_of_the_other_variant_is_refused_naming_its_keys(case, other, expected, tmp_path):
     data = golden('drsformer')[case]
@@ -69,7 +70,7 @@ def test_ablation_components_swap_by_config():
     for attention, ffn in ((dict(type='MDTA'), dict(type='ConvFFN')),
                            (dict(type='TopKSparseAttention', keep=[(1, 2)]), dict(type='GDFN'))):
         generator = MODELS.build(dict(type='DRSformer', **SMALL, attention=attention, ffn=ffn,
-                                      mefc=None)).eval()
+                                      mefc=dict(type='NoMEFC'))).eval()
         with torch.no_grad():
             assert generator(torch.rand(1, 3, 16, 16))[0].shape == (1, 3, 16, 16)
     with pytest.raises(ValueError, match='keep must be fractions'):

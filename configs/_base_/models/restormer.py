@@ -5,7 +5,7 @@ model = dict(type='RestorationModel',
              generator=dict(type='Restormer', dim=48, num_blocks=[4, 6, 6, 8],
                             num_refinement_blocks=4, heads=[1, 2, 4, 8],
                             ffn_expansion_factor=2.66, bias=False, norm='WithBias',
-                            attention=dict(type='MDTA'), ffn=dict(type='GDFN')),
+                            attention=dict(type='MDTA', dconv=True), ffn=dict(type='GDFN')),
              losses=[dict(type='L1Loss', name='l1', outputs=[0], loss_weight=1.0)],
              association_constraint=None,
              data_preprocessor=dict(type='RestorationDataPreprocessor'))
