@@ -43,6 +43,8 @@ PROTOCOL_WORDS = {   # danet/evaluation/protocols.py, in words
     'prenet_matlab': "PReNet's scripts (truncated 8-bit output, float Y, Wang's ssim.m with "
                      'its downsampling)',
     'basicsr': 'BasicSR (rounded 8-bit output, float Y, SSIM valid)',
+    'drsformer_statistic': "DRSformer's DID/DDN statistic.m (rounded 8-bit output, float Y, "
+                           "Wang's ssim.m with its downsampling)",
 }
 
 
