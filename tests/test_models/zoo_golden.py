@@ -1,12 +1,12 @@
 """Shared helpers of the Restormer/DRSformer golden tests: the authors' outputs in tests/data.
 
-The golden files were made outside the repo by ``make_golden.py`` (docs/reproductions.md,
-"Restormer and DRSformer golden files"): the authors' arch files as released, run with einops
-installed only there, at ``SMALL`` widths, every tensor redrawn from a seeded generator (weights
-perturbed around their init, layer-norm weights 1 + N(0, 0.2), biases, temperatures and TKSA's
-attention weights perturbed too), on a 2×3×16×24 input. Each case holds ``kwargs`` (our
-generator's arguments beyond ``SMALL``), the authors' ``state_dict`` (their key names),
-``input`` and ``output``.
+The golden files were made outside the repo by a script ``make_golden.py`` (docs/reproductions.md,
+Restormer and DRSformer, "Golden files, and how they were made"): the authors' arch files as
+released, run with einops installed only there, at ``SMALL`` widths, every tensor redrawn from a
+seeded generator (weights perturbed around their init, layer-norm weights 1 + N(0, 0.2), biases,
+temperatures and TKSA's attention weights perturbed too), on a 2×3×16×24 input. Each case
+holds ``kwargs`` (our generator's arguments beyond ``SMALL``), the authors' ``state_dict`` (their
+key names), ``input`` and ``output``.
 """
 from pathlib import Path
 
