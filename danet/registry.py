@@ -79,7 +79,8 @@ DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS)
 TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'danet.datasets.transforms',
                     'mmcv.transforms')
 MODELS = _child('model', MMENGINE_MODELS, 'danet.models.danet', 'danet.models.mprnet',
-                'danet.models.prenet', 'danet.models.pcnet',
+                'danet.models.prenet', 'danet.models.pcnet', 'danet.models.restormer',
+                'danet.models.drsformer',
                 'danet.models.losses', 'danet.models.derain_model',
                 'danet.models.data_preprocessor')
 MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS)

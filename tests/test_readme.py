@@ -45,6 +45,8 @@ RULES = [
      "trains the grid's runs: minutes to days, on the demo's or the packed data"),
     (r'work_dirs/(demo|ablations)/', 'help', 'reads a finished `make demo` or grid'),
     (r'tools/benchmark_', 'help', 'a benchmark: minutes of timing'),
+    (r'tools/zoo_complexity\.py', 'help', 'counts and times every model: minutes '
+     '(tests/test_benchmarks/test_zoo.py runs it on two small models)'),
     (r'data_tools bench', 'help', 'the scale benchmark: minutes (rows in docs/datasets.md)'),
     (r'--shard-size', 'help', 'packs a full set (tests/test_data_tools/test_pack_scale.py packs '
      'shards, resumes and reads them at toy size)'),

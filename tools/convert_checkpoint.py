@@ -7,7 +7,9 @@ checkpoint.
 
 ARCH: a registered generator by lower-case name; the official releases map their keys by
 themselves: danet, mprnet, prenet, prn, prenet_r, prn_r, prenet_gru, prenet_x, prenet_lstm
-(PReNet's ablation PReNet_LSTM files), prenet_real (its ``real/PReNet*.pth``). ``--config``: the
+(PReNet's ablation PReNet_LSTM files), prenet_real (its ``real/PReNet*.pth``), restormer and
+drsformer (their ``{'params': ...}`` files; DRSformer's Rain200L/SPA-Data files, without MEFC, with
+``--config configs/drsformer/drsformer_no-mefc_4xb4-2679e_rain200l.py``). ``--config``: the
 config's ``model.generator`` (a plug-in's, loaded by its ``custom_imports``). ``--prenet-release``
 converts every file of PReNet's released ``logs/`` folder into ``OUT_DIR/<set>_<model>.pth``.
 """

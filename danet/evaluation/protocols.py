@@ -10,6 +10,8 @@ results file records.
 - ``mprnet_matlab`` (default): ``evaluate_PSNR_SSIM.m`` of MPRNet/DANet.
 - ``prenet_matlab``: PReNet's ``test_*.py`` + ``statistic/*.m``.
 - ``basicsr``: BasicSR's ``calculate_psnr/ssim(test_y_channel=True, crop_border=N)``.
+- ``drsformer_statistic``: DRSformer's DID-Data/DDN-Data ``statistic.m`` (its Rain200L/H and
+  SPA-Data script is MPRNet's ``evaluate_PSNR_SSIM.m``, as is Restormer's: ``mprnet_matlab``).
 """
 import numpy as np
 
@@ -120,6 +122,17 @@ class PReNetMatlab(EvalProtocol):
 
     def luma(self, img):
         return F.rgb2y_double(img)
+
+
+@TASK_UTILS.register_module(name='drsformer_statistic')
+class DRSformerStatistic(PReNetMatlab):
+    """DRSformer's ``evaluations/Evaluation_DID-Data_DDN-Data/statistic.m``: the arithmetic of
+    ``prenet_matlab`` (Y of ``rgb2ycbcr(im2double(img))``, its ``psnr.m`` with peak 1, Wang's
+    ``ssim.m`` on Y·255 with the downsampling), on outputs its ``test.py`` rounds
+    (``img_as_ubyte``) instead of truncating."""
+
+    name = 'drsformer_statistic'
+    rounding = 'round'
 
 
 @TASK_UTILS.register_module(name='basicsr')

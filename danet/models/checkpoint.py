@@ -113,7 +113,9 @@ def read_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
 
 def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
     """Raise ``CheckpointMismatchError`` listing every missing, unexpected or mis-shaped key of
-    ``state`` for ``model``, and every shared parameter whose copies in ``state`` differ."""
+    ``state`` for ``model``, and every shared parameter whose copies in ``state`` differ; a model
+    with a ``mismatch_hint(state) -> str | None`` method adds its line (e.g. which variant the
+    file is)."""
     expected = model.state_dict(keep_vars=True)
     problems = [f'missing key: {k}' for k in expected if k not in state]
     problems += [f'unexpected key: {k}' for k in state if k not in expected]
@@ -128,10 +130,12 @@ def check_state_dict(model: nn.Module, state: dict[str, torch.Tensor], source: s
         if any(not torch.equal(state[present[0]], state[k]) for k in present[1:]):
             problems.append(f'shared parameter differs between its copies: {", ".join(present)}')
     if problems:
+        hint = getattr(model, 'mismatch_hint', lambda _: None)(state)
         raise CheckpointMismatchError(
             f'{source} does not fit {type(model).__name__} ({len(problems)} problems; another '
             'architecture, or key names to fix with --revise-keys REGEX=REPL or '
-            'tools/convert_checkpoint.py?):\n  ' + '\n  '.join(problems))
+            'tools/convert_checkpoint.py?):\n  ' + '\n  '.join(problems)
+            + (f'\n{hint}' if hint else ''))
 
 
 def load_weights(model: nn.Module, checkpoint: str | Path, rules=DEFAULT_REVISE_KEYS) -> None:

@@ -99,6 +99,16 @@ class MSELoss(LossTerm):
 
 
 @MODELS.register_module()
+class L1Loss(LossTerm):
+    """Mean absolute error (Restormer's and DRSformer's recipes)."""
+
+    default_name = 'l1'
+
+    def criterion(self, pred, target):
+        return F.l1_loss(pred, target)
+
+
+@MODELS.register_module()
 class EdgeLoss(LossTerm):
     """Charbonnier loss between one-level Laplacian-pyramid band-passes of prediction and target.
 

@@ -196,10 +196,24 @@ def test_score_pair_scores_every_key_by_its_table_row(pair, monkeypatch):
         score_pair(rainy, clean, ['psnr'], protocol)
 
 
+def test_drsformer_statistic_rounds_outputs_and_scores_as_prenet_matlab(pair):
+    statistic, prenet = build_protocol('drsformer_statistic'), build_protocol('prenet_matlab')
+    out = torch.tensor([[[0.4 / 255, 1.6 / 255]]]).expand(3, 1, 2)
+    assert statistic.quantize(out)[0, :, 0].tolist() == [0, 2]     # rounded (img_as_ubyte)
+    assert prenet.quantize(out)[0, :, 0].tolist() == [0, 1]        # truncated
+    assert statistic.psnr(*pair) == prenet.psnr(*pair)
+    assert statistic.ssim(*pair) == prenet.ssim(*pair)
+    assert statistic.conventions()['quantize'] == 'round'
+    with pytest.raises(ValueError, match='cannot score a grayscale'):
+        statistic.psnr(pair[0][..., 0], pair[1][..., 0])
+
+
 def test_bad_protocols_are_refused_with_the_choices():
-    assert protocol_names() == ['basicsr', 'mprnet_matlab', 'prenet_matlab']
+    assert protocol_names() == ['basicsr', 'drsformer_statistic', 'mprnet_matlab',
+                                'prenet_matlab']
     with pytest.raises(ValueError, match="unknown evaluation protocol 'matlab'; choose one of "
-                                         'basicsr, mprnet_matlab, prenet_matlab'):
+                                         'basicsr, drsformer_statistic, mprnet_matlab, '
+                                         'prenet_matlab'):
         build_protocol('matlab')
     with pytest.raises(ValueError, match='crop_border must be a non-negative int'):
         build_protocol(dict(type='basicsr', crop_border=-1))
@@ -280,10 +294,12 @@ def test_matlab_protocols_match_gnu_octave(odd_files, pair, debian_tool, tmp_pat
     rows = [line.split() for line in done.stdout.splitlines() if line[:6] in ('mprnet', 'prenet')]
     assert len(rows) == 6, done.stdout + done.stderr
     for name, file, psnr, ssim in rows:
-        protocol = build_protocol(f'{name}_matlab')
-        pred, gt = (read_image(odd_files / k / file, protocol) for k in ('pred', 'gt'))
-        assert protocol.psnr(pred, gt) == pytest.approx(float(psnr), abs=1e-9), (name, file)
-        assert protocol.ssim(pred, gt) == pytest.approx(float(ssim), abs=1e-9), (name, file)
+        # DRSformer's statistic.m (DID/DDN) scores files with the arithmetic of the prenet rows
+        for protocol in [build_protocol(f'{name}_matlab')] + (
+                [build_protocol('drsformer_statistic')] if name == 'prenet' else []):
+            pred, gt = (read_image(odd_files / k / file, protocol) for k in ('pred', 'gt'))
+            assert protocol.psnr(pred, gt) == pytest.approx(float(psnr), abs=1e-9), (name, file)
+            assert protocol.ssim(pred, gt) == pytest.approx(float(ssim), abs=1e-9), (name, file)
 
 
 @pytest.mark.slow

@@ -8,6 +8,7 @@ from danet.models.losses import (
     BackgroundSupervision,
     CharbonnierLoss,
     EdgeLoss,
+    L1Loss,
     NoAssociationConstraint,
     SSIMLoss,
 )
@@ -36,6 +37,13 @@ def test_charbonnier_is_mean_of_sqrt_d2_plus_eps2():
     pred, target = torch.zeros(1, 1, 2, 2), torch.tensor([0.0, 1.0, -2.0, 0.5]).view(1, 1, 2, 2)
     expected = np.mean(np.sqrt(np.array([0.0, 1.0, 4.0, 0.25]) + 1e-6))
     assert CharbonnierLoss()([pred], target).item() == pytest.approx(expected, rel=1e-6)
+
+
+def test_l1_is_mean_absolute_error_named_l1():
+    pred, target = torch.zeros(1, 1, 2, 2), torch.tensor([0.0, 1.0, -2.0, 0.5]).view(1, 1, 2, 2)
+    term = L1Loss(loss_weight=2.0)
+    assert term.name == 'l1'
+    assert term([pred], target).item() == pytest.approx(2.0 * 3.5 / 4, rel=1e-6)
 
 
 @pytest.mark.parametrize('channels', [1, 3, 5])
