@@ -59,9 +59,13 @@ def _card(args) -> int:
     from danet.datasets.h5format import PackedFile
     from danet.utils.fileio import atomic_write_text
     card = dataset_card(args.path)
-    images = image_rows(PackedFile(args.path).manifest)
-    text = (card_markdown(card, images) if args.format == 'md' else
-            json.dumps({**card, 'images': list(images)}, indent=2) + '\n')
+    packed = PackedFile(args.path)
+    try:
+        images = image_rows(packed.manifest)
+        text = (card_markdown(card, images) if args.format == 'md' else
+                json.dumps({**card, 'images': list(images)}, indent=2) + '\n')
+    finally:
+        packed.close()
     if args.out:
         atomic_write_text(args.out, text)
         print(f'card written to {args.out}')

@@ -7,26 +7,29 @@ from danet.datasets import h5format as fmt
 
 def list_packed(root: str | Path) -> list[dict]:
     """One row per ``*.h5`` under ``root`` (hidden partial files excluded; a sharded set is
-    listed once, by its index, with ``shards``); files that are not packed datasets get an
-    ``error`` instead of counts."""
+    listed once, by its index, with ``shards``); files that are not packed datasets, or are
+    damaged, get an ``error`` (one line naming the file) instead of counts, and the listing
+    goes on."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f'folder not found: {root}')
-    rows, shard_files = [], set()
+    rows, shard_files, opened = [], set(), {}
     paths = [p for p in sorted(root.rglob('*.h5')) if not p.name.startswith('.')]
     for path in paths:
         try:
-            shard_files |= {path.parent / s['file'] for s in fmt.PackedFile(path).shards}
-        except ValueError:
-            pass
+            opened[path] = fmt.PackedFile(path)
+            with opened[path].reading('its shard list'):
+                shard_files |= {path.parent / s['file'] for s in opened[path].shards}
+        except (fmt.DamagedFileError, FileNotFoundError) as err:
+            opened[path] = err
     for path in paths:
         if path in shard_files:
             continue
-        try:
-            attrs = fmt.PackedFile(path).attrs
-        except ValueError as err:
-            rows.append({'path': str(path), 'error': str(err)})
+        if isinstance(opened[path], Exception):
+            rows.append({'path': str(path), 'error': str(opened[path])})
             continue
+        attrs = opened[path].attrs
+        opened[path].close()
         rows.append({'path': str(path), 'rainy': attrs['num_rainy'], 'clean': attrs['num_clean'],
                      'layout': attrs['layout'], 'content_hash': attrs['content_hash'],
                      'source': attrs['source'],
