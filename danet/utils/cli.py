@@ -27,5 +27,6 @@ def add_revise_keys_option(parser: argparse.ArgumentParser) -> None:
     order (``danet.models.checkpoint.parse_revise_keys``)."""
     parser.add_argument('--revise-keys', action='append', metavar='REGEX=REPL',
                         help="rename checkpoint keys with re.sub, in order (repeatable; default "
-                             "'^module\\.=' drops DDP's prefix); a generator's own state dict "
-                             'is placed under generator. automatically')
+                             "'^module\\.=' drops DDP's prefix); REGEX ends at the first '=', "
+                             "write an '=' inside it as '\\=' (e.g. '(?\\=x)'); a generator's "
+                             'own state dict is placed under generator. automatically')
