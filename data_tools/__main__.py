@@ -250,8 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (BadInputError, OSError, ValueError) as err:  # OSError: missing file, full disk
-        print(f'error: {err.strerror if isinstance(err, OSError) and err.strerror else err}',
-              file=sys.stderr)
+        from danet.utils.cli import describe_error
+        print(f'error: {describe_error(err)}', file=sys.stderr)
         return 2
 
 
