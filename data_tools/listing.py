@@ -20,7 +20,7 @@ def list_packed(root: str | Path) -> list[dict]:
             opened[path] = fmt.PackedFile(path)
             with opened[path].reading('its shard list'):
                 shard_files |= {path.parent / s['file'] for s in opened[path].shards}
-        except (fmt.DamagedFileError, FileNotFoundError) as err:
+        except (ValueError, FileNotFoundError) as err:  # DamagedFileError is a ValueError
             opened[path] = err
     for path in paths:
         if path in shard_files:

@@ -10,6 +10,7 @@ are the source's file names and notes: nothing stored can confirm them beyond th
 A file that cannot be read raises ``h5format.DamagedFileError`` (exit 2), not a mismatch list.
 """
 import contextlib
+import functools
 import io
 import itertools
 import shlex
@@ -108,9 +109,14 @@ def _backgrounds(manifest) -> list[str]:
     return [clean[c] if c >= 0 else rainy[i] for i, c in enumerate(manifest.clean_index)]
 
 
+@functools.cache
+def _parser():
+    from data_tools.__main__ import build_parser
+    return build_parser()
+
+
 def _pack_options(command: str) -> tuple[float, int] | None:
     """``(val_fraction, split_seed)`` of a recorded ``danet-data pack ...`` command, or None."""
-    from data_tools.__main__ import build_parser
     try:
         argv = shlex.split(command)
     except ValueError:
@@ -119,7 +125,7 @@ def _pack_options(command: str) -> tuple[float, int] | None:
         return None
     try:
         with contextlib.redirect_stderr(io.StringIO()):  # argparse's usage text
-            args, _ = build_parser().parse_known_args(argv[argv.index('pack'):])
+            args, _ = _parser().parse_known_args(argv[argv.index('pack'):])
     except SystemExit:
         return None
     return args.val_fraction, args.split_seed

@@ -52,7 +52,7 @@ READ_ERRORS = (OSError, RuntimeError, KeyError, IndexError, ValueError, TypeErro
 
 class DamagedFileError(ValueError):
     """A packed file that cannot be read, or whose tables contradict each other: one line
-    naming the file. Raised by :func:`reading` only."""
+    naming the file. Raised by :func:`reading` only (a reader's one place)."""
 
     def __init__(self, message: str):
         # A DataLoader worker's error is re-raised in the main process as this type built from
@@ -122,27 +122,21 @@ class PackedFile:
         if not self.path.is_file():
             raise FileNotFoundError(f'packed dataset not found: {self.path}')
         self._handle, self._pid = None, None
-        with self.reading('its header'):
-            try:
-                f = h5py.File(self.path, 'r')
-            except OSError as err:
-                raise DamagedFileError(f'{self.path} is not a packed dataset (HDF5 cannot '
-                                       f'open it: {err})') from None
-            with f:
-                self.attrs = {k: _plain(v) for k, v in f.attrs.items()}
-                version = self.attrs.get('format_version')
-                if version not in GROUPS:
-                    raise DamagedFileError(
-                        f'{self.path}: format_version {version!r}, this reader reads '
-                        f'{", ".join(map(str, GROUPS))}; not a packed dataset or damaged')
-                self.manifest = (Manifest.from_group(f[MANIFEST], self._manifest_group,
-                                                     self.reading)
-                                 if version >= 4 else
-                                 Manifest.from_json(json.loads(f[MANIFEST][()])))
-                self.lq_group, self.gt_group = GROUPS[version]
-                self.encoded = self.attrs.get('storage', 'raw') == 'encoded'
-                self.shards = json.loads(self.attrs['shards']) if 'shards' in self.attrs else []
-                check_tables(self, f)
+        with self.reading('its header'), h5py.File(self.path, 'r') as f:
+            self.attrs = {k: _plain(v) for k, v in f.attrs.items()}
+            version = self.attrs.get('format_version')
+            if version not in GROUPS:
+                raise ValueError(f'format_version {version!r}; this reader reads '
+                                 f'{", ".join(map(str, GROUPS))} (not a packed dataset, or one '
+                                 'written by a newer packer)')
+        with self.reading('its manifest'), h5py.File(self.path, 'r') as f:
+            self.manifest = (Manifest.from_group(f[MANIFEST], self._manifest_group, self.reading)
+                             if version >= 4 else
+                             Manifest.from_json(json.loads(f[MANIFEST][()])))
+            self.lq_group, self.gt_group = GROUPS[version]
+            self.encoded = self.attrs.get('storage', 'raw') == 'encoded'
+            self.shards = json.loads(self.attrs['shards']) if 'shards' in self.attrs else []
+            check_tables(self, f)
 
     def reading(self, what: str = ''):
         """:func:`reading` for this file."""

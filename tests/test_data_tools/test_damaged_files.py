@@ -15,6 +15,7 @@ import torch
 from danet.datasets import h5format as fmt
 from danet.datasets.h5_dataset import H5PairedDataset
 from danet.datasets.pack import pack
+from data_tools import __main__ as commands
 from data_tools.__main__ import main
 
 READERS = ('verify', 'inspect', 'card', 'list')
@@ -164,12 +165,9 @@ def test_a_dataloader_worker_reading_a_damaged_image_gives_the_one_line(packed, 
 def test_real_commands_give_one_line_and_exit_2(packed, tmp_path, write_pairs_module):
     bad = _copy(packed, tmp_path)
     _flip(bad, 2560)  # the offset of the issue: the root group's heap
-    for argv in (['verify', bad], ['list', bad.parent]):
-        done = subprocess.run([sys.executable, '-m', 'data_tools', *map(str, argv)],
-                              capture_output=True, text=True)
-        assert 'Traceback' not in done.stderr and done.returncode in (0, 2), done.stderr
-        assert str(bad) in done.stderr + done.stdout
-    assert done.returncode == 0  # list reports the row and goes on
+    done = subprocess.run([sys.executable, '-m', 'data_tools', 'verify', str(bad)],
+                          capture_output=True, text=True)
+    assert done.returncode == 2 and _one_error_line(done.stderr, bad), done.stderr
     src = write_pairs_module(tmp_path / 'src', ['a.png'], size=(16, 16))
     done = subprocess.run([sys.executable, '-m', 'data_tools', 'pack', str(src),
                            str(tmp_path / 'out.h5'), '--exclude-overlap-with', str(bad)],
@@ -184,7 +182,7 @@ def _content(path, keys) -> dict:
 
 
 @pytest.mark.slow
-def test_bytes_flipped_anywhere_never_give_a_traceback(packed, tmp_path):
+def test_bytes_flipped_anywhere_never_give_a_traceback(packed, tmp_path, monkeypatch):
     """16 bytes flipped at 200 offsets spread over the file's non-zero 16-byte blocks (its
     metadata, tables, card, fingerprints and pixels; the zero padding of preallocated chunks
     holds nothing): each reader exits 0, 1 (verify: mismatch) or 2 with one error line, and
@@ -197,6 +195,8 @@ def test_bytes_flipped_anywhere_never_give_a_traceback(packed, tmp_path):
         f.visititems(lambda k, v: keys.append(k) if isinstance(v, h5py.Dataset) and
                      k.split('/')[0] in ('lq', 'gt', 'manifest') else None)
     original, codes = _content(packed, keys), {}
+    parser = commands.build_parser()
+    monkeypatch.setattr(commands, 'build_parser', lambda: parser)  # built once, not 1000 times
     folder = tmp_path / 'sets'
     for offset in offsets:
         for old in folder.glob('*.h5') if folder.exists() else ():
