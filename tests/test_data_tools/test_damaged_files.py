@@ -90,6 +90,8 @@ def test_flipped_superblock_is_one_line_naming_the_file_for_every_reader(packed,
     rows = out.splitlines()
     assert any(str(bad) in r and 'ERROR' in r for r in rows)
     assert any(str(good) in r and 'rainy=4' in r for r in rows)  # the listing goes on
+    code, _, err = _run(['leaks', good, bad])
+    assert code == 2 and _one_error_line(err, bad), err
     with pytest.raises(fmt.DamagedFileError, match=str(bad)):
         _load_all(bad)
 
