@@ -7,9 +7,9 @@ from danet.datasets import h5format as fmt
 
 def list_packed(root: str | Path) -> list[dict]:
     """One row per ``*.h5`` under ``root`` (hidden partial files excluded; a sharded set is
-    listed once, by its index, with ``shards``); files that are not packed datasets, or are
-    damaged, get an ``error`` (one line naming the file) instead of counts, and the listing
-    goes on."""
+    listed once, by its index, with ``shards``); files that are not packed datasets, are
+    damaged or miss a shard get an ``error`` (one line naming the file) instead of counts, and
+    the listing goes on."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f'folder not found: {root}')
@@ -30,6 +30,12 @@ def list_packed(root: str | Path) -> list[dict]:
             continue
         attrs = opened[path].attrs
         opened[path].close()
+        missing = [s['file'] for s in opened[path].shards
+                   if not (path.parent / s['file']).is_file()]
+        if missing:
+            rows.append({'path': str(path), 'error': f'{path}: {len(missing)} shard(s) missing '
+                         f'beside the index: {", ".join(missing)}'})
+            continue
         rows.append({'path': str(path), 'rainy': attrs['num_rainy'], 'clean': attrs['num_clean'],
                      'layout': attrs['layout'], 'content_hash': attrs['content_hash'],
                      'source': attrs['source'],

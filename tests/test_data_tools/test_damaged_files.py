@@ -96,6 +96,17 @@ def test_flipped_superblock_is_one_line_naming_the_file_for_every_reader(packed,
         _load_all(bad)
 
 
+def test_list_names_a_sharded_set_with_a_missing_shard(tmp_path, write_pairs_module):
+    src = write_pairs_module(tmp_path / 'src', [f'{k}.png' for k in range(4)], size=(16, 16))
+    index = tmp_path / 'sets' / 'sharded.h5'
+    pack(src, index, workers=1, shard_size=2)
+    shards = [s['file'] for s in fmt.PackedFile(index).shards]
+    (index.parent / shards[1]).unlink()
+    code, out, _ = _run(['list', index.parent])
+    assert code == 0 and out.splitlines() == [
+        f'{index}  ERROR {index}: 1 shard(s) missing beside the index: {shards[1]}']
+
+
 @pytest.mark.parametrize('tamper, expect', [
     (lambda f: f['manifest/rainy/clean'].__setitem__(0, 999), 'clean index'),
     (lambda f: f.attrs.__delitem__('content_hash'), 'content_hash'),
