@@ -20,7 +20,7 @@ import numpy as np
 from tqdm import tqdm
 
 from danet.datasets import h5format as fmt
-from danet.datasets.card import manifest_fields
+from danet.datasets.card import manifest_fields, stored_card
 from danet.datasets.manifest import content_hash
 from danet.datasets.split import split_by_background
 from danet.utils.hashing import pixel_hash
@@ -69,7 +69,7 @@ def _tables(packed: fmt.PackedFile) -> list[tuple[str, str]]:
         bad.append(('content_hash', 'names, hashes or pairing differ from the stored content '
                                     'hash'))
     bad += _split_problems(packed)
-    card = packed.card
+    card = stored_card(packed)
     if card is not None:
         expected = manifest_fields(manifest, packed.attrs)
         bad += [(f'card {key}', f'{card.get(key)!r} but the manifest gives {value!r}')

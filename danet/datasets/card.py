@@ -109,14 +109,24 @@ def image_rows(manifest: Manifest):
                    'clean_sha256': None if clean < 0 else clean_sha[clean]}
 
 
+def stored_card(packed: fmt.PackedFile) -> dict | None:
+    """The card stored in ``packed`` (None if it has none); ``DamagedFileError`` if a field a
+    reader shows is missing or of another type."""
+    card = packed.card
+    if card is not None:
+        card.pop('images', None)  # stored by format versions before 4
+        with packed.reading('its card'):
+            card_markdown(card, [])  # renders only when every field is there, of its type
+    return card
+
+
 def dataset_card(path: str | Path) -> dict:
     """The stored card of a packed file (without per-image hashes: ``image_rows``), or one
     computed now for files packed without it."""
     packed = fmt.PackedFile(path)
     try:
-        card = packed.card
+        card = stored_card(packed)
         if card is not None:
-            card.pop('images', None)  # stored by format versions before 4
             return card
         fps = read_packed_fingerprints(packed) or compute_packed_fingerprints(packed)
         paired = np.flatnonzero(packed.manifest.clean_index >= 0)

@@ -46,8 +46,10 @@ def image_key(index: int) -> str:
     return f'{index:06d}'
 
 
-READ_ERRORS = (OSError, RuntimeError, KeyError, IndexError, ValueError, TypeError)
-"""What h5py (and the JSON and PNG decoders under it) raise on damaged bytes."""
+READ_ERRORS = (OSError, RuntimeError, KeyError, IndexError, ValueError, TypeError,
+               AttributeError)
+"""What h5py (and the JSON and PNG decoders under it, and code reading the decoded card)
+raise on damaged bytes."""
 
 
 class DamagedFileError(ValueError):

@@ -3,6 +3,7 @@ exit 2 (``verify``: 1 for a mismatch), never a traceback; ``verify`` checks ever
 column against what is stored; a byte-flip sweep over the whole file."""
 import contextlib
 import io
+import json
 import shutil
 import subprocess
 import sys
@@ -113,6 +114,9 @@ def test_list_names_a_sharded_set_with_a_missing_shard(tmp_path, write_pairs_mod
     (lambda f: f.attrs.__setitem__('num_rainy', 7), 'num_rainy'),
     (lambda f: f['manifest/split'].__setitem__(0, 5), 'split labels'),
     (lambda f: (f.__delitem__('card'), f.create_dataset('card', data='[1]')), 'card'),
+    (lambda f: (f.__delitem__('card'), f.create_dataset('card', data='{}')), 'card'),
+    (lambda f: _edit_card(f, lambda c: {**c, 'sizes': [1]}), 'card'),
+    (lambda f: _edit_card(f, lambda c: {**c, 'psnr_y': 'high'}), 'card'),
 ])
 def test_inconsistent_tables_are_refused_by_every_reader(packed, tmp_path, tamper, expect):
     bad = _copy(packed, tmp_path)
@@ -124,6 +128,12 @@ def test_inconsistent_tables_are_refused_by_every_reader(packed, tmp_path, tampe
     if expect != 'card':
         with pytest.raises(fmt.DamagedFileError, match=expect):
             _load_all(bad)
+
+
+def _edit_card(f, change) -> None:
+    card = change(json.loads(f['card'][()]))
+    del f['card']
+    f.create_dataset('card', data=json.dumps(card))
 
 
 def _verify_problems(bad) -> str:
