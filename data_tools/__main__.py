@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from danet.datasets.fingerprint import THRESHOLD as FP_THRESHOLD
-from danet.datasets.image_files import LAYOUTS, BadInputError, shown
+from danet.datasets.image_files import LAYOUTS, BadInputError
+from danet.utils.cli import describe_error
 from data_tools.synth import RainParams
 
 
@@ -59,9 +60,13 @@ def _card(args) -> int:
     from danet.datasets.h5format import PackedFile
     from danet.utils.fileio import atomic_write_text
     card = dataset_card(args.path)
-    images = image_rows(PackedFile(args.path).manifest)
-    text = (card_markdown(card, images) if args.format == 'md' else
-            json.dumps({**card, 'images': list(images)}, indent=2) + '\n')
+    packed = PackedFile(args.path)
+    try:
+        images = image_rows(packed.manifest)
+        text = (card_markdown(card, images) if args.format == 'md' else
+                json.dumps({**card, 'images': list(images)}, indent=2) + '\n')
+    finally:
+        packed.close()
     if args.out:
         _writing(args.out, lambda: atomic_write_text(args.out, text))
         print(f'card written to {args.out}')
@@ -246,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except (BadInputError, OSError, ValueError) as err:  # OSError: missing file, full disk
-        print(f'error: {_message(err)}', file=sys.stderr)
+        print(f'error: {describe_error(err)}', file=sys.stderr)
         return 2
 
 
@@ -256,15 +261,6 @@ def _writing(path: str, write) -> None:
         write()
     except OSError as err:
         raise OSError(err.errno, f'cannot write {path}: {err.strerror or err}') from None
-
-
-def _message(err: Exception) -> str:
-    """An error as one line that names its file (``OSError``'s own ``str`` hides it behind
-    ``[Errno N]``; its ``strerror`` alone drops it)."""
-    if isinstance(err, OSError) and err.strerror:
-        name = err.filename
-        return f'{shown(name)}: {err.strerror}' if name is not None else err.strerror
-    return str(err)
 
 
 if __name__ == '__main__':

@@ -45,12 +45,30 @@ def build_card(manifest: Manifest, attrs: dict, metrics, fps, provenance: dict |
                   for i, j, s, f in fpm.match(fps[role])]
     psnr = [m[0] for m in metrics if np.isfinite(m[0])]
     ssim = [m[1] for m in metrics if m[1] is not None]
-    split = manifest.split
     provenance = dict(provenance or {})
     pairing = provenance.pop('pairing', None)
-    clean_sha = manifest.column('clean', 'sha256')
     return {
         'layout': attrs['layout'], 'source': attrs['source'],
+        **manifest_fields(manifest, attrs),
+        'psnr_y': float(np.mean(psnr)) if psnr else None,
+        'ssim_y': float(np.mean(ssim)) if ssim else None,
+        'identical_pairs': len(metrics) - len(psnr),
+        'measured_pairs': len(metrics),
+        'pairing': pairing,
+        'protocol': {'text': PROTOCOL, **build_protocol('mprnet_matlab').conventions()},
+        'duplicates': {'compared': 'clean' if role == 'gt' else 'rainy',
+                       'threshold': fpm.THRESHOLD, 'pairs': duplicates},
+        'provenance': {'packed_from': attrs['source'], 'command': attrs.get('command', ''),
+                       'created': attrs.get('created'), **provenance},
+    }
+
+
+def manifest_fields(manifest: Manifest, attrs: dict) -> dict:
+    """The card's fields that follow from the manifest and attributes (``verify`` compares a
+    stored card's with them)."""
+    split = manifest.split
+    clean_sha = manifest.column('clean', 'sha256')
+    return {
         'rainy': manifest.num_rainy, 'clean': manifest.num_clean,
         'paired': int((manifest.clean_index >= 0).sum()),
         'sizes': _sizes(manifest.column('rainy', 'shape')),
@@ -60,17 +78,7 @@ def build_card(manifest: Manifest, attrs: dict, metrics, fps, provenance: dict |
         'skipped': len(manifest.skipped),
         'converted': _converted(manifest),
         'excluded': len(manifest.excluded),
-        'psnr_y': float(np.mean(psnr)) if psnr else None,
-        'ssim_y': float(np.mean(ssim)) if ssim else None,
-        'identical_pairs': len(metrics) - len(psnr),
-        'measured_pairs': len(metrics),
-        'pairing': pairing,
         'storage': attrs.get('storage', 'raw'),
-        'protocol': {'text': PROTOCOL, **build_protocol('mprnet_matlab').conventions()},
-        'duplicates': {'compared': 'clean' if role == 'gt' else 'rainy',
-                       'threshold': fpm.THRESHOLD, 'pairs': duplicates},
-        'provenance': {'packed_from': attrs['source'], 'command': attrs.get('command', ''),
-                       'created': attrs.get('created'), **provenance},
     }
 
 
@@ -101,14 +109,24 @@ def image_rows(manifest: Manifest):
                    'clean_sha256': None if clean < 0 else clean_sha[clean]}
 
 
+def stored_card(packed: fmt.PackedFile) -> dict | None:
+    """The card stored in ``packed`` (None if it has none); ``DamagedFileError`` if a field a
+    reader shows is missing or of another type."""
+    card = packed.card
+    if card is not None:
+        card.pop('images', None)  # stored by format versions before 4
+        with packed.reading('its card'):
+            card_markdown(card, [])  # renders only when every field is there, of its type
+    return card
+
+
 def dataset_card(path: str | Path) -> dict:
     """The stored card of a packed file (without per-image hashes: ``image_rows``), or one
     computed now for files packed without it."""
     packed = fmt.PackedFile(path)
     try:
-        card = packed.card
+        card = stored_card(packed)
         if card is not None:
-            card.pop('images', None)  # stored by format versions before 4
             return card
         fps = read_packed_fingerprints(packed) or compute_packed_fingerprints(packed)
         paired = np.flatnonzero(packed.manifest.clean_index >= 0)

@@ -103,13 +103,15 @@ def _packed_fingerprints(path: Path, split, cache_in_place: bool) -> fpm.Fingerp
 
 
 def read_packed_fingerprints(packed: fmt.PackedFile) -> dict | None:
-    """The stored ``{'gt': dataset, 'lq': dataset}`` (HDF5 datasets, read in blocks by
+    """The stored ``{'gt': dataset, 'lq': dataset}`` (``h5format.LazyArray``, read in blocks by
     ``fingerprint.match``: memory does not grow with the set; valid while ``packed`` stays
     open), or None if absent or of another version."""
-    group = packed.file.get(GROUP)
-    if group is None or group.attrs.get('version') != fpm.VERSION:
-        return None
-    return {role: group[role] for role in ('gt', 'lq')}
+    with packed.reading(GROUP):
+        group = packed.file.get(GROUP)
+        if group is None or group.attrs.get('version') != fpm.VERSION:
+            return None
+        return {role: fmt.LazyArray(group[role], packed.path, f'{GROUP}/{role}')
+                for role in ('gt', 'lq')}
 
 
 def compute_packed_fingerprints(packed: fmt.PackedFile) -> dict:

@@ -13,6 +13,7 @@ Format version 4 stores it as the group ``/manifest``::
 Versions 1-3 stored one JSON document (``h5format``'s docstring); ``Manifest.from_json`` reads
 it into the same tables, so every reader has one interface whatever the version.
 """
+import contextlib
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -47,24 +48,32 @@ class Manifest:
     int per rainy image) held in memory, ``split``, ``skipped``, ``excluded``, ``synthesis``.
 
     ``group`` is a zero-argument callable returning the ``/manifest`` HDF5 group (re-opened in
-    each process by ``PackedFile``), or None for tables held in memory (``from_json``).
+    each process by ``PackedFile``), or None for tables held in memory (``from_json``);
+    ``reading(what)`` is the context every table read runs in (``h5format.reading``: a damaged
+    file becomes one error line naming it).
     """
 
     def __init__(self, group: Callable | None, extra: dict, clean_index: np.ndarray,
-                 num_clean: int, split: np.ndarray | None, memory: dict | None = None):
-        self._group, self._memory = group, memory
+                 num_clean: int, split: np.ndarray | None, memory: dict | None = None,
+                 reading: Callable = lambda what: contextlib.nullcontext()):
+        self._group, self._memory, self._reading = group, memory, reading
         self.clean_index = clean_index
         self.num_rainy, self.num_clean = len(clean_index), num_clean
         self.skipped = extra.get('skipped', [])
         self.excluded = extra.get('excluded', [])
         self.synthesis = extra.get('synthesis')
-        self._split = split
+        self.split_labels = split
+        """0 (train) / 1 (val) per rainy image, or None."""
 
     @classmethod
-    def from_group(cls, group: h5py.Group, reopen: Callable) -> 'Manifest':
+    def from_group(cls, group: h5py.Group, reopen: Callable,
+                   reading: Callable = lambda what: contextlib.nullcontext()) -> 'Manifest':
         split = np.asarray(group['split'][()]) if 'split' in group else None
-        return cls(reopen, json.loads(group['extra'][()]), np.asarray(group['rainy/clean'][()]),
-                   len(group['clean/sha256']), split)
+        extra = json.loads(group['extra'][()])
+        if not isinstance(extra, dict):
+            raise TypeError(f'manifest extra is a {type(extra).__name__}, not a JSON object')
+        return cls(reopen, extra, np.asarray(group['rainy/clean'][()]),
+                   len(group['clean/sha256']), split, reading=reading)
 
     @classmethod
     def from_json(cls, doc: dict) -> 'Manifest':
@@ -92,7 +101,8 @@ class Manifest:
         """Rows ``start:stop`` of one column (strings and hashes as str objects)."""
         if self._memory is not None:
             return self._memory[role][name][start:stop]
-        return _plain(name, self._group()[f'{role}/{name}'][start:stop])
+        with self._reading(f'manifest column {role}/{name}'):
+            return _plain(name, self._group()[f'{role}/{name}'][start:stop])
 
     def rows(self, role: str, start: int = 0, stop: int | None = None) -> Iterator[dict]:
         """Rows of ``role`` (``rainy``/``clean``) as dicts, read ``BLOCK`` at a time:
@@ -121,9 +131,10 @@ class Manifest:
     @property
     def split(self) -> dict[str, list[int]] | None:
         """``{'train': rainy indices, 'val': rainy indices}``, or None if the pack had none."""
-        if self._split is None:
+        if self.split_labels is None:
             return None
-        return {name: np.flatnonzero(self._split == k).tolist() for k, name in enumerate(SPLITS)}
+        return {name: np.flatnonzero(self.split_labels == k).tolist()
+                for k, name in enumerate(SPLITS)}
 
 
 def content_hash(manifest: Manifest) -> str:

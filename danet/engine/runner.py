@@ -33,7 +33,7 @@ from pathlib import Path
 
 import torch
 from mmengine.config import Config
-from mmengine.dist import get_rank, is_distributed, is_main_process
+from mmengine.dist import get_rank, is_distributed, is_main_process, master_only
 from mmengine.model import MMDistributedDataParallel, is_model_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
@@ -53,7 +53,7 @@ from danet.models.checkpoint import (
 from danet.registry import SCOPE
 from danet.utils.complexity import complexity_report
 from danet.utils.config import check_cfg_options, check_dataset_paths, check_types, load_config
-from danet.utils.fileio import atomic_write_json, atomic_write_text
+from danet.utils.fileio import atomic_path, atomic_write_json, atomic_write_text
 from danet.utils.memory import keep_freed_memory
 from danet.utils.names import check_name, check_unique
 from danet.utils.provenance import config_hash
@@ -156,6 +156,14 @@ class DerainRunner(Runner):
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         super().register_hooks(default_hooks, custom_hooks)
         self.register_hook(PlainCheckpointHook())
+
+    @master_only
+    def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
+        """MMEngine's, written under a hidden temporary name and renamed into place: a full
+        disk leaves no half-written checkpoint, the earlier ones intact, and an ``OSError``
+        naming the checkpoint."""
+        with atomic_path(Path(out_dir) / filename, suffix='.pth') as tmp:
+            super().save_checkpoint(str(tmp.parent), tmp.name, *args, **kwargs)
 
     def dump_config(self) -> None:
         """Write ``config.py`` once, when the run directory is created (tests and resumes of

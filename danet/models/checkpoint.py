@@ -11,6 +11,7 @@ listed and the file refused.
 """
 import pickle
 import re
+import zipfile
 from collections import defaultdict
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,22 +31,54 @@ GENERATOR_PREFIX = 'generator.'
 
 
 def parse_revise_keys(specs: list[str] | None) -> tuple[tuple[str, str], ...]:
-    """``['REGEX=REPL', ...]`` (split at the first ``=``) → rules; none given → the default
-    (drop ``module.``). ``ValueError`` naming a malformed rule or regex."""
+    """``['REGEX=REPL', ...]`` → rules, split at the first ``=`` not written ``\\=`` (a regex
+    containing ``=``, e.g. the lookahead ``(?=...)``, writes it ``\\=``); none given → the
+    default (drop ``module.``). ``ValueError`` naming the option and a malformed rule, regex or
+    replacement (a group it does not have, a trailing backslash)."""
     if not specs:
         return DEFAULT_REVISE_KEYS
     rules = []
     for spec in specs:
-        pattern, sep, replacement = spec.partition('=')
-        if not sep or not pattern:
+        pattern, replacement = _split_rule(spec)
+        if pattern is None or not pattern:
             raise ValueError(f'--revise-keys {spec!r}: expected REGEX=REPL, e.g. '
-                             "'^module\\.=' (drop a prefix) or '^net\\.=generator.'")
+                             "'^module\\.=' (drop a prefix) or '^net\\.=generator.' (write "
+                             "an = inside REGEX as \\=)")
         try:
-            re.compile(pattern)
+            compiled = re.compile(pattern)
         except re.error as err:
-            raise ValueError(f'--revise-keys {spec!r}: bad regular expression ({err})') from None
+            raise ValueError(f'--revise-keys {spec!r}: bad regular expression {pattern!r} '
+                             f'({err})') from None
+        try:
+            _groups_like(compiled).match('').expand(replacement)
+        except (re.error, IndexError) as err:
+            raise ValueError(f'--revise-keys {spec!r}: bad replacement {replacement!r} for '
+                             f'{pattern!r} ({err})') from None
         rules.append((pattern, replacement))
     return tuple(rules)
+
+
+def _split_rule(spec: str) -> tuple[str | None, str]:
+    """``REGEX=REPL`` at the first ``=`` not escaped as ``\\=`` (which becomes ``=``)."""
+    pattern, k = [], 0
+    while k < len(spec):
+        if spec[k] == '\\' and k + 1 < len(spec):
+            pattern.append('=' if spec[k + 1] == '=' else spec[k:k + 2])
+            k += 2
+        elif spec[k] == '=':
+            return ''.join(pattern), spec[k + 1:]
+        else:
+            pattern.append(spec[k])
+            k += 1
+    return None, ''
+
+
+def _groups_like(compiled: re.Pattern) -> re.Pattern:
+    """A pattern matching '' with the groups (numbered and named) of ``compiled``: expanding a
+    replacement on its match checks every group reference without a key to match."""
+    names = {index: name for name, index in compiled.groupindex.items()}
+    return re.compile(''.join(f'(?P<{names[i]}>)' if i in names else '()'
+                              for i in range(1, compiled.groups + 1)))
 
 
 def revise_keys(state: dict[str, torch.Tensor], rules, source: str = 'checkpoint') -> dict:
@@ -97,7 +130,14 @@ def read_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise FileNotFoundError(f'checkpoint not found: {path}')
     with refuse_unsafe(path):
-        stored = torch.load(path, map_location='cpu', weights_only=True)
+        try:
+            stored = torch.load(path, map_location='cpu', weights_only=True)
+        except (EOFError, RuntimeError, OSError, ValueError, zipfile.BadZipFile) as err:
+            hint = (' (a .safetensors file: load it with safetensors.torch.load_file and '
+                    'torch.save the dict)' if path.suffix == '.safetensors' else '')
+            detail = ' '.join(str(err).split())[:300] or type(err).__name__
+            raise ValueError(f'{path}: not a readable PyTorch checkpoint{hint}: {detail}'
+                             ) from None
     state = stored
     if isinstance(stored, dict):
         state = next((stored[k] for k in STATE_KEYS if isinstance(stored.get(k), dict)), stored)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 @contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str = '') -> Iterator[Path]:
-    """Yield a temporary path beside ``path``, renamed onto ``path`` if the block succeeds.
+    """Yield a temporary path beside ``path``, renamed onto ``path`` if the block succeeds; an
+    ``OSError`` of the block without a file name (a full disk) is raised again naming ``path``.
 
     The file gets the mode a plain ``open(path, 'w')`` would give it: that of the file it
     replaces, else ``0o666`` less the umask.
@@ -26,6 +27,10 @@ def atomic_path(path: str | os.PathLike, suffix: str = '') -> Iterator[Path]:
         except FileNotFoundError:
             pass
         os.replace(tmp, path)
+    except OSError as err:  # a full disk: name the output, not the hidden temporary
+        if err.errno is None or err.filename not in (None, str(tmp)):
+            raise
+        raise OSError(err.errno, err.strerror, str(path)) from err
     finally:
         tmp.unlink(missing_ok=True)
 

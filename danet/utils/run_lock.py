@@ -5,8 +5,11 @@ a training's ``work_dir``).
 temporary file first and then hard-linked to ``.lock`` (``os.link`` fails if the lock exists), so
 the lock never exists empty or half-written. A lock whose pid is dead on this host is stale; it
 is removed under an ``flock`` on ``.lock.break`` after re-checking that it is still stale, so two
-takers cannot both break it and both win. A lock from another host is never broken (its pid
-cannot be checked from here).
+takers cannot both break it and both win. A record that is not ``{pid: int > 0, host: str,
+since: number}`` (no writer of this module leaves one) is stale too, with a warning. A lock from
+another host is never broken (its pid cannot be checked from here); the refusal says which file
+to delete once nothing on that host still works in the directory (container hostnames change
+on restart).
 """
 import contextlib
 import fcntl
@@ -15,6 +18,7 @@ import os
 import socket
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from danet.utils.processes import pid_alive
@@ -29,10 +33,29 @@ class RunBusyError(FileExistsError):
 
 
 def _read_record(path: Path) -> dict | None:
+    """The holder record, or None if there is none or it is malformed (a warning says so)."""
     try:
-        return json.loads(path.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        text = path.read_text()
+    except FileNotFoundError:
         return None
+    except (OSError, UnicodeDecodeError) as err:
+        return _malformed(path, f'unreadable ({err})')
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError:
+        return _malformed(path, f'not JSON: {text[:80]!r}')
+    if not isinstance(record, dict):
+        return _malformed(path, f'{text[:80]!r} is not a {{pid, host, since}} record')
+    pid, host, since = record.get('pid'), record.get('host'), record.get('since')
+    if type(pid) is not int or pid <= 0 or not isinstance(host, str) or \
+            type(since) not in (int, float) or not 0 <= since < 1e11:
+        return _malformed(path, f'{text[:80]!r} lacks a positive int pid, a host or a time')
+    return record
+
+
+def _malformed(path: Path, why: str) -> None:
+    warnings.warn(f'{path}: malformed lock record, {why}; treated as stale', stacklevel=3)
+    return None
 
 
 class RunLock:
@@ -46,7 +69,7 @@ class RunLock:
         info = _read_record(self.path)
         if info is None:
             return None
-        if info.get('host') == socket.gethostname() and not pid_alive(info.get('pid', -1)):
+        if info['host'] == socket.gethostname() and not pid_alive(info['pid']):
             return None
         return info
 
@@ -86,9 +109,15 @@ class RunLock:
     def held(self, what: str = 'run'):
         """Hold the lock for the block; ``RunBusyError`` naming the holder if it is taken."""
         if not self.acquire():
+            holder = self.holder()
+            how = 'wait for it to finish or choose another directory'
+            if holder and holder['host'] != socket.gethostname():
+                how = (f'it was taken on another host ({holder["host"]}, this is '
+                       f'{socket.gethostname()}) and cannot be checked from here: if no process '
+                       f'there still works in this directory (a restarted container gets a new '
+                       f'hostname), delete {self.path} and run again; else {how}')
             raise RunBusyError(f'{self.path.parent} is in use by another {what}: '
-                               f'{describe_holder(self.holder())} holds {self.path}; wait for '
-                               'it to finish or choose another directory')
+                               f'{describe_holder(holder)} holds {self.path}; {how}')
         try:
             yield self
         finally:
@@ -99,5 +128,5 @@ def describe_holder(holder: dict | None) -> str:
     """``pid P on HOST since TIME`` of a lock record (a holder that just let go: 'a process')."""
     if not holder:
         return 'a process (which has just let go: try again)'
-    since = time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(holder.get('since', 0)))
-    return f'pid {holder.get("pid")} on {holder.get("host")} since {since}'
+    since = time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(holder['since']))
+    return f'pid {holder["pid"]} on {holder["host"]} since {since}'

@@ -203,17 +203,6 @@ def test_small_sets_get_small_tables(tmp_path, write_pairs):
         assert f['fingerprints/lq'].chunks[0] <= 12
 
 
-def test_list_flags_a_set_with_a_missing_shard(tmp_path, write_pairs, capsys):
-    src = write_pairs(tmp_path / 'src', ['a.png', 'b.png', 'c.png'])
-    out = tmp_path / 'sets' / 'set.h5'
-    pack(src, out, workers=1, shard_size=2)
-    shard = set_files(out)[2]
-    shard.unlink()
-    assert main(['list', str(out.parent)]) == 0
-    [row] = capsys.readouterr().out.splitlines()
-    assert row == f'{out}  ERROR 1 of 2 shard file(s) missing beside it: {shard.name}'
-
-
 def test_write_errors_name_their_file_and_sizes_read_well(tmp_path, write_pairs, capsys):
     src = write_pairs(tmp_path / 'src', ['a.png'])
     (tmp_path / 'plain').write_text('a file, not a folder')

@@ -55,3 +55,33 @@ def test_lock_is_never_empty(tmp_path):
     assert not RunLock(tmp_path).acquire()
     lock.release()
     assert RunLock(tmp_path).acquire()
+
+
+@pytest.mark.parametrize('record', [
+    '[]', '{"pid": "12", "host": "%s", "since": 1}', '{"host": "%s", "since": 1}',
+    '{"pid": 0, "host": "%s", "since": 1}', '{"pid": -1, "host": "%s", "since": 1}',
+    '{"pid": 1, "host": 7, "since": 1}', '"held"', 'not json', '{"pid": true, "host": "%s"}',
+], ids=['list', 'pid-string', 'no-pid', 'pid-0', 'pid-negative', 'host-int', 'string',
+        'not-json', 'pid-bool'])
+def test_a_malformed_record_is_stale_with_a_warning(tmp_path, record):
+    lock = RunLock(tmp_path)
+    lock.path.write_text(record.replace('%s', socket.gethostname()))
+    with pytest.warns(UserWarning, match='malformed lock record'):
+        assert lock.holder() is None
+    with pytest.warns(UserWarning, match='malformed lock record'):
+        with lock.held():
+            assert json.loads(lock.path.read_text())['pid'] > 0
+    assert not lock.path.exists()
+
+
+def test_a_lock_from_another_host_says_which_file_to_delete(tmp_path):
+    lock = RunLock(tmp_path)
+    lock.path.write_text(json.dumps({'pid': 1, 'host': 'gone-container', 'since': time.time()}))
+    with pytest.raises(FileExistsError) as refused:
+        with lock.held('training'):
+            pass
+    message = str(refused.value)
+    assert 'gone-container' in message and f'delete {lock.path} and run again' in message
+    lock.path.unlink()  # what the message says to do
+    with lock.held('training'):
+        pass
