@@ -58,7 +58,7 @@ def _model(weights: dict, **kwargs):
 
 
 def _prenet_model(weights: dict, model: str):
-    from danet.models import generators
+    from danet.models.base import generators
     from danet.registry import MODELS
     derain_model = MODELS.build(dict(type='DerainModel',
                                      generator=dict(type=generators()[model])))
@@ -108,7 +108,7 @@ def _train_step(weights: dict, channels_last: bool):
 
 def _reference_prenet(weights: dict, model: str):
     from danet.benchmarks.reference import ReferencePReNet
-    from danet.models import generators
+    from danet.models.base import generators
     net = ReferencePReNet(weights, generators()[model])
 
     def run(image):  # test_PReNet.py: clamp, np.uint8(255 * out) truncates

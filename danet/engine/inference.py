@@ -17,7 +17,7 @@ from mmengine.model import is_model_wrapper
 from torch import nn
 
 from danet.engine.tiling import default_overlap, tiled_forward
-from danet.models import contract_outputs
+from danet.models.base import contract_outputs
 from danet.models.data_preprocessor import to_float_rgb
 from danet.models.derain_model import DerainModel, attach_predictions
 from danet.structures import DerainSample

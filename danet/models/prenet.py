@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from danet.models import Generator
+from danet.models.base import Generator
 from danet.models.common import OneDNNConv2d, conv2d
 from danet.registry import MODELS
 
