@@ -96,6 +96,9 @@ def _train_step(weights: dict, channels_last: bool):
     def step(images):
         if not state:  # built on first use: only the paths asked for hold a model
             model = _model(weights, channels_last=channels_last).train()
+            if channels_last:   # as DerainRunner prepares a channels-last model
+                from danet.engine.rewrites import rewrite_kernels
+                rewrite_kernels(model.generator)
             optim = build_optim_wrapper(model, Config.fromfile(TRAIN_CONFIG).optim_wrapper)
             state.update(model=model, optim=optim)
         half = len(images) // 2

@@ -197,6 +197,7 @@ def test_danet_predicts_any_size_and_returns_all_loss_keys(small_danet):
 
 
 def test_channels_last_training_gives_the_plain_losses_and_gradients():
+    from danet.engine.rewrites import rewrite_kernels
     cfg = dict(type='DerainModel', generator=dict(type='DANet', n_feat=8, num_cab=1),
                losses=[*DANET_LOSSES, dict(
                    type='BackgroundSupervision', output=1,
@@ -205,6 +206,7 @@ def test_channels_last_training_gives_the_plain_losses_and_gradients():
     for channels_last in (False, True):
         torch.manual_seed(0)
         models.append(MODELS.build(dict(cfg, channels_last=channels_last)).train())
+    rewrite_kernels(models[1].generator)   # as DerainRunner prepares a channels-last model
     assert all(p.is_contiguous(memory_format=torch.channels_last)
                for p in models[1].generator.parameters() if p.ndim == 4)
     data = models[0].data_preprocessor(_batch([(32, 32), (32, 32)]), True)
