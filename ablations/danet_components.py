@@ -3,7 +3,7 @@ base = 'configs/danet/danet_1xb16-1000e_rain13k.py'
 mode = 'one_at_a_time'
 axes = {
     'model.generator.alm.type': [('w/o ALM', 'PlainALM')],
-    'model.association_constraint.type': [('w/o association constraint',
+    'model.losses.3.type': [('w/o association constraint',
                                            'NoAssociationConstraint')],
     'model.generator.alm.mask.type': [('parameter-free mask', 'RainMagnitudeMask')],
     'model.generator.reconstruction.type': [('bilinear SR', 'BilinearReconstruction'),
@@ -15,7 +15,7 @@ axes = {
 base_labels = {'model.generator.alm.mask.type': 'learned mask',
                'model.generator.reconstruction.type': 'pixel-shuffle SR'}
 axis_names = {'model.generator.alm.type': 'ALM',
-              'model.association_constraint.type': 'Assoc. constraint',
+              'model.losses.3.type': 'Assoc. constraint',
               'model.generator.alm.mask.type': 'Mask',
               'model.generator.reconstruction.type': 'SR',
               'model.generator.reconstruction.skip.type': 'Background skip',

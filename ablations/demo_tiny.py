@@ -11,13 +11,13 @@ base = 'configs/danet/danet_demo_1xb4-40e_synthetic-rain.py'
 mode = 'one_at_a_time'
 axes = {
     'model.generator.alm.type': [('w/o ALM', 'PlainALM')],
-    'model.association_constraint.type': [('w/o association constraint',
+    'model.losses.3.type': [('w/o association constraint',
                                            'NoAssociationConstraint')],
     'model.generator.alm.mask.type': [('parameter-free mask', 'RainMagnitudeMask')],
 }
 base_labels = {'model.generator.alm.mask.type': 'learned mask'}   # the base's LearnedMask
 axis_names = {'model.generator.alm.type': 'ALM',
-              'model.association_constraint.type': 'Assoc. constraint',
+              'model.losses.3.type': 'Assoc. constraint',
               'model.generator.alm.mask.type': 'Mask'}
 seeds = [0]
 testsets = ['SynthTest']

@@ -12,8 +12,8 @@ import pandas as pd
 
 from analysis import tables
 from analysis.tables import Column, Row, Stat, Table
+from danet.evaluation.metric_table import metrics_for
 
-METRICS = ('psnr_y', 'ssim_y')
 MEASURED_DECIMALS = {'psnr_y': 3}   # protocols move PSNR by hundredths of a dB
 
 
@@ -39,16 +39,18 @@ def has_protocol_comparison(df: pd.DataFrame) -> bool:
 
 
 def protocol_table(df: pd.DataFrame, external: list[dict]) -> Table:
-    """Rows: model × test set; columns: the published PSNR/SSIM (when quoted), then one group
-    per protocol. Nothing is ranked: the table compares conventions, not methods."""
+    """Rows: model × test set; columns: the published values (when quoted), then one group per
+    protocol, of the metrics the metric table shows in ``protocol`` (PSNR, SSIM). Nothing is
+    ranked: the table compares conventions, not methods."""
     df = with_models(df)
+    metrics = metrics_for('protocol')
     pairs = sorted({(t, m) for t, m in zip(df['testset'], df['model'], strict=True)},
                    key=lambda p: (p[0], tables.ordered(df['model']).index(p[1])))
     quoted = {e['measured_as']: e for e in external if e.get('measured_as')}
     used = [quoted[m] for m in dict.fromkeys(m for _, m in pairs) if m in quoted]
     columns = [Column('', 'Test set', [t for t, _ in pairs])]
     if used:
-        for metric in METRICS:
+        for metric in metrics:
             values = []
             for testset, model in pairs:
                 value = (quoted.get(model, {}).get('results', {}).get(testset) or {}).get(metric)
@@ -60,7 +62,7 @@ def protocol_table(df: pd.DataFrame, external: list[dict]) -> Table:
                        key=lambda p: (p not in {e.get('protocol') for e in used}, p))
     for protocol in protocols:
         part = df[df['protocol'] == protocol]
-        for metric in METRICS:
+        for metric in metrics:
             values = []
             for testset, model in pairs:
                 found = part.loc[(part['testset'] == testset) & (part['model'] == model)

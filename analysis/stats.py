@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from analysis.store import BASE, DEFAULT_PROTOCOL, LOWER_IS_BETTER, METRICS, AnalysisError, Run
+from danet.evaluation.metric_table import metrics_for
 
 ALPHA = 0.05
 N_BOOT = 5000
@@ -211,13 +212,15 @@ def compare_groups(a: list[Run], b: list[Run], metrics=METRICS, testsets=None,
     return out
 
 
-def grid_comparisons(runs: list[Run], metrics=('psnr_y', 'ssim_y', 'lpips_alex'),
-                     all_pairs: bool = False, n_boot: int = N_BOOT) -> list[Comparison]:
-    """Each grid variant vs the base (or every pair), per test set and metric, Holm per family.
+def grid_comparisons(runs: list[Run], metrics=None, all_pairs: bool = False,
+                     n_boot: int = N_BOOT) -> list[Comparison]:
+    """Each grid variant vs the base (or every pair), per test set and metric (default: those the
+    metric table shows in ``statistics``), Holm per family.
 
     Pairs scored on different data or protocols are left out with a printed note. Grids of
     different tasks (their runs score different test sets) are compared each within itself.
     """
+    metrics = metrics_for('statistics') if metrics is None else metrics
     parts: dict[frozenset, list[Run]] = {}
     for run in runs:
         if run.source == 'grid':

@@ -10,7 +10,18 @@ from danet.evaluation.metric_table import METRIC_TABLE as METRICS
 from danet.evaluation.results import read_results
 
 DEFAULT_PROTOCOL = 'mprnet_matlab'   # danet's default; results files from before protocols
-LOWER_IS_BETTER = frozenset(k for k, m in METRICS.items() if not m.higher_is_better)
+
+
+class _LowerIsBetter:
+    """``metric in LOWER_IS_BETTER``: read from the metric table when asked (rows that results
+    files describe are added as they are read)."""
+
+    def __contains__(self, metric) -> bool:
+        spec = METRICS.get(metric)
+        return spec is not None and not spec.higher_is_better
+
+
+LOWER_IS_BETTER = _LowerIsBetter()
 
 
 class AnalysisError(ValueError):

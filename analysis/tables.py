@@ -10,7 +10,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,11 +19,32 @@ import yaml
 
 from analysis import stats
 from analysis.store import BASE, LOWER_IS_BETTER, AnalysisError, differing_conventions, one_protocol
-from danet.evaluation.metric_table import METRIC_TABLE
+from danet.evaluation.metric_table import METRIC_TABLE, metrics_for
 
 EXTERNAL_RESULTS = Path(__file__).with_name('external_results.yaml')
-METRIC_LABELS = {key: m.label for key, m in METRIC_TABLE.items()}
-DECIMALS = {**{key: m.decimals for key, m in METRIC_TABLE.items()}, 'params': 3, 'gmacs': 2}
+
+
+class _MetricField(Mapping):
+    """Metric key -> one field of its metric-table row, read when asked (so rows added after
+    import, a plug-in's or one a results file describes, are there), plus ``extra`` keys."""
+
+    def __init__(self, field: str, extra: dict | None = None):
+        self.field, self.extra = field, extra or {}
+
+    def __getitem__(self, key):
+        if key in self.extra:
+            return self.extra[key]
+        return getattr(METRIC_TABLE[key], self.field)
+
+    def __iter__(self):
+        return iter([*METRIC_TABLE, *self.extra])
+
+    def __len__(self) -> int:
+        return len(METRIC_TABLE) + len(self.extra)
+
+
+METRIC_LABELS = _MetricField('label')
+DECIMALS = _MetricField('decimals', {'params': 3, 'gmacs': 2})
 OFF_WORDS = {'off', 'none', 'no', 'false', 'without', 'disabled', 'identity', 'wo'}
 ON_WORDS = {'on', 'yes', 'true', 'with', 'enabled', 'full'}
 QUOTED_MARK = '†'
@@ -158,11 +179,6 @@ def _stat(values: pd.Series) -> Stat:
         return Stat(math.nan)
     return Stat(float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0,
                 len(values))
-
-
-def _no_reference() -> list[str]:
-    """No-reference metrics (NIQE): shown beside PSNR/SSIM wherever a test set has them."""
-    return [key for key, m in METRIC_TABLE.items() if m.reference == 'none']
 
 
 def _metric_columns(df: pd.DataFrame, methods: list[str], metrics: list[str]) -> list[Column]:
@@ -312,8 +328,7 @@ def ablation_table(df: pd.DataFrame, paired=None) -> Table:
         cells = axis_cells(chosen, _first(grid, f'base:{key}') or BASE_LABEL)
         columns.append(Column('', _first(grid, f'axis_name:{key}') or axis_name(key), cells))
     columns += _complexity_columns(grid, methods)
-    metric_columns = _metric_columns(grid, methods,
-                                     ['psnr_y', 'ssim_y', 'lpips_alex', *_no_reference()])
+    metric_columns = _metric_columns(grid, methods, metrics_for('ablation'))
     columns += _delta_columns(metric_columns, methods, paired) if paired else metric_columns
     # per test set: grids of several tasks share variant names but not test sets
     seeds = grid.drop_duplicates(['run_dir', 'testset']).groupby(['method', 'testset']).size()
@@ -388,7 +403,7 @@ def comparison_table(df: pd.DataFrame, external: list[dict], paired=None) -> Tab
     merged = merged[merged['testset_key'].isin(shown)]
     labels = [r.label for r in rows]
     columns = _complexity_columns(merged, labels)
-    columns += _metric_columns(merged, labels, ['psnr_y', 'ssim_y', *_no_reference()])
+    columns += _metric_columns(merged, labels, metrics_for('comparison'))
     for col in columns:          # quoted numbers keep the precision papers print them with
         for i in range(len(methods), len(rows)):
             if col.key and isinstance(col.values[i], Stat):

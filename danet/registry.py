@@ -1,10 +1,20 @@
 """Child registries of every MMEngine root registry, scope ``danet``.
 
-Modules register themselves when a registry is first queried: each child lists the
-modules that define its members in ``locations``, so no ``__init__`` imports everything.
-An unknown ``type`` raises a ``KeyError`` that names the registry and the closest names.
+Modules register themselves when a registry is first queried: the ``danet`` package is scanned
+(``ast``, nothing imported) for modules that call ``<REGISTRY>.register_module`` on the
+registry's variable name (``MODELS``, ``METRICS``, ...), and those become the registry's MMEngine
+``locations``. So a new model file under ``danet/models`` is found without a list to edit, and no
+``__init__`` imports everything. Import registries under their own names (``from danet.registry
+import MODELS``) so that the scan sees the call. An unknown ``type`` raises a ``KeyError`` that
+names the registry and the closest names.
 """
+import ast
 import difflib
+import functools
+import importlib.util
+import pkgutil
+import sys
+from pathlib import Path
 
 from mmengine.registry import DATA_SAMPLERS as MMENGINE_DATA_SAMPLERS
 from mmengine.registry import DATASETS as MMENGINE_DATASETS
@@ -40,8 +50,59 @@ RENAMED_TYPES = {'RestorationModel': 'DerainModel',
                  'RestorationMetric': 'DerainMetric'}
 
 
+@functools.cache
+def registering_modules(package: str = SCOPE) -> dict[str, tuple[str, ...]]:
+    """Registry variable name -> the modules of ``package`` (subpackages included, found on
+    their ``__path__`` without importing them) whose source calls ``NAME.register_module``."""
+    found: dict[str, list[str]] = {}
+    for module, path in _walk(package):
+        source = Path(path).read_bytes()
+        if b'.register_module' not in source:  # most files: no parse needed
+            continue
+        tree = ast.parse(source, path)
+        names = {node.func.value.id for node in ast.walk(tree)
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                 and node.func.attr == 'register_module' and isinstance(node.func.value, ast.Name)}
+        for name in sorted(names):
+            found.setdefault(name, []).append(module)
+    return {name: tuple(modules) for name, modules in found.items()}
+
+
+def _walk(package: str, paths: list[str] | None = None):
+    """(dotted name, source file) of every module of ``package``, subpackages included; a
+    package already imported is walked on its ``__path__``, others on their folder."""
+    loaded = sys.modules.get(package)
+    if loaded is not None:
+        paths = list(loaded.__path__)
+    elif paths is None:
+        paths = list(importlib.util.find_spec(package).submodule_search_locations)
+    for folder in paths:
+        if (Path(folder) / '__init__.py').is_file():
+            yield package, str(Path(folder) / '__init__.py')
+    for info in pkgutil.iter_modules(paths, package + '.'):
+        folder = Path(info.module_finder.path) / info.name.rsplit('.', 1)[1]
+        if info.ispkg:
+            yield from _walk(info.name, [str(folder)])
+        elif folder.with_suffix('.py').is_file():
+            yield info.name, str(folder.with_suffix('.py'))
+
+
 class DerainRegistry(Registry):
-    """A ``Registry`` whose failed look-ups say where they looked and what was meant."""
+    """A ``Registry`` whose failed look-ups say where they looked and what was meant.
+
+    ``scanned``: the variable name whose ``register_module`` calls the scan looks for; the
+    modules found are imported, with ``locations``, on the first look-up."""
+
+    def __init__(self, name: str, parent: Registry, scanned: str | None = None,
+                 locations: list[str] | None = None):
+        super().__init__(name, parent=parent, scope=SCOPE, locations=list(locations or []))
+        self.scanned = scanned
+
+    def import_from_location(self) -> None:
+        if not self._imported and self.scanned:
+            found = registering_modules().get(self.scanned, ())
+            self._locations = [*found, *(m for m in self._locations if m not in found)]
+        super().import_from_location()
 
     def all_names(self) -> list[str]:
         """Names visible from this node: its own, then its ancestors'."""
@@ -63,41 +124,38 @@ class DerainRegistry(Registry):
         return obj
 
 
-def _child(name, parent, *locations):
-    return DerainRegistry(name, parent=parent, scope=SCOPE, locations=list(locations))
+def _child(scanned: str, name: str, parent: Registry, *locations: str) -> DerainRegistry:
+    return DerainRegistry(name, parent, scanned, list(locations))
 
 
-RUNNERS = _child('runner', MMENGINE_RUNNERS)
-RUNNER_CONSTRUCTORS = _child('runner constructor', MMENGINE_RUNNER_CONSTRUCTORS)
-LOOPS = _child('loop', MMENGINE_LOOPS, 'danet.engine.loops', 'danet.engine.progressive')
-HOOKS = _child('hook', MMENGINE_HOOKS, 'danet.engine.hooks')
-STRATEGIES = _child('strategy', MMENGINE_STRATEGIES)
-DATASETS = _child('dataset', MMENGINE_DATASETS, 'danet.datasets.h5_dataset',
-                  'danet.datasets.folder_dataset')
-DATA_SAMPLERS = _child('data sampler', MMENGINE_DATA_SAMPLERS)
+RUNNERS = _child('RUNNERS', 'runner', MMENGINE_RUNNERS)
+RUNNER_CONSTRUCTORS = _child('RUNNER_CONSTRUCTORS', 'runner constructor',
+                             MMENGINE_RUNNER_CONSTRUCTORS)
+LOOPS = _child('LOOPS', 'loop', MMENGINE_LOOPS)
+HOOKS = _child('HOOKS', 'hook', MMENGINE_HOOKS)
+STRATEGIES = _child('STRATEGIES', 'strategy', MMENGINE_STRATEGIES)
+DATASETS = _child('DATASETS', 'dataset', MMENGINE_DATASETS)
+DATA_SAMPLERS = _child('DATA_SAMPLERS', 'data sampler', MMENGINE_DATA_SAMPLERS)
 # mmcv's transforms (Compose, RandomApply, KeyMapper, ...) register in the parent root
-TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'danet.datasets.transforms',
-                    'mmcv.transforms')
-MODELS = _child('model', MMENGINE_MODELS, 'danet.models.danet', 'danet.models.mprnet',
-                'danet.models.prenet', 'danet.models.pcnet', 'danet.models.restormer',
-                'danet.models.drsformer',
-                'danet.models.losses', 'danet.models.derain_model',
-                'danet.models.data_preprocessor')
-MODEL_WRAPPERS = _child('model_wrapper', MMENGINE_MODEL_WRAPPERS)
-WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS)
-OPTIMIZERS = _child('optimizer', MMENGINE_OPTIMIZERS)
-OPTIM_WRAPPERS = _child('optim_wrapper', MMENGINE_OPTIM_WRAPPERS, 'danet.engine.options')
-OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
+TRANSFORMS = _child('TRANSFORMS', 'transform', MMENGINE_TRANSFORMS, 'mmcv.transforms')
+MODELS = _child('MODELS', 'model', MMENGINE_MODELS)
+MODEL_WRAPPERS = _child('MODEL_WRAPPERS', 'model_wrapper', MMENGINE_MODEL_WRAPPERS)
+WEIGHT_INITIALIZERS = _child('WEIGHT_INITIALIZERS', 'weight initializer',
+                             MMENGINE_WEIGHT_INITIALIZERS)
+OPTIMIZERS = _child('OPTIMIZERS', 'optimizer', MMENGINE_OPTIMIZERS)
+OPTIM_WRAPPERS = _child('OPTIM_WRAPPERS', 'optim_wrapper', MMENGINE_OPTIM_WRAPPERS)
+OPTIM_WRAPPER_CONSTRUCTORS = _child('OPTIM_WRAPPER_CONSTRUCTORS',
+                                    'optimizer wrapper constructor',
                                     MMENGINE_OPTIM_WRAPPER_CONSTRUCTORS)
-PARAM_SCHEDULERS = _child('parameter scheduler', MMENGINE_PARAM_SCHEDULERS)
-METRICS = _child('metric', MMENGINE_METRICS, 'danet.evaluation.metrics')
-EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR)
-TASK_UTILS = _child('task util', MMENGINE_TASK_UTILS, 'danet.evaluation.protocols')
-VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS)
-VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS)
-LOG_PROCESSORS = _child('log_processor', MMENGINE_LOG_PROCESSORS)
-INFERENCERS = _child('inferencer', MMENGINE_INFERENCERS)
-FUNCTIONS = _child('function', MMENGINE_FUNCTIONS)
+PARAM_SCHEDULERS = _child('PARAM_SCHEDULERS', 'parameter scheduler', MMENGINE_PARAM_SCHEDULERS)
+METRICS = _child('METRICS', 'metric', MMENGINE_METRICS)
+EVALUATOR = _child('EVALUATOR', 'evaluator', MMENGINE_EVALUATOR)
+TASK_UTILS = _child('TASK_UTILS', 'task util', MMENGINE_TASK_UTILS)
+VISUALIZERS = _child('VISUALIZERS', 'visualizer', MMENGINE_VISUALIZERS)
+VISBACKENDS = _child('VISBACKENDS', 'vis_backend', MMENGINE_VISBACKENDS)
+LOG_PROCESSORS = _child('LOG_PROCESSORS', 'log_processor', MMENGINE_LOG_PROCESSORS)
+INFERENCERS = _child('INFERENCERS', 'inferencer', MMENGINE_INFERENCERS)
+FUNCTIONS = _child('FUNCTIONS', 'function', MMENGINE_FUNCTIONS)
 
 ALL_REGISTRIES = {
     'runner': RUNNERS, 'runner constructor': RUNNER_CONSTRUCTORS, 'loop': LOOPS, 'hook': HOOKS,

@@ -28,7 +28,7 @@ The generator contract (docs/extending.md of the platform):
 """
 from torch import nn
 
-from danet.models import Generator
+from danet.models.base import Generator
 from danet.registry import MODELS
 
 
@@ -123,7 +123,7 @@ from pathlib import Path
 import torch
 
 from danet.apis.inference import init_model
-from danet.models import contract_outputs
+from danet.models.base import contract_outputs
 
 CONFIG = Path(__file__).resolve().parents[1] / 'configs' / '{config}'
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from danet.datasets.fingerprint import THRESHOLD as FP_THRESHOLD
 from danet.datasets.image_files import LAYOUTS, BadInputError
 from danet.utils.cli import describe_error
+from data_tools.split_options import add_split_options
 from data_tools.synth import RainParams
 
 
@@ -161,9 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--convert', action='store_true',
                    help='convert grayscale/palette/alpha/16-bit images to 8-bit RGB (recorded)')
     p.add_argument('--overwrite', action='store_true')
-    p.add_argument('--val-fraction', type=float, default=0.0,
-                   help='store a train/val split by background with this val share')
-    p.add_argument('--split-seed', type=int, default=0)
+    add_split_options(p)
     p.add_argument('--workers', type=int, default=None, help='decoding processes (all cores)')
     p.add_argument('--exclude-overlap-with', nargs='+', default=[], metavar='TEST',
                    help='leave out backgrounds found in these sets (.h5 or folders)')

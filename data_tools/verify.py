@@ -9,6 +9,7 @@ converted count and hashes of the stored card against the manifest. ``path`` and
 are the source's file names and notes: nothing stored can confirm them beyond the card's count.
 A file that cannot be read raises ``h5format.DamagedFileError`` (exit 2), not a mismatch list.
 """
+import argparse
 import contextlib
 import functools
 import io
@@ -24,6 +25,7 @@ from danet.datasets.card import manifest_fields, stored_card
 from danet.datasets.manifest import content_hash
 from danet.datasets.split import split_by_background
 from danet.utils.hashing import pixel_hash
+from data_tools.split_options import add_split_options
 
 
 def verify(path: str | Path) -> list[tuple[str, str]]:
@@ -110,9 +112,11 @@ def _backgrounds(manifest) -> list[str]:
 
 
 @functools.cache
-def _parser():
-    from data_tools.__main__ import build_parser
-    return build_parser()
+def _parser() -> argparse.ArgumentParser:
+    """The split options of ``pack`` (unknown options of the recorded command are passed over)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    add_split_options(parser)
+    return parser
 
 
 def _pack_options(command: str) -> tuple[float, int] | None:
@@ -125,7 +129,7 @@ def _pack_options(command: str) -> tuple[float, int] | None:
         return None
     try:
         with contextlib.redirect_stderr(io.StringIO()):  # argparse's usage text
-            args, _ = _parser().parse_known_args(argv[argv.index('pack'):])
+            args, _ = _parser().parse_known_args(argv[argv.index('pack') + 1:])
     except SystemExit:
         return None
     return args.val_fraction, args.split_seed

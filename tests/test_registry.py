@@ -67,3 +67,41 @@ def test_unknown_type_through_the_mmengine_root_under_default_scope():
     with DefaultScope.overwrite_default_scope('danet'):
         with pytest.raises(KeyError, match='danet::model'):
             MMENGINE_MODELS.build(dict(type='NoSuchNetAnywhere'))
+
+
+def test_the_scan_finds_every_module_that_registers_something():
+    """Each registry's modules are found by scanning ``danet`` (no hand-kept list): the scanned
+    modules are exactly those that define the registry's members."""
+    from danet.registry import registering_modules
+    scanned = registering_modules()
+    for name, registry in ALL_REGISTRIES.items():
+        registry.import_from_location()
+        defining = {getattr(obj, '__module__', '') for obj in registry.module_dict.values()}
+        defining = {m for m in defining if m.startswith('danet.') and m != 'danet.scaffold'}
+        assert set(scanned.get(registry.scanned, ())) == defining, name
+    assert 'danet.models.prenet' in scanned['MODELS']
+    assert 'danet.evaluation.metrics' in scanned['METRICS']
+
+
+def test_a_new_model_file_is_found_without_editing_the_registry(tmp_path, monkeypatch):
+    import sys
+
+    import danet.models
+    from danet.registry import registering_modules
+    (tmp_path / 'probe_net.py').write_text(
+        'from torch import nn\n\nfrom danet.models.base import Generator\n'
+        'from danet.registry import MODELS\n\n\n@MODELS.register_module()\n'
+        'class ProbeScanNet(Generator):\n    def forward(self, x):\n        return [x]\n')
+    (tmp_path / 'probe_helpers.py').write_text('HELP = 1\n')   # registers nothing
+    monkeypatch.setattr(danet.models, '__path__', [*danet.models.__path__, str(tmp_path)])
+    monkeypatch.setattr(MODELS, '_imported', False)
+    monkeypatch.setattr(MODELS, '_locations', [])
+    registering_modules.cache_clear()
+    try:
+        assert 'danet.models.probe_net' in registering_modules()['MODELS']
+        assert not any('probe_helpers' in m for ms in registering_modules().values() for m in ms)
+        assert type(MODELS.build(dict(type='ProbeScanNet'))).__name__ == 'ProbeScanNet'
+    finally:
+        MODELS.module_dict.pop('ProbeScanNet', None)
+        sys.modules.pop('danet.models.probe_net', None)
+        registering_modules.cache_clear()

@@ -58,7 +58,7 @@ def _model(weights: dict, **kwargs):
 
 
 def _prenet_model(weights: dict, model: str):
-    from danet.models import generators
+    from danet.models.base import generators
     from danet.registry import MODELS
     derain_model = MODELS.build(dict(type='DerainModel',
                                      generator=dict(type=generators()[model])))
@@ -96,6 +96,9 @@ def _train_step(weights: dict, channels_last: bool):
     def step(images):
         if not state:  # built on first use: only the paths asked for hold a model
             model = _model(weights, channels_last=channels_last).train()
+            if channels_last:   # as DerainRunner prepares a channels-last model
+                from danet.engine.rewrites import rewrite_kernels
+                rewrite_kernels(model.generator)
             optim = build_optim_wrapper(model, Config.fromfile(TRAIN_CONFIG).optim_wrapper)
             state.update(model=model, optim=optim)
         half = len(images) // 2
@@ -108,7 +111,7 @@ def _train_step(weights: dict, channels_last: bool):
 
 def _reference_prenet(weights: dict, model: str):
     from danet.benchmarks.reference import ReferencePReNet
-    from danet.models import generators
+    from danet.models.base import generators
     net = ReferencePReNet(weights, generators()[model])
 
     def run(image):  # test_PReNet.py: clamp, np.uint8(255 * out) truncates

@@ -15,7 +15,7 @@ from tqdm import tqdm
 from danet.benchmarks.rows import Table, shape_cell
 from danet.engine.inference import InferenceEngine
 from danet.engine.tiling import tiled_forward
-from danet.models import generators
+from danet.models.base import generators
 from danet.models.converters import build_generator as build_any
 from danet.utils.complexity import complexity_report
 from danet.utils.memory import keep_freed_memory

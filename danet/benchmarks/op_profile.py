@@ -33,7 +33,7 @@ def profile_side(side: str, shape, threads: int, weights_path: str, repeats: int
                                   else _prenet_model(weights, model)).final
     else:
         from danet.benchmarks.reference import ReferenceDANet, ReferencePReNet
-        from danet.models import generators
+        from danet.models.base import generators
         net = (ReferenceDANet(weights) if model == 'danet'
                else ReferencePReNet(weights, generators()[model]))
 

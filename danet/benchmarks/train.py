@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader, RandomSampler
 
 from danet.datasets.h5_dataset import H5PairedDataset
 from danet.datasets.pack import pack
+from danet.engine.rewrites import rewrite_kernels
 from danet.registry import MODELS, SCOPE
 from danet.utils.fileio import atomic_write_json
 from danet.utils.memory import keep_freed_memory
@@ -117,6 +118,8 @@ def step_parts(config: str, batch: int = 4, crop: int = 128, channels_last: bool
     keep_freed_memory()
     cfg = Config.fromfile(config)
     model = MODELS.build(dict(cfg.model, channels_last=channels_last)).train()
+    if channels_last:   # as DerainRunner prepares a channels-last model
+        rewrite_kernels(model.generator)
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     times = collections.defaultdict(list)  # name -> seconds per step
 

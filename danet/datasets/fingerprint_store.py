@@ -22,7 +22,7 @@ from tqdm import tqdm
 from danet.datasets import fingerprint as fpm
 from danet.datasets import h5format as fmt
 from danet.datasets.image_files import LAYOUTS, BadInputError, decode_rgb, discover
-from danet.utils.fileio import atomic_path
+from danet.utils.fileio import atomic_path, human_bytes
 from danet.utils.hashing import file_sha256
 
 GROUP = 'fingerprints'
@@ -185,7 +185,6 @@ def _store_packed(path: Path, fps: dict) -> None:
     need = sum(np.asarray(v).nbytes for v in fps.values()) + (1 << 20)
     free = shutil.disk_usage(path.parent).free
     if free < need:  # HDF5 meeting a full disk crashes h5py: stop before, the file untouched
-        from danet.datasets.pack import human_bytes  # pack imports this module
         raise OSError(errno.ENOSPC, f'cannot cache fingerprints in {path}: {human_bytes(free)} '
                       f'free on its device, {human_bytes(need)} needed (leave out '
                       '--cache-in-place)')

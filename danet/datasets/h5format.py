@@ -32,6 +32,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from danet.datasets.image_files import decode_png
 from danet.datasets.manifest import COLUMNS, Manifest
 from danet.utils.hashing import ground_truth_hash
 
@@ -175,7 +176,6 @@ class PackedFile:
             stored = self.file[key]
             if not self.encoded:
                 return LazyArray(stored, self.path, key)
-            from danet.datasets.pack_worker import decode_png
             return decode_png(stored[()])
 
     def _shard_hint(self, index: int, group: str) -> str:

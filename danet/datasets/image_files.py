@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 from mmengine import fileio
 from PIL import Image, UnidentifiedImageError
@@ -364,3 +365,12 @@ def _mmcv_rgb(content: bytes) -> np.ndarray:
     from mmcv import imfrombytes
     return imfrombytes(content, flag='color_ignore_orientation', channel_order='rgb',
                        backend='pillow')
+
+
+def decode_png(data: np.ndarray) -> np.ndarray:
+    """Stored PNG bytes → uint8 H×W×3 RGB (the loader's decode of ``encoded`` storage), pixels
+    as stored: an EXIF orientation in the bytes is ignored, as ``decode_rgb`` ignores it."""
+    img = cv2.imdecode(np.asarray(data, np.uint8), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    if img is None:
+        raise ValueError('stored image bytes do not decode as PNG')
+    return np.ascontiguousarray(img[..., ::-1])

@@ -50,6 +50,7 @@ from danet.datasets.fingerprint_store import FingerprintWriter, load_fingerprint
 from danet.datasets.image_files import BadInputError, discover, pairing_rule, shown
 from danet.datasets.manifest import BLOCK, COLUMNS, Manifest, ManifestWriter, content_hash
 from danet.datasets.split import split_by_background
+from danet.utils.fileio import human_bytes
 from danet.utils.processes import pid_alive
 from danet.utils.run_lock import describe_holder
 
@@ -338,15 +339,6 @@ known point, never by the clock."""
 def _kill_point(point: str) -> None:
     if os.environ.get(KILL_AT) == point:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def human_bytes(count: float) -> str:
-    """``count`` bytes in the unit that reads best (KiB, MiB, GiB), three significant digits."""
-    for unit, size in (('GiB', 2 ** 30), ('MiB', 2 ** 20), ('KiB', 2 ** 10)):
-        if count >= size:
-            value = count / size
-            return f'{value:.{2 if value < 10 else 1 if value < 100 else 0}f} {unit}'
-    return f'{int(count)} bytes'
 
 
 class _NoRoomToMerge(Exception):

@@ -14,7 +14,7 @@ import numpy as np
 
 from danet.datasets import fingerprint as fpm
 from danet.datasets.card import pair_metrics
-from danet.datasets.image_files import Group, decode_rgb
+from danet.datasets.image_files import Group, decode_png, decode_rgb
 from danet.utils.hashing import pixel_hash
 
 STORAGES = ('raw', 'encoded')
@@ -37,15 +37,6 @@ def encode_png(img: np.ndarray) -> bytes:
     if not ok:
         raise ValueError('PNG encoding failed')
     return buf.tobytes()
-
-
-def decode_png(data: np.ndarray) -> np.ndarray:
-    """Stored PNG bytes → uint8 H×W×3 RGB (the loader's decode of ``encoded`` storage), pixels
-    as stored: an EXIF orientation in the bytes is ignored, as ``decode_rgb`` ignores it."""
-    img = cv2.imdecode(np.asarray(data, np.uint8), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
-    if img is None:
-        raise ValueError('stored image bytes do not decode as PNG')
-    return np.ascontiguousarray(img[..., ::-1])
 
 
 def _payload(path: Path, img: np.ndarray, converted, storage: str):

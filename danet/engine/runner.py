@@ -42,6 +42,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from danet.engine.checkpoint_state import PlainCheckpointHook, from_plain
 from danet.engine.options import apply_training_options
 from danet.engine.overlap import check_overlap
+from danet.engine.rewrites import rewrite_kernels
 from danet.engine.seeding import WorkerSeeder
 from danet.models.checkpoint import (
     DEFAULT_REVISE_KEYS,
@@ -137,6 +138,8 @@ class DerainRunner(Runner):
         super().setup_env(env_cfg)
 
     def wrap_model(self, model_wrapper_cfg, model):
+        if getattr(model, 'channels_last', False):   # model.channels_last: the oneDNN kernels
+            rewrite_kernels(model.generator)
         if self.distributed and not torch.cuda.is_available() and not is_model_wrapper(model):
             return MMDistributedDataParallel(
                 module=model, device_ids=None, broadcast_buffers=False,

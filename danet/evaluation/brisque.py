@@ -17,11 +17,10 @@ import numpy as np
 from scipy.ndimage import correlate
 from scipy.special import gamma
 
-from danet.evaluation.metric_table import UnscorableImage
-from danet.evaluation.niqe import _ALPHAS, _RATIO, imresize_half
+from danet.evaluation.errors import UnscorableImage
+from danet.evaluation.scene_statistics import AGGD_RATIO, GGD_RATIO, SHAPES, imresize_half
 
 RGB2GRAY = np.array([0.298936021293775, 0.587043074451121, 0.114020904255103])   # MATLAB
-_GGD_RATIO = gamma(1 / _ALPHAS) * gamma(3 / _ALPHAS) / gamma(2 / _ALPHAS) ** 2
 _SHIFTS = ((0, 1), (1, 0), (1, 1), (-1, 1))
 MIN_SIDE = 16
 
@@ -70,7 +69,7 @@ def brisque_features(grey: np.ndarray) -> np.ndarray:
 def _ggd(x: np.ndarray) -> list[float]:
     """Shape and variance of a zero-mean generalized Gaussian (moment matching)."""
     variance = np.mean(x * x)
-    alpha = _ALPHAS[np.argmin(np.abs(variance / np.mean(np.abs(x)) ** 2 - _GGD_RATIO))]
+    alpha = SHAPES[np.argmin(np.abs(variance / np.mean(np.abs(x)) ** 2 - GGD_RATIO))]
     return [alpha, variance]
 
 
@@ -81,7 +80,7 @@ def _aggd(x: np.ndarray) -> list[float]:
     g = left / right
     r = np.mean(np.abs(x)) ** 2 / np.mean(x * x)
     r_norm = r * (g ** 3 + 1) * (g + 1) / (g ** 2 + 1) ** 2
-    alpha = _ALPHAS[np.argmin((_RATIO - r_norm) ** 2)]
+    alpha = SHAPES[np.argmin((AGGD_RATIO - r_norm) ** 2)]
     mean = (right - left) * gamma(2 / alpha) / gamma(1 / alpha) * np.sqrt(
         gamma(1 / alpha) / gamma(3 / alpha))
     return [alpha, mean, left ** 2, right ** 2]

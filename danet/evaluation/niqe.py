@@ -16,16 +16,16 @@ SVD fails) or with fewer than two textured blocks (flat) is refused with ``Unsco
 import math
 
 import numpy as np
-import torch
 from scipy.ndimage import convolve
 from scipy.special import gamma
 
+from danet.evaluation.errors import UnscorableImage
 from danet.evaluation.functional import rgb2y_basicsr
-from danet.evaluation.metric_table import UnscorableImage
+from danet.evaluation.scene_statistics import AGGD_RATIO, SHAPES, imresize_half
+
+__all__ = ['BLOCK', 'imresize_half', 'niqe_of_luma', 'niqe_score']
 
 BLOCK = 96
-_ALPHAS = np.arange(0.2, 10.001, 0.001)
-_RATIO = gamma(2 / _ALPHAS) ** 2 / (gamma(1 / _ALPHAS) * gamma(3 / _ALPHAS))
 _SHIFTS = ((0, 1), (1, 0), (1, 1), (1, -1))
 
 
@@ -91,7 +91,7 @@ def _aggd_fit(x: np.ndarray) -> tuple[float, float, float]:
     g = left / right
     r = np.mean(np.abs(x)) ** 2 / np.mean(x * x)
     r_norm = r * (g ** 3 + 1) * (g + 1) / (g ** 2 + 1) ** 2
-    alpha = _ALPHAS[np.argmin((_RATIO - r_norm) ** 2)]
+    alpha = SHAPES[np.argmin((AGGD_RATIO - r_norm) ** 2)]
     k = math.sqrt(gamma(1 / alpha) / gamma(3 / alpha))
     return alpha, left * k, right * k
 
@@ -103,44 +103,3 @@ def _block_features(block: np.ndarray) -> list[float]:
         alpha, bl, br = _aggd(block * np.roll(block, shift, axis=(0, 1)))
         feats += [alpha, (br - bl) * gamma(2 / alpha) / gamma(1 / alpha), bl, br]
     return feats
-
-
-def imresize_half(img: np.ndarray) -> np.ndarray:
-    """MATLAB ``imresize(img, 0.5)`` (bicubic, antialiased, symmetric borders) of a float32 2-D
-    array, rows then columns, each output a float32 dot product over its 8 taps (BasicSR's order of
-    operations, so the scores agree to the last bit of the resized image)."""
-    out = torch.from_numpy(np.ascontiguousarray(img, dtype=np.float32))
-    for dim in (0, 1):
-        weights, first, pad = _resize_taps(out.shape[dim])
-        n, k = out.shape[dim], weights.shape[1]
-        pos = np.arange(-pad, n + pad)
-        pos = np.where(pos < 0, -pos - 1, np.where(pos >= n, 2 * n - pos - 1, pos))
-        padded = out.index_select(dim, torch.from_numpy(pos))
-        taps = zip(first + pad, weights, strict=True)
-        if dim == 0:
-            out = torch.stack([padded[f:f + k].T.mv(w) for f, w in taps])
-        else:
-            out = torch.stack([padded[:, f:f + k].mv(w) for f, w in taps], dim=1)
-    return out.numpy()
-
-
-def _resize_taps(n: int, scale: float = 0.5):
-    """Float32 weights (out × taps, contiguous), 0-based first input index of each output and the
-    symmetric padding needed on either side."""
-    out, width = math.ceil(n * scale), 4 / scale
-    u = np.arange(1, out + 1, dtype=np.float32) / np.float32(scale) + np.float32(0.5 - 0.5 / scale)
-    left = np.floor(u - np.float32(width / 2))                        # 1-based, always zero weight
-    taps = left[:, None] + np.arange(1, math.ceil(width) + 1, dtype=np.float32)[None, :]
-    weights = np.float32(scale) * _cubic((u[:, None] - taps) * np.float32(scale))
-    weights = np.ascontiguousarray(weights / weights.sum(axis=1, keepdims=True))
-    first = left.astype(int)                                           # 1-based left + 1, 0-based
-    pad = int(max(0, -first.min(), first.max() + weights.shape[1] - n))
-    return torch.from_numpy(weights), first, pad
-
-
-def _cubic(x: np.ndarray) -> np.ndarray:
-    """Keys' cubic kernel (a = -0.5), MATLAB's ``cubic``, in float32."""
-    a, f = np.abs(x), np.float32
-    near = f(1.5) * a ** 3 - f(2.5) * a ** 2 + f(1)
-    far = f(-0.5) * a ** 3 + f(2.5) * a ** 2 - f(4) * a + f(2)
-    return (near * (a <= 1) + far * ((a > 1) & (a <= 2))).astype(np.float32)

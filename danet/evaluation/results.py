@@ -4,7 +4,8 @@ Schema (docs/architecture.md)::
 
     {testset, method, summary: {metric: mean}, images: [{name, metric: value, ...}],
      conventions: {protocol, crop_border, ...}, config_hash, dataset_hash,
-     refused: [{name, reason}]}                               # optional
+     refused: [{name, reason}],                               # optional
+     metrics: {metric: {higher_is_better, decimals, label, reference, shown_in}}}   # optional
 
 
 ``summary`` holds the mean of every metric over ``images``; every image row has the same metric
@@ -13,17 +14,20 @@ parameters and arithmetic. ``config_hash`` is null for images scored outside a r
 (``eval_folder``). PSNR of identical images is ``Infinity`` (Python's json reads and writes it).
 ``refused`` (optional, ``eval_folder --no-reference``) lists the images a metric could not score
 (too small, flat) with the reason; they are in neither ``images`` nor ``summary``.
+``metrics`` (written when a metric is not one of the shipped rows: a plug-in's) holds the row of
+each such metric (``metric_table.describe``); ``read_results`` adds those rows to the metric
+table, so analysis shows a plug-in's metric without importing the plug-in.
 """
 import json
 import math
 import os
 from pathlib import Path
 
-from danet.evaluation.metric_table import METRIC_TABLE
+from danet.evaluation.metric_table import DESCRIBED, METRIC_TABLE, SHIPPED_KEYS, describe, learn
 from danet.utils.fileio import atomic_write_json
 
 FIELDS = ('testset', 'method', 'summary', 'images', 'conventions', 'config_hash', 'dataset_hash')
-OPTIONAL_FIELDS = ('refused',)
+OPTIONAL_FIELDS = ('refused', 'metrics')
 CONVENTION_KEYS = ('protocol', 'crop_border', 'quantize', 'y_channel', 'peak', 'ssim')
 
 
@@ -43,6 +47,9 @@ def build_results(testset: str, method: str, images: list[dict], conventions: di
                'dataset_hash': dataset_hash}
     if refused:
         results['refused'] = refused
+    plugin = {k: describe(k) for k in keys if k not in SHIPPED_KEYS}
+    if plugin:
+        results['metrics'] = plugin
     validate_results(results, '<results>')
     return results
 
@@ -71,6 +78,10 @@ def read_results(path: str | os.PathLike) -> dict:
     if isinstance(conventions, dict) and 'protocol' not in conventions:
         conventions['protocol'] = LEGACY_PROTOCOL
     validate_results(results, str(path))
+    try:
+        learn(results.get('metrics', {}), str(path))
+    except ValueError as err:
+        raise ResultsError(str(err)) from None
     return results
 
 
@@ -102,11 +113,17 @@ def validate_results(results, source: str) -> None:
     if not isinstance(conventions['protocol'], str) or not conventions['protocol']:
         fail('conventions.protocol', f'expected a protocol name, got {conventions["protocol"]!r}')
 
+    described = results.get('metrics', {})
+    if not isinstance(described, dict):
+        fail('metrics', 'expected an object of metric rows')
+    for key, row in described.items():
+        if not isinstance(row, dict) or sorted(row) != sorted(DESCRIBED):
+            fail(f'metrics.{key}', f'expected {{{", ".join(DESCRIBED)}}}, got {row!r}')
     summary = results['summary']
     if not isinstance(summary, dict) or not summary:
         fail('summary', 'expected a non-empty object of metric means')
     for key, value in summary.items():
-        if key not in METRIC_TABLE:
+        if key not in METRIC_TABLE and key not in described:
             fail(f'summary.{key}', f'unknown metric; known: {", ".join(METRIC_TABLE)}')
         if not _is_number(value):
             fail(f'summary.{key}', f'expected a number, got {value!r}')

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from mmengine.registry import DefaultScope
 
-from danet.models import generators
+from danet.models.base import generators
 from danet.models.checkpoint import (
     DEFAULT_REVISE_KEYS,
     GENERATOR_PREFIX,

@@ -1,13 +1,14 @@
 """``RestorationModel`` (registered also under its old name ``DerainModel``): generator + loss
-terms + association constraint + data preprocessor, for every task (derain, dehaze, lowlight)."""
+entries + data preprocessor, for every task (derain, dehaze, lowlight)."""
+import warnings
 from collections.abc import Sequence
 
 import torch
 from mmengine.model import BaseModel
 from torch import nn
 
-from danet.models import contract_outputs
-from danet.models.losses import LossTerm, build_loss_terms
+from danet.models.base import contract_outputs
+from danet.models.losses import LossGroup, LossTerm, build_loss_terms
 from danet.registry import MODELS
 from danet.structures import RestorationSample
 
@@ -24,35 +25,32 @@ class RestorationModel(BaseModel):
     Args:
         generator: config (or module) of a network whose ``forward`` returns a list of outputs,
             final image first, and which has a ``size_divisor`` (1 when absent).
-        losses: loss-term configs applied to the generator outputs (see ``danet.models.losses``).
-        association_constraint: ``BackgroundSupervision`` / ``NoAssociationConstraint`` config, or
-            ``None`` for generators without one (MPRNet).
+        losses: loss-term and loss-group configs applied to the generator outputs
+            (``danet.models.losses``); DANet's association constraint is one of them
+            (``BackgroundSupervision``, off: ``NoAssociationConstraint``).
         data_preprocessor: defaults to ``RestorationDataPreprocessor``; its ``size_divisor`` is
             taken from the generator unless set.
         channels_last: store the generator's weights channels-last and feed it channels-last
             inputs (oneDNN's layout; a faster CPU training step, ``docs/training.md``).
+        association_constraint: deprecated (goes in 0.3): a loss group given apart from
+            ``losses``; it replaces the group of ``losses`` (or is appended), with a warning.
 
     ``forward`` modes: ``'loss'`` → ``{'loss_<name>': tensor}`` for every term (zero when off);
     ``'predict'`` → ``RestorationSample`` list with ``pred_img`` (3×H×W in [0, 1], cropped to the
     unpadded size); ``'tensor'`` → the raw generator outputs.
     """
 
-    def __init__(self, generator: dict | nn.Module, losses: Sequence[dict | LossTerm] = (),
-                 association_constraint: dict | nn.Module | None = None,
+    def __init__(self, generator: dict | nn.Module,
+                 losses: Sequence[dict | LossTerm | LossGroup] = (),
                  data_preprocessor: dict | nn.Module | None = None, init_cfg: dict | None = None,
-                 channels_last: bool = False):
+                 channels_last: bool = False,
+                 association_constraint: dict | nn.Module | None = None):
         preprocessor = _build(data_preprocessor or dict(type='RestorationDataPreprocessor'))
         super().__init__(data_preprocessor=preprocessor, init_cfg=init_cfg)
         self.generator = _build(generator)
-        self.losses = build_loss_terms(losses, type(self).__name__)
-        self.association_constraint = (None if association_constraint is None
-                                       else _build(association_constraint))
-        keys = [f'loss_{term.name}' for term in self.losses]
-        keys += getattr(self.association_constraint, 'loss_keys', [])
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        if repeated:
-            raise ValueError(f'{type(self).__name__}: loss keys must be unique across losses and '
-                             f'the association constraint, repeated: {repeated}')
+        if association_constraint is not None:
+            losses = _with_group(losses, _build(association_constraint))
+        self.losses = build_loss_terms(losses, type(self).__name__, groups=True)
         if getattr(self.data_preprocessor, 'size_divisor', 0) is None:
             self.data_preprocessor.size_divisor = getattr(self.generator, 'size_divisor', 1)
         self.channels_last = channels_last
@@ -84,10 +82,13 @@ class RestorationModel(BaseModel):
                              f'samples {missing or "all"}')
         target = torch.stack([sample.gt_img for sample in data_samples])
         outputs = self.run_generator(inputs)
-        losses = {f'loss_{term.name}': term(outputs, inputs if term.target == 'input' else target)
-                  for term in self.losses}
-        if self.association_constraint is not None:
-            losses.update(self.association_constraint(outputs, target))
+        losses = {}
+        for term in self.losses:
+            if isinstance(term, LossGroup):
+                losses.update(term(outputs, target))
+            else:
+                losses[f'loss_{term.name}'] = term(outputs,
+                                                   inputs if term.target == 'input' else target)
         return losses
 
     def predict(self, inputs: torch.Tensor | list, data_samples: list[RestorationSample]
@@ -100,6 +101,17 @@ class RestorationModel(BaseModel):
 
 DerainModel = RestorationModel   # the name before tasks other than deraining (same class)
 MODELS.register_module(name='DerainModel', module=RestorationModel)
+
+
+def _with_group(losses: Sequence, group: nn.Module) -> list:
+    """``losses`` with ``group`` (the deprecated ``association_constraint``) in place of their
+    loss group, or appended."""
+    warnings.warn('RestorationModel: model.association_constraint is deprecated (goes in 0.3); '
+                  'put the loss group in model.losses (configs/_base_/models/danet.py)',
+                  FutureWarning, stacklevel=3)
+    built = [t if isinstance(t, nn.Module) else MODELS.build(t) for t in losses]
+    at = next((i for i, t in enumerate(built) if isinstance(t, LossGroup)), len(built))
+    return [*built[:at], group, *built[at + 1:]]
 
 
 def attach_predictions(finals: Sequence[torch.Tensor], data_samples: list[RestorationSample]

@@ -1,4 +1,4 @@
-"""Loss terms and association-constraint variants (DANET_SPEC §2, MPRNET_SPEC §2).
+"""Loss terms and loss groups (DANET_SPEC §2, MPRNET_SPEC §2): the entries of a model's ``losses``.
 
 A loss term is configured as ``dict(type=..., name='char', outputs=[0], loss_weight=0.3)``:
 called on the generator's output list and the target, it returns ``loss_weight`` times the sum of
@@ -6,6 +6,10 @@ its criterion over the selected outputs. ``target='input'`` compares with the ra
 of the ground truth (PCNet's re-synthesised rainy image). The target is resized (bilinear,
 ``align_corners=False``, a 2×2 mean on even sizes) to each output whose spatial size differs.
 The model reports a term under the key ``loss_<name>``.
+
+A loss group (``LossGroup``) is one entry of ``losses`` that holds several terms on one output
+and is swapped or switched off as a whole: DANet's association constraint
+(``BackgroundSupervision``, off: ``NoAssociationConstraint``, same keys, values zero).
 """
 from collections.abc import Sequence
 
@@ -179,17 +183,37 @@ class SSIMLoss(LossTerm):
         return -self.ssim(pred, target)
 
 
-def build_loss_terms(terms: Sequence[dict | LossTerm], owner: str) -> nn.ModuleList:
-    """Build loss-term configs (or take built terms); names must be unique within ``owner``."""
+def loss_keys(entry: nn.Module) -> list[str]:
+    """The ``loss_*`` keys a loss entry (a term or a group) reports."""
+    return [f'loss_{entry.name}'] if isinstance(entry, LossTerm) else list(entry.loss_keys)
+
+
+def build_loss_terms(terms: Sequence[dict | nn.Module], owner: str,
+                     groups: bool = False) -> nn.ModuleList:
+    """Build loss-term configs (or take built terms; with ``groups``, ``LossGroup`` entries too);
+    their keys must be unique within ``owner``."""
     built = nn.ModuleList(t if isinstance(t, nn.Module) else MODELS.build(t) for t in terms)
+    kinds = (LossTerm, LossGroup) if groups else LossTerm
     for term in built:
-        if not isinstance(term, LossTerm):
-            raise TypeError(f'{owner}: {type(term).__name__} is not a loss term (LossTerm)')
-    names = [term.name for term in built]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+        if not isinstance(term, kinds):
+            raise TypeError(f'{owner}: {type(term).__name__} is not a loss term (LossTerm'
+                            + (' or LossGroup)' if groups else ')'))
+    keys = [key for term in built for key in loss_keys(term)]
+    repeated = sorted({k.removeprefix('loss_') for k in keys if keys.count(k) > 1})
     if repeated:
         raise ValueError(f'{owner}: loss term names must be unique, repeated: {repeated}')
     return built
+
+
+class LossGroup(nn.Module):
+    """Several loss terms as one entry of ``losses``: ``forward(outputs, target)`` returns
+    ``{'loss_<term name>': value}``, the keys listed by ``loss_keys``."""
+
+    terms: nn.ModuleList
+
+    @property
+    def loss_keys(self) -> list[str]:
+        return [f'loss_{term.name}' for term in self.terms]
 
 
 DANET_ASSOCIATION_TERMS = (
@@ -199,7 +223,7 @@ DANET_ASSOCIATION_TERMS = (
 
 
 @MODELS.register_module()
-class BackgroundSupervision(nn.Module):
+class BackgroundSupervision(LossGroup):
     """DANet's association constraint: supervise the sampled background (generator output
     ``output``) with the resized target, one key ``loss_<term name>`` per term.
 
@@ -218,10 +242,6 @@ class BackgroundSupervision(nn.Module):
             if term.outputs != [output]:
                 raise ValueError(f'{type(self).__name__}: term {term.name!r} sets '
                                  f'outputs={term.outputs}, the constraint applies to [{output}]')
-
-    @property
-    def loss_keys(self) -> list[str]:
-        return [f'loss_{term.name}' for term in self.terms]
 
     def forward(self, outputs: Sequence[torch.Tensor], target: torch.Tensor) -> dict:
         return {f'loss_{term.name}': term(outputs, target) for term in self.terms}

@@ -7,7 +7,7 @@ appears under every CAB's ``body.1.weight`` key, as in the release).
 import torch
 from torch import nn
 
-from danet.models import Generator
+from danet.models.base import Generator
 from danet.models.common import CAB, DownSample, UpSample, conv
 from danet.registry import MODELS
 

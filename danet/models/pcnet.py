@@ -9,7 +9,7 @@ by every block that takes ``act``. Inputs must have sides divisible by 4 (``size
 import torch
 from torch import nn
 
-from danet.models import Generator
+from danet.models.base import Generator
 from danet.registry import MODELS
 
 

@@ -69,3 +69,12 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 
 def atomic_write_json(path: str | os.PathLike, obj, indent: int = 2) -> None:
     atomic_write_text(path, json.dumps(obj, indent=indent, sort_keys=False) + '\n')
+
+
+def human_bytes(count: float) -> str:
+    """``count`` bytes in the unit that reads best (KiB, MiB, GiB), three significant digits."""
+    for unit, size in (('GiB', 2 ** 30), ('MiB', 2 ** 20), ('KiB', 2 ** 10)):
+        if count >= size:
+            value = count / size
+            return f'{value:.{2 if value < 10 else 1 if value < 100 else 0}f} {unit}'
+    return f'{int(count)} bytes'

@@ -5,6 +5,7 @@ import json
 import torch
 
 from danet.benchmarks.op_profile import profile_side
+from danet.engine.rewrites import rewrite_kernels
 from danet.models.common import CAB
 from tools import benchmark_inference
 
@@ -28,7 +29,7 @@ def test_channel_attention_block_traces_into_one_graph_for_torch_compile():
     """``OneDNNConv2d`` steps aside under dynamo (no graph break, no fake-tensor failure on
     ``mkldnn_convolution``), so a compiled DANet is one graph (docs/inference.md)."""
     torch.manual_seed(0)
-    block = CAB(8).eval().to(memory_format=torch.channels_last)
+    block = rewrite_kernels(CAB(8)).eval().to(memory_format=torch.channels_last)
     x = torch.rand(1, 8, 16, 16).contiguous(memory_format=torch.channels_last)
     with torch.inference_mode():
         eager = block(x)

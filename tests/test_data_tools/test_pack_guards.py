@@ -14,6 +14,7 @@ import pytest
 from danet.datasets import h5format as fmt
 from danet.datasets import pack as packing
 from danet.datasets.pack import KILL_AT, pack, set_files
+from danet.utils.fileio import human_bytes
 from danet.utils.hashing import file_sha256
 from data_tools.__main__ import main
 from data_tools.verify import verify
@@ -124,6 +125,7 @@ def test_a_killed_sharded_overwrite_never_mixes_two_sets(tmp_path, write_pairs, 
 HOLD = '''
 import pathlib, sys, time
 from danet.datasets import pack as packing
+from danet.utils.fileio import human_bytes
 real = packing._write_segment
 def held(*args, **kwargs):
     flag = pathlib.Path(sys.argv[3])
@@ -211,7 +213,7 @@ def test_write_errors_name_their_file_and_sizes_read_well(tmp_path, write_pairs,
                                                f'{tmp_path}/plain is not a folder')
     assert main(['card', str(tmp_path / 'missing.h5')]) == 2
     assert str(tmp_path / 'missing.h5') in capsys.readouterr().err
-    assert [packing.human_bytes(n) for n in (512, 4.8e6, 0.02 * 2 ** 30, 3 * 2 ** 40)] == [
+    assert [human_bytes(n) for n in (512, 4.8e6, 0.02 * 2 ** 30, 3 * 2 ** 40)] == [
         '512 bytes', '4.58 MiB', '20.5 MiB', '3072 GiB']
 
 

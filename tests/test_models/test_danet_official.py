@@ -51,8 +51,16 @@ def test_golden_outputs(shared_data):
     model = MODELS.build(dict(type='DANet')).eval()
     model.load_state_dict(from_official(ref['state_dict']), strict=True)
     with torch.no_grad():
-        outputs = model(ref['input'])
-    assert len(outputs) == len(ref['outputs']) == 2
-    for ours, theirs in zip(outputs, ref['outputs'], strict=True):
-        assert ours.shape == theirs.shape
-        assert (ours - theirs).abs().max().item() <= 1e-4
+        plain = model(ref['input'])
+    # the engine's rewritten model (oneDNN convolutions, channel attention as F.linear),
+    # channels-last, inference mode: the same golden outputs
+    from danet.engine.inference import InferenceEngine
+    from danet.engine.rewrites import LinearCALayer, OneDNNConv2d
+    rewritten = InferenceEngine(model)(ref['input'])
+    kinds = {type(m) for m in model.modules()}
+    assert {OneDNNConv2d, LinearCALayer} <= kinds and torch.nn.Conv2d not in kinds
+    for outputs in (plain, rewritten):
+        assert len(outputs) == len(ref['outputs']) == 2
+        for ours, theirs in zip(outputs, ref['outputs'], strict=True):
+            assert ours.shape == theirs.shape
+            assert (ours - theirs).abs().max().item() <= 1e-4

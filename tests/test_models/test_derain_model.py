@@ -1,4 +1,6 @@
 """DerainModel: loss keys and values, prediction crop, training step; with a tiny net and DANet."""
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -43,8 +45,7 @@ def _batch(sizes, seed=0):
 
 
 def _model(constraint='BackgroundSupervision', generator=None):
-    return DerainModel(generator or TinyNet(), losses=DANET_LOSSES,
-                       association_constraint=dict(type=constraint))
+    return DerainModel(generator or TinyNet(), losses=[*DANET_LOSSES, dict(type=constraint)])
 
 
 @pytest.mark.parametrize('constraint', ['BackgroundSupervision', 'NoAssociationConstraint'])
@@ -121,12 +122,51 @@ def test_builds_from_registry_takes_size_divisor_and_refuses_repeated_keys():
         explicit = DerainModel(dict(type='TinyNetForTests'), data_preprocessor=dict(
             type='DerainDataPreprocessor', size_divisor=32))
         assert explicit.data_preprocessor.size_divisor == 32
-        with pytest.raises(ValueError, match='loss_char'):
-            DerainModel(dict(type='TinyNetForTests'), losses=DANET_LOSSES,
-                        association_constraint=dict(type='BackgroundSupervision',
-                                                    losses=[dict(type='EdgeLoss', name='char')]))
+        with pytest.raises(ValueError, match="repeated: \\['char'\\]"):
+            DerainModel(dict(type='TinyNetForTests'), losses=[
+                *DANET_LOSSES, dict(type='BackgroundSupervision',
+                                    losses=[dict(type='EdgeLoss', name='char')])])
     finally:
         MODELS.module_dict.pop('TinyNetForTests')
+
+
+def test_the_old_association_constraint_key_still_works_with_a_warning():
+    """A config that still sets ``model.association_constraint`` (the slot before it became a
+    ``losses`` entry) replaces the loss group of ``losses``, or adds one, with a warning."""
+    off = dict(type='NoAssociationConstraint')
+    data = dict(inputs=torch.rand(1, 3, 8, 8),
+                data_samples=[DerainSample(gt_img=torch.rand(3, 8, 8))])
+    for losses in (DANET_LOSSES, [*DANET_LOSSES, dict(type='BackgroundSupervision')]):
+        with pytest.warns(FutureWarning, match='association_constraint is deprecated'):
+            model = DerainModel(TinyNet(), losses=losses, association_constraint=off)
+        assert [type(t).__name__ for t in model.losses][3:] == ['NoAssociationConstraint']
+        values = model(**model.data_preprocessor(data, True), mode='loss')
+        assert values['loss_assoc_char'].item() == 0 and values['loss_char'].item() > 0
+
+
+def test_the_default_danet_config_builds_the_released_loss(shared_data):
+    """configs/danet at defaults: the five released terms with their weights, the association
+    constraint one entry of ``losses`` (DANET_SPEC §2), the total equal to the released one."""
+    from mmengine.config import Config
+    golden = torch.load(shared_data / 'reference_outputs' / 'danet_official_random.pth',
+                        weights_only=True)
+    cfg = Config.fromfile(Path(__file__).resolve().parents[2]
+                          / 'configs/danet/danet_1xb16-1000e_rain13k.py')
+    model = MODELS.build(dict(cfg.model, generator=TinyNet()))
+    weights = {}
+    for term in model.losses:
+        for t in getattr(term, 'terms', [term]):
+            weights[t.name] = (type(t).__name__, t.outputs, t.loss_weight)
+    assert weights == {'char': ('CharbonnierLoss', [0], 0.3), 'edge': ('EdgeLoss', [0], 0.2),
+                       'ssim': ('SSIMLoss', [0], 0.15),
+                       'assoc_char': ('CharbonnierLoss', [1], 0.24),
+                       'assoc_edge': ('EdgeLoss', [1], 0.16)}
+    outputs, target = golden['outputs'], golden['input']
+    total = 0
+    for term in model.losses:
+        found = term(outputs, target)
+        total = total + (sum(found.values()) if isinstance(found, dict) else found)
+    assert total.item() == pytest.approx(0.651746, abs=1e-5)
 
 
 def test_loss_without_gt_is_a_clear_error():
@@ -157,14 +197,16 @@ def test_danet_predicts_any_size_and_returns_all_loss_keys(small_danet):
 
 
 def test_channels_last_training_gives_the_plain_losses_and_gradients():
+    from danet.engine.rewrites import rewrite_kernels
     cfg = dict(type='DerainModel', generator=dict(type='DANet', n_feat=8, num_cab=1),
-               losses=DANET_LOSSES, association_constraint=dict(
+               losses=[*DANET_LOSSES, dict(
                    type='BackgroundSupervision', output=1,
-                   losses=[dict(type='CharbonnierLoss', name='assoc_char', loss_weight=0.24)]))
+                   losses=[dict(type='CharbonnierLoss', name='assoc_char', loss_weight=0.24)])])
     models = []
     for channels_last in (False, True):
         torch.manual_seed(0)
         models.append(MODELS.build(dict(cfg, channels_last=channels_last)).train())
+    rewrite_kernels(models[1].generator)   # as DerainRunner prepares a channels-last model
     assert all(p.is_contiguous(memory_format=torch.channels_last)
                for p in models[1].generator.parameters() if p.ndim == 4)
     data = models[0].data_preprocessor(_batch([(32, 32), (32, 32)]), True)

@@ -92,11 +92,13 @@ def test_trains_inside_derain_model():
 
 @pytest.mark.parametrize('key', ['Rain100L/PReNet6', 'Ablation/PReNet6_GRU', 'Ablation/PReNet6_x',
                                  'real/PReNet1'])
-def test_fast_paths_give_the_released_golden_outputs(shared_data, key):
-    """Fused gates (one convolution, tanh as a sigmoid), the zero first state, the in-place
-    inference ops and the padded output convolution: the engine (channels-last, inference mode)
-    and the autograd path both give the authors' outputs."""
+def test_plain_and_rewritten_models_give_the_released_golden_outputs(shared_data, key):
+    """The plain model (as the paper, autograd on) and the engine's rewritten one (fused gates,
+    tanh as a sigmoid, the zero first state, in-place ops, oneDNN and the padded output conv,
+    channels-last, inference mode) both give the authors' outputs; the rewritten model still
+    trains (autograd takes the plain forward)."""
     from danet.engine.inference import InferenceEngine
+    from danet.engine.rewrites import MODULE_REWRITES, PaddedOutputConv
     golden = torch.load(GOLDEN, weights_only=True)
     arch, model, stages = RELEASED[key]
     name = key if key.startswith('real/') else f'{key}/net_latest'
@@ -104,9 +106,16 @@ def test_fast_paths_give_the_released_golden_outputs(shared_data, key):
                          map_location='cpu', weights_only=True)
     generator = MODELS.build(dict(type=model, stages=stages)).eval()
     generator.load_state_dict(generator.official_keys(weights))
-    trained = generator(golden['input'])  # autograd on: out-of-place ops
-    assert trained[0].requires_grad
-    for outputs in (trained, InferenceEngine(generator)(golden['input'])):
+    plain = generator(golden['input'])
+    assert plain[0].requires_grad
+    rewritten = InferenceEngine(generator)(golden['input'])
+    fast = set(MODULE_REWRITES.values())
+    assert type(generator.resblocks) in fast and type(generator.conv[0]) is PaddedOutputConv
+    assert generator.recurrent is None or type(generator.recurrent) in fast
+    generator.requires_grad_(True)
+    retrained = generator(golden['input'])
+    assert retrained[0].requires_grad
+    for outputs in (plain, rewritten, retrained):
         ours = torch.stack([outputs[0][0], outputs[1][0]])
         assert (ours - golden['outputs'][key]).abs().max() <= 1e-4, key
 

@@ -25,10 +25,10 @@ model = dict(
                             skip=dict(type='BilinearBackgroundSkip'))),
     losses=[dict(type='CharbonnierLoss', name='char', outputs=[0], loss_weight=0.3),
             dict(type='EdgeLoss', name='edge', outputs=[0], loss_weight=0.2),
-            dict(type='SSIMLoss', name='ssim', outputs=[0], loss_weight=0.15)],  # returns -SSIM
-    # off: dict(type='NoAssociationConstraint')
-    association_constraint=dict(
-        type='BackgroundSupervision', output=1,
-        losses=[dict(type='CharbonnierLoss', name='assoc_char', loss_weight=0.24),
-                dict(type='EdgeLoss', name='assoc_edge', loss_weight=0.16)]),
+            dict(type='SSIMLoss', name='ssim', outputs=[0], loss_weight=0.15),  # returns -SSIM
+            # the association constraint on the half-res background (output 1), one entry;
+            # off (same keys, zero): model.losses.3.type=NoAssociationConstraint
+            dict(type='BackgroundSupervision', output=1,
+                 losses=[dict(type='CharbonnierLoss', name='assoc_char', loss_weight=0.24),
+                         dict(type='EdgeLoss', name='assoc_edge', loss_weight=0.16)])],
     data_preprocessor=dict(type='RestorationDataPreprocessor'))

@@ -11,5 +11,4 @@ model = dict(
             dict(type='SSIMLoss', name='ssim', outputs=[0], loss_weight=0.15),
             dict(type='SSIMLoss', name='ssim_rain', outputs=[1], loss_weight=0.03,
                  target='input')],
-    association_constraint=None,
     data_preprocessor=dict(type='RestorationDataPreprocessor'))

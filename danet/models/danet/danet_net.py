@@ -7,7 +7,7 @@ image. Each sub-network creates ONE PReLU and injects it into all its components
 import torch
 from torch import nn
 
-from danet.models import Generator
+from danet.models.base import Generator
 from danet.models.common import conv
 from danet.models.danet.official import from_official
 from danet.registry import MODELS
