@@ -9,7 +9,8 @@ takers cannot both break it and both win. A record that is not ``{pid: int > 0, 
 since: number}`` (no writer of this module leaves one) is stale too, with a warning. A lock from
 another host is never broken (its pid cannot be checked from here); the refusal says which file
 to delete once nothing on that host still works in the directory (container hostnames change
-on restart).
+on restart). A process whose parent holds the lock works under that hold (the grid runner's
+stages: ``tools/test.py --work-dir RUN_DIR`` while the runner holds RUN_DIR).
 """
 import contextlib
 import fcntl
@@ -105,10 +106,19 @@ class RunLock:
         if info and info.get('pid') == os.getpid() and info.get('host') == socket.gethostname():
             self.path.unlink(missing_ok=True)
 
+    def held_by_parent(self) -> bool:
+        """Whether this process's parent holds the lock (a grid run's stage: the runner holds
+        the run folder while it waits for the stage it started there)."""
+        holder = self.holder()
+        return bool(holder) and holder['host'] == socket.gethostname() and \
+            holder['pid'] == os.getppid()
+
     @contextlib.contextmanager
     def held(self, what: str = 'run'):
-        """Hold the lock for the block; ``RunBusyError`` naming the holder if it is taken."""
-        if not self.acquire():
+        """Hold the lock for the block (or work under the parent's hold, ``held_by_parent``);
+        ``RunBusyError`` naming the holder if another process has it."""
+        owned = self.acquire()
+        if not owned and not self.held_by_parent():
             holder = self.holder()
             how = 'wait for it to finish or choose another directory'
             if holder and holder['host'] != socket.gethostname():
@@ -121,7 +131,8 @@ class RunLock:
         try:
             yield self
         finally:
-            self.release()
+            if owned:
+                self.release()
 
 
 def describe_holder(holder: dict | None) -> str:

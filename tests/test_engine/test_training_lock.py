@@ -1,6 +1,6 @@
-"""Two trainings in one run directory: the second refuses naming the holder; a dead holder's lock
-is taken over. Real ``tools/train.py`` processes; the first is stopped (SIGSTOP) while it holds
-the lock, so the timing cannot decide the outcome."""
+"""Two trainings (or two tests) in one run directory: the second refuses naming the holder; a dead
+holder's lock is taken over. Real ``tools/train.py`` / ``tools/test.py`` processes; the first is
+stopped (SIGSTOP) while it holds the lock, so the timing cannot decide the outcome."""
 import json
 import os
 import signal
@@ -11,7 +11,7 @@ import time
 import pytest
 from mmengine.config import Config
 
-from danet.engine.runner import training_lock
+from danet.engine.runner import run_dir_lock
 from danet.utils.run_lock import LOCK, LOCK_FILES, RunBusyError, RunLock
 
 
@@ -23,7 +23,7 @@ def _wait_for_lock(path, pid, proc, timeout=300):
                 return
         except (FileNotFoundError, json.JSONDecodeError):
             pass
-        assert proc.poll() is None, f'first training ended (exit {proc.returncode}) unlocked'
+        assert proc.poll() is None, f'first process ended (exit {proc.returncode}) unlocked'
         time.sleep(0.05)
     raise TimeoutError(f'{path} never named pid {pid}')
 
@@ -66,12 +66,44 @@ def test_second_training_refuses_and_a_dead_holders_lock_is_taken_over(
 def test_only_rank_zero_of_a_distributed_training_takes_the_lock(tmp_path, monkeypatch):
     cfg = Config(dict(work_dir=str(tmp_path), launcher='pytorch'))
     monkeypatch.setenv('RANK', '1')
-    with training_lock(cfg):
+    with run_dir_lock(cfg, 'training'):
         assert not (tmp_path / LOCK).exists()
     monkeypatch.setenv('RANK', '0')
-    with training_lock(cfg):
+    with run_dir_lock(cfg, 'training'):
         assert json.loads((tmp_path / LOCK).read_text())['pid'] == os.getpid()
         with pytest.raises(RunBusyError, match=f'pid {os.getpid()} on '):
             with RunLock(tmp_path).held('training'):
                 pass
     assert not (tmp_path / LOCK).exists()
+
+
+@pytest.mark.slow
+def test_second_test_into_one_run_folder_refuses_and_a_killed_one_keeps_the_results(
+        straight_run, tiny_config_file, tmp_path, repo_root):
+    work = tmp_path / 'eval'
+    test = [sys.executable, 'tools/test.py', str(tiny_config_file),
+            str(straight_run / 'epoch_2.pth'), '--work-dir', str(work), '--testsets', 'Rain100L']
+    done = subprocess.run(test, cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = work / 'results' / 'Rain100L.json'
+    kept = results.read_bytes()
+    first = subprocess.Popen(test, cwd=repo_root, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+    try:
+        _wait_for_lock(work / LOCK, first.pid, first)
+        os.kill(first.pid, signal.SIGSTOP)   # alive, holding the lock
+        before = _run_files(work)
+        second = subprocess.run(test, cwd=repo_root, capture_output=True, text=True,
+                                timeout=300)
+        assert second.returncode == 2, second.stderr
+        assert second.stderr.startswith(f'error: {work} is in use by another test: pid '
+                                        f'{first.pid} on ')
+        assert 'Traceback' not in second.stderr and _run_files(work) == before
+    finally:
+        first.kill()
+        first.wait()
+    assert results.read_bytes() == kept   # the killed test left the previous results whole
+    assert not [p for p in work.rglob('.*.tmp')]
+    third = subprocess.run(test, cwd=repo_root, capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0, third.stderr[-3000:]   # the dead holder's lock taken over
+    assert not (work / LOCK).exists()
