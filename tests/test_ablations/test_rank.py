@@ -123,7 +123,10 @@ def test_rank_evaluates_any_named_set_under_the_asked_protocol(ranked, capsys):
     for entry in manifest['entries']:
         results = json.loads((Path(entry['dir']) / 'results' / 'Tiny.json').read_text())
         assert results['conventions']['protocol'] == 'basicsr'
-    assert len(list((ranked / 'work' / 'rank' / 'cache').iterdir())) == 5
+    cache = sorted(p.name for p in (ranked / 'work' / 'rank' / 'cache').iterdir())
+    entries = [name for name in cache if not name.startswith('.')]
+    assert len(entries) == 5   # a whole entry per evaluation, beside its lock and nothing else
+    assert cache == sorted(entries + [f'.{name}.lock' for name in entries])
 
 
 def _csv(path: Path) -> list[dict]:
