@@ -41,6 +41,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from danet.engine.checkpoint_state import PlainCheckpointHook, from_plain
+from danet.engine.hooks import KILL_AT, KillAtHook
 from danet.engine.options import apply_training_options
 from danet.engine.overlap import check_overlap
 from danet.engine.seeding import WorkerSeeder
@@ -157,6 +158,8 @@ class DerainRunner(Runner):
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         super().register_hooks(default_hooks, custom_hooks)
         self.register_hook(PlainCheckpointHook())
+        if os.environ.get(KILL_AT):
+            self.register_hook(KillAtHook(os.environ[KILL_AT]))
 
     @master_only
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:

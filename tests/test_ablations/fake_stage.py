@@ -6,8 +6,14 @@
 
 ``train`` runs ``iters`` steps (``sleep`` seconds each), checkpointing after every step, and
 refuses a non-empty work dir without ``--resume``; ``fail=True`` in the options makes it fail.
+``FAKE_STAGE_HOLD=N`` (or ``N:RUN_DIR``: only in that run folder) in the environment makes a
+training that writes step N then write ``train/held`` (its pid) and wait until it is killed, so
+that tests stop, signal or kill a run at a known step, never by the clock (a training resumed
+past N does not hold again).
 """
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -45,6 +51,18 @@ def train(run_dir: Path, argv):
         atomic_write_json(ckpt, {'step': step, 'value': value})
         atomic_write_text(pointer, str(ckpt))
         print(f'step {step} value {value}', flush=True)
+        hold(run_dir, step)
+
+
+HOLD = 'FAKE_STAGE_HOLD'
+
+
+def hold(run_dir: Path, step: int) -> None:
+    at, _, where = os.environ.get(HOLD, '').partition(':')
+    if at and step == int(at) and (not where or Path(where).resolve() == run_dir.resolve()):
+        atomic_write_text(run_dir / 'train' / 'held', str(os.getpid()))
+        while True:
+            signal.pause()
 
 
 def test(run_dir: Path, argv):

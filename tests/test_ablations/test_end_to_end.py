@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_ablations.fake_stage import HOLD
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 THREE_VARIANTS = "{'model.variant': [('variant B', 'b'), ('variant C', 'c')]}"
 
@@ -50,16 +52,17 @@ def test_two_runs_in_parallel_through_local_submitit(make_grid, tmp_path):
 
 @pytest.mark.slow
 def test_kill_9_mid_grid_then_resume_equals_uninterrupted(make_grid, tmp_path):
-    grid = make_grid(axes=THREE_VARIANTS, extra="cfg_options = {'iters': 6, 'sleep': 0.4}\n")
+    grid = make_grid(axes=THREE_VARIANTS, extra="cfg_options = {'iters': 6}\n")
     work = tmp_path / 'work'
     runs = plan(grid, work)
     first, second = (Path(r['run_dir']) for r in runs[:2])
+    # the second run's training holds after step 2 until killed (fake_stage.HOLD): mid-grid
     runner = subprocess.Popen(cli('run', grid, '--work-root', work), cwd=REPO_ROOT,
                               start_new_session=True, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    deadline = time.time() + 90
-    while not ((first / 'DONE.json').exists() and (second / 'train' / 'iter_2.json').exists()):
-        assert time.time() < deadline and runner.poll() is None, 'runner never got mid-grid'
+                              stderr=subprocess.DEVNULL, env={**os.environ, HOLD: f'2:{second}'})
+    deadline = time.monotonic() + 300   # a failure bound only: the loop waits for the hold
+    while not ((first / 'DONE.json').exists() and (second / 'train' / 'held').exists()):
+        assert time.monotonic() < deadline and runner.poll() is None, 'runner never got mid-grid'
         time.sleep(0.1)
     os.killpg(runner.pid, signal.SIGKILL)
     runner.wait()

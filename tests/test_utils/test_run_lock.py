@@ -15,20 +15,22 @@ TAKERS = 8
 DEAD_PID = 2 ** 22 + 12345   # above the default pid_max: never a live process
 
 
-def _take(run_dir, barrier, results):
+def _take(run_dir, barrier, results, done):
     barrier.wait()
     won = RunLock(run_dir).acquire()
     results.put(won)
-    time.sleep(1.0)   # stay alive holding it while the others try
+    done.wait(120)   # alive, the winner holding it, until every taker has tried
 
 
 def _contend(run_dir) -> list[bool]:
     ctx = mp.get_context('fork')
-    barrier, results = ctx.Barrier(TAKERS), ctx.Queue()
-    procs = [ctx.Process(target=_take, args=(run_dir, barrier, results)) for _ in range(TAKERS)]
+    barrier, results, done = ctx.Barrier(TAKERS), ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=_take, args=(run_dir, barrier, results, done))
+             for _ in range(TAKERS)]
     for p in procs:
         p.start()
-    outcomes = [results.get(timeout=60) for _ in procs]
+    outcomes = [results.get(timeout=120) for _ in procs]
+    done.set()
     for p in procs:
         p.join(timeout=60)
     return outcomes
