@@ -78,7 +78,7 @@ def test_cpus_beyond_any_node_is_refused_before_submitting(slurm_cluster, make_g
     before = active_jobs()
     proc = subprocess.run(cli('run', make_grid(), '--executor', 'slurm', '--cpus', 999,
                               '--work-root', tmp_path / 'work'),
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert '--cpus 999' in proc.stderr and f'at most {os.cpu_count()} CPUs' in proc.stderr
     assert 'Traceback' not in proc.stderr
