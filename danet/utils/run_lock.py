@@ -79,8 +79,11 @@ class RunLock:
         record = {'pid': os.getpid(), 'host': socket.gethostname(), 'since': time.time()}
         fd, tmp = tempfile.mkstemp(prefix=f'{LOCK}.', suffix='.tmp', dir=self.path.parent)
         try:
-            with os.fdopen(fd, 'w') as f:
-                json.dump(record, f)
+            try:
+                with os.fdopen(fd, 'w') as f:
+                    json.dump(record, f)
+            except OSError as err:   # a full disk: name the lock, not the hidden temporary
+                raise OSError(err.errno, err.strerror, str(self.path)) from None
             for _ in range(2):
                 try:
                     os.link(tmp, self.path)
