@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import socket
 import tempfile
 import time
@@ -25,6 +26,10 @@ from pathlib import Path
 from danet.utils.processes import pid_alive
 
 LOCK = '.lock'
+STOP_HOLDING = 'DANET_STOP_HOLDING'
+"""Test hook: a process that takes a run lock for WHAT (``training``, ``test``, ...) when this
+is WHAT stops itself (SIGSTOP) right after, holding it, so that tests catch a holder at a known
+point, never by the clock."""
 LOCK_FILES = (LOCK, LOCK + '.break')
 """What the lock leaves in a run directory (not the run's own files)."""
 
@@ -131,6 +136,8 @@ class RunLock:
                        f'hostname), delete {self.path} and run again; else {how}')
             raise RunBusyError(f'{self.path.parent} is in use by another {what}: '
                                f'{describe_holder(holder)} holds {self.path}; {how}')
+        if owned and os.environ.get(STOP_HOLDING) == what:
+            os.kill(os.getpid(), signal.SIGSTOP)
         try:
             yield self
         finally:
