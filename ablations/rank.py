@@ -11,14 +11,19 @@ stage uses), and the ranking is read from the stored results by ``python -m anal
    (cached under ``WORK_ROOT/<grid>`` as any grid run);
 3. every method (the candidate and each zoo run) is evaluated on each test set under ``P`` with
    ``--save-images`` into ``WORK_ROOT/rank/cache/<key>``, unless that folder holds the result:
-   the key (``evaluation_key``) hashes everything that changes the number;
+   the key (``evaluation_key``) hashes everything that changes the number; an entry is written
+   whole or not at all, one evaluator at a time (``cache_entry``);
 4. ``python -m analysis rank`` reads the ``rank_manifest.json`` this writes into ``--out`` and
    writes the table, the statistics and the figures there.
 """
+import errno
+import fcntl
 import hashlib
 import json
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,7 +34,7 @@ from ablations.stages import StageError, read_checkpoint_pointer
 from danet.config_refs import PACKAGE_PREFIX, shipped_config
 from danet.evaluation import protocols
 from danet.evaluation.results import ResultsError, read_results
-from danet.utils.fileio import atomic_write_json
+from danet.utils.fileio import atomic_dir, atomic_write_json
 from danet.utils.hashing import file_sha256
 from danet.utils.names import check_name
 
@@ -148,22 +153,55 @@ class Evaluations:
     def evaluate(self, method: Method, testset: str) -> Path:
         """The folder holding ``method``'s results on ``testset``, evaluating it if missing."""
         folder, inputs = self.folder(method, testset)
-        results = folder / 'results' / f'{testset}.json'
+
+        def have(entry: Path) -> bool:
+            try:
+                read_results(entry / 'results' / f'{testset}.json')
+                return True
+            except (ResultsError, OSError):
+                return False
+
+        def make(tmp: Path) -> None:
+            path = self.testsets[testset]
+            options = cfg_option_args(method.overrides)
+            _step([REPO_ROOT / 'tools' / 'test.py', method.config, method.checkpoint,
+                   '--work-dir', tmp, '--testsets', testset if path is None else
+                   f'{testset}={path}', '--protocol', self.protocol, '--save-images',
+                   *(['--cfg-options', *options] if options else [])])
+            atomic_write_json(tmp / 'key.json', dict(
+                inputs, metrics_version=protocols.METRICS_VERSION, config=str(method.config),
+                overrides=method.overrides, checkpoint=str(method.checkpoint)))
+
+        return cache_entry(folder, have, make)
+
+
+def cache_entry(folder: Path, have: Callable[[Path], bool], make: Callable[[Path], None],
+                on_wait: Callable[[], None] | None = None) -> Path:
+    """``folder``, a whole cache entry: reused when ``have(folder)``, else made by ``make`` in a
+    hidden folder renamed onto it (``atomic_dir``), so an entry appears whole or not at all. A
+    POSIX lock per entry (``.<name>.lock`` beside it; the kernel drops it when its holder dies)
+    makes a second evaluator of one entry wait for the first (``on_wait`` is called, default: a
+    line saying so) and then reuse its entry; the holder removes an entry that fails ``have`` and
+    the hidden folders of killed evaluations of it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.parent / f'.{folder.name}.lock', 'a') as guard:
         try:
-            read_results(results)
+            fcntl.lockf(guard, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            if err.errno not in (errno.EACCES, errno.EAGAIN):
+                raise
+            (on_wait or (lambda: print(f'{folder}: another rank evaluates this entry; waiting '
+                                       'for it', flush=True)))()
+            fcntl.lockf(guard, fcntl.LOCK_EX)
+        if have(folder):
             return folder
-        except (ResultsError, OSError):
-            pass
-        path = self.testsets[testset]
-        options = cfg_option_args(method.overrides)
-        _step([REPO_ROOT / 'tools' / 'test.py', method.config, method.checkpoint, '--work-dir',
-               folder, '--testsets', testset if path is None else f'{testset}={path}',
-               '--protocol', self.protocol, '--save-images',
-               *(['--cfg-options', *options] if options else [])])
-        atomic_write_json(folder / 'key.json', dict(
-            inputs, metrics_version=protocols.METRICS_VERSION, config=str(method.config),
-            overrides=method.overrides, checkpoint=str(method.checkpoint)))
-        return folder
+        for left in folder.parent.iterdir():   # no other evaluator of this entry is running
+            if left.name.startswith(f'.{folder.name}.') and left.name.endswith('.tmp'):
+                shutil.rmtree(left, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        with atomic_dir(folder) as tmp:
+            make(tmp)
+    return folder
 
 
 def _step(argv: list) -> None:

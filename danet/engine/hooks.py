@@ -1,5 +1,8 @@
-"""Hooks: provenance (``env.json``), per-epoch reseeding for resumable determinism, and
-channels-last weights on CUDA."""
+"""Hooks: provenance (``env.json``), per-epoch reseeding for resumable determinism,
+channels-last weights on CUDA, and a test hook that kills a training at a known epoch."""
+import os
+import signal
+
 import torch
 from mmengine.dist import get_rank, is_main_process
 from mmengine.hooks import Hook
@@ -76,3 +79,20 @@ class ChannelsLastHook(Hook):
     def before_run(self, runner) -> None:
         if next(runner.model.parameters()).is_cuda:
             runner.model.to(memory_format=torch.channels_last)
+
+
+KILL_AT = 'DANET_TRAIN_KILL_AT'
+"""Test hook: ``epochN`` makes a training SIGKILL itself once epoch N's checkpoint and its
+``last_checkpoint`` pointer are written, so that tests kill it at a known point, never by the
+clock (``DerainRunner`` registers ``KillAtHook`` only when this is set)."""
+
+
+class KillAtHook(Hook):
+    priority = 'LOWEST'   # after CheckpointHook has saved the epoch and written the pointer
+
+    def __init__(self, point: str):
+        self.point = point
+
+    def after_train_epoch(self, runner) -> None:
+        if self.point == f'epoch{runner.epoch + 1}':
+            os.kill(os.getpid(), signal.SIGKILL)

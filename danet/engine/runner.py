@@ -19,8 +19,9 @@ Differences from ``mmengine.runner.Runner``:
   ``danet.models.checkpoint.read_checkpoint``.
 
 ``run_training`` and ``run_testing`` apply ``danet.utils.memory.keep_freed_memory`` first;
-``run_training`` holds the run lock of its ``work_dir`` (``danet.utils.run_lock``, as the grid
-runner holds its run folders'): a second training started there refuses, naming the holder.
+``run_training`` and ``run_testing`` hold the run lock of their ``work_dir``
+(``danet.utils.run_lock``, as the grid runner holds its run folders'; a grid's test stage works
+under the runner's hold): a second training or test started there refuses, naming the holder.
 """
 import contextlib
 import copy
@@ -40,6 +41,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from danet.engine.checkpoint_state import PlainCheckpointHook, from_plain
+from danet.engine.hooks import KILL_AT, KillAtHook
 from danet.engine.options import apply_training_options
 from danet.engine.overlap import check_overlap
 from danet.engine.rewrites import rewrite_kernels
@@ -159,6 +161,8 @@ class DerainRunner(Runner):
     def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
         super().register_hooks(default_hooks, custom_hooks)
         self.register_hook(PlainCheckpointHook())
+        if os.environ.get(KILL_AT):
+            self.register_hook(KillAtHook(os.environ[KILL_AT]))
 
     @master_only
     def save_checkpoint(self, out_dir: str, filename: str, *args, **kwargs) -> None:
@@ -263,7 +267,7 @@ def run_training(cfg: Config, resume: bool = False, allow_overlap: bool = False,
     set unless ``allow_overlap``; the check's result goes into ``env.json``."""
     check_dataset_paths(cfg, ('train_dataloader', 'val_dataloader'))
     overlap = check_overlap(cfg, allow_overlap)
-    with training_lock(cfg):
+    with run_dir_lock(cfg, 'training'):
         cfg.resume = prepare_work_dir(cfg.work_dir, resume)
         apply_thread_policy(max_loader_workers(cfg))
         keep_freed_memory()
@@ -278,13 +282,14 @@ LAUNCHER_RANK = {'pytorch': 'RANK', 'slurm': 'SLURM_PROCID', 'mpi': 'OMPI_COMM_W
 """Where each launcher puts a process's rank before the process group exists."""
 
 
-def training_lock(cfg: Config) -> contextlib.AbstractContextManager:
-    """The run lock of ``cfg.work_dir``, taken by rank 0 only (the ranks of one distributed
-    training share the directory); ``RunBusyError`` (exit 2 in the tools) names the holder."""
+def run_dir_lock(cfg: Config, what: str) -> contextlib.AbstractContextManager:
+    """The run lock of ``cfg.work_dir`` for a training or a test (``what``), taken by rank 0
+    only (the ranks of one distributed run share the directory); ``RunBusyError`` (exit 2 in
+    the tools) names the holder."""
     variable = LAUNCHER_RANK.get(cfg.get('launcher', 'none'))
     if variable and int(os.environ.get(variable, 0)) != 0:
         return contextlib.nullcontext()
-    return RunLock(cfg.work_dir).held('training')
+    return RunLock(cfg.work_dir).held(what)
 
 
 def testset_name(loader: dict) -> str:
@@ -409,17 +414,18 @@ def run_testing(cfg: Config, checkpoint: str | Path, save_images: bool = False,
     if not Path(checkpoint).is_file():
         raise FileNotFoundError(f'checkpoint not found: {checkpoint}')
     keep_freed_memory()
-    check_same_run(cfg)
-    apply_thread_policy(max_loader_workers(cfg))
-    runner = DerainRunner.from_cfg(cfg)
-    runner._test_dataloader, runner._test_evaluator = loaders, evaluators  # for MultiTestLoop
-    runner._test_loop = dict(runner._test_loop, save_images=save_images)  # not part of the hash
-    if protocol is not None:
-        runner._test_loop['protocol'] = protocol
-    runner.key_rules = key_rules
-    runner._load_from = str(checkpoint)   # loaded by test() after before_run: hooks are ready
-    metrics = runner.test()
-    if is_main_process():
-        atomic_write_json(Path(cfg.work_dir) / 'complexity.json',
-                          complexity_report(cfg.model.generator, complexity_shape))
+    with run_dir_lock(cfg, 'test'):
+        check_same_run(cfg)
+        apply_thread_policy(max_loader_workers(cfg))
+        runner = DerainRunner.from_cfg(cfg)
+        runner._test_dataloader, runner._test_evaluator = loaders, evaluators  # MultiTestLoop
+        runner._test_loop = dict(runner._test_loop, save_images=save_images)  # not hashed
+        if protocol is not None:
+            runner._test_loop['protocol'] = protocol
+        runner.key_rules = key_rules
+        runner._load_from = str(checkpoint)   # loaded by test() after before_run: hooks ready
+        metrics = runner.test()
+        if is_main_process():
+            atomic_write_json(Path(cfg.work_dir) / 'complexity.json',
+                              complexity_report(cfg.model.generator, complexity_shape))
     return metrics

@@ -1,4 +1,5 @@
 """Atomic file writes: outputs appear complete under their final name or not at all."""
+import errno
 import json
 import os
 import secrets
@@ -50,14 +51,21 @@ def _create_sibling(path: Path, suffix: str) -> Path:
 @contextmanager
 def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a new folder beside ``path``, renamed onto ``path`` (absent or empty) if the block
-    succeeds and removed with its contents otherwise."""
+    succeeds and removed with its contents otherwise. A refused rename (``path`` a non-empty
+    folder or a file) is an ``OSError`` naming ``path``, not the hidden temporary."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f'.{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp')
     tmp.mkdir()
     try:
         yield tmp
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except OSError as err:
+            why = err.strerror
+            if err.errno in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+                why = 'exists and is not an empty folder'
+            raise OSError(err.errno, why, str(path)) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -9,12 +9,14 @@ takers cannot both break it and both win. A record that is not ``{pid: int > 0, 
 since: number}`` (no writer of this module leaves one) is stale too, with a warning. A lock from
 another host is never broken (its pid cannot be checked from here); the refusal says which file
 to delete once nothing on that host still works in the directory (container hostnames change
-on restart).
+on restart). A process whose parent holds the lock works under that hold (the grid runner's
+stages: ``tools/test.py --work-dir RUN_DIR`` while the runner holds RUN_DIR).
 """
 import contextlib
 import fcntl
 import json
 import os
+import signal
 import socket
 import tempfile
 import time
@@ -24,6 +26,10 @@ from pathlib import Path
 from danet.utils.processes import pid_alive
 
 LOCK = '.lock'
+STOP_HOLDING = 'DANET_STOP_HOLDING'
+"""Test hook: a process that takes a run lock for WHAT (``training``, ``test``, ...) when this
+is WHAT stops itself (SIGSTOP) right after, holding it, so that tests catch a holder at a known
+point, never by the clock."""
 LOCK_FILES = (LOCK, LOCK + '.break')
 """What the lock leaves in a run directory (not the run's own files)."""
 
@@ -78,8 +84,11 @@ class RunLock:
         record = {'pid': os.getpid(), 'host': socket.gethostname(), 'since': time.time()}
         fd, tmp = tempfile.mkstemp(prefix=f'{LOCK}.', suffix='.tmp', dir=self.path.parent)
         try:
-            with os.fdopen(fd, 'w') as f:
-                json.dump(record, f)
+            try:
+                with os.fdopen(fd, 'w') as f:
+                    json.dump(record, f)
+            except OSError as err:   # a full disk: name the lock, not the hidden temporary
+                raise OSError(err.errno, err.strerror, str(self.path)) from None
             for _ in range(2):
                 try:
                     os.link(tmp, self.path)
@@ -105,10 +114,19 @@ class RunLock:
         if info and info.get('pid') == os.getpid() and info.get('host') == socket.gethostname():
             self.path.unlink(missing_ok=True)
 
+    def held_by_parent(self) -> bool:
+        """Whether this process's parent holds the lock (a grid run's stage: the runner holds
+        the run folder while it waits for the stage it started there)."""
+        holder = self.holder()
+        return bool(holder) and holder['host'] == socket.gethostname() and \
+            holder['pid'] == os.getppid()
+
     @contextlib.contextmanager
     def held(self, what: str = 'run'):
-        """Hold the lock for the block; ``RunBusyError`` naming the holder if it is taken."""
-        if not self.acquire():
+        """Hold the lock for the block (or work under the parent's hold, ``held_by_parent``);
+        ``RunBusyError`` naming the holder if another process has it."""
+        owned = self.acquire()
+        if not owned and not self.held_by_parent():
             holder = self.holder()
             how = 'wait for it to finish or choose another directory'
             if holder and holder['host'] != socket.gethostname():
@@ -118,10 +136,13 @@ class RunLock:
                        f'hostname), delete {self.path} and run again; else {how}')
             raise RunBusyError(f'{self.path.parent} is in use by another {what}: '
                                f'{describe_holder(holder)} holds {self.path}; {how}')
+        if owned and os.environ.get(STOP_HOLDING) == what:
+            os.kill(os.getpid(), signal.SIGSTOP)
         try:
             yield self
         finally:
-            self.release()
+            if owned:
+                self.release()
 
 
 def describe_holder(holder: dict | None) -> str:

@@ -6,8 +6,16 @@
 
 ``train`` runs ``iters`` steps (``sleep`` seconds each), checkpointing after every step, and
 refuses a non-empty work dir without ``--resume``; ``fail=True`` in the options makes it fail.
+``FAKE_STAGE_HOLD=N`` (or ``N:RUN_DIR``: only in that run folder) in the environment makes a
+training that writes step N then write ``train/held`` (its pid) and wait until it is killed, so
+that tests stop, signal or kill a run at a known step, never by the clock (a training resumed
+past N does not hold again). ``FAKE_STAGE_MEET=N:DIR`` makes each training wait, before its
+first step, until N trainings have reached that point (a file each in DIR): they overlap in time
+by construction, or fail after 300 s.
 """
 import json
+import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -29,6 +37,7 @@ def train(run_dir: Path, argv):
     if work.exists() and any(work.iterdir()) and '--resume' not in argv:
         sys.exit(f'{work} is not empty; pass --resume')
     work.mkdir(parents=True, exist_ok=True)
+    meet()
     start, value = 0, int(opts.get('randomness.seed', 0))
     pointer = work / 'last_checkpoint'
     if '--resume' in argv:
@@ -45,6 +54,31 @@ def train(run_dir: Path, argv):
         atomic_write_json(ckpt, {'step': step, 'value': value})
         atomic_write_text(pointer, str(ckpt))
         print(f'step {step} value {value}', flush=True)
+        hold(run_dir, step)
+
+
+HOLD, MEET = 'FAKE_STAGE_HOLD', 'FAKE_STAGE_MEET'
+
+
+def meet() -> None:
+    count, _, folder = os.environ.get(MEET, '').partition(':')
+    if not count:
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    (Path(folder) / str(os.getpid())).touch()
+    deadline = time.monotonic() + 300   # a failure bound only
+    while len(list(Path(folder).iterdir())) < int(count):
+        if time.monotonic() > deadline:
+            sys.exit(f'only {len(list(Path(folder).iterdir()))} of {count} trainings met')
+        time.sleep(0.05)
+
+
+def hold(run_dir: Path, step: int) -> None:
+    at, _, where = os.environ.get(HOLD, '').partition(':')
+    if at and step == int(at) and (not where or Path(where).resolve() == run_dir.resolve()):
+        atomic_write_text(run_dir / 'train' / 'held', str(os.getpid()))
+        while True:
+            signal.pause()
 
 
 def test(run_dir: Path, argv):

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_ablations.fake_stage import HOLD, MEET
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 THREE_VARIANTS = "{'model.variant': [('variant B', 'b'), ('variant C', 'c')]}"
 
@@ -33,9 +35,11 @@ def test_two_runs_in_parallel_through_local_submitit(make_grid, tmp_path):
     grid = make_grid(axes="{'model.variant': [('variant B', 'b')]}",
                      extra="cfg_options = {'sleep': 0.5}\n")
     work = tmp_path / 'work'
+    # each training waits for the other to start (fake_stage.MEET): sequential runs would fail
     proc = subprocess.run(cli('run', grid, '--max-parallel', 2, '--work-root', work,
                               '--progress-every', 0.2),
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, MEET: f'2:{tmp_path / "met"}'})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert '2 done' in proc.stdout
     assert 'checkpoint iter_' in proc.stdout  # the per-run progress between completions
@@ -44,22 +48,23 @@ def test_two_runs_in_parallel_through_local_submitit(make_grid, tmp_path):
     assert trains[0]['started'] < trains[1]['finished'] and \
         trains[1]['started'] < trains[0]['finished'], 'the two runs did not overlap'
     again = subprocess.run(cli('run', grid, '--work-root', work), cwd=REPO_ROOT,
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=300)
     assert '0 of 2 runs to do' in again.stdout
 
 
 @pytest.mark.slow
 def test_kill_9_mid_grid_then_resume_equals_uninterrupted(make_grid, tmp_path):
-    grid = make_grid(axes=THREE_VARIANTS, extra="cfg_options = {'iters': 6, 'sleep': 0.4}\n")
+    grid = make_grid(axes=THREE_VARIANTS, extra="cfg_options = {'iters': 6}\n")
     work = tmp_path / 'work'
     runs = plan(grid, work)
     first, second = (Path(r['run_dir']) for r in runs[:2])
+    # the second run's training holds after step 2 until killed (fake_stage.HOLD): mid-grid
     runner = subprocess.Popen(cli('run', grid, '--work-root', work), cwd=REPO_ROOT,
                               start_new_session=True, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    deadline = time.time() + 90
-    while not ((first / 'DONE.json').exists() and (second / 'train' / 'iter_2.json').exists()):
-        assert time.time() < deadline and runner.poll() is None, 'runner never got mid-grid'
+                              stderr=subprocess.DEVNULL, env={**os.environ, HOLD: f'2:{second}'})
+    deadline = time.monotonic() + 300   # a failure bound only: the loop waits for the hold
+    while not ((first / 'DONE.json').exists() and (second / 'train' / 'held').exists()):
+        assert time.monotonic() < deadline and runner.poll() is None, 'runner never got mid-grid'
         time.sleep(0.1)
     os.killpg(runner.pid, signal.SIGKILL)
     runner.wait()

@@ -16,7 +16,9 @@ from ablations.grid import expand, load_grid
 from ablations.rundir import DONE, FAILED, INTERRUPTED, RunState, run_state
 from ablations.runner import execute_run, make_executor, run_dir_of, select_runs, slurm_parameters
 from ablations.stages import grid_stages
+from danet.utils.processes import pid_alive
 from danet.utils.run_lock import LOCK, RunLock
+from tests.test_ablations.fake_stage import HOLD
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,26 +133,36 @@ def test_a_run_with_a_checkpoint_but_not_done_is_partly_trained(grid_and_runs, t
 
 
 def job_process(grid, spec, run_dir) -> subprocess.Popen:
-    """``execute_run`` in a process of its own, as a submitit job runs it."""
+    """``execute_run`` in a process of its own, as a submitit job runs it; its training holds
+    after step 2 (``fake_stage.HOLD``) until it is signalled or killed."""
     code = ('import sys; from ablations.grid import expand, load_grid; '
             'from ablations.runner import execute_run; '
             f'grid = load_grid({str(grid.path)!r}); '
             f'spec = next(s for s in expand(grid) if s.run_id == {spec.run_id!r}); '
             f'print(execute_run(grid, spec, {str(run_dir)!r}, "a1"), flush=True)')
     return subprocess.Popen([sys.executable, '-c', code], cwd=REPO_ROOT, text=True,
+                            env={**os.environ, HOLD: '2'},
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 
 
-def wait_for_step(run_dir, step: int, job):
-    deadline = time.time() + 60
-    while not (run_dir / 'train' / f'iter_{step}.json').exists():
-        assert time.time() < deadline and job.poll() is None, job.communicate()
+def wait_until(condition, what: str, job=None, timeout: float = 300):
+    """Wait for ``condition`` (``timeout``: a failure bound only, not a guess of the timing)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f'timed out waiting for {what}'
+        assert job is None or job.poll() is None, job.communicate()
         time.sleep(0.05)
+
+
+def held_stage(run_dir, job) -> int:
+    """The pid of the run's training, once it holds after step 2."""
+    wait_until((run_dir / 'train' / 'held').exists, 'the training to hold at step 2', job)
+    return int((run_dir / 'train' / 'held').read_text())
 
 
 @pytest.fixture
 def slow_run(make_grid, tmp_path):
-    grid = load_grid(str(make_grid(extra="cfg_options = {'iters': 100, 'sleep': 0.1}\n")))
+    grid = load_grid(str(make_grid(extra="cfg_options = {'iters': 100}\n")))
     spec = next(s for s in expand(grid) if s.run_id.startswith('base'))
     return grid, spec, run_dir_of(tmp_path / 'work', spec)
 
@@ -160,9 +172,9 @@ def test_sigterm_marks_the_run_interrupted_and_a_plain_rerun_resumes(slow_run):
     (run_dir / FAILED).parent.mkdir(parents=True)
     (run_dir / FAILED).write_text('{"stage": "train", "tail": "an older failure"}')
     job = job_process(grid, spec, run_dir)
-    wait_for_step(run_dir, 2, job)
+    held_stage(run_dir, job)
     job.send_signal(signal.SIGTERM)   # what scancel and preemption send
-    assert job.communicate(timeout=30)[0].strip() == 'interrupted'
+    assert job.communicate(timeout=60)[0].strip() == 'interrupted'
     marker = json.loads((run_dir / INTERRUPTED).read_text())
     assert marker['attempt'] == 'a1' and 'SIGTERM' in marker['reason']
     assert not (run_dir / FAILED).exists()
@@ -173,11 +185,14 @@ def test_sigterm_marks_the_run_interrupted_and_a_plain_rerun_resumes(slow_run):
 def test_stage_process_dies_with_its_job(slow_run):
     grid, spec, run_dir = slow_run
     job = job_process(grid, spec, run_dir)
-    wait_for_step(run_dir, 2, job)
+    stage = held_stage(run_dir, job)
     job.kill()   # SIGKILL: the job cannot clean up, its stage must still stop
     job.wait()
-    time.sleep(1.5)
-    steps = len(list((run_dir / 'train').glob('iter_*.json')))
-    time.sleep(1)
-    assert len(list((run_dir / 'train').glob('iter_*.json'))) == steps, 'the stage kept training'
+    try:
+        wait_until(lambda: not pid_alive(stage), 'the stage to die with its job')
+    finally:
+        if pid_alive(stage):
+            os.kill(stage, signal.SIGKILL)
+    assert sorted(p.name for p in (run_dir / 'train').glob('iter_*.json')) == \
+        ['iter_1.json', 'iter_2.json']
     assert state(grid, run_dir).state == 'partly trained'   # the lock's pid is dead

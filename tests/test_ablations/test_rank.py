@@ -1,7 +1,11 @@
 """``ablations rank``: options checked first, cache keys from everything that changes a number,
 one row per checkpoint, any ``NAME=PATH`` test set, the protocol named in every table."""
 import json
+import multiprocessing as mp
+import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -119,7 +123,10 @@ def test_rank_evaluates_any_named_set_under_the_asked_protocol(ranked, capsys):
     for entry in manifest['entries']:
         results = json.loads((Path(entry['dir']) / 'results' / 'Tiny.json').read_text())
         assert results['conventions']['protocol'] == 'basicsr'
-    assert len(list((ranked / 'work' / 'rank' / 'cache').iterdir())) == 5
+    cache = sorted(p.name for p in (ranked / 'work' / 'rank' / 'cache').iterdir())
+    entries = [name for name in cache if not name.startswith('.')]
+    assert len(entries) == 5   # a whole entry per evaluation, beside its lock and nothing else
+    assert cache == sorted(entries + [f'.{name}.lock' for name in entries])
 
 
 def _csv(path: Path) -> list[dict]:
@@ -130,3 +137,64 @@ def _csv(path: Path) -> list[dict]:
 
 if __name__ == '__main__':
     sys.exit(pytest.main([__file__]))
+
+
+def _wait_for(path: Path, timeout: float = 120) -> None:
+    """Wait until ``path`` exists (``timeout``: a failure bound, not a timing guess)."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert time.monotonic() < deadline, f'{path} never appeared'
+        time.sleep(0.01)
+
+
+def _slow_first_evaluator(folder: Path, signals: Path) -> None:
+    """Make the entry in a real second process, pausing until the test says go."""
+    def make(tmp):
+        (tmp / 'result.txt').write_text('half')
+        (signals / 'started').touch()
+        _wait_for(signals / 'go')
+        (tmp / 'result.txt').write_text('first')
+    rank.cache_entry(folder, lambda f: (f / 'result.txt').is_file(), make)
+
+
+def test_a_second_evaluator_of_one_cache_entry_waits_and_reuses_it(tmp_path):
+    folder, signals = tmp_path / 'cache' / 'key', tmp_path / 'signals'
+    signals.mkdir()
+    first = mp.get_context('fork').Process(target=_slow_first_evaluator, args=(folder, signals))
+    first.start()
+    try:
+        _wait_for(signals / 'started')
+        assert not folder.exists()   # mid-evaluation: no entry yet, not a half one
+        made = []
+        got = rank.cache_entry(folder, lambda f: (f / 'result.txt').is_file(),
+                               lambda tmp: made.append(tmp),
+                               on_wait=lambda: (signals / 'go').touch())
+    finally:
+        first.join(120)
+    assert first.exitcode == 0 and got == folder and made == []
+    assert (folder / 'result.txt').read_text() == 'first'
+    assert sorted(p.name for p in folder.parent.iterdir()) == ['.key.lock', 'key']
+
+
+def test_a_cache_entry_appears_whole_or_not_at_all(tmp_path):
+    folder = tmp_path / 'cache' / 'key'
+
+    def killed(tmp):   # a real process killed mid-evaluation (its finally blocks never run)
+        (tmp / 'result.txt').write_text('half')
+        os.kill(os.getpid(), signal.SIGKILL)
+    dead = mp.get_context('fork').Process(target=rank.cache_entry,
+                                          args=(folder, lambda f: False, killed))
+    dead.start()
+    dead.join(120)
+    assert dead.exitcode == -signal.SIGKILL and not folder.exists()
+
+    def failing(tmp):
+        (tmp / 'result.txt').write_text('half')
+        raise RuntimeError('step failed')
+    with pytest.raises(RuntimeError):
+        rank.cache_entry(folder, lambda f: False, failing)
+    assert not folder.exists()
+    rank.cache_entry(folder, lambda f: (f / 'result.txt').is_file(),
+                     lambda tmp: (tmp / 'result.txt').write_text('whole'))
+    assert (folder / 'result.txt').read_text() == 'whole'   # the killed one's leftovers gone
+    assert sorted(p.name for p in folder.parent.iterdir()) == ['.key.lock', 'key']

@@ -12,6 +12,7 @@ import pytest
 
 from ablations.grid import expand, load_grid
 from ablations.runner import execute_run, run_dir_of
+from tests.test_ablations.fake_stage import HOLD
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -25,6 +26,12 @@ def slurm_run(grid, work, *extra) -> list[str]:
     return cli('run', grid, '--executor', 'slurm', '--cpus', 1, '--work-root', work, *extra)
 
 
+def holding(step: int) -> dict:
+    """The environment of a runner whose jobs' trainings hold after ``step`` until stopped
+    (``fake_stage.HOLD``; Slurm passes the submitter's environment to the job)."""
+    return {**os.environ, HOLD: str(step)}
+
+
 def active_jobs() -> dict[str, str]:
     out = subprocess.run(['squeue', '-h', '-o', '%i|%T'], capture_output=True, text=True,
                          check=True).stdout
@@ -32,6 +39,7 @@ def active_jobs() -> dict[str, str]:
 
 
 def wait_for(condition, timeout: float, what: str, runner=None):
+    """Wait for ``condition``; ``timeout`` is a failure bound only, never a guess of the timing."""
     deadline = time.time() + timeout
     while not condition():
         assert time.time() < deadline, f'timed out waiting for {what}'
@@ -56,7 +64,7 @@ def stage_processes(run_dir: Path) -> list[int]:
 
 def one_run_grid(make_grid, iters=40):
     grid = make_grid(axes="{'model.variant': [('variant B', 'b')]}",
-                     extra=f"cfg_options = {{'iters': {iters}, 'sleep': 0.25}}\n"
+                     extra=f"cfg_options = {{'iters': {iters}}}\n"
                            "exclude = [{'model.variant': 'variant B'}]\n")
     return grid
 
@@ -70,7 +78,7 @@ def test_cpus_beyond_any_node_is_refused_before_submitting(slurm_cluster, make_g
     before = active_jobs()
     proc = subprocess.run(cli('run', make_grid(), '--executor', 'slurm', '--cpus', 999,
                               '--work-root', tmp_path / 'work'),
-                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert '--cpus 999' in proc.stderr and f'at most {os.cpu_count()} CPUs' in proc.stderr
     assert 'Traceback' not in proc.stderr
@@ -81,8 +89,8 @@ def test_scancel_is_an_interruption_and_a_plain_rerun_resumes(slurm_cluster, mak
     grid, work = one_run_grid(make_grid, iters=12), tmp_path / 'work'
     run_dir = run_dir_of_only_run(grid, work)
     runner = subprocess.Popen(slurm_run(grid, work), cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-    wait_for(lambda: (run_dir / 'train' / 'iter_3.json').exists(), 60, 'step 3', runner)
+                              stderr=subprocess.STDOUT, text=True, env=holding(3))
+    wait_for((run_dir / 'train' / 'held').exists, 300, 'the training to hold at step 3', runner)
     (job_id,) = active_jobs()
     subprocess.run(['scancel', job_id], check=True)
     out, _ = runner.communicate(timeout=60)
@@ -112,8 +120,8 @@ def test_sigkilled_job_is_reported_in_bounded_time_and_its_stage_dies(slurm_clus
     grid, work = one_run_grid(make_grid), tmp_path / 'work'
     run_dir = run_dir_of_only_run(grid, work)
     runner = subprocess.Popen(slurm_run(grid, work), cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-    wait_for(lambda: (run_dir / 'train' / 'iter_2.json').exists(), 60, 'step 2', runner)
+                              stderr=subprocess.STDOUT, text=True, env=holding(2))
+    wait_for((run_dir / 'train' / 'held').exists, 300, 'the training to hold at step 2', runner)
     job_pid = json.loads((run_dir / '.lock').read_text())['pid']
     assert stage_processes(run_dir)
     os.kill(job_pid, signal.SIGKILL)   # no result, no marker: only Slurm knows the job is over
@@ -122,24 +130,24 @@ def test_sigkilled_job_is_reported_in_bounded_time_and_its_stage_dies(slurm_clus
     assert time.time() - killed < 30, 'the runner took too long to notice'
     assert runner.returncode == 1, out
     assert 'without a result' in out, out
-    wait_for(lambda: not stage_processes(run_dir), 5, 'the stage to die with its job')
-    steps = sorted((run_dir / 'train').glob('iter_*.json'))
-    time.sleep(1)
-    assert sorted((run_dir / 'train').glob('iter_*.json')) == steps, 'a stage kept training'
+    wait_for(lambda: not stage_processes(run_dir), 60, 'the stage to die with its job')
+    assert sorted(p.name for p in (run_dir / 'train').glob('iter_*.json')) == \
+        ['iter_1.json', 'iter_2.json']   # held at step 2, then killed with its job
     state = json.loads((run_dir / 'INTERRUPTED.json').read_text())
     assert 'without a result' in state['reason']
 
 
 def test_interrupting_the_runner_cancels_its_jobs(slurm_cluster, make_grid, tmp_path):
     grid = make_grid(axes="{'model.variant': [('variant B', 'b'), ('variant C', 'c')]}",
-                     extra="cfg_options = {'iters': 200, 'sleep': 0.25}\n")
+                     extra="cfg_options = {'iters': 200}\n")
     work = tmp_path / 'work'
     before = set(active_jobs())
     runner = subprocess.Popen(slurm_run(grid, work, '--max-parallel', 3), cwd=REPO_ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env=holding(1))
     # two 1-CPU jobs run on the 2-CPU node, the third waits in the queue
     wait_for(lambda: len(set(active_jobs()) - before) == 3 and
-             list(work.glob('fake/*/train/iter_1.json')), 60, 'jobs to start', runner)
+             list(work.glob('fake/*/train/held')), 300, 'jobs to start', runner)
     mine = set(active_jobs()) - before
     runner.send_signal(signal.SIGINT)
     out, _ = runner.communicate(timeout=60)

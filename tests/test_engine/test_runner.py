@@ -1,11 +1,11 @@
 """Run directories, resume determinism, seeds and checkpoint checks of ``DerainRunner``."""
 import json
+import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -13,6 +13,7 @@ import torch
 from mmengine.hooks import Hook
 
 from danet.datasets.h5format import PackedFile
+from danet.engine.hooks import KILL_AT
 from danet.engine.runner import DerainRunner, prepare_work_dir, run_testing, run_training
 from tools import test as test_tool
 
@@ -73,16 +74,12 @@ def test_sigkill_then_resume_from_the_command_line_ends_like_an_uninterrupted_ru
         straight_run, tiny_config_file, repo_root, tmp_path):
     work_dir = tmp_path / 'killed'
     command = [sys.executable, 'tools/train.py', str(tiny_config_file), '--work-dir', str(work_dir)]
-    pointer = work_dir / 'last_checkpoint'
-    with subprocess.Popen(command, cwd=repo_root, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL) as proc:
-        deadline = time.monotonic() + 600
-        while not (pointer.is_file() and pointer.read_text().strip()):
-            assert proc.poll() is None, f'training exited ({proc.returncode}) before a checkpoint'
-            assert time.monotonic() < deadline, 'no checkpoint after 10 minutes'
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-    assert proc.returncode == -signal.SIGKILL and not (work_dir / 'epoch_2.pth').exists()
+    # killed by itself right after epoch 1's checkpoint and pointer (KILL_AT), never by the clock
+    proc = subprocess.run(command, cwd=repo_root, capture_output=True, timeout=600,
+                          env={**os.environ, KILL_AT: 'epoch1'})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+    assert (work_dir / 'epoch_1.pth').is_file() and not (work_dir / 'epoch_2.pth').exists()
+    assert (work_dir / 'last_checkpoint').read_text().strip().endswith('epoch_1.pth')
     subprocess.run([*command, '--resume'], cwd=repo_root, check=True, capture_output=True)
     assert_ends_like(work_dir, straight_run)
 

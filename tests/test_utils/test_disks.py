@@ -101,8 +101,18 @@ def test_derained_images_on_a_full_disk_keep_the_previous_output(tmpfs, tiny_mod
     out = tmpfs(256 << 10) / 'out'
     out.mkdir()
     (out / 'a.png').write_bytes(b'previous')
-    _fill(out.parent, leave=2048)
+    _fill(out.parent, leave=6144)   # a page for the output folder's lock record, not the image
     code, line = _exit(capsys, lambda: derain.main([*tiny_model, str(src), str(out)]))
     assert code == 2 and line == f'error: cannot write {out / "a.png"}: No space left on device'
     assert (out / 'a.png').read_bytes() == b'previous'
     assert sorted(p.name for p in out.iterdir()) == ['a.png']
+
+
+def test_a_lock_that_cannot_be_written_names_the_lock(tmpfs, capsys):
+    from danet.utils.run_lock import LOCK, RunLock
+    run = tmpfs(256 << 10) / 'run'
+    run.mkdir()
+    _fill(run.parent, leave=0)
+    code, line = _exit(capsys, lambda: RunLock(run).acquire())
+    assert code == 2 and line == f'error: cannot write {run / LOCK}: No space left on device'
+    assert sorted(p.name for p in run.iterdir()) == []

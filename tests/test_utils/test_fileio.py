@@ -4,7 +4,8 @@ import stat
 
 import pytest
 
-from danet.utils.fileio import atomic_path, atomic_write_json, atomic_write_text
+from danet.utils.cli import describe_error
+from danet.utils.fileio import atomic_dir, atomic_path, atomic_write_json, atomic_write_text
 
 
 def _mode(path) -> int:
@@ -43,3 +44,20 @@ def test_failed_block_leaves_nothing(tmp_path):
         tmp.write_bytes(b'half')
         raise RuntimeError('stopped')
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize('kind', ['non-empty folder', 'file'])
+def test_atomic_dir_refused_rename_names_the_target(tmp_path, kind):
+    target = tmp_path / 'out'
+    if kind == 'file':
+        target.write_text('keep')
+    else:
+        target.mkdir()
+        (target / 'old.txt').write_text('keep')
+    with pytest.raises(OSError) as info:
+        with atomic_dir(target) as tmp:
+            (tmp / 'new.txt').write_text('new')
+    assert info.value.filename == str(target) and info.value.filename2 is None
+    assert describe_error(info.value) == f'{target}: exists and is not an empty folder'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['out']   # no hidden temporary left
+    assert (target.read_text() if kind == 'file' else (target / 'old.txt').read_text()) == 'keep'

@@ -3,6 +3,8 @@ find a stale lock to break."""
 import json
 import multiprocessing as mp
 import socket
+import subprocess
+import sys
 import time
 
 import pytest
@@ -13,20 +15,22 @@ TAKERS = 8
 DEAD_PID = 2 ** 22 + 12345   # above the default pid_max: never a live process
 
 
-def _take(run_dir, barrier, results):
+def _take(run_dir, barrier, results, done):
     barrier.wait()
     won = RunLock(run_dir).acquire()
     results.put(won)
-    time.sleep(1.0)   # stay alive holding it while the others try
+    done.wait(120)   # alive, the winner holding it, until every taker has tried
 
 
 def _contend(run_dir) -> list[bool]:
     ctx = mp.get_context('fork')
-    barrier, results = ctx.Barrier(TAKERS), ctx.Queue()
-    procs = [ctx.Process(target=_take, args=(run_dir, barrier, results)) for _ in range(TAKERS)]
+    barrier, results, done = ctx.Barrier(TAKERS), ctx.Queue(), ctx.Event()
+    procs = [ctx.Process(target=_take, args=(run_dir, barrier, results, done))
+             for _ in range(TAKERS)]
     for p in procs:
         p.start()
-    outcomes = [results.get(timeout=60) for _ in procs]
+    outcomes = [results.get(timeout=120) for _ in procs]
+    done.set()
     for p in procs:
         p.join(timeout=60)
     return outcomes
@@ -85,3 +89,23 @@ def test_a_lock_from_another_host_says_which_file_to_delete(tmp_path):
     lock.path.unlink()  # what the message says to do
     with lock.held('training'):
         pass
+
+
+_TRY = ('import sys\nfrom danet.utils.run_lock import RunLock, RunBusyError\n'
+        'try:\n    with RunLock(sys.argv[1]).held("test"):\n        print("worked")\n'
+        'except RunBusyError as err:\n    print(err)\n')
+
+
+def test_a_child_works_under_its_parents_hold_any_other_process_is_refused(tmp_path):
+    """A grid's test stage (``tools/test.py --work-dir RUN_DIR``) runs while the runner holds
+    RUN_DIR; a process whose parent is not the holder is refused."""
+    child = [sys.executable, '-c', _TRY, str(tmp_path)]
+    grandchild = [sys.executable, '-c',
+                  f'import subprocess, sys; sys.exit(subprocess.run({child!r}).returncode)']
+    with RunLock(tmp_path).held('grid run'):
+        held = (tmp_path / LOCK).read_bytes()
+        assert subprocess.run(child, capture_output=True, text=True).stdout == 'worked\n'
+        assert (tmp_path / LOCK).read_bytes() == held   # the child did not release it
+        refused = subprocess.run(grandchild, capture_output=True, text=True).stdout
+        assert refused.startswith(f'{tmp_path} is in use by another test: pid ')
+    assert not (tmp_path / LOCK).exists()
