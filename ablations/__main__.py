@@ -240,7 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--protocol', required=True, choices=protocol_names(),
                    help='evaluation protocol of every method (docs/metrics.md)')
     p.add_argument('--zoo', nargs='+', metavar='GRID',
-                   help=f'zoo grid files (default per test set: {rank.ZOO}, those whose '
+                   help='zoo grid files (default per test set: ' + '; '.join(
+                       f'{t}: {", ".join(g)}' for t, g in rank.ZOO.items()) + ', those whose '
                         'weights are there; for a NAME=PATH test set every one of them)')
     p.add_argument('--work-root', type=Path, default=WORK_ROOT,
                    help='zoo runs and the candidate go under it (default: %(default)s)')
