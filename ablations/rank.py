@@ -37,7 +37,7 @@ _RAIN13K = 'restormer_release_rain13k'
 ZOO = {'Rain100L': ('prenet_readme_rain100l', _RAIN13K),
        'Rain100H': ('prenet_readme_rain100h', _RAIN13K),
        'Test100': (_RAIN13K,), 'Test1200': (_RAIN13K,), 'Test2800': (_RAIN13K,),
-       'Rain200H': ('drsformer_release_rain200',)}
+       'Rain200H': ('drsformer_release_rain200',), 'Rain200L': ('drsformer_release_rain200l',)}
 """Released-weight zoo grids of each test set (convert the releases first, into their default
 folders or one ``--weights-dir``: docs/reproductions.md); a ``NAME=PATH`` test set is ranked
 against all of them. By default a grid none of whose checkpoints exists is left out, with a note

@@ -11,6 +11,7 @@ from ablations.spec import WEIGHTS_ENV
 
 RELEASE_GRIDS = {'restormer_release_rain13k': ['deraining.pth'],
                  'drsformer_release_rain200': ['Rain200H.pth'],
+                 'drsformer_release_rain200l': ['Rain200L.pth'],
                  'prenet_readme_rain100l': ['Rain100L_PRN6.pth', 'Rain100L_PReNet6.pth',
                                             'Rain100L_PRN6_r.pth', 'Rain100L_PReNet6_r.pth']}
 
@@ -53,8 +54,10 @@ def test_default_zoo_takes_the_release_grids_whose_weights_are_there(tmp_path, m
     assert 'prenet_readme_rain100l left out' in capsys.readouterr().out
     assert rank.default_zoo({'Test2800': None}) == ['restormer_release_rain13k']
     (tmp_path / 'Rain200H.pth').write_bytes(b'')
+    (tmp_path / 'Rain200L.pth').write_bytes(b'')
     assert rank.default_zoo({'Mine': str(tmp_path)}) == ['restormer_release_rain13k',
-                                                        'drsformer_release_rain200']
+                                                        'drsformer_release_rain200',
+                                                        'drsformer_release_rain200l']
     methods, to_train = rank.zoo_methods(rank.default_zoo({'Rain200H': None}), tmp_path)
     assert not to_train
     assert [m.checkpoint for m in methods] == [tmp_path / 'Rain200H.pth']
