@@ -60,11 +60,10 @@ def complexity_plot(zoo_json: Path, work_dirs: list[Path], out_stem: Path,
         run.label = row['label'] if run.method == store.BASE or not run.meta else \
             f'{row["label"]} / {run.method}'
     df = store.tidy([run for run, _ in placed])
-    shape = store.macs_shape(zoo)
-    for run, row in placed:
-        at = df['run_dir'] == str(run.path)
-        df.loc[at, 'gmacs'], df.loc[at, 'params'], df.loc[at, 'macs_shape'] = \
-            row['gmacs'], row['params'], shape
+    row_of = {str(run.path): row for run, row in placed}
+    df['gmacs'] = [float(row_of[d]['gmacs']) for d in df['run_dir']]
+    df['params'] = [float(row_of[d]['params']) for d in df['run_dir']]
+    df['macs_shape'] = store.macs_shape(zoo)
     with plt.rc_context(RC):
         return save(plots.bubble(df, method_colors(df['method']), metric, layout),
                     Path(out_stem))
