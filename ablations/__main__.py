@@ -32,7 +32,7 @@ from ablations.runner import (
     write_run_json,
 )
 from ablations.slurm import SlurmError, check_capacity
-from ablations.spec import GridError, RunSpec, cfg_option_args
+from ablations.spec import WEIGHTS_ENV, GridError, RunSpec, cfg_option_args
 from ablations.stages import grid_stages
 from danet.evaluation.protocols import protocol_names
 from danet.utils.names import check_unique
@@ -183,6 +183,23 @@ def cmd_prune(args, grid, specs) -> int:
     return 1 if kept else 0
 
 
+def use_weights_dir(folder: Path | None) -> None:
+    """``--weights-dir``: the folder of converted released weights that evaluate-only grids
+    read (``ablations.spec.weights_dir``), exported for this process and the runs it starts."""
+    if folder is None:
+        return
+    if not folder.is_dir():
+        raise GridError(f'--weights-dir {folder}: no such folder')
+    os.environ[WEIGHTS_ENV] = str(folder.resolve())
+
+
+def add_weights_dir_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('--weights-dir', type=Path, metavar='DIR',
+                        help='folder of converted released weights that the evaluate-only '
+                             'release grids read (default: each grid\'s work_dirs/<name>_release; '
+                             f'also ${WEIGHTS_ENV}); give the same DIR to run, status and rank')
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='python -m ablations', description=__doc__)
     sub = parser.add_subparsers(dest='command', required=True)
@@ -196,6 +213,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument('grid', help='grid name (ablations/<name>.py) or path to a grid file')
         p.add_argument('--work-root', type=Path, default=WORK_ROOT,
                        help='runs go to WORK_ROOT/<grid>/<run_id> (default: %(default)s)')
+        add_weights_dir_option(p)
         if name == 'plan':
             p.add_argument('--json', action='store_true', help='print a JSON list of runs')
         if name in ('plan', 'run'):  # plan --json prints the commands `run` would execute
@@ -222,13 +240,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--protocol', required=True, choices=protocol_names(),
                    help='evaluation protocol of every method (docs/metrics.md)')
     p.add_argument('--zoo', nargs='+', metavar='GRID',
-                   help=f'zoo grid files (default per test set: {rank.ZOO}; for a NAME=PATH '
-                        'test set every one of them)')
+                   help='zoo grid files (default per test set: ' + '; '.join(
+                       f'{t}: {", ".join(g)}' for t, g in rank.ZOO.items()) + ', those whose '
+                        'weights are there; for a NAME=PATH test set every one of them)')
     p.add_argument('--work-root', type=Path, default=WORK_ROOT,
                    help='zoo runs and the candidate go under it (default: %(default)s)')
     p.add_argument('--out', type=Path, required=True, help='folder for the ranking')
     p.add_argument('--gt', action='append', default=[], metavar='TESTSET=DIR',
                    help='ground truths of a test set, for its comparison figure')
+    add_weights_dir_option(p)
     return parser
 
 
@@ -236,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == 'rank':
         try:
+            use_weights_dir(args.weights_dir)
             check_unique([t.partition('=')[0] for t in args.testsets], '--testsets')
             check_unique([gt.partition('=')[0] for gt in args.gt], '--gt')
             return rank.rank(args.config, args.checkpoint, args.testsets, args.protocol,
@@ -247,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
         print('error: --max-parallel must be >= 1', file=sys.stderr)
         return 2
     try:
+        use_weights_dir(args.weights_dir)
         grid = load_grid(args.grid)
         specs = expand(grid)
         missing = check_runs(grid, specs) if args.command in ('plan', 'run') else []

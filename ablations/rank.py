@@ -38,9 +38,15 @@ from danet.utils.fileio import atomic_dir, atomic_write_json
 from danet.utils.hashing import file_sha256
 from danet.utils.names import check_name
 
-ZOO = {'Rain100L': 'prenet_readme_rain100l', 'Rain100H': 'prenet_readme_rain100h'}
-"""Released-weight zoo grid of each test set (convert the release first: docs/reproductions.md);
-a ``NAME=PATH`` test set is ranked against all of them."""
+_RAIN13K = 'restormer_release_rain13k'
+ZOO = {'Rain100L': ('prenet_readme_rain100l', _RAIN13K),
+       'Rain100H': ('prenet_readme_rain100h', _RAIN13K),
+       'Test100': (_RAIN13K,), 'Test1200': (_RAIN13K,), 'Test2800': (_RAIN13K,),
+       'Rain200H': ('drsformer_release_rain200',), 'Rain200L': ('drsformer_release_rain200l',)}
+"""Released-weight zoo grids of each test set (convert the releases first, into their default
+folders or one ``--weights-dir``: docs/reproductions.md); a ``NAME=PATH`` test set is ranked
+against all of them. By default a grid none of whose checkpoints exists is left out, with a note
+(``default_zoo``)."""
 MANIFEST = 'rank_manifest.json'
 
 
@@ -267,13 +273,36 @@ def _checkpoint_of(spec: RunSpec) -> Path | None:
     None for a trained cell until its grid has run."""
     if spec.checkpoint is None:
         return None
-    path = Path(spec.checkpoint)
-    path = path if path.is_absolute() else REPO_ROOT / path
+    path = _resolved(spec.checkpoint)
     if not path.is_file():
         raise FileNotFoundError(f'zoo grid {spec.grid}, run {spec.run_id}: checkpoint not found: '
                                 f'{spec.checkpoint} (released weights: convert them first, '
                                 'docs/reproductions.md)')
     return path
+
+
+def default_zoo(sets: dict[str, str | None]) -> list[str]:
+    """The ``ZOO`` grids of the ranked test sets (every grid for a ``NAME=PATH`` set), less those
+    whose evaluate-only checkpoints are all missing (released weights not converted: a note
+    names each). When that leaves none, all are kept, so the missing checkpoint is named."""
+    grids = list(dict.fromkeys(g for t, path in sets.items()
+                               for g in (ZOO[t] if path is None else
+                                         (g for gs in ZOO.values() for g in gs))))
+    present, absent = [], []
+    for name in grids:
+        specs = expand(load_grid(name))
+        weights = [_resolved(s.checkpoint) for s in specs if s.checkpoint]
+        has = not weights or any(w.is_file() for w in weights)
+        (present if has else absent).append(name)
+        if not has:
+            print(f'rank: zoo grid {name} left out: its weights are not there ({weights[0]}; '
+                  'docs/reproductions.md)', flush=True)
+    return present or absent
+
+
+def _resolved(checkpoint: str) -> Path:
+    path = Path(checkpoint)
+    return path if path.is_absolute() else REPO_ROOT / path
 
 
 def rank(config: str, checkpoint: str, testsets: list[str], protocol: str, out: Path,
@@ -296,8 +325,7 @@ def rank(config: str, checkpoint: str, testsets: list[str], protocol: str, out: 
                          'name one with --zoo GRID, or give the test set as NAME=PATH')
     gt_dirs = parse_gts(list(gts), sets)
     work_root = Path(work_root).resolve()
-    grids = zoo or list(dict.fromkeys(ZOO[t] if p is None else g for t, p in sets.items()
-                                      for g in ([ZOO[t]] if p is None else ZOO.values())))
+    grids = zoo or default_zoo(sets)
     zoo_list, to_train = zoo_methods(grids, work_root)
     candidate = Method(f'{config_path.stem} (candidate)', 'candidate', config_path,
                        Path(checkpoint).resolve())

@@ -1,8 +1,18 @@
 """What a grid and a run are (plain data, cheap to import in every job process)."""
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+WEIGHTS_ENV = 'DANET_WEIGHTS_DIR'
+
+
+def weights_dir(default: str) -> str:
+    """The folder of converted released weights an evaluate-only grid reads its checkpoints from:
+    ``$DANET_WEIGHTS_DIR`` (``python -m ablations ... --weights-dir DIR`` sets it), else
+    ``default`` (relative to the repository root). The checkpoint path is part of a run's id, so
+    ``status`` and ``rank`` must be given the same folder as ``run``."""
+    return os.environ.get(WEIGHTS_ENV) or default
 # Configs renamed to OpenMMLab names (docs/training.md#configs): a run id hashes the path its
 # config had when the id was first made, so runs finished before the rename are found, not redone.
 FORMER_CONFIG_PATHS = {

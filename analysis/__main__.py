@@ -1,11 +1,22 @@
-"""``python -m analysis {collect,table,plot,figure,report,stats,compare,rank,docs-figures}``:
-outputs from stored results."""
+"""``python -m analysis {collect,table,plot,figure,report,stats,compare,rank,complexity-plot,
+docs-figures}``: outputs from stored results."""
 import argparse
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-from analysis import docs_figures, figures, plots, rank, report, stats, store, style, tables
+from analysis import (
+    complexity_plot,
+    docs_figures,
+    figures,
+    plots,
+    rank,
+    report,
+    stats,
+    store,
+    style,
+    tables,
+)
 from danet.evaluation.results import ResultsError
 from danet.utils.fileio import atomic_write_json, atomic_write_text
 from danet.utils.names import BadNameError, check_name, check_unique
@@ -88,6 +99,13 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                           'significance.json, figures')
     p.add_argument('--gt', dest='gts', action='append', type=_name_dir, default=[],
                    metavar='TESTSET=DIR', help='ground truths of a test set, for its figure')
+    p = sub.add_parser('complexity-plot', parents=[layout],
+                       help='PSNR vs MACs of the zoo: the runs under WORK_DIRS placed at the MACs '
+                            'of the complexity table tools/zoo_complexity.py wrote')
+    p.add_argument('zoo_json', type=Path, help='zoo_complexity.json of tools/zoo_complexity.py')
+    p.add_argument('work_dirs', nargs='+', type=Path)
+    p.add_argument('--out', type=Path, required=True, help='output stem (.pdf and .png)')
+    p.add_argument('--metric', choices=sorted(store.METRICS), default='psnr_y')
     p = sub.add_parser('docs-figures', help="regenerate docs/analysis.md's sample figures from "
                                             'a finished demo (`make demo` first)')
     p.add_argument('--demo-dir', type=Path, default=Path('work_dirs/demo'))
@@ -147,6 +165,10 @@ def run(args: argparse.Namespace) -> None:
     if args.command == 'rank':
         for path in rank.write_rank(args.manifest, args.out, dict(args.gts)):
             print(path)
+        return
+    if args.command == 'complexity-plot':
+        print('\n'.join(map(str, complexity_plot.complexity_plot(
+            args.zoo_json, args.work_dirs, args.out, args.metric, args.layout))))
         return
     if args.command == 'docs-figures':
         docs_figures.docs_figures(args.demo_dir, args.out)

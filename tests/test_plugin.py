@@ -31,6 +31,7 @@ from tools import count_macs as macs_tool
 from tools import derain as derain_tool
 from tools import test as test_tool
 from tools import train as train_tool
+from tools import zoo_complexity as zoo_tool
 
 REPO = Path(__file__).resolve().parents[1]
 NAME = 'toynet'
@@ -156,6 +157,11 @@ def test_a_plugin_runs_through_every_entry_point(plugin, trained, importable, ca
     code, _, out = _entry(bench_tool.main, ['--models', config, '--shapes', '32x32', '--warmup', 0,
                                             '--repeats', 1, '--skip-peak'], capsys)
     assert code == 0 and str(config) in out      # the plug-in's generator, timed by its config
+    code, _, out = _entry(zoo_tool.main, [root / 'zoo', '--size', 16, 16, '--models', 'prn_r',
+                                          config, '--warmup', 0, '--repeats', 1], capsys)
+    rows = json.loads((root / 'zoo' / 'zoo_complexity.json').read_text())['rows']
+    assert code == 0 and f'| {config.stem} |' in out     # a row of the zoo's complexity table
+    assert [(r['label'], r['model']) for r in rows] == [('prn_r', 'PRN_r'), (config.stem, 'Toynet')]
 
     # the zoo: the plug-in's own grid outside the repository, run by ablations rank
     grid = root / 'pkg' / 'grids' / 'toy_grid.py'

@@ -25,7 +25,8 @@ def test_component_cells_change_the_generator(grid, cells, repo_root):
 
 @pytest.mark.parametrize('grid, weights', [
     ('restormer_release_rain13k', 'work_dirs/restormer_release/deraining.pth'),
-    ('drsformer_release_rain200', 'work_dirs/drsformer_release/Rain200H.pth')])
+    ('drsformer_release_rain200', 'work_dirs/drsformer_release/Rain200H.pth'),
+    ('drsformer_release_rain200l', 'work_dirs/drsformer_release/Rain200L.pth')])
 def test_release_grids_evaluate_the_converted_weights_only(grid, weights):
     (run,) = expand(load_grid(grid))
     assert run.checkpoint == weights

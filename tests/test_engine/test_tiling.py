@@ -96,3 +96,26 @@ def test_a_tile_or_overlap_too_small_to_keep_the_output_is_refused():
                                  (64, 0, '--overlap 0'), (64, 64, 'under the tile (64)')):
         with pytest.raises(ValueError, match=re.escape(shown)):
             restore_overlap(tile, overlap)
+
+
+def test_restormer_tiles_pad_to_eight_and_approach_the_whole_image_output():
+    """Restormer's MDTA attends over every pixel of its input, so a tiled output is not the whole
+    image's; each tile is padded to the divisor 8 (sides 45x83 are not multiples), a tile as large
+    as the image gives the whole-image output exactly, and agreement grows with the tile
+    (docs/inference.md: the PSNR cost of tiling)."""
+    from danet.apis.inference import derain
+    from danet.models.derain_model import DerainModel
+    from tests.test_models.zoo_golden import SMALL
+
+    torch.manual_seed(0)
+    model = DerainModel(dict(type='Restormer', **SMALL, num_refinement_blocks=1)).eval()
+    x = torch.rand(1, 3, 45, 83, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        whole = derain(model, x)
+        one_tile = derain(model, x, tile=96, overlap=16)
+        psnr = {tile: float(10 * torch.log10(1 / (derain(model, x, tile=tile, overlap=16)
+                                                  - whole).pow(2).mean()))
+                for tile in (32, 64)}
+    assert whole.shape == x.shape
+    assert torch.equal(one_tile, whole)
+    assert 25 < psnr[32] < psnr[64] < 100, psnr   # random weights: 29.4 and 31.0 dB measured
