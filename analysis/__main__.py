@@ -1,4 +1,5 @@
-"""``python -m analysis {collect,table,plot,figure,report,stats,compare,rank,complexity-plot,
+"""``python -m analysis {collect,table,plot,figure,report,stats,compare,rank,complexity,
+complexity-plot,
 docs-figures}``: outputs from stored results."""
 import argparse
 import sys
@@ -99,6 +100,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                                                           'significance.json, figures')
     p.add_argument('--gt', dest='gts', action='append', type=_name_dir, default=[],
                    metavar='TESTSET=DIR', help='ground truths of a test set, for its figure')
+    p = sub.add_parser('complexity', help='the complexity table tools/zoo_complexity.py measured, '
+                                          'as Markdown, CSV and LaTeX beside its JSON')
+    p.add_argument('zoo_json', type=Path, help='zoo_complexity.json of tools/zoo_complexity.py')
     p = sub.add_parser('complexity-plot', parents=[layout],
                        help='PSNR vs MACs of the zoo: the runs under WORK_DIRS placed at the MACs '
                             'of the complexity table tools/zoo_complexity.py wrote')
@@ -164,6 +168,10 @@ def run(args: argparse.Namespace) -> None:
         return
     if args.command == 'rank':
         for path in rank.write_rank(args.manifest, args.out, dict(args.gts)):
+            print(path)
+        return
+    if args.command == 'complexity':
+        for path in complexity_plot.write_tables(args.zoo_json):
             print(path)
         return
     if args.command == 'complexity-plot':

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from analysis import plots, store
+from analysis import plots, store, tables
 from analysis.style import RC, method_colors, save
+from danet.utils.fileio import atomic_write_text
 
 
 def read_zoo(path: Path) -> dict:
@@ -27,6 +28,17 @@ def read_zoo(path: Path) -> dict:
                                   '"rows" with label, model, params, gmacs; '
                                   'tools/zoo_complexity.py writes one)')
     return zoo
+
+
+def write_tables(zoo_json: Path) -> list[Path]:
+    """``zoo_complexity.{md,csv,tex}`` beside ``zoo_json`` (each written atomically)."""
+    zoo_json = Path(zoo_json)
+    table = tables.zoo_complexity_table(read_zoo(zoo_json))
+    paths = []
+    for suffix, render in tables.RENDERERS.items():
+        paths.append(zoo_json.with_suffix(f'.{suffix}'))
+        atomic_write_text(paths[-1], render(table))
+    return paths
 
 
 def placed_runs(zoo: dict, runs: list[store.Run]) -> tuple[list[tuple], list[str]]:

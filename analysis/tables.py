@@ -597,4 +597,4 @@ def zoo_complexity_table(report: dict) -> Table:
              f'{report["torch"]}, load average {report["load_start"]:.1f}–'
              f'{report["load_end"]:.1f}.']
     return Table(f'Complexity of the zoo at {size}', [Row(r['label']) for r in rows], columns,
-                 notes, made_by='python tools/zoo_complexity.py')
+                 notes, made_by="python tools/zoo_complexity.py; python -m analysis complexity")

@@ -4,24 +4,25 @@ latency of every registered generator at one input size, measured in one process
     python tools/zoo_complexity.py OUT_DIR [--size H W] [--models NAME|CONFIG ...]
         [--configs PLUGIN_CONFIG ...] [--warmup N] [--repeats N] [--threads N]
 
-Writes ``OUT_DIR/zoo_complexity.{json,md,csv,tex}`` (each atomically). ``--models`` defaults to
-every generator registered in ``MODELS`` (``danet.models.generators()``) plus ``--configs``
-(configs whose ``custom_imports`` register plug-in generators).
+Writes ``OUT_DIR/zoo_complexity.json`` (atomically); ``python -m analysis complexity
+OUT_DIR/zoo_complexity.json`` renders it as Markdown, CSV and LaTeX (tools never import
+analysis). ``--models`` defaults to every generator registered in ``MODELS``
+(``danet.models.generators()``) plus ``--configs`` (configs whose ``custom_imports`` register
+plug-in generators).
 """
 import argparse
 from pathlib import Path
 
 import torch
 
-from analysis.tables import to_csv, to_latex, to_markdown, zoo_complexity_table
 from danet.benchmarks.zoo import zoo_complexity, zoo_models
 from danet.utils.cli import run_main
-from danet.utils.fileio import atomic_write_json, atomic_write_text
+from danet.utils.fileio import atomic_write_json
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('out_dir', help='folder for zoo_complexity.{json,md,csv,tex}')
+    parser.add_argument('out_dir', help='folder for zoo_complexity.json')
     parser.add_argument('--size', type=int, nargs=2, default=[256, 256], metavar=('H', 'W'))
     parser.add_argument('--models', nargs='+', help='lower-case generator names or config files '
                         '(default: every registered generator and --configs)')
@@ -37,13 +38,9 @@ def main(argv=None) -> int:
         torch.set_num_threads(args.threads)
     models = args.models or zoo_models(args.configs)
     report = zoo_complexity(models, *args.size, args.warmup, args.repeats)
-    table = zoo_complexity_table(report)
-    out = Path(args.out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(out / 'zoo_complexity.json', report)
-    for suffix, render in (('md', to_markdown), ('csv', to_csv), ('tex', to_latex)):
-        atomic_write_text(out / f'zoo_complexity.{suffix}', render(table))
-    print(to_markdown(table))
+    path = Path(args.out_dir) / 'zoo_complexity.json'
+    atomic_write_json(path, report)
+    print(f'{path}\nnext: python -m analysis complexity {path}  (Markdown, CSV, LaTeX tables)')
     return 0
 
 

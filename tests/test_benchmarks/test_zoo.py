@@ -44,6 +44,7 @@ def test_every_registered_generator_is_a_row_and_configs_follow(tmp_path):
 
 
 def test_tool_writes_the_table_in_three_formats(tmp_path):
+    from analysis.__main__ import main as analysis_main
     from tools.zoo_complexity import main
     config = tmp_path / 'small_restormer.py'
     config.write_text(f'model = dict(generator=dict(type="Restormer", **{SMALL!r}))\n')
@@ -56,6 +57,7 @@ def test_tool_writes_the_table_in_three_formats(tmp_path):
     assert rows['prn_r']['params'] == 21_123 and rows['prn_r']['matmul_gmacs'] == 0
     assert rows['small_restormer']['matmul_gmacs'] > 0 and report['shape'] == [16, 24]
     assert all(r['latency_ms'] > 0 for r in rows.values())
+    analysis_main(['complexity', str(out / 'zoo_complexity.json')])
     markdown = (out / 'zoo_complexity.md').read_text()
     assert '| small_restormer |' in markdown and 'GMACs (16×24)' in markdown
     assert 'small_restormer' in (out / 'zoo_complexity.csv').read_text()
