@@ -28,6 +28,7 @@ DANET_LAYERS = [
     ('danet.engine',),
     ('danet.apis', 'danet.scaffold'),   # the scaffold writes text: no torch to import
     ('danet.benchmarks',),  # measures what apis offers; apis never imports it
+    ('danet.commands',),   # each command's flags, once: ``python -m danet`` and the tools' shims
     ('danet.__main__',),   # ``python -m danet``: the package's command line, above what it drives
 ]
 ALLOWED: dict[str, set[str]] = {}
