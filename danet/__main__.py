@@ -5,6 +5,8 @@
     python -m danet derain CONFIG CHECKPOINT IN OUT # tools/derain.py
     python -m danet convert --arch ARCH SRC DST     # tools/convert_checkpoint.py
     python -m danet count-macs CONFIG ...           # tools/count_macs.py
+    python -m danet eval-folder PRED GT ...         # tools/eval_folder.py
+    python -m danet benchmark-inference ...         # tools/benchmark_inference.py
     python -m danet new-model NAME --out DIR        # a plug-in package skeleton (docs/extending.md)
 
 Each command has the flags of its tool (``python -m danet COMMAND --help``); the tools are shims.
@@ -12,12 +14,21 @@ Each command has the flags of its tool (``python -m danet COMMAND --help``); the
 import argparse
 from pathlib import Path
 
-from danet.commands import convert, count_macs, derain, test, train
+from danet.commands import (
+    benchmark_inference,
+    convert,
+    count_macs,
+    derain,
+    eval_folder,
+    test,
+    train,
+)
 from danet.scaffold import new_model, next_steps
 from danet.utils.cli import run_main
 
 COMMANDS = {'train': train, 'test': test, 'derain': derain, 'convert': convert,
-            'count-macs': count_macs}
+            'count-macs': count_macs, 'eval-folder': eval_folder,
+            'benchmark-inference': benchmark_inference}
 
 
 def _new_model(args) -> int:
