@@ -38,7 +38,7 @@ def _new_model(args) -> int:
     return 0
 
 
-def main(argv=None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='python -m danet', description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest='command', required=True)
     for name, module in COMMANDS.items():
@@ -48,7 +48,11 @@ def main(argv=None) -> int:
                                          'config on the shipped bases, a grid file, a test')
     p.add_argument('name', help='package name, a lower-case identifier (e.g. mynet)')
     p.add_argument('--out', type=Path, required=True, help='folder to write the package into')
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
     run = COMMANDS[args.command].run if args.command in COMMANDS else _new_model
     return run(args)
 
