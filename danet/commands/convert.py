@@ -1,5 +1,4 @@
-"""Convert a foreign checkpoint (an official release, or any generator's weights) into a platform
-checkpoint.
+"""Convert a foreign checkpoint (an official release, a generator's weights) for the platform.
 
     python -m danet convert --arch ARCH SRC DST [--revise-keys REGEX=REPL ...]
     python -m danet convert --config CONFIG SRC DST [--revise-keys REGEX=REPL ...]
