@@ -109,3 +109,12 @@ def test_a_non_editable_install_runs_the_commands_outside_the_clone(tmp_path):
         '3', '32', '32', '--out', 'c.json')
     report = json.loads((outside / 'c.json').read_text())
     assert report['params'] == 2_943_138   # DESIGN.md: the released DANet's parameters
+
+
+def test_shared_data_comes_from_the_environment_or_the_working_folder(tmp_path, monkeypatch):
+    from danet.utils.shared import shared_data
+    monkeypatch.setenv('DANET_SHARED', str(tmp_path))
+    assert shared_data() == tmp_path / 'data'
+    monkeypatch.delenv('DANET_SHARED')
+    monkeypatch.chdir(tmp_path)
+    assert shared_data().resolve() == tmp_path.parent / 'shared' / 'data'
