@@ -1,4 +1,4 @@
-"""The README demo's dehaze grid (danet/apis/demo.py): the demo DANet with and without its ALM on
+"""The README demo's dehaze grid (ablations/demo.py): the demo DANet with and without its ALM on
 haze synthesised over scikit-image's photographs, one seed, 2 runs; the derain grid's schedule
 (``ablations/demo_tiny.py``) and stages."""
 from ablations.demo_tiny import cfg_options  # noqa: F401  (the derain grid's schedule)

@@ -1,4 +1,4 @@
-"""The README demo's low-light grid (danet/apis/demo.py): the demo DANet with and without its ALM
+"""The README demo's low-light grid (ablations/demo.py): the demo DANet with and without its ALM
 on low light synthesised over scikit-image's photographs, one seed, 2 runs; the derain grid's
 schedule (``ablations/demo_tiny.py``) and stages."""
 from ablations.demo_tiny import cfg_options  # noqa: F401  (the derain grid's schedule)

@@ -1,4 +1,4 @@
-"""The README demo's derain grid (danet/apis/demo.py): DANet's component study on the narrow demo
+"""The README demo's derain grid (ablations/demo.py): DANet's component study on the narrow demo
 DANet, trained briefly on rain synthesised over scikit-image's photographs, one seed, 4 runs
 (``ablations/demo_dehaze.py`` and ``demo_lowlight.py`` reuse its schedule and stages).
 

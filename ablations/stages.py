@@ -22,25 +22,26 @@ from pathlib import Path
 from ablations.spec import Grid, RunSpec, cfg_option_args
 from danet.evaluation.results import ResultsError, read_results
 
-_TEST_ARGV = ['{python}', 'tools/test.py', '{base}', '{checkpoint}', '--work-dir', '{run_dir}',
-              '--testsets', '{testsets}']
+_TEST_ARGV = ['{python}', '-m', 'danet', 'test', '{base}', '{checkpoint}', '--work-dir',
+              '{run_dir}', '--testsets', '{testsets}']
 STAGES = {
     'train': dict(name='train',
-                  argv=['{python}', 'tools/train.py', '{base}', '--work-dir', '{run_dir}/train',
-                        '{resume}', '--cfg-options', '{cfg_options}'],
+                  argv=['{python}', '-m', 'danet', 'train', '{base}', '--work-dir',
+                        '{run_dir}/train', '{resume}', '--cfg-options', '{cfg_options}'],
                   outputs=['train/last_checkpoint'],
                   resume=dict(when='train/last_checkpoint', argv=['--resume'],
                               fresh_clears='train')),
     'test': dict(name='test', argv=[*_TEST_ARGV, '--cfg-options', '{cfg_options}'],
                  outputs=['results/{testset}.json']),
-    # test with --save-images (the report's comparison figure); tools/test.py also writes
-    # complexity.json at 3x256x256, so such grids need no separate macs stage
+    # test with --save-images (the report's comparison figure); ``python -m danet test`` also
+    # writes complexity.json at 3x256x256, so such grids need no separate macs stage
     'test_images': dict(name='test_images',
                         argv=[*_TEST_ARGV, '--save-images', '--cfg-options', '{cfg_options}'],
                         outputs=['results/{testset}.json', 'complexity.json']),
     'macs': dict(name='macs',
-                 argv=['{python}', 'tools/count_macs.py', '{base}', '--shape', '{macs_shape}',
-                       '--out', '{run_dir}/complexity.json', '--cfg-options', '{cfg_options}'],
+                 argv=['{python}', '-m', 'danet', 'count-macs', '{base}', '--shape',
+                       '{macs_shape}', '--out', '{run_dir}/complexity.json', '--cfg-options',
+                       '{cfg_options}'],
                  outputs=['complexity.json'], formerly=('flops',)),
 }
 DEFAULT_STAGES = ('train', 'test', 'macs')

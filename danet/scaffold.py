@@ -86,10 +86,10 @@ __all__ = ['{cls}', '{cls}Attention', '{cls}NoAttention']
 CONFIG = '''# {cls} trained on the shipped Train40, tested on the shipped Rain100L/H folders under
 # prenet_matlab, built from the platform's shipped bases (danet::PATH names configs/PATH of the
 # installed platform). The data are read from $DANET_SHARED/data (else ../shared/data from the
-# folder you run in). Train and test from any folder (docs/extending.md):
+# folder you run in). Train and test from any folder, the platform installed (docs/extending.md):
 #   export DANET_SHARED=/path/to/shared PYTHONPATH=/path/to/this/package
-#   python PLATFORM/tools/train.py configs/{config} --work-dir work_dirs/{name}
-#   python PLATFORM/tools/test.py configs/{config} CKPT --testsets Rain100L Mine=FOLDER_OR_H5
+#   python -m danet train configs/{config} --work-dir work_dirs/{name}  # or tools/train.py
+#   python -m danet test configs/{config} CKPT --testsets Rain100L Mine=FOLDER_OR_H5
 _base_ = [
     'danet::_base_/models/prenet.py',             # RestorationModel, SSIM loss on output 0
     'danet::_base_/datasets/train40.py',          # Train40; Rain100L/H under prenet_matlab
@@ -161,7 +161,7 @@ def next_steps(name: str, out: Path) -> str:
     """The commands to run after scaffolding into ``out`` (docs/extending.md shows them)."""
     return (f'next: export PYTHONPATH={out}:$PYTHONPATH (or pip install -e {out}); '
             f'python -m pytest {out / "tests"}; DANET_SHARED=/path/to/shared python '
-            f'tools/train.py {out / "configs" / f"{name}_1xb18-100e_train40.py"} '
+            f'-m danet train {out / "configs" / f"{name}_1xb18-100e_train40.py"} '
             f'(docs/extending.md)')
 
 

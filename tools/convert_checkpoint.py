@@ -1,50 +1,9 @@
-"""Convert a foreign checkpoint (an official release, or any generator's weights) into a platform
-checkpoint.
+"""``python tools/convert_checkpoint.py ...``: a shim over ``python -m danet convert`` (same flags).
+The command and its documentation: ``danet/commands/convert.py``."""
+from danet.commands.convert import main
+from danet.utils.cli import run_main
 
-    python tools/convert_checkpoint.py --arch ARCH SRC DST [--revise-keys REGEX=REPL ...]
-    python tools/convert_checkpoint.py --config CONFIG SRC DST [--revise-keys REGEX=REPL ...]
-    python tools/convert_checkpoint.py --prenet-release RELEASE_DIR OUT_DIR
-
-ARCH: a registered generator by lower-case name; the official releases map their keys by
-themselves: danet, mprnet, prenet, prn, prenet_r, prn_r, prenet_gru, prenet_x, prenet_lstm
-(PReNet's ablation PReNet_LSTM files), prenet_real (its ``real/PReNet*.pth``), restormer and
-drsformer (their ``{'params': ...}`` files; DRSformer's Rain200L/SPA-Data files, without MEFC, with
-``--config configs/drsformer/drsformer_no-mefc_4xb4-2679e_rain200l.py``). ``--config``: the
-config's ``model.generator`` (a plug-in's, loaded by its ``custom_imports``). ``--prenet-release``
-converts every file of PReNet's released ``logs/`` folder into ``OUT_DIR/<set>_<model>.pth``.
-"""
-import argparse
-import sys
-
-from danet.models.checkpoint import CheckpointMismatchError, parse_revise_keys
-from danet.models.converters import convert_checkpoint, convert_prenet_release
-from danet.utils.cli import add_revise_keys_option, run_main
-
-
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument('--arch', help='registered generator, lower-case (e.g. mprnet)')
-    which.add_argument('--config', help="a config whose model.generator gets the weights")
-    which.add_argument('--prenet-release', action='store_true',
-                       help='SRC is PReNet\'s released logs/ folder, DST a folder')
-    parser.add_argument('src', help='foreign checkpoint (.pth), or the release folder')
-    parser.add_argument('dst', help='platform checkpoint to write, or the output folder')
-    add_revise_keys_option(parser)
-    args = parser.parse_args(argv)
-    try:
-        if args.prenet_release:
-            for path in convert_prenet_release(args.src, args.dst):
-                print(f'wrote {path}')
-            return 0
-        meta = convert_checkpoint(args.src, args.dst, args.arch, args.config,
-                                  parse_revise_keys(args.revise_keys))
-    except CheckpointMismatchError as err:
-        print(f'error: {err}\nnothing written', file=sys.stderr)
-        return 1
-    print(f'wrote {args.dst} ({meta["num_tensors"]} tensors, arch {meta["arch"]})')
-    return 0
-
+__all__ = ['main']
 
 if __name__ == '__main__':
     run_main(main)

@@ -1,25 +1,11 @@
-"""The README demo (``make demo``): complexity table, data synthesised for three tasks, a tiny
-grid per task, one report. The pipeline is ``danet/apis/demo.py``; docs/demo.md has the timings.
-
-    python tools/demo.py [--work-dir work_dirs/demo] [--quick]
-
-``--quick`` (used by tests/test_demo.py) shrinks everything: 3 epochs on 128-px photos, the
-derain grid's base and one variant, the other tasks' base only.
-"""
-import argparse
+"""The README demo (``make demo``): ``python tools/demo.py [--work-dir D] [--quick]`` is a shim
+over ``python -m ablations.demo`` (same flags; the pipeline and its documentation live in
+``ablations/demo.py``, docs/demo.md has the timings). Tools import only the library, so this one
+runs that module by its name (``runpy``, as ``-m`` does), with the clone on the path."""
+import runpy
+import sys
 from pathlib import Path
 
-from danet.apis.demo import DEFAULT_WORK, run
-from danet.utils.cli import run_main
-
-
-def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--work-dir', type=Path, default=DEFAULT_WORK)
-    parser.add_argument('--quick', action='store_true', help='toy sizes, for tests')
-    args = parser.parse_args(argv)
-    run(args.work_dir, quick=args.quick)
-
-
 if __name__ == '__main__':
-    run_main(main)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    runpy.run_module('ablations.demo', run_name='__main__', alter_sys=True)

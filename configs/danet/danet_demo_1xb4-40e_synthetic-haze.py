@@ -1,6 +1,6 @@
 # The demo's dehaze grid (ablations/demo_dehaze.py): the demo DANet and schedule
 # (danet_demo_1xb4-40e_synthetic-rain.py) on haze synthesised over the same photographs
-# (danet/apis/demo.py).
+# (ablations/demo.py).
 _base_ = ['./danet_demo_1xb4-40e_synthetic-rain.py']
 task = dict(name='dehaze', degraded='hazy', degraded_folder='hazy', target='clean',
             synth='python -m data_tools synth CLEAN_DIR OUT_DIR --task dehaze --seed N')

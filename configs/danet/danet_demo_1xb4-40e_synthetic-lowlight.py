@@ -1,6 +1,6 @@
 # The demo's low-light grid (ablations/demo_lowlight.py): the demo DANet and schedule
 # (danet_demo_1xb4-40e_synthetic-rain.py) on low light synthesised over the same photographs
-# (danet/apis/demo.py).
+# (ablations/demo.py).
 _base_ = ['./danet_demo_1xb4-40e_synthetic-rain.py']
 task = dict(name='lowlight', degraded='low-light', degraded_folder='low', target='clean',
             synth='python -m data_tools synth CLEAN_DIR OUT_DIR --task lowlight --seed N')

@@ -1,6 +1,6 @@
 # The README demo's derain grid (ablations/demo_tiny.py, docs/demo.md): the narrow smoke DANet
 # trained for a minute on rain synthesised over scikit-image's photographs; the dehaze and
-# low-light demo configs change only the data. danet/apis/demo.py writes it:
+# low-light demo configs change only the data. ablations/demo.py writes it:
 #   work_dirs/demo/data/derain/trainval.h5  train/val split of 6 photos (pack --val-fraction)
 #   work_dirs/demo/data/derain/test.h5      3 further photos never seen in training ("SynthTest")
 _base_ = ['./danet_smoke-cpu_1xb4-100e_train40.py']

@@ -25,11 +25,11 @@ import torch
 
 from danet.benchmarks.reference import PRENET_ARCHS
 from danet.benchmarks.rows import Table, interleaved, load_cell, shape_cell
+from danet.config_refs import shipped_config
 from danet.utils.fileio import atomic_write_json
 from danet.utils.memory import keep_freed_memory, minor_faults
 
-TRAIN_CONFIG = str(Path(__file__).resolve().parents[2]
-                   / 'configs/danet/danet_1xb16-1000e_rain13k.py')
+TRAIN_CONFIG = str(shipped_config('danet::danet/danet_1xb16-1000e_rain13k.py'))
 
 INFERENCE = {'ours': ('derain', 'predict'), 'reference': 'reference'}
 # models with a re-stated reference (lower-case registered names)

@@ -12,7 +12,8 @@ part):
   steps/s and the loss curves, which must agree (``curves_agree``);
 * ``loader``: the packed-data loader's crops/s with the config's workers against the fp32
   step's samples/s (``feed_verdict``: is the GPU fed?);
-* ``ddp``: one-process DDP over NCCL through ``tools/dist_train.sh`` for 20 iterations;
+* ``ddp``: one-process DDP over NCCL through ``python -m torch.distributed.run -m danet train``
+  for 20 iterations;
 * ``memory``: peak allocated GPU memory of DANet at 3072×2048, untiled and tiled;
 * ``latency``: DANet vs MPRNet per variant and shape, fp32 / fp16 autocast / channels-last /
   compile, medians of calls interleaved between the two.
@@ -33,13 +34,12 @@ import torch
 from mmengine.registry import init_default_scope
 
 from danet.benchmarks import device_parts as parts
+from danet.config_refs import shipped_config
 from danet.registry import SCOPE
 from danet.utils.devices import unavailable
 from danet.utils.fileio import atomic_write_json, atomic_write_text
+from danet.utils.shared import shared_data
 
-REPO = Path(__file__).resolve().parents[2]
-SHARED_DATA = (Path(os.environ['DANET_SHARED']) if os.environ.get('DANET_SHARED')
-               else REPO.parent / 'shared') / 'data'
 PARTS = ('golden', 'train', 'loader', 'ddp', 'memory', 'latency')
 """Run order: the quick checks first, latency (four ``torch.compile`` runs) last, so a run cut
 short still has the others on its page."""
@@ -54,9 +54,10 @@ class Skip(Exception):
 class Settings:
     """Sizes of the check; the defaults are the full GPU check (under 8 minutes on one H200)."""
     device: str = 'cuda'
-    shared_data: Path = SHARED_DATA
-    tests_data: Path = REPO / 'tests' / 'data'
-    config: Path = REPO / 'configs' / 'danet' / 'danet_1xb16-1000e_rain13k.py'
+    shared_data: Path = field(default_factory=shared_data)
+    tests_data: Path = Path('tests/data')   # the clone's goldens: run from the clone's root
+    config: Path = field(default_factory=lambda: shipped_config(
+        'danet::danet/danet_1xb16-1000e_rain13k.py'))
     shapes: list = field(default_factory=lambda: [(256, 256), (320, 480)])
     variants: tuple = parts.VARIANTS
     warmup: int = 3
@@ -125,11 +126,12 @@ def check_ddp(s: Settings, done: dict) -> dict:
                    'train_dataloader.batch_size=4', 'train_dataloader.num_workers=2',
                    'train_dataloader.dataset.pipeline.0.crop_size=64', 'train_cfg.max_epochs=1',
                    'default_hooks.logger.interval=1']
-        env = dict(os.environ, PYTHON=sys.executable, PORT=str(_free_port()))
         start = time.perf_counter()
-        proc = subprocess.run(['bash', 'tools/dist_train.sh', str(s.config), '1', '--work-dir',
-                               str(work), '--cfg-options', *options], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=300)
+        proc = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node=1',
+                               f'--master_port={_free_port()}', '-m', 'danet', 'train',
+                               str(s.config), '--launcher', 'pytorch', '--work-dir', str(work),
+                               '--cfg-options', *options], capture_output=True, text=True,
+                              timeout=300)
         seconds = time.perf_counter() - start
         scalars = work / 'logs' / 'vis_data' / 'scalars.json'
         iters = [json.loads(line)['iter'] for line in (scalars.read_text().splitlines()

@@ -28,17 +28,18 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from torch.utils.data import DataLoader, RandomSampler
 
+from danet.config_refs import shipped_config
 from danet.datasets.h5_dataset import H5PairedDataset
 from danet.datasets.pack import pack
 from danet.engine.rewrites import rewrite_kernels
 from danet.registry import MODELS, SCOPE
 from danet.utils.fileio import atomic_write_json
 from danet.utils.memory import keep_freed_memory
+from danet.utils.shared import shared_data
 
-REPO = Path(__file__).resolve().parents[2]
-TRAIN40 = REPO.parent / 'shared' / 'data' / 'Train40'
-DEFAULT_CONFIG = str(REPO / 'configs/danet/danet_1xb16-1000e_rain13k.py')
-GOLDEN = REPO.parent / 'shared/data/reference_outputs/danet_official_random.pth'
+TRAIN40 = shared_data() / 'Train40'
+DEFAULT_CONFIG = str(shipped_config('danet::danet/danet_1xb16-1000e_rain13k.py'))
+GOLDEN = shared_data() / 'reference_outputs/danet_official_random.pth'
 
 
 def build_step(config: str, device: str):

@@ -27,7 +27,6 @@ from danet.utils.threads import applied_policy
 VOLATILE_KEYS = ('work_dir', 'resume', 'launcher', 'experiment_name')
 PACKAGES = ('torch', 'torchvision', 'mmengine', 'mmcv-lite', 'numpy', 'h5py', 'lpips', 'fvcore',
             'Pillow', 'scikit-image')
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def canonical_config(cfg: Config) -> str:
@@ -53,8 +52,11 @@ def config_hash(cfg: Config) -> str:
     return hashlib.sha256(canonical_config(cfg).encode()).hexdigest()
 
 
-def git_state(repo: Path = REPO_ROOT) -> dict:
-    """``commit`` and ``dirty`` (tracked files changed) of ``repo``; None values outside git."""
+def git_state(repo: Path | None = None) -> dict:
+    """``commit`` and ``dirty`` (tracked files changed) of ``repo`` (default: the git work tree
+    holding this package, if any); None values outside git."""
+    repo = repo or Path(__file__).resolve().parent
+
     def git(*args):
         return subprocess.run(['git', '-C', str(repo), *args], capture_output=True, text=True,
                               check=True, timeout=30).stdout.strip()

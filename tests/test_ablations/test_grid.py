@@ -99,7 +99,7 @@ def test_shipped_grids_name_their_stages():
                      'demo_tiny': ['train', 'test_images'],
                      'prenet_ablation': ['test'], 'prenet_readme_rain100h': ['test']}
     assert '--save-images' in STAGES['test_images']['argv']
-    assert STAGES['macs']['argv'][1] == 'tools/count_macs.py'
+    assert STAGES['macs']['argv'][1:4] == ['-m', 'danet', 'count-macs']
 
 
 def test_shipped_grids_expand():

@@ -37,10 +37,10 @@ def test_channel_attention_block_traces_into_one_graph_for_torch_compile():
     assert torch.allclose(traced, eager, atol=1e-6, rtol=0)
 
 
-def test_op_profile_counts_every_convolution_of_both_sides(repo_root):
+def test_op_profile_counts_every_convolution_of_both_sides(shared_data):
     """Ours runs all 191 spatial convolutions on oneDNN, the reference its 311 ``conv2d`` calls
     (the 120 attention 1×1s are matrix products on our side)."""
-    weights = str(repo_root.parent / 'shared/data/reference_outputs/danet_official_random.pth')
+    weights = str(shared_data / 'reference_outputs/danet_official_random.pth')
     sides = {side: profile_side(side, (32, 32), 1, weights, repeats=1)['ops']
              for side in ('ours', 'reference')}
     assert sides['ours']['aten::mkldnn_convolution'][1] == 191

@@ -1,17 +1,19 @@
-"""The README demo (``make demo``; ``tools/demo.py`` is its command line): a complexity table,
-then for each task (derain, dehaze, lowlight) data synthesised over scikit-image's photographs and
-a tiny DANet grid, and one report over the three grids.
+"""The README demo (``make demo``; ``python -m ablations.demo``, ``tools/demo.py`` its shim): a
+complexity table, then for each task (derain, dehaze, lowlight) data synthesised over
+scikit-image's photographs and a tiny DANet grid, and one report over the three grids.
 
-Every step runs the platform's own commands as subprocesses and is skipped when its output
-already exists, so re-running resumes (the grid runner keeps finished runs). Folders are built
-under a ``.partial`` name and renamed into place; ``pack`` and the report write atomically
-themselves. The test set is 3 photographs held out of training by image (the motorcycle stereo
-pair and the astronaut), so no background is seen in both. docs/demo.md has the timings.
+Every step runs the platform's own commands as subprocesses, by module name (``python -m danet``,
+``data_tools``, ``ablations``, ``analysis``), and is skipped when its output already exists, so
+re-running resumes (the grid runner keeps finished runs). Folders are built under a ``.partial``
+name and renamed into place; ``pack`` and the report write atomically themselves. The test set is
+3 photographs held out of training by image (the motorcycle stereo pair and the astronaut), so no
+background is seen in both. docs/demo.md has the timings.
 
-Each task's degraded test images are scored against their ground truths (``tools/eval_folder.py``
-into ``rainy_input/``, ``hazy_input/``, ``low_input/``): the report's reference rows ``Rainy
-input``, ``Hazy input``, ``Low-light input``.
+Each task's degraded test images are scored against their ground truths (``python -m danet
+eval-folder`` into ``rainy_input/``, ``hazy_input/``, ``low_input/``): the report's reference
+rows ``Rainy input``, ``Hazy input``, ``Low-light input``.
 """
+import argparse
 import runpy
 import shlex
 import shutil
@@ -22,9 +24,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ablations.spec import REPO_ROOT as ROOT
 from danet.datasets.image_files import INPUT_NAMES
+from danet.utils.cli import run_main
 
-ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_WORK = ROOT / 'work_dirs' / 'demo'
 TEST_PHOTOS = ('astronaut', 'motorcycle_left', 'motorcycle_right')
 SPLITS = ('trainval', 'test')
@@ -121,7 +124,7 @@ def grid_file(task: str, work: Path, size: Size) -> tuple[Path, dict]:
             'default_hooks.checkpoint.interval')})
     path = work / source.name
     tmp = path.with_name(path.name + '.tmp')
-    tmp.write_text(f'"""Written by the demo (danet/apis/demo.py) from ablations/{source.name}."""\n'
+    tmp.write_text(f'"""Written by the demo (ablations/demo.py) from ablations/{source.name}."""\n'
                    + ''.join(f'{key} = {value!r}\n' for key, value in grid.items()))
     tmp.replace(path)
     return path, grid
@@ -187,7 +190,7 @@ def score_inputs(work: Path, grids: dict, py: str) -> None:
             continue
         test = work / 'data' / task / 'synth' / 'test'
         with into_place(out) as tmp:
-            sh(py, 'tools/eval_folder.py', test / TASKS[task].folder, test / 'clean',
+            sh(py, '-m', 'danet', 'eval-folder', test / TASKS[task].folder, test / 'clean',
                '--testset', grid['testsets'][0], '--method', INPUT_NAMES[TASKS[task].folder],
                '--no-lpips', '--out-dir', tmp / 'results')
 
@@ -202,7 +205,8 @@ def run(work: Path = DEFAULT_WORK, quick: bool = False) -> Path:
 
     step(1, f'complexity of DANet, its component variants and MPRNet at '
             f'{"x".join(map(str, size.flops_shape))}', [work / 'complexity.json'],
-         lambda: sh(py, 'tools/count_macs.py', 'configs/danet/danet_1xb16-1000e_rain13k.py',
+         lambda: sh(py, '-m', 'danet', 'count-macs',
+                    'configs/danet/danet_1xb16-1000e_rain13k.py',
                     'configs/mprnet/mprnet_1xb16-250e_rain13k.py', '--shape', *size.flops_shape,
                     *sum(size.variants, []), '--out', work / 'complexity.json'))
     step(2, "export scikit-image's photographs, split by image into trainval/test",
@@ -236,3 +240,19 @@ def run(work: Path = DEFAULT_WORK, quick: bool = False) -> Path:
     print(f'report: {index}')
     print(f'demo finished in {time.monotonic() - start:.0f} s')
     return index
+
+
+def main(argv=None) -> None:
+    """``python -m ablations.demo [--work-dir D] [--quick]``; ``--quick`` (tests/test_demo.py)
+    shrinks everything: 3 epochs on 128-px photos, the derain grid's base and one variant, the
+    other tasks' base only."""
+    parser = argparse.ArgumentParser(prog='python -m ablations.demo',
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument('--work-dir', type=Path, default=DEFAULT_WORK)
+    parser.add_argument('--quick', action='store_true', help='toy sizes, for tests')
+    args = parser.parse_args(argv)
+    run(args.work_dir, quick=args.quick)
+
+
+if __name__ == '__main__':
+    run_main(main)
