@@ -1,7 +1,7 @@
 """``python -m ablations rank CONFIG CKPT --testsets ... --protocol P``: a checkpoint vs the zoo.
 
-The layering: evaluation happens here, through ``tools/test.py`` (the entry point a grid's test
-stage uses), and the ranking is read from the stored results by ``python -m analysis rank``
+The layering: evaluation happens here, through ``python -m danet test`` (the entry point a grid's
+test stage uses), and the ranking is read from the stored results by ``python -m analysis rank``
 (analysis never evaluates). Steps, each a process:
 
 1. options first: the protocol, the config (a file or ``danet::PATH``), the checkpoint, every
@@ -170,7 +170,7 @@ class Evaluations:
         def make(tmp: Path) -> None:
             path = self.testsets[testset]
             options = cfg_option_args(method.overrides)
-            _step([REPO_ROOT / 'tools' / 'test.py', method.config, method.checkpoint,
+            _step(['-m', 'danet', 'test', method.config, method.checkpoint,
                    '--work-dir', tmp, '--testsets', testset if path is None else
                    f'{testset}={path}', '--protocol', self.protocol, '--save-images',
                    *(['--cfg-options', *options] if options else [])])

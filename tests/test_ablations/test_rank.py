@@ -112,7 +112,7 @@ def test_rank_evaluates_any_named_set_under_the_asked_protocol(ranked, capsys):
 
     capsys.readouterr()
     assert main(_rank(ranked, 'basicsr', 'zoo1')) == 0   # cached under prenet_matlab: not reused
-    assert 'tools/test.py' in capsys.readouterr().out
+    assert '-m danet test' in capsys.readouterr().out
     out = ranked / 'out_basicsr'
     assert (out / 'rank.md').read_text().startswith('Protocol: basicsr')
     second = {r['method']: r for r in _csv(out / 'rank.csv')}
