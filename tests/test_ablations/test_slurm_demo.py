@@ -59,7 +59,7 @@ def run_grid(grid: Path, work: Path, *executor) -> dict:
     assert proc.returncode == 1, proc.stdout + proc.stderr   # the broken cell fails
     assert '2 done, 1 failed' in proc.stdout, proc.stdout
     outcome = {}
-    for run_dir in (work / 'demo_slurm').iterdir():
+    for run_dir in (p for p in (work / 'demo_slurm').iterdir() if p.is_dir()):
         if (run_dir / 'FAILED.json').exists():
             failed = json.loads((run_dir / 'FAILED.json').read_text())
             outcome[run_dir.name] = ('failed', failed['stage'], 'CharbonnierLoss' in failed['tail'])
