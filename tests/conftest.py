@@ -80,3 +80,25 @@ def slurm_cluster():
         os.environ['SLURM_CONF'] = old
     if not was_up:
         subprocess.run([script, 'down'], env=env, capture_output=True, timeout=120)
+
+
+@pytest.fixture
+def forget_package():
+    """``forget_package('mynet')``: after the test, the package's modules and the types they
+    registered in the danet registries are forgotten, so a later test may scaffold that name
+    again (``new-model`` refuses a name that is importable or registered)."""
+    names: list[str] = []
+    yield names.append
+    import sys
+
+    from mmengine.registry import Registry
+
+    import danet.registry as registries
+    for name in names:
+        for module in [m for m in sys.modules if m.split('.')[0] == name]:
+            del sys.modules[module]
+        for registry in vars(registries).values():
+            if isinstance(registry, Registry):
+                for key, cls in list(registry.module_dict.items()):
+                    if getattr(cls, '__module__', '').split('.')[0] == name:
+                        registry._module_dict.pop(key)

@@ -47,6 +47,8 @@ RULES = [
     (r'tools/benchmark_', 'help', 'a benchmark: minutes of timing'),
     (r'tools/zoo_complexity\.py', 'help', 'counts and times every model: minutes '
      '(tests/test_benchmarks/test_zoo.py runs it on two small models)'),
+    (r'analysis complexity ', 'help', 'renders the table tools/zoo_complexity.py measured '
+     '(tests/test_benchmarks/test_zoo.py renders one)'),
     (r'analysis complexity-plot', 'help', 'reads a zoo table and finished release-grid runs '
      '(tests/test_analysis/test_complexity_plot.py runs it on the shared store)'),
     (r'data_tools bench', 'help', 'the scale benchmark: minutes (rows in docs/datasets.md)'),

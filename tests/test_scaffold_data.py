@@ -11,7 +11,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_the_scaffold_trains_on_the_shipped_train40_as_written(shared_data, tmp_path,
-                                                                monkeypatch, capsys):
+                                                                monkeypatch, capsys,
+                                                                forget_package):
+    forget_package('mynet')
     monkeypatch.setenv('DANET_SHARED', str(shared_data.parent))
     assert danet_main(['new-model', 'mynet', '--out', str(tmp_path / 'pkg')]) == 0
     hint = capsys.readouterr().out.splitlines()[-1]

@@ -7,7 +7,6 @@ written through the results API (per-image scores: the base 0.4 dB above its var
 """
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,6 @@ from ablations.rundir import DONE, GRID_INDEX
 from ablations.runner import run_dir_of, write_run_json
 from analysis import report
 from danet.evaluation.results import build_results, write_results
-from danet.registry import MODELS
 from danet.scaffold import new_model
 from danet.utils.fileio import atomic_write_json
 from danet.utils.run_lock import RunLock
@@ -29,17 +27,13 @@ CONVENTIONS = dict(protocol='prenet_matlab', crop_border=0, quantize='truncate',
 
 
 @pytest.fixture
-def scaffold(tmp_path, monkeypatch) -> Path:
-    """The package ``mynet`` scaffolded outside the repository, importable; forgotten again
-    afterwards (modules and registered types), so that the next test may scaffold it anew."""
+def scaffold(tmp_path, monkeypatch, forget_package) -> Path:
+    """The package ``mynet`` scaffolded outside the repository, importable (and forgotten after
+    the test)."""
     new_model('mynet', tmp_path / 'pkg')
     monkeypatch.syspath_prepend(str(tmp_path / 'pkg'))
-    yield tmp_path / 'pkg'
-    for name in [m for m in sys.modules if m.split('.')[0] == 'mynet']:
-        del sys.modules[name]
-    for key, cls in list(MODELS.module_dict.items()):
-        if cls.__module__.split('.')[0] == 'mynet':
-            MODELS._module_dict.pop(key)
+    forget_package('mynet')
+    return tmp_path / 'pkg'
 
 
 def fill(grid_file: Path, work_root: Path) -> Path:

@@ -159,7 +159,7 @@ def test_peak_memory_flat_in_the_manifest_rows(tmp_path, write_pairs, repo_root)
     assert peaks[1] - peaks[0] < 3, f'peak heap {peaks[0]:.1f} MiB -> {peaks[1]:.1f} MiB'
 
 
-def test_shards_read_as_one_set_everywhere(tmp_path, write_pairs, capsys):
+def test_shards_read_as_one_set_everywhere(tmp_path, write_pairs, capsys, monkeypatch):
     src = write_pairs(tmp_path / 'src', [f'{i:02d}.png' for i in range(10)])
     whole, index = tmp_path / 'whole.h5', tmp_path / 'sharded' / 'set.h5'
     pack(src, whole, workers=1)
@@ -176,7 +176,7 @@ def test_shards_read_as_one_set_everywhere(tmp_path, write_pairs, capsys):
         assert np.array_equal(many.clean(i)[()], one.clean(i)[()])
     data = H5PairedDataset(str(index), split='train')
     assert len(data) + len(many.manifest.split['val']) == 10 and data[0]['inputs'].shape[0] == 3
-    os.chdir(tmp_path)  # shards are found beside the index, not from the working directory
+    monkeypatch.chdir(tmp_path)  # shards are found beside the index, not from the working folder
     assert main(['verify', str(index)]) == 0
     assert main(['inspect', str(index)]) == 0
     assert json.loads(capsys.readouterr().out.split('\n', 1)[-1] or '{}') is not None
